@@ -1,0 +1,146 @@
+package io.stratus;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * All settings of a Stratus server. Each has a dotted key; values come from the defaults, then a
+ * properties file, then environment variables {@code STRATUS_<KEY>} (dots and dashes as underscores),
+ * then command-line flags, later sources winning.
+ */
+public record Config(
+        String bind,
+        int mqttPort,
+        int httpPort,
+        Path dataDir,
+        String adminPassword,
+        boolean allowAnonymous,
+        int maxPacketBytes,
+        int maxSubscriptions,
+        int maxInflight,
+        int maxQueuedMessages,
+        Duration offlineMessageTtl,
+        Duration connectTimeout,
+        ZoneId timezone,
+        String storeSync) {
+
+    public static final Map<String, String> DEFAULTS = Map.ofEntries(
+            Map.entry("bind", "0.0.0.0"),
+            Map.entry("mqtt.port", "1883"),
+            Map.entry("http.port", "8080"),
+            Map.entry("data.dir", "./data"),
+            Map.entry("admin.password", ""),
+            Map.entry("mqtt.allow-anonymous", "false"),
+            Map.entry("mqtt.max-packet-bytes", String.valueOf(4 * 1024 * 1024)),
+            Map.entry("mqtt.max-subscriptions", "100"),
+            Map.entry("mqtt.max-inflight", "32"),
+            Map.entry("session.max-queued", "1000"),
+            Map.entry("session.message-ttl-seconds", String.valueOf(2 * 24 * 3600)),
+            Map.entry("mqtt.connect-timeout-seconds", "10"),
+            Map.entry("dp.timezone", "+08:00"),
+            Map.entry("store.sync", "normal"));
+
+    /** Builds a config from the layered sources; {@code flags} holds only the flags actually given. */
+    public static Config load(Path configFile, Map<String, String> env, Map<String, String> flags) {
+        Map<String, String> values = new HashMap<>(DEFAULTS);
+        if (configFile != null) {
+            values.putAll(readProperties(configFile));
+        }
+        for (String key : DEFAULTS.keySet()) {
+            String fromEnv = env.get(envName(key));
+            if (fromEnv != null) {
+                values.put(key, fromEnv);
+            }
+        }
+        values.putAll(flags);
+        return fromMap(values);
+    }
+
+    /** Defaults overridden by {@code overrides}; for tests and embedding. */
+    public static Config of(Map<String, String> overrides) {
+        Map<String, String> values = new HashMap<>(DEFAULTS);
+        values.putAll(overrides);
+        return fromMap(values);
+    }
+
+    static String envName(String key) {
+        return "STRATUS_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    private static Config fromMap(Map<String, String> v) {
+        for (String key : v.keySet()) {
+            if (!DEFAULTS.containsKey(key)) {
+                throw new IllegalArgumentException("unknown setting: " + key);
+            }
+        }
+        String sync = v.get("store.sync").trim().toLowerCase(Locale.ROOT);
+        if (!sync.equals("normal") && !sync.equals("full")) {
+            throw new IllegalArgumentException("store.sync must be normal or full, not " + sync);
+        }
+        return new Config(
+                v.get("bind").trim(),
+                port(v, "mqtt.port"),
+                port(v, "http.port"),
+                Path.of(v.get("data.dir").trim()),
+                v.get("admin.password"),
+                Boolean.parseBoolean(v.get("mqtt.allow-anonymous").trim()),
+                positive(v, "mqtt.max-packet-bytes"),
+                positive(v, "mqtt.max-subscriptions"),
+                Math.min(positive(v, "mqtt.max-inflight"), 65535),
+                positive(v, "session.max-queued"),
+                Duration.ofSeconds(positive(v, "session.message-ttl-seconds")),
+                Duration.ofSeconds(positive(v, "mqtt.connect-timeout-seconds")),
+                ZoneId.of(v.get("dp.timezone").trim()),
+                sync);
+    }
+
+    private static int port(Map<String, String> v, String key) {
+        int port = integer(v, key);
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException(key + " must be 0..65535, not " + port);
+        }
+        return port;
+    }
+
+    private static int positive(Map<String, String> v, String key) {
+        int n = integer(v, key);
+        if (n <= 0) {
+            throw new IllegalArgumentException(key + " must be positive, not " + n);
+        }
+        return n;
+    }
+
+    private static int integer(Map<String, String> v, String key) {
+        try {
+            return Integer.parseInt(v.get(key).trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " is not a number: " + v.get(key));
+        }
+    }
+
+    private static Map<String, String> readProperties(Path file) {
+        Properties props = new Properties();
+        try (Reader reader = Files.newBufferedReader(file)) {
+            props.load(reader);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read config file " + file + ": " + e.getMessage());
+        }
+        Map<String, String> values = new HashMap<>();
+        props.forEach((k, val) -> values.put(k.toString().trim(), val.toString()));
+        return values;
+    }
+
+    /** The same settings with other ports; used by tests that restart a server on the ports it had. */
+    public Config withPorts(int mqtt, int http) {
+        return new Config(bind, mqtt, http, dataDir, adminPassword, allowAnonymous, maxPacketBytes,
+                maxSubscriptions, maxInflight, maxQueuedMessages, offlineMessageTtl, connectTimeout, timezone, storeSync);
+    }
+}

@@ -1,0 +1,63 @@
+package io.stratus;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The command line: flags and environment to {@link Config}, start the platform, stop it on SIGTERM. */
+@Command(name = "stratus", mixinStandardHelpOptions = true, version = "Stratus 0.1.0",
+        description = "Self-hosted IoT device-access platform (OneNET MQTT and HTTP API compatible).")
+public final class Main implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+    @Option(names = "--bind", description = "Address to listen on (default 0.0.0.0).")
+    String bind;
+    @Option(names = "--mqtt-port", description = "MQTT port (default 1883; 6002 serves OneNET firmware unchanged; 0 = any free port).")
+    Integer mqttPort;
+    @Option(names = "--http-port", description = "HTTP API and console port (default 8080; 0 = any free port).")
+    Integer httpPort;
+    @Option(names = "--data-dir", description = "Directory of the embedded store (default ./data).")
+    Path dataDir;
+    @Option(names = "--admin-password", description = "Admin password (else STRATUS_ADMIN_PASSWORD; generated on first start when unset).")
+    String adminPassword;
+    @Option(names = "--allow-anonymous", description = "Let clients without credentials in, scoped to the default product.")
+    boolean allowAnonymous;
+    @Option(names = "--config", description = "A properties file of settings (dotted keys).")
+    Path configFile;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Config config = Config.load(configFile, System.getenv(), flags());
+        Platform platform = Platform.start(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("Stratus stopping");
+            platform.close();
+            stopped.countDown();
+        }, "shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    private Map<String, String> flags() {
+        Map<String, String> flags = new HashMap<>();
+        if (bind != null) flags.put("bind", bind);
+        if (mqttPort != null) flags.put("mqtt.port", mqttPort.toString());
+        if (httpPort != null) flags.put("http.port", httpPort.toString());
+        if (dataDir != null) flags.put("data.dir", dataDir.toString());
+        if (adminPassword != null) flags.put("admin.password", adminPassword);
+        if (allowAnonymous) flags.put("mqtt.allow-anonymous", "true");
+        return flags;
+    }
+}

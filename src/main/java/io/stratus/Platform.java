@@ -1,0 +1,94 @@
+package io.stratus;
+
+import io.stratus.api.ApiServer;
+import io.stratus.broker.Broker;
+import io.stratus.device.AdminAccount;
+import io.stratus.device.DeviceRegistry;
+import io.stratus.mqtt.MqttServer;
+import io.stratus.store.BatchWriter;
+import io.stratus.store.Database;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The composition root: builds every part of a server, starts it, and closes it in reverse order. */
+public final class Platform implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Platform.class);
+
+    private final Config config;
+    private final Database database;
+    private final BatchWriter stateWriter;
+    private final DeviceRegistry registry;
+    private final AdminAccount admin;
+    private final Broker broker;
+    private final MqttServer mqtt;
+    private final ApiServer api;
+    private volatile boolean closed;
+
+    private Platform(Config config) {
+        long started = System.nanoTime();
+        this.config = config;
+        this.database = Database.openSqlite(config.dataDir(), config.storeSync());
+        this.stateWriter = new BatchWriter(database, "state", 65_536, 1_000);
+        this.registry = new DeviceRegistry(database, stateWriter, config.allowAnonymous());
+        this.admin = AdminAccount.open(database, config.adminPassword());
+        this.broker = new Broker(config, database, stateWriter, registry);
+        this.mqtt = new MqttServer(config, registry, broker);
+        this.api = new ApiServer(config, registry, admin);
+        try {
+            mqtt.start();
+            api.start();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        log.info("Stratus ready: mqtt={} http={} ({} ms, data in {})", mqtt.port(), api.port(),
+                (System.nanoTime() - started) / 1_000_000, config.dataDir().toAbsolutePath());
+    }
+
+    public static Platform start(Config config) {
+        return new Platform(config);
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    public int mqttPort() {
+        return mqtt.port();
+    }
+
+    public int httpPort() {
+        return api.port();
+    }
+
+    public DeviceRegistry registry() {
+        return registry;
+    }
+
+    public Broker broker() {
+        return broker;
+    }
+
+    /** Graceful stop: refuse new connections, close clients, flush the writers, close the store. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        quietly(api::close);
+        quietly(mqtt::close);
+        quietly(broker::close);
+        quietly(stateWriter::close);
+        quietly(database::close);
+        log.info("Stratus stopped");
+    }
+
+    private static void quietly(Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            log.warn("error while stopping: {}", e.toString());
+        }
+    }
+}

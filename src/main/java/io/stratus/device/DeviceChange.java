@@ -1,0 +1,11 @@
+package io.stratus.device;
+
+import java.util.List;
+
+/**
+ * The fields of a device to create or change; a null field is left as it is (or defaulted on create).
+ * JSON-valued fields carry their JSON text.
+ */
+public record DeviceChange(String title, String description, String authInfo, String protocol, Boolean isPrivate,
+                           Boolean disabled, List<String> tags, String locationJson, String otherJson) {
+}

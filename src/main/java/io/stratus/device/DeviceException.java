@@ -1,0 +1,17 @@
+package io.stratus.device;
+
+/** A request about products or devices that cannot be done; {@link Reason} says why, for the API's errno. */
+public final class DeviceException extends RuntimeException {
+    public enum Reason { NOT_FOUND, ALREADY_EXISTS, MISSING_FIELD, INVALID_FIELD }
+
+    private final Reason reason;
+
+    public DeviceException(Reason reason, String message) {
+        super(message);
+        this.reason = reason;
+    }
+
+    public Reason reason() {
+        return reason;
+    }
+}

@@ -1,0 +1,317 @@
+package io.stratus.device;
+
+import io.stratus.device.DeviceException.Reason;
+import io.stratus.store.BatchWriter;
+import io.stratus.store.Database;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Products and devices: their CRUD, the login check of MQTT clients and live presence. The store is the
+ * truth; the maps here are its cache, so that a CONNECT is authenticated on the event loop without I/O.
+ * Mutations are serialised on this object; reads are lock-free.
+ */
+public final class DeviceRegistry {
+    private static final Logger log = LoggerFactory.getLogger(DeviceRegistry.class);
+    private static final String DEFAULT_PRODUCT = "default_product_id";
+
+    private final DeviceStore store;
+    private final BatchWriter presenceWriter;
+    private final Map<Long, Product> products = new ConcurrentHashMap<>();
+    private final Map<String, Product> productsByMasterKey = new ConcurrentHashMap<>();
+    private final Map<Long, Device> devices = new ConcurrentHashMap<>();
+    private final Map<String, Long> deviceByAuthInfo = new ConcurrentHashMap<>();
+    private final Map<Long, Long> onlineTokens = new ConcurrentHashMap<>();
+    private final AtomicLong tokens = new AtomicLong();
+    private final List<DeviceListener> listeners = new CopyOnWriteArrayList<>();
+    private final long defaultProductId;
+
+    public DeviceRegistry(Database db, BatchWriter presenceWriter, boolean allowAnonymous) {
+        this.store = new DeviceStore(db);
+        this.presenceWriter = presenceWriter;
+        store.loadProducts().forEach(this::cache);
+        store.loadDevices().forEach(this::cache);
+        this.defaultProductId = allowAnonymous ? ensureDefaultProduct() : 0;
+    }
+
+    public void addListener(DeviceListener listener) {
+        listeners.add(listener);
+    }
+
+    // ---- products -------------------------------------------------------------------------------
+
+    public synchronized Product createProduct(String title, String description, String protocol) {
+        require(title, "title");
+        Product p = store.insertProduct(title, orEmpty(description), protocol == null ? "MQTT" : protocol,
+                Secrets.token(24), Secrets.token(12), System.currentTimeMillis());
+        cache(p);
+        return p;
+    }
+
+    public Optional<Product> product(long id) {
+        return Optional.ofNullable(products.get(id));
+    }
+
+    public List<Product> products() {
+        return products.values().stream().sorted(Comparator.comparingLong(Product::id)).toList();
+    }
+
+    /** The product whose master key this is. */
+    public Optional<Product> productByMasterKey(String key) {
+        return key == null ? Optional.empty() : Optional.ofNullable(productsByMasterKey.get(key));
+    }
+
+    /** The product of anonymous clients (0 when anonymous access is off). */
+    public long defaultProductId() {
+        return defaultProductId;
+    }
+
+    public synchronized Product updateProduct(long id, String title, String description, String protocol) {
+        Product old = productOrThrow(id);
+        Product p = new Product(id, title == null ? old.title() : title, description == null ? old.description() : description,
+                protocol == null ? old.protocol() : protocol, old.masterKey(), old.registerCode(), old.createTime());
+        store.updateProduct(p);
+        products.put(id, p);
+        productsByMasterKey.put(p.masterKey(), p);
+        return p;
+    }
+
+    public synchronized Product rotateMasterKey(long id) {
+        Product old = productOrThrow(id);
+        Product p = old.withMasterKey(Secrets.token(24));
+        store.replaceMasterKey(id, p.masterKey(), System.currentTimeMillis());
+        productsByMasterKey.remove(old.masterKey());
+        cache(p);
+        return p;
+    }
+
+    public synchronized Product rotateRegisterCode(long id) {
+        Product p = productOrThrow(id).withRegisterCode(Secrets.token(12));
+        store.updateProduct(p);
+        cache(p);
+        return p;
+    }
+
+    /** Deletes a product with its devices and keys; their connections are closed. */
+    public synchronized void deleteProduct(long id) {
+        Product p = productOrThrow(id);
+        store.deleteProduct(id);
+        products.remove(id);
+        productsByMasterKey.remove(p.masterKey());
+        for (Device d : devices(id)) {
+            uncache(d);
+            listeners.forEach(l -> l.removed(d));
+        }
+    }
+
+    // ---- devices --------------------------------------------------------------------------------
+
+    public synchronized Device createDevice(long productId, DeviceChange change) {
+        productOrThrow(productId);
+        require(change.title(), "title");
+        require(change.authInfo(), "auth_info");
+        if (deviceByAuthInfo.containsKey(authKey(productId, change.authInfo()))) {
+            throw new DeviceException(Reason.ALREADY_EXISTS, "auth_info already used in this product: " + change.authInfo());
+        }
+        DeviceChange filled = new DeviceChange(change.title(), orEmpty(change.description()), change.authInfo(),
+                change.protocol() == null ? "MQTT" : change.protocol(), change.isPrivate() == null || change.isPrivate(),
+                change.disabled() != null && change.disabled(), change.tags() == null ? List.of() : change.tags(),
+                change.locationJson(), change.otherJson());
+        Device d = store.insertDevice(productId, filled, System.currentTimeMillis());
+        cache(d);
+        return d;
+    }
+
+    public Optional<Device> device(long id) {
+        return Optional.ofNullable(devices.get(id));
+    }
+
+    /** The devices of a product, by id. */
+    public List<Device> devices(long productId) {
+        return devices.values().stream().filter(d -> d.productId() == productId)
+                .sorted(Comparator.comparingLong(Device::id)).toList();
+    }
+
+    public synchronized Device updateDevice(long id, DeviceChange c) {
+        Device old = deviceOrThrow(id);
+        if (c.authInfo() != null && c.authInfo().isEmpty()) {
+            throw new DeviceException(Reason.INVALID_FIELD, "auth_info must not be empty");
+        }
+        if (c.title() != null && c.title().isEmpty()) {
+            throw new DeviceException(Reason.INVALID_FIELD, "title must not be empty");
+        }
+        if (c.authInfo() != null && !c.authInfo().equals(old.authInfo())
+                && deviceByAuthInfo.containsKey(authKey(old.productId(), c.authInfo()))) {
+            throw new DeviceException(Reason.ALREADY_EXISTS, "auth_info already used in this product: " + c.authInfo());
+        }
+        Device d = new Device(id, old.productId(), or(c.title(), old.title()), or(c.description(), old.description()),
+                or(c.authInfo(), old.authInfo()), or(c.protocol(), old.protocol()), or(c.isPrivate(), old.isPrivate()),
+                or(c.disabled(), old.disabled()), or(c.tags(), old.tags()), or(c.locationJson(), old.locationJson()),
+                or(c.otherJson(), old.otherJson()), old.createTime(), old.lastLogin(), old.lastLogout());
+        store.updateDevice(d);
+        deviceByAuthInfo.remove(authKey(old.productId(), old.authInfo()));
+        cache(d);
+        if (d.disabled() && !old.disabled()) {
+            // A disabled device may not stay connected.
+            listeners.forEach(l -> l.removed(d));
+        }
+        return d;
+    }
+
+    public synchronized void deleteDevice(long id) {
+        Device d = deviceOrThrow(id);
+        store.deleteDevice(id);
+        uncache(d);
+        listeners.forEach(l -> l.removed(d));
+    }
+
+    // ---- login and presence ------------------------------------------------------------------------
+
+    /** The product an anonymous client joins, when anonymous access is on. */
+    public Login anonymous() {
+        return defaultProductId == 0 ? Login.refused(ConnectCode.NOT_AUTHORIZED) : new Login(ConnectCode.ACCEPTED, defaultProductId, null);
+    }
+
+    /**
+     * OneNET login: client id = device id, user name = product id, password = the device's auth_info or the
+     * product's master key. Codes as in D5. Reads only memory, so it may run on an event loop.
+     */
+    public Login authenticate(String clientId, String username, String password) {
+        Device device = parseId(clientId).map(devices::get).orElse(null);
+        if (device == null) {
+            return Login.refused(ConnectCode.IDENTIFIER_REJECTED);
+        }
+        Product product = products.get(device.productId());
+        if (product == null || !String.valueOf(product.id()).equals(username)) {
+            return Login.refused(ConnectCode.BAD_USERNAME_OR_PASSWORD);
+        }
+        boolean authInfoMatches = Secrets.constantTimeEquals(password, device.authInfo());
+        boolean masterKeyMatches = Secrets.constantTimeEquals(password, product.masterKey());
+        if (!authInfoMatches && !masterKeyMatches) {
+            return Login.refused(ConnectCode.BAD_USERNAME_OR_PASSWORD);
+        }
+        if (device.disabled()) {
+            return Login.refused(ConnectCode.NOT_AUTHORIZED);
+        }
+        return new Login(ConnectCode.ACCEPTED, product.id(), device);
+    }
+
+    public boolean isOnline(long deviceId) {
+        return onlineTokens.containsKey(deviceId);
+    }
+
+    /** Marks a device online; the returned token must be handed back to {@link #markOffline}. */
+    public long markOnline(long deviceId) {
+        long token = tokens.incrementAndGet();
+        onlineTokens.put(deviceId, token);
+        Device d = devices.computeIfPresent(deviceId, (id, old) -> old.withLogin(System.currentTimeMillis()));
+        if (d != null) {
+            persistPresence(d);
+            listeners.forEach(l -> l.online(d));
+        }
+        return token;
+    }
+
+    /** Marks a device offline unless a newer connection of it (a takeover) has marked it online since. */
+    public void markOffline(long deviceId, long token) {
+        if (!onlineTokens.remove(deviceId, token)) {
+            return;
+        }
+        Device d = devices.computeIfPresent(deviceId, (id, old) -> old.withLogout(System.currentTimeMillis()));
+        if (d != null) {
+            persistPresence(d);
+            listeners.forEach(l -> l.offline(d));
+        }
+    }
+
+    private void persistPresence(Device d) {
+        presenceWriter.submit(c -> DeviceStore.writePresence(c, d.id(), d.lastLogin(), d.lastLogout()))
+                .exceptionally(e -> {
+                    log.warn("[{}] presence not stored: {}", d.id(), e.getMessage());
+                    return null;
+                });
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------
+
+    private long ensureDefaultProduct() {
+        String stored = store.setting(DEFAULT_PRODUCT);
+        if (stored != null && products.containsKey(Long.parseLong(stored))) {
+            return Long.parseLong(stored);
+        }
+        Product p = createProduct("default", "Clients without credentials (anonymous access)", "MQTT");
+        store.putSetting(DEFAULT_PRODUCT, String.valueOf(p.id()));
+        log.info("Anonymous clients join product {}", p.id());
+        return p.id();
+    }
+
+    private void cache(Product p) {
+        products.put(p.id(), p);
+        if (p.masterKey() != null) {
+            productsByMasterKey.put(p.masterKey(), p);
+        }
+    }
+
+    private void cache(Device d) {
+        devices.put(d.id(), d);
+        deviceByAuthInfo.put(authKey(d.productId(), d.authInfo()), d.id());
+    }
+
+    private void uncache(Device d) {
+        devices.remove(d.id());
+        deviceByAuthInfo.remove(authKey(d.productId(), d.authInfo()));
+    }
+
+    private Product productOrThrow(long id) {
+        Product p = products.get(id);
+        if (p == null) {
+            throw new DeviceException(Reason.NOT_FOUND, "product not found: " + id);
+        }
+        return p;
+    }
+
+    private Device deviceOrThrow(long id) {
+        Device d = devices.get(id);
+        if (d == null) {
+            throw new DeviceException(Reason.NOT_FOUND, "device not found: " + id);
+        }
+        return d;
+    }
+
+    private static Optional<Long> parseId(String s) {
+        if (s == null || s.isEmpty() || s.length() > 18) {
+            return Optional.empty();
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+                return Optional.empty();
+            }
+        }
+        return Optional.of(Long.parseLong(s));
+    }
+
+    private static String authKey(long productId, String authInfo) {
+        return productId + "\u0000" + authInfo;
+    }
+
+    private static void require(String value, String field) {
+        if (value == null || value.isEmpty()) {
+            throw new DeviceException(Reason.MISSING_FIELD, "missing " + field);
+        }
+    }
+
+    private static String orEmpty(String s) {
+        return s == null ? "" : s;
+    }
+
+    private static <T> T or(T value, T fallback) {
+        return value == null ? fallback : value;
+    }
+}

@@ -1,0 +1,236 @@
+package io.stratus.device;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.stratus.store.Database;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.List;
+
+/** SQL for products, devices, keys and server settings. */
+final class DeviceStore {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final Database db;
+
+    DeviceStore(Database db) {
+        this.db = db;
+    }
+
+    List<Product> loadProducts() {
+        return db.withConnection(c -> {
+            List<Product> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT p.id, p.title, p.description, p.protocol, k.api_key, p.register_code, p.create_time "
+                            + "FROM product p LEFT JOIN api_key k ON k.product_id = p.id AND k.kind = 'master'");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Product(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                            rs.getString(5), rs.getString(6), rs.getLong(7)));
+                }
+            }
+            return out;
+        });
+    }
+
+    List<Device> loadDevices() {
+        return db.withConnection(c -> {
+            List<Device> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, product_id, title, description, auth_info, "
+                    + "protocol, private, disabled, tags, location, other, create_time, last_login, last_logout FROM device");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Device(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                            rs.getString(6), rs.getInt(7) != 0, rs.getInt(8) != 0, readTags(rs.getString(9)),
+                            rs.getString(10), rs.getString(11), rs.getLong(12), rs.getLong(13), rs.getLong(14)));
+                }
+            }
+            return out;
+        });
+    }
+
+    Product insertProduct(String title, String description, String protocol, String masterKey, String registerCode, long now) {
+        return db.inTransaction(c -> {
+            long id;
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO product (title, description, protocol, register_code, create_time) VALUES (?,?,?,?,?)",
+                    Statement.RETURN_GENERATED_KEYS)) {
+                ps.setString(1, title);
+                ps.setString(2, description);
+                ps.setString(3, protocol);
+                ps.setString(4, registerCode);
+                ps.setLong(5, now);
+                ps.executeUpdate();
+                id = generatedId(ps);
+            }
+            insertMasterKey(c, id, masterKey, now);
+            return new Product(id, title, description, protocol, masterKey, registerCode, now);
+        });
+    }
+
+    void updateProduct(Product p) {
+        db.withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE product SET title = ?, description = ?, protocol = ?, register_code = ? WHERE id = ?")) {
+                ps.setString(1, p.title());
+                ps.setString(2, p.description());
+                ps.setString(3, p.protocol());
+                ps.setString(4, p.registerCode());
+                ps.setLong(5, p.id());
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    void replaceMasterKey(long productId, String key, long now) {
+        db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM api_key WHERE product_id = ? AND kind = 'master'")) {
+                ps.setLong(1, productId);
+                ps.executeUpdate();
+            }
+            insertMasterKey(c, productId, key, now);
+            return null;
+        });
+    }
+
+    void deleteProduct(long productId) {
+        db.inTransaction(c -> {
+            for (String sql : List.of("DELETE FROM device WHERE product_id = ?", "DELETE FROM api_key WHERE product_id = ?",
+                    "DELETE FROM retained_message WHERE product_id = ?", "DELETE FROM product WHERE id = ?")) {
+                try (PreparedStatement ps = c.prepareStatement(sql)) {
+                    ps.setLong(1, productId);
+                    ps.executeUpdate();
+                }
+            }
+            return null;
+        });
+    }
+
+    Device insertDevice(long productId, DeviceChange d, long now) {
+        return db.withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO device (product_id, title, description, auth_info, "
+                    + "protocol, private, disabled, tags, location, other, create_time) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    Statement.RETURN_GENERATED_KEYS)) {
+                ps.setLong(1, productId);
+                bindDeviceFields(ps, 2, d);
+                ps.setLong(11, now);
+                ps.executeUpdate();
+                return new Device(generatedId(ps), productId, d.title(), d.description(), d.authInfo(), d.protocol(),
+                        d.isPrivate(), d.disabled(), d.tags(), d.locationJson(), d.otherJson(), now, 0, 0);
+            }
+        });
+    }
+
+    void updateDevice(Device d) {
+        db.withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE device SET title = ?, description = ?, auth_info = ?, "
+                    + "protocol = ?, private = ?, disabled = ?, tags = ?, location = ?, other = ? WHERE id = ?")) {
+                bindDeviceFields(ps, 1, new DeviceChange(d.title(), d.description(), d.authInfo(), d.protocol(),
+                        d.isPrivate(), d.disabled(), d.tags(), d.locationJson(), d.otherJson()));
+                ps.setLong(10, d.id());
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    void deleteDevice(long deviceId) {
+        db.withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM device WHERE id = ?")) {
+                ps.setLong(1, deviceId);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /** Records login and logout times; called from the registry's background writer. */
+    static void writePresence(Connection c, long deviceId, long lastLogin, long lastLogout) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE device SET last_login = ?, last_logout = ? WHERE id = ?")) {
+            ps.setLong(1, lastLogin);
+            ps.setLong(2, lastLogout);
+            ps.setLong(3, deviceId);
+            ps.executeUpdate();
+        }
+    }
+
+    String setting(String name) {
+        return db.withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT value FROM setting WHERE name = ?")) {
+                ps.setString(1, name);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : null;
+                }
+            }
+        });
+    }
+
+    void putSetting(String name, String value) {
+        db.withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO setting (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")) {
+                ps.setString(1, name);
+                ps.setString(2, value);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    private static void insertMasterKey(Connection c, long productId, String key, long now) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO api_key (api_key, product_id, kind, title, create_time) VALUES (?, ?, 'master', 'master key', ?)")) {
+            ps.setString(1, key);
+            ps.setLong(2, productId);
+            ps.setLong(3, now);
+            ps.executeUpdate();
+        }
+    }
+
+    private static void bindDeviceFields(PreparedStatement ps, int i, DeviceChange d) throws SQLException {
+        ps.setString(i, d.title());
+        ps.setString(i + 1, d.description());
+        ps.setString(i + 2, d.authInfo());
+        ps.setString(i + 3, d.protocol());
+        ps.setInt(i + 4, d.isPrivate() ? 1 : 0);
+        ps.setInt(i + 5, d.disabled() ? 1 : 0);
+        ps.setString(i + 6, writeTags(d.tags()));
+        setNullableString(ps, i + 7, d.locationJson());
+        setNullableString(ps, i + 8, d.otherJson());
+    }
+
+    private static void setNullableString(PreparedStatement ps, int i, String value) throws SQLException {
+        if (value == null) {
+            ps.setNull(i, Types.VARCHAR);
+        } else {
+            ps.setString(i, value);
+        }
+    }
+
+    private static long generatedId(PreparedStatement ps) throws SQLException {
+        try (ResultSet keys = ps.getGeneratedKeys()) {
+            if (!keys.next()) {
+                throw new SQLException("no generated id");
+            }
+            return keys.getLong(1);
+        }
+    }
+
+    private static String writeTags(List<String> tags) {
+        try {
+            return JSON.writeValueAsString(tags);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    private static List<String> readTags(String json) {
+        try {
+            return json == null ? List.of() : JSON.readValue(json, new TypeReference<List<String>>() {});
+        } catch (JsonProcessingException e) {
+            return List.of();
+        }
+    }
+}
