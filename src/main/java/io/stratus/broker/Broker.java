@@ -1,16 +1,336 @@
 package io.stratus.broker;
 
 import io.stratus.Config;
+import io.stratus.device.Device;
+import io.stratus.device.DeviceListener;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Routing of messages between sessions. (Being written.) */
+/**
+ * Routing between sessions, scoped by product: each product has its own topic tree and retained messages,
+ * so nothing published in one product can reach a subscriber of another, wildcards included. Also holds
+ * the table of system topics ({@code $dp}, {@code $crsp/}) and the sessions (takeover, clean/persistent).
+ * Netty-free: connections reach it through {@link Outbox}.
+ */
 public final class Broker implements AutoCloseable {
+    /** A session bound to a new connection; {@code sessionPresent} as in CONNACK. */
+    public record Connected(Session session, boolean sessionPresent) {}
+
+    /** One topic filter of a SUBSCRIBE with its requested QoS. */
+    public record SubscriptionRequest(String filter, int qos) {}
+
+    public static final int SUBACK_FAILURE = 0x80;
+    private static final Logger log = LoggerFactory.getLogger(Broker.class);
+
+    private final Config config;
+    private final BrokerStore store;
+    private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+    private final Map<Long, TopicTree<Session>> trees = new ConcurrentHashMap<>();
+    private final Map<Long, Map<String, Message>> retained = new ConcurrentHashMap<>();
+    private final Map<String, SystemTopicHandler> systemTopics = new ConcurrentHashMap<>();
+    private final Map<String, SystemTopicHandler> systemPrefixes = new ConcurrentHashMap<>();
+    private final Object[] locks = new Object[64];
+    private final AtomicLong seqs = new AtomicLong();
+    private final LongAdder published = new LongAdder();
+
     public Broker(Config config, Database database, BatchWriter writer, DeviceRegistry registry) {
+        this.config = config;
+        this.store = new BrokerStore(database, writer);
+        for (int i = 0; i < locks.length; i++) {
+            locks[i] = new Object();
+        }
+        load();
+        registry.addListener(new DeviceListener() {
+            @Override
+            public void removed(Device device) {
+                evict(device);
+            }
+        });
+        SystemTopicHandler notYetHandled = (publisher, topic, payload, qos) -> {
+            log.info("[{}] {} of {} bytes accepted and dropped: no handler for this system topic yet",
+                    publisher.clientId(), topic, payload.length);
+            return CompletableFuture.completedFuture(null);
+        };
+        registerSystemTopic("$dp", notYetHandled);
+        registerSystemPrefix("$crsp/", notYetHandled);
+    }
+
+    // ---- system topics ----------------------------------------------------------------------------
+
+    /** Routes PUBLISHes to exactly {@code topic} (e.g. {@code $dp}) to {@code handler}. */
+    public void registerSystemTopic(String topic, SystemTopicHandler handler) {
+        systemTopics.put(topic, handler);
+    }
+
+    /** Routes PUBLISHes to topics starting with {@code prefix} (e.g. {@code $crsp/}) to {@code handler}. */
+    public void registerSystemPrefix(String prefix, SystemTopicHandler handler) {
+        systemPrefixes.put(prefix, handler);
+    }
+
+    /** The handler of a system topic a client may publish to; empty for any other {@code $} topic. */
+    public Optional<SystemTopicHandler> systemHandler(String topic) {
+        SystemTopicHandler exact = systemTopics.get(topic);
+        if (exact != null) {
+            return Optional.of(exact);
+        }
+        for (Map.Entry<String, SystemTopicHandler> e : systemPrefixes.entrySet()) {
+            if (topic.startsWith(e.getKey()) && topic.length() > e.getKey().length()) {
+                return Optional.of(e.getValue());
+            }
+        }
+        return Optional.empty();
+    }
+
+    // ---- sessions ---------------------------------------------------------------------------------
+
+    /**
+     * Binds a client to its session. An older connection with the same client id is closed (takeover);
+     * clean session 1 discards any stored state [MQTT-3.1.2-6], clean session 0 resumes it [MQTT-3.1.2-4].
+     * The caller sends CONNACK and then calls {@link Session#attach}.
+     */
+    public Connected connect(long productId, long deviceId, String clientId, boolean cleanSession) {
+        String key = productId + "/" + clientId;
+        synchronized (lockFor(key)) {
+            Session existing = sessions.get(key);
+            if (existing != null) {
+                Outbox previous = existing.outbox();
+                if (previous != null) {
+                    existing.detach(previous);
+                    previous.close("session taken over by a new connection");
+                }
+                if (cleanSession || !existing.persistent()) {
+                    discard(existing);
+                    existing = null;
+                }
+            }
+            if (existing != null) {
+                return new Connected(existing, true);
+            }
+            Session s = newSession(key, productId, clientId, deviceId, !cleanSession);
+            sessions.put(key, s);
+            if (!cleanSession) {
+                store.putSession(s, Map.of());
+            }
+            return new Connected(s, false);
+        }
+    }
+
+    /** The connection of a session ended; a clean session ends with it [MQTT-3.1.2-6]. */
+    public void disconnect(Session s, Outbox outbox) {
+        synchronized (lockFor(s.key)) {
+            if (s.detach(outbox) && !s.persistent()) {
+                discard(s);
+            }
+        }
+    }
+
+    /** Grants or refuses each filter: SUBACK codes 0-2 or 0x80. */
+    public List<Integer> subscribe(Session s, List<SubscriptionRequest> requests) {
+        List<Integer> codes = new ArrayList<>(requests.size());
+        boolean changed = false;
+        for (SubscriptionRequest r : requests) {
+            String problem = Topics.checkFilter(r.filter());
+            if (problem == null && Topics.isSystem(r.filter())) {
+                problem = "system topics cannot be subscribed"; // D9
+            }
+            if (problem == null && !s.hasSubscription(r.filter()) && s.subscriptionCount() >= config.maxSubscriptions()) {
+                problem = "too many subscriptions (max " + config.maxSubscriptions() + ")"; // D8
+            }
+            if (problem != null) {
+                log.info("[{}] subscription to '{}' refused: {}", s.clientId, r.filter(), problem);
+                codes.add(SUBACK_FAILURE);
+                continue;
+            }
+            int granted = Math.min(r.qos(), 2);
+            s.putSubscription(r.filter(), granted);
+            tree(s.productId).subscribe(r.filter(), s, granted);
+            codes.add(granted);
+            changed = true;
+        }
+        if (changed && s.persistent()) {
+            store.putSession(s, s.subscriptions());
+        }
+        return codes;
+    }
+
+    /** Sends the retained messages matching a just-granted filter [MQTT-3.3.1-6]. */
+    public void deliverRetained(Session s, String filter, int grantedQos) {
+        Map<String, Message> messages = retained.get(s.productId);
+        if (messages == null || messages.isEmpty()) {
+            return;
+        }
+        TopicTree<Boolean> single = new TopicTree<>();
+        single.subscribe(filter, Boolean.TRUE, grantedQos);
+        for (Message m : messages.values()) {
+            boolean[] matched = {false};
+            single.match(m.topic(), (x, q) -> matched[0] = true);
+            if (matched[0]) {
+                s.deliver(m.forDelivery(Math.min(m.qos(), grantedQos), true), 0);
+            }
+        }
+    }
+
+    public void unsubscribe(Session s, List<String> filters) {
+        boolean changed = false;
+        for (String f : filters) {
+            if (s.removeSubscription(f)) {
+                tree(s.productId).unsubscribe(f, s);
+                changed = true;
+            }
+        }
+        if (changed && s.persistent()) {
+            store.putSession(s, s.subscriptions());
+        }
+    }
+
+    // ---- publish ----------------------------------------------------------------------------------
+
+    /**
+     * Routes a message to the subscribers of its product, at min(publish QoS, granted QoS) (D11), once per
+     * subscriber even when several of its filters match. The future completes when everything that must be
+     * durable is stored (retained message, messages owed to persistent sessions, D25): only then may the
+     * publisher be acknowledged.
+     */
+    public CompletableFuture<Void> publish(long productId, Message m) {
+        published.increment();
+        List<CompletableFuture<Void>> durable = new ArrayList<>(0);
+        if (m.retain()) {
+            durable.add(retain(productId, m));
+        }
+        TopicTree<Session> tree = trees.get(productId);
+        if (tree != null) {
+            Map<Session, Integer> targets = new HashMap<>();
+            tree.match(m.topic(), (s, q) -> targets.merge(s, q, Math::max));
+            for (Map.Entry<Session, Integer> t : targets.entrySet()) {
+                Session s = t.getKey();
+                // [MQTT-3.3.1-9] a message sent because of a live subscription goes out with retain 0.
+                Message out = m.forDelivery(Math.min(m.qos(), t.getValue()), false);
+                long seq = 0;
+                if (s.persistent() && out.qos() > 0) {
+                    seq = seqs.incrementAndGet();
+                    durable.add(store.putMessage(s.key, seq, out));
+                }
+                s.deliver(out, seq);
+            }
+        }
+        if (durable.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return durable.size() == 1 ? durable.get(0) : CompletableFuture.allOf(durable.toArray(CompletableFuture[]::new));
+    }
+
+    public long publishedCount() {
+        return published.sum();
+    }
+
+    public int sessionCount() {
+        return sessions.size();
+    }
+
+    private CompletableFuture<Void> retain(long productId, Message m) {
+        Map<String, Message> messages = retained.computeIfAbsent(productId, p -> new ConcurrentHashMap<>());
+        if (m.payload().length == 0) {
+            // [MQTT-3.3.1-10] a zero-byte retained message clears the topic's retained message.
+            messages.remove(m.topic());
+            return store.deleteRetained(productId, m.topic());
+        }
+        messages.put(m.topic(), m);
+        return store.putRetained(productId, m);
+    }
+
+    // ---- internals --------------------------------------------------------------------------------
+
+    private Session newSession(String key, long productId, String clientId, long deviceId, boolean persistent) {
+        return new Session(key, productId, clientId, deviceId, persistent, config.maxInflight(),
+                config.maxQueuedMessages(), config.offlineMessageTtl().toMillis(),
+                (session, seq) -> store.deleteMessage(session.key, seq));
+    }
+
+    private void discard(Session s) {
+        sessions.remove(s.key, s);
+        TopicTree<Session> tree = tree(s.productId);
+        for (String filter : s.subscriptions().keySet()) {
+            tree.unsubscribe(filter, s);
+        }
+        s.discardAll();
+        if (s.persistent()) {
+            store.deleteSession(s.key);
+        }
+    }
+
+    /** A deleted or disabled device loses its connection; a deleted one also its session. */
+    private void evict(Device device) {
+        String key = device.productId() + "/" + device.id();
+        synchronized (lockFor(key)) {
+            Session s = sessions.get(key);
+            if (s == null) {
+                return;
+            }
+            Outbox outbox = s.outbox();
+            if (outbox != null) {
+                outbox.close("device removed or disabled");
+            }
+            discard(s);
+        }
+    }
+
+    private TopicTree<Session> tree(long productId) {
+        return trees.computeIfAbsent(productId, p -> new TopicTree<>());
+    }
+
+    private Object lockFor(String key) {
+        return locks[Math.floorMod(key.hashCode(), locks.length)];
+    }
+
+    private void load() {
+        for (BrokerStore.StoredRetained r : store.loadRetained()) {
+            retained.computeIfAbsent(r.productId(), p -> new ConcurrentHashMap<>()).put(r.message().topic(), r.message());
+        }
+        for (BrokerStore.StoredSession stored : store.loadSessions()) {
+            long deviceId = parseDeviceId(stored.clientId());
+            Session s = newSession(stored.key(), stored.productId(), stored.clientId(), deviceId, true);
+            stored.subscriptions().forEach((filter, qos) -> {
+                s.putSubscription(filter, qos);
+                tree(s.productId).subscribe(filter, s, qos);
+            });
+            sessions.put(s.key, s);
+        }
+        long maxSeq = 0;
+        for (BrokerStore.StoredMessage m : store.loadMessages()) {
+            Session s = sessions.get(m.sessionKey());
+            if (s != null) {
+                s.restore(m.message(), m.seq(), m.createdAt());
+            }
+            maxSeq = Math.max(maxSeq, m.seq());
+        }
+        seqs.set(Math.max(maxSeq, System.currentTimeMillis() * 1000));
+        if (!sessions.isEmpty()) {
+            log.info("Restored {} persistent sessions and retained messages of {} products", sessions.size(), retained.size());
+        }
+    }
+
+    private static long parseDeviceId(String clientId) {
+        try {
+            return Long.parseLong(clientId);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     @Override
     public void close() {
+        // Everything the broker must remember was written as it changed; nothing to flush here.
     }
 }

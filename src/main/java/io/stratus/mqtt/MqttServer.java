@@ -1,22 +1,112 @@
 package io.stratus.mqtt;
 
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.mqtt.MqttDecoder;
+import io.netty.handler.codec.mqtt.MqttEncoder;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.stratus.Config;
 import io.stratus.broker.Broker;
 import io.stratus.device.DeviceRegistry;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The MQTT listener. (Being written.) */
+/** The MQTT 3.1.1 listener: Netty bootstrap (epoll where available) and the per-connection pipeline. */
 public final class MqttServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(MqttServer.class);
+    /** Client ids longer than this are refused with CONNACK 2; device ids are far shorter. */
+    private static final int MAX_CLIENT_ID_LENGTH = 256;
+
+    private final Config config;
+    private final DeviceRegistry registry;
+    private final Broker broker;
+    private final ChannelGroup clients = new DefaultChannelGroup("mqtt-clients", GlobalEventExecutor.INSTANCE);
+    private EventLoopGroup bossGroup;
+    private EventLoopGroup workerGroup;
+    private Channel serverChannel;
+    private volatile boolean stopping;
+
     public MqttServer(Config config, DeviceRegistry registry, Broker broker) {
+        this.config = config;
+        this.registry = registry;
+        this.broker = broker;
     }
 
     public void start() {
+        boolean epoll = Epoll.isAvailable();
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        bossGroup = new MultiThreadIoEventLoopGroup(1, io);
+        workerGroup = new MultiThreadIoEventLoopGroup(0, io);
+        Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(bossGroup, workerGroup)
+                .channel(channelType)
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        clients.add(ch);
+                        ch.pipeline()
+                                // Many small writes per read become one syscall.
+                                .addLast("flush", new FlushConsolidationHandler(256, true))
+                                .addLast("decoder", new MqttDecoder(config.maxPacketBytes(), MAX_CLIENT_ID_LENGTH))
+                                .addLast("encoder", MqttEncoder.INSTANCE)
+                                .addLast("connection", new MqttConnection(config, registry, broker, () -> stopping));
+                    }
+                });
+        try {
+            serverChannel = bootstrap.bind(config.bind(), config.mqttPort()).sync().channel();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while binding the MQTT port", e);
+        } catch (Exception e) {
+            close();
+            throw new IllegalStateException("cannot listen for MQTT on " + config.bind() + ":" + config.mqttPort() + ": " + e.getMessage(), e);
+        }
+        log.debug("MQTT listening on {} ({})", serverChannel.localAddress(), epoll ? "epoll" : "nio");
     }
 
     public int port() {
-        return 0;
+        return serverChannel == null ? -1 : ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
 
+    public int connectionCount() {
+        return clients.size();
+    }
+
+    /** Stops accepting, closes every client connection (no wills: the clients did nothing wrong), ends the loops. */
     @Override
     public void close() {
+        stopping = true;
+        if (serverChannel != null) {
+            serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        if (workerGroup != null) {
+            workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        if (bossGroup != null) {
+            bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
     }
 }

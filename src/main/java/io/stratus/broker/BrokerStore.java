@@ -1,0 +1,174 @@
+package io.stratus.broker;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.stratus.store.BatchWriter;
+import io.stratus.store.Database;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * SQL for what the broker must remember across a restart: retained messages, persistent sessions and the
+ * QoS 1/2 messages owed to them. Writes go through the group-committing writer.
+ */
+final class BrokerStore {
+    record StoredSession(String key, long productId, String clientId, Map<String, Integer> subscriptions) {}
+
+    record StoredMessage(String sessionKey, long seq, Message message, long createdAt) {}
+
+    record StoredRetained(long productId, Message message) {}
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final Database db;
+    private final BatchWriter writer;
+
+    BrokerStore(Database db, BatchWriter writer) {
+        this.db = db;
+        this.writer = writer;
+    }
+
+    CompletableFuture<Void> putRetained(long productId, Message m) {
+        return writer.submit(c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO retained_message (product_id, topic, qos, payload) "
+                    + "VALUES (?,?,?,?) ON CONFLICT (product_id, topic) DO UPDATE SET qos = excluded.qos, payload = excluded.payload")) {
+                ps.setLong(1, productId);
+                ps.setString(2, m.topic());
+                ps.setInt(3, m.qos());
+                ps.setBytes(4, m.payload());
+                ps.executeUpdate();
+            }
+        });
+    }
+
+    CompletableFuture<Void> deleteRetained(long productId, String topic) {
+        return writer.submit(c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM retained_message WHERE product_id = ? AND topic = ?")) {
+                ps.setLong(1, productId);
+                ps.setString(2, topic);
+                ps.executeUpdate();
+            }
+        });
+    }
+
+    CompletableFuture<Void> putSession(Session s, Map<String, Integer> subscriptions) {
+        String subs = toJson(subscriptions);
+        return writer.submit(c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO mqtt_session (session_key, product_id, client_id, "
+                    + "subscriptions, updated_at) VALUES (?,?,?,?,?) ON CONFLICT (session_key) DO UPDATE SET "
+                    + "subscriptions = excluded.subscriptions, updated_at = excluded.updated_at, epoch = mqtt_session.epoch + 1")) {
+                ps.setString(1, s.key);
+                ps.setLong(2, s.productId);
+                ps.setString(3, s.clientId);
+                ps.setString(4, subs);
+                ps.setLong(5, System.currentTimeMillis());
+                ps.executeUpdate();
+            }
+        });
+    }
+
+    CompletableFuture<Void> deleteSession(String key) {
+        return writer.submit(c -> {
+            for (String sql : List.of("DELETE FROM session_message WHERE session_key = ?", "DELETE FROM mqtt_session WHERE session_key = ?")) {
+                try (PreparedStatement ps = c.prepareStatement(sql)) {
+                    ps.setString(1, key);
+                    ps.executeUpdate();
+                }
+            }
+        });
+    }
+
+    CompletableFuture<Void> putMessage(String sessionKey, long seq, Message m) {
+        long now = System.currentTimeMillis();
+        return writer.submit(c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT OR REPLACE INTO session_message "
+                    + "(session_key, seq, topic, qos, retain, payload, created_at) VALUES (?,?,?,?,?,?,?)")) {
+                ps.setString(1, sessionKey);
+                ps.setLong(2, seq);
+                ps.setString(3, m.topic());
+                ps.setInt(4, m.qos());
+                ps.setInt(5, m.retain() ? 1 : 0);
+                ps.setBytes(6, m.payload());
+                ps.setLong(7, now);
+                ps.executeUpdate();
+            }
+        });
+    }
+
+    CompletableFuture<Void> deleteMessage(String sessionKey, long seq) {
+        return writer.submit(c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM session_message WHERE session_key = ? AND seq = ?")) {
+                ps.setString(1, sessionKey);
+                ps.setLong(2, seq);
+                ps.executeUpdate();
+            }
+        });
+    }
+
+    List<StoredRetained> loadRetained() {
+        return db.withConnection(c -> {
+            List<StoredRetained> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT product_id, topic, qos, payload FROM retained_message");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new StoredRetained(rs.getLong(1), new Message(rs.getString(2), rs.getBytes(4), rs.getInt(3), true)));
+                }
+            }
+            return out;
+        });
+    }
+
+    List<StoredSession> loadSessions() {
+        return db.withConnection(c -> {
+            List<StoredSession> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT session_key, product_id, client_id, subscriptions FROM mqtt_session");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new StoredSession(rs.getString(1), rs.getLong(2), rs.getString(3), fromJson(rs.getString(4))));
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Owed messages in the order they were queued. */
+    List<StoredMessage> loadMessages() {
+        return db.withConnection(c -> {
+            try (PreparedStatement orphans = c.prepareStatement(
+                    "DELETE FROM session_message WHERE session_key NOT IN (SELECT session_key FROM mqtt_session)")) {
+                orphans.executeUpdate();
+            }
+            List<StoredMessage> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT session_key, seq, topic, qos, retain, payload, created_at "
+                    + "FROM session_message ORDER BY seq");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new StoredMessage(rs.getString(1), rs.getLong(2),
+                            new Message(rs.getString(3), rs.getBytes(6), rs.getInt(4), rs.getInt(5) != 0), rs.getLong(7)));
+                }
+            }
+            return out;
+        });
+    }
+
+    private static String toJson(Map<String, Integer> subscriptions) {
+        try {
+            return JSON.writeValueAsString(subscriptions);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    private static Map<String, Integer> fromJson(String json) {
+        try {
+            return JSON.readValue(json, new TypeReference<LinkedHashMap<String, Integer>>() {});
+        } catch (JsonProcessingException e) {
+            return Map.of();
+        }
+    }
+}

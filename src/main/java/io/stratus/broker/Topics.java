@@ -1,0 +1,96 @@
+package io.stratus.broker;
+
+/**
+ * Validity rules for MQTT 3.1.1 topic names and topic filters (section 4.7), plus the Stratus size limit (D26).
+ *
+ * <p>The {@code check*} methods return {@code null} when the string is valid, otherwise a short reason meant for a log
+ * line or an API error. They never throw for a non-null argument.
+ */
+public final class Topics {
+    /** D26: topic names and filters are at most this many bytes in UTF-8 (MQTT itself allows 65535 [MQTT-4.7.3-3]). */
+    public static final int MAX_TOPIC_BYTES = 1024;
+
+    private Topics() {
+    }
+
+    /** Returns {@code null} when {@code topic} is a valid topic name to PUBLISH to, else why it is not. */
+    public static String checkTopicName(String topic) {
+        if (topic.isEmpty()) {
+            return "empty topic name"; // [MQTT-4.7.3-1]
+        }
+        for (int i = 0; i < topic.length(); i++) {
+            char c = topic.charAt(i);
+            if (c == '+' || c == '#') {
+                return "wildcard '" + c + "' in topic name"; // [MQTT-3.3.2-2]
+            }
+        }
+        return checkText(topic);
+    }
+
+    /** Returns {@code null} when {@code filter} is a valid subscription topic filter, else why it is not. */
+    public static String checkFilter(String filter) {
+        if (filter.isEmpty()) {
+            return "empty topic filter"; // [MQTT-4.7.3-1]
+        }
+        int last = filter.length() - 1;
+        for (int i = 0; i <= last; i++) {
+            char c = filter.charAt(i);
+            boolean levelStart = i == 0 || filter.charAt(i - 1) == '/';
+            if (c == '#') {
+                // [MQTT-4.7.1-2] '#' is alone in its level and that level is the last one
+                if (!levelStart) {
+                    return "'#' not alone in its level";
+                }
+                if (i != last) {
+                    return "'#' not in the last level";
+                }
+            } else if (c == '+') {
+                // [MQTT-4.7.1-3] '+' occupies an entire level
+                if (!levelStart || (i != last && filter.charAt(i + 1) != '/')) {
+                    return "'+' not alone in its level";
+                }
+            }
+        }
+        return checkText(filter);
+    }
+
+    /** Whether this topic name or filter starts with '$' (reserved: OneNET's {@code $dp}, {@code $SYS}, ...). */
+    public static boolean isSystem(String topicOrFilter) {
+        return !topicOrFilter.isEmpty() && topicOrFilter.charAt(0) == '$';
+    }
+
+    /** Whether this filter has no wildcard, so it matches exactly one topic name (D26 records such topics). */
+    public static boolean isExact(String filter) {
+        return filter.indexOf('+') < 0 && filter.indexOf('#') < 0;
+    }
+
+    /** Rules shared by names and filters: well-formed UTF-16 with no U+0000 or U+FFFD, at most MAX_TOPIC_BYTES in UTF-8. */
+    private static String checkText(String s) {
+        int bytes = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\u0000') {
+                return "null character"; // [MQTT-1.5.3-2] [MQTT-4.7.3-2]
+            } else if (c == '\uFFFD') {
+                // Our decoder turns malformed UTF-8 into U+FFFD, so its presence means the client sent malformed UTF-8
+                return "malformed UTF-8"; // [MQTT-1.5.3-1]
+            } else if (c < 0x80) {
+                bytes += 1;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                bytes += 4;
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                // A lone surrogate cannot be encoded in UTF-8; it can only come from a Java caller (the HTTP API)
+                return "unpaired surrogate"; // [MQTT-1.5.3-1]
+            } else {
+                bytes += 3;
+            }
+            if (bytes > MAX_TOPIC_BYTES) {
+                return "longer than " + MAX_TOPIC_BYTES + " bytes"; // D26
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,439 @@
+package io.stratus.mqtt;
+
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.mqtt.MqttConnAckMessage;
+import io.netty.handler.codec.mqtt.MqttConnectMessage;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttConnectVariableHeader;
+import io.netty.handler.codec.mqtt.MqttFixedHeader;
+import io.netty.handler.codec.mqtt.MqttIdentifierRejectedException;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
+import io.netty.handler.codec.mqtt.MqttTopicSubscription;
+import io.netty.handler.codec.mqtt.MqttUnacceptableProtocolVersionException;
+import io.netty.handler.codec.mqtt.MqttUnsubscribeMessage;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.stratus.Config;
+import io.stratus.broker.Broker;
+import io.stratus.broker.Message;
+import io.stratus.broker.Outbox;
+import io.stratus.broker.Publisher;
+import io.stratus.broker.Session;
+import io.stratus.broker.SystemTopicHandler;
+import io.stratus.broker.Topics;
+import io.stratus.device.ConnectCode;
+import io.stratus.device.DeviceRegistry;
+import io.stratus.device.Login;
+import io.stratus.device.Secrets;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection: AWAITING_CONNECT -> CONNECTED -> CLOSED, one switch over packet types, one small
+ * method per packet. Payloads are copied to {@code byte[]} here, at the edge; nothing past this class sees
+ * a ByteBuf. Inbound handling runs on the channel's event loop and never blocks.
+ */
+final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbox {
+    private enum State { AWAITING_CONNECT, CONNECTED, CLOSED }
+
+    private static final Logger log = LoggerFactory.getLogger(MqttConnection.class);
+    /** Unacknowledged incoming PUBLISHes beyond which the connection stops reading (back-pressure). */
+    private static final int MAX_PENDING_ACKS = 1024;
+
+    private final Config config;
+    private final DeviceRegistry registry;
+    private final Broker broker;
+    private final BooleanSupplier serverStopping;
+    private final AckQueue acks = new AckQueue();
+    private ChannelHandlerContext ctx;
+    private State state = State.AWAITING_CONNECT;
+    private ScheduledFuture<?> connectTimeout;
+    private String clientId = "-";
+    private Publisher publisher;
+    private Session session;
+    private Message will;
+    private long onlineToken;
+    private volatile boolean closeLogged;
+
+    MqttConnection(Config config, DeviceRegistry registry, Broker broker, BooleanSupplier serverStopping) {
+        this.config = config;
+        this.registry = registry;
+        this.broker = broker;
+        this.serverStopping = serverStopping;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        long timeout = config.connectTimeout().toMillis();
+        connectTimeout = ctx.executor().schedule(() -> {
+            if (state == State.AWAITING_CONNECT) {
+                closeFor("no CONNECT within " + timeout + " ms");
+            }
+        }, timeout, TimeUnit.MILLISECONDS);
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        try {
+            if (state == State.CLOSED || !(msg instanceof MqttMessage m)) {
+                return;
+            }
+            if (m.decoderResult().isFailure()) {
+                onMalformed(m.decoderResult().cause());
+                return;
+            }
+            String flagProblem = PacketRules.checkFlags(m.fixedHeader());
+            if (flagProblem != null) {
+                closeFor(flagProblem);
+                return;
+            }
+            if (state == State.AWAITING_CONNECT) {
+                if (m.fixedHeader().messageType() != MqttMessageType.CONNECT) {
+                    // [MQTT-3.1.0-1], D20: nothing of a client is processed before its CONNECT.
+                    closeFor("first packet must be CONNECT, got " + m.fixedHeader().messageType());
+                    return;
+                }
+                onConnect((MqttConnectMessage) m);
+                return;
+            }
+            dispatch(m);
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void dispatch(MqttMessage m) {
+        switch (m.fixedHeader().messageType()) {
+            case PUBLISH -> onPublish((MqttPublishMessage) m);
+            case PUBACK -> session.onPuback(packetId(m));
+            case PUBREC -> onPubrec(packetId(m));
+            case PUBREL -> onPubrel(packetId(m));
+            case PUBCOMP -> session.onPubcomp(packetId(m));
+            case SUBSCRIBE -> onSubscribe((MqttSubscribeMessage) m);
+            case UNSUBSCRIBE -> onUnsubscribe((MqttUnsubscribeMessage) m);
+            case PINGREQ -> ctx.writeAndFlush(MqttMessage.PINGRESP);
+            case DISCONNECT -> onDisconnect();
+            case CONNECT -> closeFor("second CONNECT"); // [MQTT-3.1.0-2]
+            default -> closeFor("unexpected " + m.fixedHeader().messageType() + " from a client");
+        }
+    }
+
+    // ---- CONNECT ----------------------------------------------------------------------------------
+
+    private void onMalformed(Throwable cause) {
+        if (state == State.AWAITING_CONNECT && cause instanceof MqttUnacceptableProtocolVersionException) {
+            refuse(ConnectCode.UNACCEPTABLE_PROTOCOL_VERSION, "unsupported protocol version");
+        } else if (state == State.AWAITING_CONNECT && cause instanceof MqttIdentifierRejectedException) {
+            refuse(ConnectCode.IDENTIFIER_REJECTED, "client id rejected: " + cause.getMessage());
+        } else {
+            closeFor("malformed packet: " + cause.getMessage());
+        }
+    }
+
+    private void onConnect(MqttConnectMessage m) {
+        connectTimeout.cancel(false);
+        MqttConnectVariableHeader h = m.variableHeader();
+        clientId = m.payload().clientIdentifier();
+        if (h.version() != 4) {
+            refuse(ConnectCode.UNACCEPTABLE_PROTOCOL_VERSION, "protocol level " + h.version() + " (only MQTT 3.1.1)");
+            return;
+        }
+        boolean anonymous = !h.hasUserName() && !h.hasPassword();
+        if (anonymous ? registry.defaultProductId() == 0 : !(h.hasUserName() && h.hasPassword())) {
+            // D5: OneNET requires both the user name and the password flag.
+            closeFor("CONNECT without user name and password");
+            return;
+        }
+        if (clientId.isEmpty()) {
+            if (!anonymous || !h.isCleanSession()) {
+                refuse(ConnectCode.IDENTIFIER_REJECTED, "empty client id"); // [MQTT-3.1.3-8]
+                return;
+            }
+            clientId = "auto-" + Secrets.token(9); // [MQTT-3.1.3-6]
+        }
+        Login login = anonymous ? registry.anonymous()
+                : registry.authenticate(clientId, m.payload().userName(),
+                        new String(m.payload().passwordInBytes(), StandardCharsets.UTF_8));
+        if (!login.accepted()) {
+            refuse(login.code(), "login refused");
+            return;
+        }
+        if (h.isWillFlag()) {
+            String willTopic = m.payload().willTopic();
+            String problem = Topics.checkTopicName(willTopic);
+            if (problem != null || Topics.isSystem(willTopic)) {
+                closeFor("invalid will topic: " + (problem != null ? problem : "system topic"));
+                return;
+            }
+            will = new Message(willTopic, m.payload().willMessageInBytes(), h.willQos(), h.isWillRetain());
+        }
+        long deviceId = login.device() == null ? 0 : login.device().id();
+        publisher = new Publisher(login.productId(), deviceId, clientId);
+        Broker.Connected connected = broker.connect(login.productId(), deviceId, clientId, h.isCleanSession());
+        session = connected.session();
+        state = State.CONNECTED;
+        ctx.write(connAck(MqttConnectReturnCode.CONNECTION_ACCEPTED, connected.sessionPresent()));
+        if (deviceId != 0) {
+            onlineToken = registry.markOnline(deviceId);
+        }
+        if (h.keepAliveTimeSeconds() > 0) {
+            // D7: closed after 1.5 x keep-alive of silence [MQTT-3.1.2-24].
+            long idleMillis = h.keepAliveTimeSeconds() * 1500L;
+            ctx.pipeline().addBefore(ctx.name(), "keepalive", new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
+        }
+        session.attach(this);
+        ctx.flush();
+        log.debug("[{}] connected from {} (product {}, clean {})", clientId, remote(), login.productId(), h.isCleanSession());
+    }
+
+    private void refuse(ConnectCode code, String reason) {
+        state = State.CLOSED;
+        ctx.channel().config().setAutoRead(false); // D20: after a refused CONNECT nothing more is read
+        log.info("[{}] {} refused with CONNACK {}: {}", clientId, remote(), code.code, reason);
+        closeLogged = true;
+        ctx.writeAndFlush(connAck(MqttConnectReturnCode.valueOf((byte) code.code), false))
+                .addListener(f -> ctx.close());
+    }
+
+    private static MqttConnAckMessage connAck(MqttConnectReturnCode code, boolean sessionPresent) {
+        return MqttMessageBuilders.connAck().returnCode(code).sessionPresent(sessionPresent).build();
+    }
+
+    // ---- PUBLISH from the client --------------------------------------------------------------------
+
+    private void onPublish(MqttPublishMessage m) {
+        String topic = m.variableHeader().topicName();
+        int qos = m.fixedHeader().qosLevel().value();
+        int packetId = m.variableHeader().packetId();
+        String problem = Topics.checkTopicName(topic);
+        if (problem != null) {
+            closeFor("invalid topic name: " + problem);
+            return;
+        }
+        byte[] payload = ByteBufUtil.getBytes(m.content());
+        if (qos == 2 && !session.beginIncomingQos2(packetId)) {
+            // A resent QoS 2 PUBLISH that was already routed: acknowledge again, route nothing [MQTT-4.3.3-2].
+            ctx.writeAndFlush(ack(MqttMessageType.PUBREC, packetId));
+            return;
+        }
+        CompletableFuture<Void> handled;
+        if (Topics.isSystem(topic)) {
+            Optional<SystemTopicHandler> handler = broker.systemHandler(topic);
+            if (handler.isEmpty()) {
+                closeFor("publishing to system topic " + topic + " is not allowed"); // D9
+                return;
+            }
+            handled = handler.get().handle(publisher, topic, payload, qos);
+        } else {
+            handled = broker.publish(publisher.productId(), new Message(topic, payload, qos, m.fixedHeader().isRetain()));
+        }
+        Runnable sendAck = switch (qos) {
+            case 1 -> () -> ctx.write(ack(MqttMessageType.PUBACK, packetId));
+            case 2 -> () -> ctx.write(ack(MqttMessageType.PUBREC, packetId));
+            default -> () -> { };
+        };
+        acks.add(handled, sendAck, e -> {
+            if (qos == 2) {
+                session.endIncomingQos2(packetId);
+            }
+            closeFor("publish to " + topic + " failed: " + e.getMessage());
+        });
+        if (handled.isDone()) {
+            acks.release();
+            ctx.flush();
+        } else {
+            handled.whenComplete((v, e) -> ctx.executor().execute(this::releaseAcks));
+            if (acks.size() >= MAX_PENDING_ACKS) {
+                ctx.channel().config().setAutoRead(false);
+            }
+        }
+    }
+
+    private void releaseAcks() {
+        if (state != State.CONNECTED) {
+            return;
+        }
+        acks.release();
+        ctx.flush();
+        if (acks.size() < MAX_PENDING_ACKS / 2 && !ctx.channel().config().isAutoRead()) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    private void onPubrec(int packetId) {
+        session.onPubrec(packetId);
+        ctx.writeAndFlush(ack(MqttMessageType.PUBREL, packetId));
+    }
+
+    private void onPubrel(int packetId) {
+        session.endIncomingQos2(packetId);
+        ctx.writeAndFlush(ack(MqttMessageType.PUBCOMP, packetId));
+    }
+
+    // ---- SUBSCRIBE / UNSUBSCRIBE ---------------------------------------------------------------------
+
+    private void onSubscribe(MqttSubscribeMessage m) {
+        List<MqttTopicSubscription> subs = m.payload().topicSubscriptions();
+        if (subs.isEmpty()) {
+            closeFor("SUBSCRIBE without topic filters"); // [MQTT-3.8.3-3]
+            return;
+        }
+        List<Broker.SubscriptionRequest> requests = new ArrayList<>(subs.size());
+        for (MqttTopicSubscription s : subs) {
+            requests.add(new Broker.SubscriptionRequest(s.topicFilter(), s.qualityOfService().value()));
+        }
+        List<Integer> codes = broker.subscribe(session, requests);
+        MqttMessageBuilders.SubAckBuilder subAck = MqttMessageBuilders.subAck().packetId(m.variableHeader().messageId());
+        for (int code : codes) {
+            subAck.addGrantedQos(MqttQoS.valueOf(code));
+        }
+        ctx.write(subAck.build());
+        for (int i = 0; i < codes.size(); i++) {
+            if (codes.get(i) != Broker.SUBACK_FAILURE) {
+                broker.deliverRetained(session, requests.get(i).filter(), codes.get(i));
+            }
+        }
+        ctx.flush();
+    }
+
+    private void onUnsubscribe(MqttUnsubscribeMessage m) {
+        List<String> filters = m.payload().topics();
+        if (filters.isEmpty()) {
+            closeFor("UNSUBSCRIBE without topic filters"); // [MQTT-3.10.3-2]
+            return;
+        }
+        broker.unsubscribe(session, filters);
+        ctx.writeAndFlush(MqttMessageBuilders.unsubAck().packetId(m.variableHeader().messageId()).build());
+    }
+
+    private void onDisconnect() {
+        will = null; // [MQTT-3.14.4-3] a clean DISCONNECT discards the will
+        closeLogged = true;
+        log.debug("[{}] disconnected", clientId);
+        ctx.close();
+    }
+
+    // ---- connection end ----------------------------------------------------------------------------
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            closeFor("keep-alive timeout");
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        State before = state;
+        state = State.CLOSED;
+        acks.clear();
+        if (connectTimeout != null) {
+            connectTimeout.cancel(false);
+        }
+        if (before == State.CONNECTED) {
+            if (will != null && !serverStopping.getAsBoolean()) {
+                // [MQTT-3.1.2-8] the will is published when the connection ends without DISCONNECT.
+                broker.publish(publisher.productId(), will);
+            }
+            broker.disconnect(session, this);
+            if (publisher.deviceId() != 0) {
+                registry.markOffline(publisher.deviceId(), onlineToken);
+            }
+            if (!closeLogged) {
+                log.info("[{}] {} connection lost", clientId, remote());
+            }
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof IOException) {
+            log.debug("[{}] {} I/O error: {}", clientId, remote(), cause.getMessage());
+            ctx.close();
+        } else {
+            closeFor("internal error: " + cause);
+        }
+    }
+
+    /** Closes the connection with one log line naming the client, its address and the reason. */
+    private void closeFor(String reason) {
+        if (!closeLogged) {
+            closeLogged = true;
+            log.warn("[{}] {} closed: {}", clientId, remote(), reason);
+        }
+        if (state == State.AWAITING_CONNECT) {
+            state = State.CLOSED;
+        }
+        ctx.channel().config().setAutoRead(false);
+        ctx.close();
+    }
+
+    private String remote() {
+        return String.valueOf(ctx.channel().remoteAddress());
+    }
+
+    // ---- Outbox: packets to the client, from any thread ------------------------------------------------
+
+    @Override
+    public void publish(Message message, int packetId, boolean dup) {
+        MqttFixedHeader header = new MqttFixedHeader(MqttMessageType.PUBLISH, dup,
+                MqttQoS.valueOf(message.qos()), message.retain(), 0);
+        ctx.writeAndFlush(new MqttPublishMessage(header, new MqttPublishVariableHeader(message.topic(), packetId),
+                Unpooled.wrappedBuffer(message.payload())), ctx.voidPromise());
+    }
+
+    @Override
+    public void pubrel(int packetId) {
+        ctx.writeAndFlush(ack(MqttMessageType.PUBREL, packetId), ctx.voidPromise());
+    }
+
+    @Override
+    public boolean isWritable() {
+        return ctx.channel().isWritable();
+    }
+
+    @Override
+    public void close(String reason) {
+        ctx.executor().execute(() -> {
+            if (!closeLogged) {
+                closeLogged = true;
+                log.info("[{}] {} closed: {}", clientId, remote(), reason);
+            }
+            ctx.close();
+        });
+    }
+
+    private static MqttMessage ack(MqttMessageType type, int packetId) {
+        MqttQoS qos = type == MqttMessageType.PUBREL ? MqttQoS.AT_LEAST_ONCE : MqttQoS.AT_MOST_ONCE;
+        return new MqttMessage(new MqttFixedHeader(type, false, qos, false, 0), MqttMessageIdVariableHeader.from(packetId));
+    }
+
+    private static int packetId(MqttMessage m) {
+        return ((MqttMessageIdVariableHeader) m.variableHeader()).messageId();
+    }
+}
