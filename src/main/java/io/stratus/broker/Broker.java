@@ -57,6 +57,11 @@ public final class Broker implements AutoCloseable {
             public void removed(Device device) {
                 evict(device);
             }
+
+            @Override
+            public void disabled(Device device) {
+                evict(device);
+            }
         });
         SystemTopicHandler notYetHandled = (publisher, topic, payload, qos) -> {
             log.info("[{}] {} of {} bytes accepted and dropped: no handler for this system topic yet",

@@ -8,7 +8,11 @@ public interface DeviceListener {
     default void offline(Device device) {
     }
 
-    /** The device was deleted, or its product was: its connections must go. */
+    /** The device was deleted, or its product was: its connections and data must go. */
     default void removed(Device device) {
+    }
+
+    /** The device was disabled: its connections must go, its data stays. */
+    default void disabled(Device device) {
     }
 }

@@ -159,8 +159,7 @@ public final class DeviceRegistry {
         deviceByAuthInfo.remove(authKey(old.productId(), old.authInfo()));
         cache(d);
         if (d.disabled() && !old.disabled()) {
-            // A disabled device may not stay connected.
-            listeners.forEach(l -> l.removed(d));
+            listeners.forEach(l -> l.disabled(d));
         }
         return d;
     }

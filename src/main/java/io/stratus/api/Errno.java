@@ -1,0 +1,30 @@
+package io.stratus.api;
+
+/**
+ * The OneNET error numbers the API answers with (APIResult), each with its message and the HTTP status
+ * Stratus sends it with: 200 for all but a missing key (401) and a rejected credential (403), so that
+ * clients that only read {@code errno} keep working.
+ */
+enum Errno {
+    SUCC(0, "succ", 200),
+    INTERNAL(1, "internal server error", 200),
+    KEY_REQUIRED(2, "api-key required", 401),
+    AUTH_FAILED(3, "auth failed", 403),
+    INVALID_JSON(4, "invalid JSON", 200),
+    TOO_LARGE(5, "request entity too large", 200),
+    INVALID_PARAMETER(6, "invalid parameter", 200),
+    PARAMETER_REQUIRED(7, "parameter required", 200),
+    NOT_FOUND(8, "not found", 200),
+    ENTITY_REQUIRED(9, "entity data required", 200),
+    ALREADY_EXISTS(12, "already exists", 200);
+
+    final int code;
+    final String message;
+    final int httpStatus;
+
+    Errno(int code, String message, int httpStatus) {
+        this.code = code;
+        this.message = message;
+        this.httpStatus = httpStatus;
+    }
+}

@@ -1,0 +1,32 @@
+package io.stratus.api;
+
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+
+/** Times as the API writes and reads them, in the zone of {@code dp.timezone} (UTC+8 by default, as OneNET). */
+final class Times {
+    private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
+
+    private final ZoneId zone;
+
+    Times(ZoneId zone) {
+        this.zone = zone;
+    }
+
+    /** {@code yyyy-MM-dd HH:mm:ss}, or null for 0 (never). */
+    String format(long epochMillis) {
+        return epochMillis == 0 ? null : SECONDS.format(Instant.ofEpochMilli(epochMillis).atZone(zone));
+    }
+
+    /** The first millisecond of a {@code yyyy-MM-dd} day in the API's zone. */
+    long startOfDay(String date, String param) {
+        try {
+            return LocalDate.parse(date).atStartOfDay(zone).toInstant().toEpochMilli();
+        } catch (DateTimeParseException e) {
+            throw ApiError.invalid(param + " must be yyyy-MM-dd");
+        }
+    }
+}
