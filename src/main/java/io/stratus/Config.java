@@ -30,7 +30,11 @@ public record Config(
         Duration offlineMessageTtl,
         Duration connectTimeout,
         ZoneId timezone,
-        String storeSync) {
+        String storeSync,
+        boolean dpDisconnectOnError,
+        boolean dpType7ConsecutiveStreams,
+        boolean dpForwardJson,
+        Duration historyMaxAge) {
 
     public static final Map<String, String> DEFAULTS = Map.ofEntries(
             Map.entry("bind", "0.0.0.0"),
@@ -46,7 +50,11 @@ public record Config(
             Map.entry("session.message-ttl-seconds", String.valueOf(2 * 24 * 3600)),
             Map.entry("mqtt.connect-timeout-seconds", "10"),
             Map.entry("dp.timezone", "+08:00"),
-            Map.entry("store.sync", "normal"));
+            Map.entry("store.sync", "normal"),
+            Map.entry("dp.on-error", "disconnect"),
+            Map.entry("dp.type7", "consecutive-streams"),
+            Map.entry("dp.forward", "value"),
+            Map.entry("history.max-age-days", "0"));
 
     /** Builds a config from the layered sources; {@code flags} holds only the flags actually given. */
     public static Config load(Path configFile, Map<String, String> env, Map<String, String> flags) {
@@ -99,7 +107,20 @@ public record Config(
                 Duration.ofSeconds(positive(v, "session.message-ttl-seconds")),
                 Duration.ofSeconds(positive(v, "mqtt.connect-timeout-seconds")),
                 ZoneId.of(v.get("dp.timezone").trim()),
-                sync);
+                sync,
+                choice(v, "dp.on-error", "disconnect", "drop"),
+                choice(v, "dp.type7", "consecutive-streams", "one-stream"),
+                !choice(v, "dp.forward", "value", "json"),
+                Duration.ofDays(Math.max(0, integer(v, "history.max-age-days"))));
+    }
+
+    /** True for the first of the two allowed values, false for the second. */
+    private static boolean choice(Map<String, String> v, String key, String first, String second) {
+        String value = v.get(key).trim().toLowerCase(Locale.ROOT);
+        if (!value.equals(first) && !value.equals(second)) {
+            throw new IllegalArgumentException(key + " must be " + first + " or " + second + ", not " + value);
+        }
+        return value.equals(first);
     }
 
     private static int port(Map<String, String> v, String key) {
@@ -136,11 +157,5 @@ public record Config(
         Map<String, String> values = new HashMap<>();
         props.forEach((k, val) -> values.put(k.toString().trim(), val.toString()));
         return values;
-    }
-
-    /** The same settings with other ports; used by tests that restart a server on the ports it had. */
-    public Config withPorts(int mqtt, int http) {
-        return new Config(bind, mqtt, http, dataDir, adminPassword, allowAnonymous, maxPacketBytes,
-                maxSubscriptions, maxInflight, maxQueuedMessages, offlineMessageTtl, connectTimeout, timezone, storeSync);
     }
 }

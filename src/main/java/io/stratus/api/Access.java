@@ -2,6 +2,7 @@ package io.stratus.api;
 
 import io.javalin.http.Context;
 import io.stratus.device.AdminAccount;
+import io.stratus.device.Device;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.device.Product;
 import java.util.OptionalLong;
@@ -64,6 +65,14 @@ final class Access {
         if (!isAdmin() && product.id() != productId) {
             throw ApiError.authFailed();
         }
+    }
+
+    /** The device of a path's {@code {id}}: errno 8 when unknown, 3 when of a product the caller may not touch. */
+    Device device(Context ctx, DeviceRegistry registry) {
+        long id = Params.pathId(ctx, "device");
+        Device d = registry.device(id).orElseThrow(() -> ApiError.notFound("device not found: " + id));
+        checkProduct(d.productId());
+        return d;
     }
 
     /** Whether the caller may see things of this product; for lists that skip what they may not show. */

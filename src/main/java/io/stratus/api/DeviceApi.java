@@ -152,9 +152,6 @@ final class DeviceApi {
 
     /** The device of the path: errno 8 when there is none, 3 when it belongs to a product the caller may not touch. */
     private Device device(Context ctx, Access caller) {
-        long id = Params.pathId(ctx, "device");
-        Device d = registry.device(id).orElseThrow(() -> ApiError.notFound("device not found: " + id));
-        caller.checkProduct(d.productId());
-        return d;
+        return caller.device(ctx, registry);
     }
 }

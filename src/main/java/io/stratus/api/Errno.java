@@ -16,7 +16,9 @@ enum Errno {
     PARAMETER_REQUIRED(7, "parameter required", 200),
     NOT_FOUND(8, "not found", 200),
     ENTITY_REQUIRED(9, "entity data required", 200),
-    ALREADY_EXISTS(12, "already exists", 200);
+    DATASTREAM_EXISTS(11, "datastream already exists", 200),
+    ALREADY_EXISTS(12, "already exists", 200),
+    SYSTEM_LIMIT(13, "system limit", 503);
 
     final int code;
     final String message;

@@ -33,7 +33,7 @@ final class JsonBody {
 
     /** Reads the body: errno 5 when over 64 KiB, 9 when empty, 4 when not JSON, 6 when not an object. */
     static JsonBody read(Context ctx) {
-        byte[] bytes = readLimited(ctx);
+        byte[] bytes = readLimited(ctx, MAX_BYTES);
         if (bytes.length == 0 || new String(bytes, StandardCharsets.UTF_8).isBlank()) {
             throw new ApiError(Errno.ENTITY_REQUIRED);
         }
@@ -51,11 +51,12 @@ final class JsonBody {
         return new JsonBody(object);
     }
 
-    private static byte[] readLimited(Context ctx) {
+    /** The raw body, at most {@code maxBytes}: errno 5 beyond. */
+    static byte[] readLimited(Context ctx, int maxBytes) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         boolean tooLarge;
         try (InputStream in = ctx.req().getInputStream()) {
-            tooLarge = ctx.req().getContentLengthLong() > MAX_BYTES || !copy(in, out);
+            tooLarge = ctx.req().getContentLengthLong() > maxBytes || !copy(in, out, maxBytes);
             if (tooLarge) {
                 drain(in);
             }
@@ -63,18 +64,18 @@ final class JsonBody {
             throw new ApiError(Errno.INVALID_JSON, "body could not be read");
         }
         if (tooLarge) {
-            throw new ApiError(Errno.TOO_LARGE, "body over " + MAX_BYTES + " bytes");
+            throw new ApiError(Errno.TOO_LARGE, "body over " + maxBytes + " bytes");
         }
         return out.toByteArray();
     }
 
     /** Copies until the end (true) or until more than the limit has been read (false). */
-    private static boolean copy(InputStream in, ByteArrayOutputStream out) throws IOException {
+    private static boolean copy(InputStream in, ByteArrayOutputStream out, int maxBytes) throws IOException {
         byte[] buffer = new byte[8192];
         int n;
         while ((n = in.read(buffer)) != -1) {
             out.write(buffer, 0, n);
-            if (out.size() > MAX_BYTES) {
+            if (out.size() > maxBytes) {
                 return false;
             }
         }
