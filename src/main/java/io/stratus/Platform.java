@@ -7,6 +7,7 @@ import io.stratus.device.DeviceRegistry;
 import io.stratus.mqtt.MqttServer;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
+import io.stratus.telemetry.Telemetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +21,7 @@ public final class Platform implements AutoCloseable {
     private final DeviceRegistry registry;
     private final AdminAccount admin;
     private final Broker broker;
+    private final Telemetry telemetry;
     private final MqttServer mqtt;
     private final ApiServer api;
     private volatile boolean closed;
@@ -32,8 +34,9 @@ public final class Platform implements AutoCloseable {
         this.registry = new DeviceRegistry(database, stateWriter, config.allowAnonymous());
         this.admin = AdminAccount.open(database, config.adminPassword());
         this.broker = new Broker(config, database, stateWriter, registry);
+        this.telemetry = new Telemetry(config, database, broker, registry);
         this.mqtt = new MqttServer(config, registry, broker);
-        this.api = new ApiServer(config, registry, admin);
+        this.api = new ApiServer(config, registry, admin, telemetry);
         try {
             mqtt.start();
             api.start();
@@ -69,6 +72,10 @@ public final class Platform implements AutoCloseable {
         return broker;
     }
 
+    public Telemetry telemetry() {
+        return telemetry;
+    }
+
     /** Graceful stop: refuse new connections, close clients, flush the writers, close the store. */
     @Override
     public synchronized void close() {
@@ -78,6 +85,7 @@ public final class Platform implements AutoCloseable {
         closed = true;
         quietly(api::close);
         quietly(mqtt::close);
+        quietly(telemetry::close);
         quietly(broker::close);
         quietly(stateWriter::close);
         quietly(database::close);

@@ -13,6 +13,7 @@ import io.stratus.Config;
 import io.stratus.device.AdminAccount;
 import io.stratus.device.DeviceException;
 import io.stratus.device.DeviceRegistry;
+import io.stratus.telemetry.Telemetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,9 +30,11 @@ public final class ApiServer implements AutoCloseable {
     private final AuthApi auth;
     private final ProductApi products;
     private final DeviceApi devices;
+    private final DatastreamApi datastreams;
+    private final DatapointApi datapoints;
     private final Javalin app;
 
-    public ApiServer(Config config, DeviceRegistry registry, AdminAccount admin) {
+    public ApiServer(Config config, DeviceRegistry registry, AdminAccount admin, Telemetry telemetry) {
         this.config = config;
         this.registry = registry;
         this.admin = admin;
@@ -39,6 +42,8 @@ public final class ApiServer implements AutoCloseable {
         this.auth = new AuthApi(admin);
         this.products = new ProductApi(registry, times);
         this.devices = new DeviceApi(registry, times);
+        this.datastreams = new DatastreamApi(registry, telemetry, times);
+        this.datapoints = new DatapointApi(registry, telemetry, times);
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
@@ -79,9 +84,20 @@ public final class ApiServer implements AutoCloseable {
         cfg.routes.get("/devices", authed(devices::list));
         // Declared before /devices/{id}, which would otherwise take "status" for an id.
         cfg.routes.get("/devices/status", authed(devices::status));
+        cfg.routes.get("/devices/datapoints", authed(datapoints::latest));
         cfg.routes.get("/devices/{id}", authed(devices::get));
         cfg.routes.put("/devices/{id}", authed(devices::update));
         cfg.routes.delete("/devices/{id}", authed(devices::delete));
+
+        cfg.routes.post("/devices/{id}/datastreams", authed(datastreams::create));
+        cfg.routes.get("/devices/{id}/datastreams", authed(datastreams::list));
+        cfg.routes.get("/devices/{id}/datastreams/{ds}", authed(datastreams::get));
+        cfg.routes.put("/devices/{id}/datastreams/{ds}", authed(datastreams::update));
+        cfg.routes.delete("/devices/{id}/datastreams/{ds}", authed(datastreams::delete));
+        cfg.routes.post("/devices/{id}/datapoints", authed(datapoints::upload));
+        cfg.routes.get("/devices/{id}/datapoints", authed(datapoints::history));
+        cfg.routes.post("/bindata", authed(datapoints::uploadBinary));
+        cfg.routes.get("/bindata/{index}", raw(datapoints::binary));
     }
 
     private void errors(JavalinConfig cfg) {
@@ -120,6 +136,16 @@ public final class ApiServer implements AutoCloseable {
             Object data = action.handle(ctx, Access.of(ctx, registry, admin));
             reply(ctx, Errno.SUCC, Errno.SUCC.message, data);
         };
+    }
+
+    /** A route that writes its own reply body (not the envelope) once the caller is known. */
+    @FunctionalInterface
+    interface RawAction {
+        void handle(Context ctx, Access caller) throws Exception;
+    }
+
+    private Handler raw(RawAction action) {
+        return ctx -> action.handle(ctx, Access.of(ctx, registry, admin));
     }
 
     private static Handler open(OpenAction action) {

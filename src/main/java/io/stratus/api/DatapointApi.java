@@ -1,0 +1,167 @@
+package io.stratus.api;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.http.Context;
+import io.stratus.device.Device;
+import io.stratus.device.DeviceRegistry;
+import io.stratus.store.BatchWriter;
+import io.stratus.telemetry.Cursor;
+import io.stratus.telemetry.Datapoint;
+import io.stratus.telemetry.Datastream;
+import io.stratus.telemetry.DpFormatException;
+import io.stratus.telemetry.HistoryPage;
+import io.stratus.telemetry.HistoryQuery;
+import io.stratus.telemetry.StoredPoint;
+import io.stratus.telemetry.Telemetry;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** Data points (OneNET 6.3): upload, history, latest values of many devices, and binary points. */
+final class DatapointApi {
+    static final int MAX_BINARY_BYTES = 800 * 1024;
+    static final int MAX_LATEST_DEVICES = 1000;
+
+    private final DeviceRegistry registry;
+    private final Telemetry telemetry;
+    private final Times times;
+
+    DatapointApi(DeviceRegistry registry, Telemetry telemetry, Times times) {
+        this.registry = registry;
+        this.telemetry = telemetry;
+        this.times = times;
+    }
+
+    /** {@code POST /devices/{id}/datapoints[?type=1|3]}: the `$dp` type 1 or 3 JSON; replies once stored. */
+    Object upload(Context ctx, Access caller) throws Exception {
+        Device d = caller.device(ctx, registry);
+        int type = Params.integer(ctx, "type", 1, 3, 1);
+        if (type == 2) {
+            throw ApiError.invalid("type must be 1 or 3 (binary points go to POST /bindata)");
+        }
+        byte[] body = JsonBody.readLimited(ctx, JsonBody.MAX_BYTES);
+        if (body.length == 0) {
+            throw new ApiError(Errno.ENTITY_REQUIRED);
+        }
+        List<Datapoint> points;
+        try {
+            points = telemetry.decodeJson(type, body);
+        } catch (DpFormatException e) {
+            throw new ApiError(e.getMessage().contains("JSON") ? Errno.INVALID_JSON : Errno.INVALID_PARAMETER, e.getMessage());
+        }
+        await(telemetry.upload(d.productId(), d.id(), points));
+        return null;
+    }
+
+    /** {@code GET /devices/{id}/datapoints}: history; see {@link HistoryQuery} for the window rules. */
+    Object history(Context ctx, Access caller) {
+        Device d = caller.device(ctx, registry);
+        String ids = Params.text(ctx, "datastream_id");
+        List<String> streams = ids == null ? List.of() : Arrays.stream(ids.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+        String start = Params.text(ctx, "start");
+        String end = Params.text(ctx, "end");
+        String duration = Params.text(ctx, "duration");
+        Long durationMillis = null;
+        if (duration != null) {
+            durationMillis = Params.integer(ctx, "duration", 0, Integer.MAX_VALUE, 0) * 1000L;
+        }
+        String sort = Params.text(ctx, "sort");
+        if (sort != null && !sort.equalsIgnoreCase("ASC") && !sort.equalsIgnoreCase("DESC")) {
+            throw ApiError.invalid("sort must be ASC or DESC");
+        }
+        String cursorText = Params.text(ctx, "cursor");
+        Cursor cursor = cursorText == null ? null : Cursor.decode(cursorText);
+        if (cursorText != null && cursor == null) {
+            throw ApiError.invalid("cursor is not one this server returned");
+        }
+        HistoryQuery q = new HistoryQuery(streams, start == null ? null : times.parse(start, "start"),
+                end == null ? null : times.parse(end, "end"), durationMillis,
+                Params.integer(ctx, "limit", 1, HistoryQuery.MAX_LIMIT, HistoryQuery.DEFAULT_LIMIT),
+                "DESC".equalsIgnoreCase(sort), cursor);
+        HistoryPage page = telemetry.history(d.id(), q);
+        Map<String, ArrayNode> byStream = new LinkedHashMap<>();
+        for (StoredPoint p : page.points()) {
+            ObjectNode point = JsonBody.MAPPER.createObjectNode();
+            point.put("at", telemetry.formatTime(p.at()));
+            point.set("value", Values.parse(p.valueJson()));
+            byStream.computeIfAbsent(p.stream(), s -> JsonBody.MAPPER.createArrayNode()).add(point);
+        }
+        ObjectNode data = JsonBody.MAPPER.createObjectNode();
+        data.put("count", page.points().size());
+        if (page.next() != null) {
+            data.put("cursor", page.next().encode());
+        }
+        ArrayNode datastreams = data.putArray("datastreams");
+        byStream.forEach((id, points) -> datastreams.addObject().put("id", id).set("datapoints", points));
+        return data;
+    }
+
+    /** {@code GET /devices/datapoints?devIds=a,b}: the latest value of every stream of each device. */
+    Object latest(Context ctx, Access caller) {
+        List<Long> ids = Params.ids(ctx, "devIds", MAX_LATEST_DEVICES);
+        if (ids == null) {
+            throw ApiError.required("devIds");
+        }
+        ArrayNode devices = JsonBody.MAPPER.createArrayNode();
+        for (long id : ids) {
+            Device d = registry.device(id).orElse(null);
+            if (d == null || !caller.mayAccess(d.productId())) {
+                continue; // as GET /devices/status: ids the caller cannot see are left out
+            }
+            ObjectNode dev = devices.addObject().put("id", String.valueOf(d.id())).put("title", d.title());
+            ArrayNode streams = dev.putArray("datastreams");
+            for (Datastream s : telemetry.streams(d.id(), List.of())) {
+                if (s.latestAt() != null) {
+                    streams.addObject().put("id", s.id()).put("at", telemetry.formatTime(s.latestAt()))
+                            .set("value", Values.parse(s.latestValueJson()));
+                }
+            }
+        }
+        ObjectNode data = JsonBody.MAPPER.createObjectNode();
+        data.set("devices", devices);
+        return data;
+    }
+
+    /** {@code POST /bindata?device_id=&datastream_id=&desc=}: raw body up to 800 KiB -> {@code {"index"}}. */
+    Object uploadBinary(Context ctx, Access caller) throws Exception {
+        long deviceId = Params.id(ctx, "device_id").orElseThrow(() -> ApiError.required("device_id"));
+        Device d = registry.device(deviceId).orElseThrow(() -> ApiError.notFound("device not found: " + deviceId));
+        caller.checkProduct(d.productId());
+        String stream = Params.text(ctx, "datastream_id");
+        if (stream == null) {
+            throw ApiError.required("datastream_id");
+        }
+        byte[] content = JsonBody.readLimited(ctx, MAX_BINARY_BYTES);
+        if (content.length == 0) {
+            throw new ApiError(Errno.ENTITY_REQUIRED);
+        }
+        return Map.of("index", await(telemetry.uploadBinary(d.productId(), d.id(), stream, Params.text(ctx, "desc"), content)));
+    }
+
+    /** {@code GET /bindata/{index}}: the raw bytes. */
+    void binary(Context ctx, Access caller) {
+        String index = ctx.pathParam("index");
+        Telemetry.BinaryPoint b = telemetry.binary(index).orElseThrow(() -> ApiError.notFound("bindata not found: " + index));
+        Device d = registry.device(b.deviceId()).orElseThrow(() -> ApiError.notFound("bindata not found: " + index));
+        caller.checkProduct(d.productId());
+        ctx.contentType("application/octet-stream").result(b.content());
+    }
+
+    /** Waits for a commit on this HTTP worker thread; a full writer queue is errno 13 (HTTP 503). */
+    private static <T> T await(CompletableFuture<T> f) throws InterruptedException, TimeoutException {
+        try {
+            return f.get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof BatchWriter.Overloaded) {
+                throw new ApiError(Errno.SYSTEM_LIMIT, "storage queue is full, retry later");
+            }
+            throw new IllegalStateException("storing points failed: " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+}

@@ -1,0 +1,310 @@
+package io.stratus.telemetry;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.stratus.Config;
+import io.stratus.broker.Broker;
+import io.stratus.broker.Message;
+import io.stratus.broker.Publisher;
+import io.stratus.device.Device;
+import io.stratus.device.DeviceListener;
+import io.stratus.device.DeviceRegistry;
+import io.stratus.store.BatchWriter;
+import io.stratus.store.Database;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Data points: `$dp` ingest (decode, time assignment, durable group-committed storage, then forwarding to
+ * {@code /{device_id}/{stream}} subscribers), HTTP uploads, history and latest-value queries, retention.
+ * A QoS 1/2 `$dp` is acknowledged only after its points are committed: the future returned to the MQTT layer
+ * completes after the commit.
+ */
+public final class Telemetry implements AutoCloseable {
+    /** Told of every committed batch of points of a device, after the commit; must not block. */
+    public interface Listener {
+        void stored(long productId, long deviceId, List<StoredPoint> points);
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(Telemetry.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Config config;
+    private final Broker broker;
+    private final DpDecoder decoder;
+    private final DatapointStore store;
+    private final BatchWriter writer;
+    private final Map<String, Long> lastServerTime = new ConcurrentHashMap<>();
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private final DateTimeFormatter apiTime;
+    private final ScheduledExecutorService retention;
+    private final LongAdder storedPoints = new LongAdder();
+
+    public Telemetry(Config config, Database database, Broker broker, DeviceRegistry registry) {
+        this.config = config;
+        this.broker = broker;
+        this.decoder = new DpDecoder(config.timezone(), config.dpType7ConsecutiveStreams()
+                ? DpDecoder.Type7Mode.CONSECUTIVE_STREAMS : DpDecoder.Type7Mode.ONE_STREAM);
+        this.store = new DatapointStore(database);
+        this.writer = new BatchWriter(database, "datapoint", 65_536, 1_000);
+        this.apiTime = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(config.timezone());
+        broker.registerSystemTopic("$dp", (publisher, topic, payload, qos) -> onDp(publisher, payload, qos));
+        registry.addListener(new DeviceListener() {
+            @Override
+            public void removed(Device device) {
+                writer.submit(c -> DatapointStore.deleteDevice(c, device.id()));
+                lastServerTime.keySet().removeIf(k -> k.startsWith(device.id() + "/"));
+            }
+        });
+        this.retention = config.historyMaxAge().isZero() ? null : startRetention();
+    }
+
+    public void addListener(Listener listener) {
+        listeners.add(listener);
+    }
+
+    // ---- ingest -----------------------------------------------------------------------------------
+
+    private CompletableFuture<Void> onDp(Publisher publisher, byte[] payload, int qos) {
+        if (publisher.deviceId() == 0) {
+            return CompletableFuture.failedFuture(new IllegalStateException("only devices can upload data points"));
+        }
+        List<Datapoint> points;
+        try {
+            points = decoder.decode(payload);
+        } catch (DpFormatException e) {
+            if (config.dpDisconnectOnError()) {
+                return CompletableFuture.failedFuture(e); // D6: the device is disconnected with this reason
+            }
+            log.warn("[{}] malformed $dp dropped: {}", publisher.clientId(), e.getMessage());
+            return CompletableFuture.completedFuture(null);
+        }
+        return store(publisher.productId(), publisher.deviceId(), points, qos);
+    }
+
+    /** Stores points uploaded over HTTP; they are forwarded as if uploaded at QoS 1. */
+    public CompletableFuture<Void> upload(long productId, long deviceId, List<Datapoint> points) {
+        return store(productId, deviceId, points, 1);
+    }
+
+    /** Parses HTTP upload bodies with the `$dp` rules of type 1 or 3 JSON. */
+    public List<Datapoint> decodeJson(int type, byte[] json) throws DpFormatException {
+        byte[] payload = new byte[json.length + 3];
+        payload[0] = (byte) type;
+        payload[1] = (byte) (json.length >> 8);
+        payload[2] = (byte) json.length;
+        System.arraycopy(json, 0, payload, 3, json.length);
+        if (json.length > 0xFFFF) {
+            throw new DpFormatException("body too long: " + json.length + " bytes", 0);
+        }
+        return decoder.decode(payload);
+    }
+
+    private CompletableFuture<Void> store(long productId, long deviceId, List<Datapoint> points, int qos) {
+        long now = System.currentTimeMillis();
+        List<StoredPoint> stored = new ArrayList<>(points.size());
+        List<BinaryWrite> binaries = new ArrayList<>(0);
+        for (Datapoint p : points) {
+            long at = p.at() != null ? p.at() : serverTime(deviceId, p.stream(), now);
+            String valueJson;
+            if (p.binary() != null) {
+                String index = deviceId + "_" + at + "_" + Integer.toHexString(p.stream().hashCode()) + "_bin";
+                binaries.add(new BinaryWrite(index, p.stream(), p.binaryDesc(), p.binary()));
+                valueJson = "{\"index\":\"" + index + "\"}"; // D16
+            } else {
+                valueJson = compact(p.value());
+            }
+            stored.add(new StoredPoint(p.stream(), at, valueJson));
+        }
+        if (stored.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<Void> committed = writer.submit(c -> {
+            DatapointStore.insert(c, deviceId, stored, now);
+            for (BinaryWrite b : binaries) {
+                DatapointStore.insertBinary(c, b.index, deviceId, b.stream, b.desc, b.content, now);
+            }
+        });
+        committed.thenRun(() -> {
+            storedPoints.add(stored.size());
+            forward(productId, deviceId, stored, qos);
+            listeners.forEach(l -> l.stored(productId, deviceId, stored));
+        }).exceptionally(e -> {
+            log.error("forwarding points of device {} failed: {}", deviceId, e.toString());
+            return null;
+        });
+        return committed;
+    }
+
+    private record BinaryWrite(String index, String stream, String desc, byte[] content) {}
+
+    /** D21: receive times strictly increase per stream, so points without a time never collide. */
+    private long serverTime(long deviceId, String stream, long now) {
+        return lastServerTime.merge(deviceId + "/" + stream, now, (last, n) -> n > last ? n : last + 1);
+    }
+
+    /** D4: one PUBLISH per point to {@code /{device_id}/{stream}}, at min(uploader QoS, granted QoS). */
+    private void forward(long productId, long deviceId, List<StoredPoint> points, int qos) {
+        for (StoredPoint p : points) {
+            byte[] payload = (config.dpForwardJson() ? forwardJson(p) : valueText(p.valueJson())).getBytes(StandardCharsets.UTF_8);
+            broker.publish(productId, new Message("/" + deviceId + "/" + p.stream(), payload, qos, false));
+        }
+    }
+
+    private String forwardJson(StoredPoint p) {
+        return "{\"id\":" + quote(p.stream()) + ",\"at\":\"" + apiTime.format(Instant.ofEpochMilli(p.at())) + "\",\"value\":"
+                + p.valueJson() + "}";
+    }
+
+    /** A value as text: numbers and strings as they are, objects and arrays as compact JSON. */
+    static String valueText(String valueJson) {
+        if (valueJson.startsWith("\"")) {
+            try {
+                return JSON.readTree(valueJson).asText();
+            } catch (JsonProcessingException e) {
+                return valueJson;
+            }
+        }
+        return valueJson;
+    }
+
+    public long storedPointCount() {
+        return storedPoints.sum();
+    }
+
+    public int writerQueueDepth() {
+        return writer.queueDepth();
+    }
+
+    // ---- queries ----------------------------------------------------------------------------------
+
+    public List<Datastream> streams(long deviceId, List<String> ids) {
+        return store.streams(deviceId, ids);
+    }
+
+    public Optional<Datastream> stream(long deviceId, String id) {
+        return store.streams(deviceId, List.of(id)).stream().findFirst();
+    }
+
+    public boolean createStream(long deviceId, String id, String unit, String unitSymbol, List<String> tags) {
+        return store.createStream(deviceId, id, unit, unitSymbol, tags, System.currentTimeMillis());
+    }
+
+    public boolean updateStream(long deviceId, String id, String unit, String unitSymbol, List<String> tags) {
+        return store.updateStream(deviceId, id, unit, unitSymbol, tags, System.currentTimeMillis());
+    }
+
+    public boolean deleteStream(long deviceId, String id) {
+        lastServerTime.remove(deviceId + "/" + id);
+        return store.deleteStream(deviceId, id);
+    }
+
+    public HistoryPage history(long deviceId, HistoryQuery q) {
+        List<String> streams = q.streams().isEmpty()
+                ? store.streams(deviceId, List.of()).stream().map(Datastream::id).toList() : q.streams();
+        if (streams.isEmpty()) {
+            return new HistoryPage(List.of(), null);
+        }
+        if (q.newestOnly()) {
+            Comparator<StoredPoint> order = Comparator.comparingLong(StoredPoint::at).thenComparing(StoredPoint::stream);
+            List<StoredPoint> newest = store.streams(deviceId, streams).stream()
+                    .filter(d -> d.latestAt() != null)
+                    .map(d -> new StoredPoint(d.id(), d.latestAt(), d.latestValueJson()))
+                    .sorted(q.descending() ? order.reversed() : order)
+                    .limit(q.limit()).toList();
+            return new HistoryPage(newest, null);
+        }
+        long now = System.currentTimeMillis();
+        List<StoredPoint> rows = store.range(deviceId, streams, q.from(now), q.to(now), q.descending(), q.after(), q.limit() + 1);
+        if (rows.size() <= q.limit()) {
+            return new HistoryPage(rows, null);
+        }
+        List<StoredPoint> page = rows.subList(0, q.limit());
+        StoredPoint last = page.get(page.size() - 1);
+        return new HistoryPage(List.copyOf(page), new Cursor(last.at(), last.stream()));
+    }
+
+    /** Bytes and owner of a binary point. */
+    public record BinaryPoint(long deviceId, String stream, byte[] content) {}
+
+    public Optional<BinaryPoint> binary(String index) {
+        return store.binary(index).map(b -> new BinaryPoint(b.deviceId(), b.stream(), b.content()));
+    }
+
+    /** Stores a binary point uploaded over HTTP ({@code POST /bindata}); returns its index. */
+    public CompletableFuture<String> uploadBinary(long productId, long deviceId, String stream, String desc, byte[] content) {
+        long at = serverTime(deviceId, stream, System.currentTimeMillis());
+        Datapoint timed = new Datapoint(stream, at, null, content, desc);
+        String index = deviceId + "_" + at + "_" + Integer.toHexString(stream.hashCode()) + "_bin";
+        return store(productId, deviceId, List.of(timed), 1).thenApply(v -> index);
+    }
+
+    // ---- retention --------------------------------------------------------------------------------
+
+    private ScheduledExecutorService startRetention() {
+        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "retention");
+            t.setDaemon(true);
+            return t;
+        });
+        s.scheduleWithFixedDelay(this::enforceRetention, 0, 10, TimeUnit.MINUTES);
+        return s;
+    }
+
+    /** Deletes history older than {@code history.max-age-days}; runs beside ingest, one stream at a time. */
+    public int enforceRetention() {
+        if (config.historyMaxAge().isZero()) {
+            return 0;
+        }
+        try {
+            int n = store.deleteOlderThan(System.currentTimeMillis() - config.historyMaxAge().toMillis());
+            if (n > 0) {
+                log.info("Retention removed {} points older than {} days", n, config.historyMaxAge().toDays());
+            }
+            return n;
+        } catch (RuntimeException e) {
+            log.warn("Retention run failed: {}", e.getMessage());
+            return 0;
+        }
+    }
+
+    public String formatTime(long epochMillis) {
+        return apiTime.format(Instant.ofEpochMilli(epochMillis));
+    }
+
+    private static String compact(JsonNode value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    private static String quote(String s) {
+        return JSON.getNodeFactory().textNode(s).toString();
+    }
+
+    @Override
+    public void close() {
+        if (retention != null) {
+            retention.shutdownNow();
+        }
+        writer.close();
+    }
+}
