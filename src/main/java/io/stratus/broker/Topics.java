@@ -64,16 +64,16 @@ public final class Topics {
         return filter.indexOf('+') < 0 && filter.indexOf('#') < 0;
     }
 
-    /** Rules shared by names and filters: well-formed UTF-16 with no U+0000 or U+FFFD, at most MAX_TOPIC_BYTES in UTF-8. */
+    /**
+     * Rules shared by names and filters: well-formed UTF-16 with no U+0000, at most MAX_TOPIC_BYTES in UTF-8.
+     * Malformed UTF-8 on the wire never gets here: the MQTT decoder refuses it [MQTT-1.5.3-1].
+     */
     private static String checkText(String s) {
         int bytes = 0;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (c == '\u0000') {
                 return "null character"; // [MQTT-1.5.3-2] [MQTT-4.7.3-2]
-            } else if (c == '\uFFFD') {
-                // Our decoder turns malformed UTF-8 into U+FFFD, so its presence means the client sent malformed UTF-8
-                return "malformed UTF-8"; // [MQTT-1.5.3-1]
             } else if (c < 0x80) {
                 bytes += 1;
             } else if (c < 0x800) {

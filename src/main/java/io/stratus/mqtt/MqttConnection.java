@@ -100,6 +100,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
             if (state == State.CLOSED || !(msg instanceof MqttMessage m)) {
                 return;
             }
+            if (m.fixedHeader() != null && m.fixedHeader().remainingLength() > config.maxPacketBytes()) {
+                // D14, checked before the decoder's result: Netty's own limit also counts the fixed header.
+                closeFor("packet of " + m.fixedHeader().remainingLength() + " bytes is over mqtt.max-packet-bytes ("
+                        + config.maxPacketBytes() + ")");
+                return;
+            }
             if (m.decoderResult().isFailure()) {
                 onMalformed(m.decoderResult().cause());
                 return;
@@ -173,6 +179,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
             }
             clientId = "auto-" + Secrets.token(9); // [MQTT-3.1.3-6]
         }
+        if (serverStopping.getAsBoolean()) {
+            refuse(ConnectCode.SERVER_UNAVAILABLE, "server is shutting down"); // D5
+            return;
+        }
         Login login = anonymous ? registry.anonymous()
                 : registry.authenticate(clientId, m.payload().userName(),
                         new String(m.payload().passwordInBytes(), StandardCharsets.UTF_8));
@@ -213,7 +223,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         ctx.channel().config().setAutoRead(false); // D20: after a refused CONNECT nothing more is read
         log.info("[{}] {} refused with CONNACK {}: {}", clientId, remote(), code.code, reason);
         closeLogged = true;
-        ctx.writeAndFlush(connAck(MqttConnectReturnCode.valueOf((byte) code.code), false))
+        // [MQTT-3.1.2-2] a 3.1.1 CONNACK whatever level the client asked for: after an MQTT 5 CONNECT the
+        // encoder would write an MQTT 5 CONNACK, which a 3.1.1 return code does not fit.
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {0x20, 0x02, 0x00, (byte) code.code}))
                 .addListener(f -> ctx.close());
     }
 

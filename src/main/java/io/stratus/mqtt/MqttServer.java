@@ -34,6 +34,10 @@ public final class MqttServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MqttServer.class);
     /** Client ids longer than this are refused with CONNACK 2; device ids are far shorter. */
     private static final int MAX_CLIENT_ID_LENGTH = 256;
+    /** A fixed header is at most 5 bytes: a type byte and up to 4 of remaining length. */
+    private static final int MAX_FIXED_HEADER_BYTES = 5;
+    /** The largest remaining length four bytes can encode (MQTT 3.1.1 section 2.2.3). */
+    private static final int MAX_REMAINING_LENGTH = 268_435_455;
 
     private final Config config;
     private final DeviceRegistry registry;
@@ -69,7 +73,7 @@ public final class MqttServer implements AutoCloseable {
                         ch.pipeline()
                                 // Many small writes per read become one syscall.
                                 .addLast("flush", new FlushConsolidationHandler(256, true))
-                                .addLast("decoder", new MqttDecoder(config.maxPacketBytes(), MAX_CLIENT_ID_LENGTH))
+                                .addLast("decoder", newDecoder(config))
                                 .addLast("encoder", MqttEncoder.INSTANCE)
                                 .addLast("connection", new MqttConnection(config, registry, broker, () -> stopping));
                     }
@@ -84,6 +88,15 @@ public final class MqttServer implements AutoCloseable {
             throw new IllegalStateException("cannot listen for MQTT on " + config.bind() + ":" + config.mqttPort() + ": " + e.getMessage(), e);
         }
         log.debug("MQTT listening on {} ({})", serverChannel.localAddress(), epoll ? "epoll" : "nio");
+    }
+
+    /**
+     * The decoder of one connection. Netty counts the fixed header in its size limit, D14 limits only the remaining
+     * length: the decoder lets the fixed header's bytes more through and MqttConnection enforces the exact limit.
+     */
+    static MqttDecoder newDecoder(Config config) {
+        return new MqttDecoder(Math.min(config.maxPacketBytes(), MAX_REMAINING_LENGTH) + MAX_FIXED_HEADER_BYTES,
+                MAX_CLIENT_ID_LENGTH);
     }
 
     public int port() {

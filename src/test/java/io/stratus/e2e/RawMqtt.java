@@ -9,7 +9,9 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 
 /** A bare MQTT 3.1.1 client on a socket, for byte-exact and malformed packets. */
 public final class RawMqtt implements AutoCloseable {
@@ -83,6 +85,34 @@ public final class RawMqtt implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /**
+     * Reads every packet the server sends until it closes the connection (end of stream or reset) and returns them.
+     * Throws {@link SocketTimeoutException} when the connection is still open after {@code millis}.
+     */
+    public List<Packet> packetsUntilClosed(long millis) throws IOException {
+        List<Packet> packets = new ArrayList<>();
+        long end = System.currentTimeMillis() + millis;
+        while (true) {
+            long left = end - System.currentTimeMillis();
+            if (left <= 0) {
+                throw new SocketTimeoutException("still open after " + millis + " ms; received " + packets.size() + " packets");
+            }
+            socket.setSoTimeout((int) left);
+            try {
+                packets.add(read());
+            } catch (SocketTimeoutException e) {
+                throw e;
+            } catch (IOException e) {
+                return packets; // end of stream or reset
+            }
+        }
+    }
+
+    /** Half-closes the connection: the server sees the end of the stream, this side can still read. */
+    public void shutdownOutput() throws IOException {
+        socket.shutdownOutput();
     }
 
     /** Sends a CONNECT and returns the CONNACK return code, or -1 when the server closed without one. */
