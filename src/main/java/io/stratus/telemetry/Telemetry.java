@@ -2,7 +2,9 @@ package io.stratus.telemetry;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.stratus.Config;
 import io.stratus.broker.Broker;
 import io.stratus.broker.Message;
@@ -43,7 +45,8 @@ public final class Telemetry implements AutoCloseable {
     }
 
     private static final Logger log = LoggerFactory.getLogger(Telemetry.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Shortest round-trip doubles (Java 17's Double.toString is not always shortest: 1e23). */
+    private static final ObjectMapper JSON = JsonMapper.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
 
     private final Config config;
     private final Broker broker;
