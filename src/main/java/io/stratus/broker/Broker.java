@@ -236,6 +236,16 @@ public final class Broker implements AutoCloseable {
         return durable.size() == 1 ? durable.get(0) : CompletableFuture.allOf(durable.toArray(CompletableFuture[]::new));
     }
 
+    /**
+     * Sends a message to a device's live connection whether or not it subscribed (OneNET pushes
+     * {@code $creq/...} unsubscribed). Empty when the device is not connected.
+     */
+    public Optional<CompletableFuture<Void>> sendToDevice(long productId, long deviceId, Message message) {
+        Session s = sessions.get(productId + "/" + deviceId);
+        Outbox outbox = s == null ? null : s.outbox();
+        return outbox == null ? Optional.empty() : Optional.of(outbox.sendDirect(message));
+    }
+
     public long publishedCount() {
         return published.sum();
     }

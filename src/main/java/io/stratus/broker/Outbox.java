@@ -1,5 +1,7 @@
 package io.stratus.broker;
 
+import java.util.concurrent.CompletableFuture;
+
 /**
  * Where a session's outgoing packets go: the client's connection in production, a list in tests.
  * Calls may come from any thread.
@@ -7,6 +9,12 @@ package io.stratus.broker;
 public interface Outbox {
     /** Sends a PUBLISH; {@code packetId} is 0 for QoS 0. */
     void publish(Message message, int packetId, boolean dup);
+
+    /**
+     * Sends a QoS 0 PUBLISH outside any subscription (OneNET's {@code $creq/...}); the future completes when
+     * the bytes were written to the socket, or fails when the connection dropped first.
+     */
+    CompletableFuture<Void> sendDirect(Message message);
 
     /** Re-sends a PUBREL for an outgoing QoS 2 message whose PUBREC arrived before a reconnect. */
     void pubrel(int packetId);

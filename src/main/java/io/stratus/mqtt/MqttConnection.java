@@ -205,15 +205,16 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         session = connected.session();
         state = State.CONNECTED;
         ctx.write(connAck(MqttConnectReturnCode.CONNECTION_ACCEPTED, connected.sessionPresent()));
-        if (deviceId != 0) {
-            onlineToken = registry.markOnline(deviceId);
-        }
         if (h.keepAliveTimeSeconds() > 0) {
             // D7: closed after 1.5 x keep-alive of silence [MQTT-3.1.2-24].
             long idleMillis = h.keepAliveTimeSeconds() * 1500L;
             ctx.pipeline().addBefore(ctx.name(), "keepalive", new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
         }
         session.attach(this);
+        if (deviceId != 0) {
+            // After attach, so that whoever reacts to "online" (pending commands) can already send.
+            onlineToken = registry.markOnline(deviceId);
+        }
         ctx.flush();
         log.debug("[{}] connected from {} (product {}, clean {})", clientId, remote(), login.productId(), h.isCleanSession());
     }
@@ -417,6 +418,21 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
                 MqttQoS.valueOf(message.qos()), message.retain(), 0);
         ctx.writeAndFlush(new MqttPublishMessage(header, new MqttPublishVariableHeader(message.topic(), packetId),
                 Unpooled.wrappedBuffer(message.payload())), ctx.voidPromise());
+    }
+
+    @Override
+    public CompletableFuture<Void> sendDirect(Message message) {
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        MqttFixedHeader header = new MqttFixedHeader(MqttMessageType.PUBLISH, false, MqttQoS.AT_MOST_ONCE, false, 0);
+        ctx.writeAndFlush(new MqttPublishMessage(header, new MqttPublishVariableHeader(message.topic(), 0),
+                Unpooled.wrappedBuffer(message.payload()))).addListener(f -> {
+                    if (f.isSuccess()) {
+                        written.complete(null);
+                    } else {
+                        written.completeExceptionally(f.cause());
+                    }
+                });
+        return written;
     }
 
     @Override
