@@ -3,7 +3,6 @@ package io.stratus.telemetry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -100,12 +99,6 @@ class DpDecoderTest {
                 assertJsonMatches(want.get("value"), actual.value(), float32 ? 1e-6 : 0, where);
             }
         }
-    }
-
-    @Test
-    void in_repo_vectors_are_a_byte_copy_of_the_shared_ones() throws IOException {
-        assumeTrue(Files.exists(SHARED_VECTORS), "no ../shared checkout");
-        assertThat(repoVectors()).isEqualTo(Files.readAllBytes(SHARED_VECTORS));
     }
 
     /** JSON equality where integer vs floating point matters; floats within a relative tolerance. */
