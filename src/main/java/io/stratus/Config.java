@@ -34,7 +34,25 @@ public record Config(
         boolean dpDisconnectOnError,
         boolean dpType7ConsecutiveStreams,
         boolean dpForwardJson,
-        Duration historyMaxAge) {
+        Duration historyMaxAge,
+        HookSettings hooks,
+        Protection protection,
+        int topicsMaxPerProduct) {
+
+    /**
+     * Failed-login back-off ({@code auth.*}: after max-failures consecutive failures of a device, or the per-address
+     * number from one client address, logins are refused for base, doubling per further failure up to max) and the
+     * slow-consumer bound ({@code mqtt.slow-consumer-seconds}: a client whose send buffer stays full, or whose full
+     * QoS 1/2 queue sees no acknowledgement, that long is disconnected).
+     */
+    public record Protection(int authMaxFailures, int authMaxFailuresPerAddress, Duration authBackoffBase,
+                             Duration authBackoffMax, Duration slowConsumerTimeout) {
+    }
+
+    /** Outbound HTTP of triggers and data push ({@code io.stratus.hook}); keys {@code hook.*} and {@code push.*}. */
+    public record HookSettings(Duration timeout, int queueCapacity, int senders, int attempts, Duration retryDelay,
+                        Duration frozenCheck, int pushBatchMax, Duration pushBatchDelay) {
+    }
 
     public static final Map<String, String> DEFAULTS = Map.ofEntries(
             Map.entry("bind", "0.0.0.0"),
@@ -54,7 +72,22 @@ public record Config(
             Map.entry("dp.on-error", "disconnect"),
             Map.entry("dp.type7", "consecutive-streams"),
             Map.entry("dp.forward", "value"),
-            Map.entry("history.max-age-days", "0"));
+            Map.entry("history.max-age-days", "0"),
+            Map.entry("hook.timeout-millis", "5000"),
+            Map.entry("hook.queue", "10000"),
+            Map.entry("hook.senders", "4"),
+            Map.entry("hook.attempts", "3"),
+            Map.entry("hook.retry-millis", "1000"),
+            Map.entry("hook.frozen-check-millis", "1000"),
+            Map.entry("push.batch-max", "100"),
+            Map.entry("push.batch-millis", "200"),
+            Map.entry("auth.max-failures", "5"),
+            Map.entry("auth.max-failures-per-address", "20"),
+            Map.entry("auth.backoff-base-millis", "1000"),
+            Map.entry("auth.backoff-max-millis", "300000"),
+            Map.entry("mqtt.slow-consumer-seconds", "30"),
+            // D26: user topics per product (created or recorded by exact subscriptions); 0 = no limit.
+            Map.entry("topics.max-per-product", "0"));
 
     /** Builds a config from the layered sources; {@code flags} holds only the flags actually given. */
     public static Config load(Path configFile, Map<String, String> env, Map<String, String> flags) {
@@ -111,7 +144,16 @@ public record Config(
                 choice(v, "dp.on-error", "disconnect", "drop"),
                 choice(v, "dp.type7", "consecutive-streams", "one-stream"),
                 !choice(v, "dp.forward", "value", "json"),
-                Duration.ofDays(Math.max(0, integer(v, "history.max-age-days"))));
+                Duration.ofDays(Math.max(0, integer(v, "history.max-age-days"))),
+                new HookSettings(Duration.ofMillis(positive(v, "hook.timeout-millis")), positive(v, "hook.queue"),
+                        positive(v, "hook.senders"), positive(v, "hook.attempts"), Duration.ofMillis(positive(v, "hook.retry-millis")),
+                        Duration.ofMillis(positive(v, "hook.frozen-check-millis")), positive(v, "push.batch-max"),
+                        Duration.ofMillis(positive(v, "push.batch-millis"))),
+                new Protection(positive(v, "auth.max-failures"), positive(v, "auth.max-failures-per-address"),
+                        Duration.ofMillis(positive(v, "auth.backoff-base-millis")),
+                        Duration.ofMillis(positive(v, "auth.backoff-max-millis")),
+                        Duration.ofSeconds(positive(v, "mqtt.slow-consumer-seconds"))),
+                Math.max(0, integer(v, "topics.max-per-product")));
     }
 
     /** True for the first of the two allowed values, false for the second. */

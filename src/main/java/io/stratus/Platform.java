@@ -2,8 +2,11 @@ package io.stratus;
 
 import io.stratus.api.ApiServer;
 import io.stratus.broker.Broker;
+import io.stratus.command.Commands;
 import io.stratus.device.AdminAccount;
 import io.stratus.device.DeviceRegistry;
+import io.stratus.device.LoginThrottle;
+import io.stratus.hook.Hooks;
 import io.stratus.mqtt.MqttServer;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
@@ -22,6 +25,8 @@ public final class Platform implements AutoCloseable {
     private final AdminAccount admin;
     private final Broker broker;
     private final Telemetry telemetry;
+    private final Commands commands;
+    private final Hooks hooks;
     private final MqttServer mqtt;
     private final ApiServer api;
     private volatile boolean closed;
@@ -35,8 +40,13 @@ public final class Platform implements AutoCloseable {
         this.admin = AdminAccount.open(database, config.adminPassword());
         this.broker = new Broker(config, database, stateWriter, registry);
         this.telemetry = new Telemetry(config, database, broker, registry);
-        this.mqtt = new MqttServer(config, registry, broker);
-        this.api = new ApiServer(config, registry, admin, telemetry);
+        this.commands = new Commands(database, broker, registry);
+        this.hooks = Hooks.start(config, database, registry, telemetry);
+        LoginThrottle throttle = MqttServer.newThrottle(config); // one failed-login budget for MQTT and HTTP
+        this.mqtt = new MqttServer(config, registry, broker, throttle);
+        this.api = new ApiServer(config, registry, admin, telemetry, commands, throttle,
+                Instruments.metrics(mqtt, broker, telemetry, stateWriter, throttle),
+                Instruments.health(mqtt, telemetry, stateWriter), hooks, broker);
         try {
             mqtt.start();
             api.start();
@@ -76,6 +86,25 @@ public final class Platform implements AutoCloseable {
         return telemetry;
     }
 
+    /** The HTTP API (tests enumerate its routes). */
+    public ApiServer api() {
+        return api;
+    }
+
+    /** The store (tests inject faults into it). */
+    public Database database() {
+        return database;
+    }
+
+    public Commands commands() {
+        return commands;
+    }
+
+    /** Triggers and data push (tests read their delivery counters). */
+    public Hooks hooks() {
+        return hooks;
+    }
+
     /** Graceful stop: refuse new connections, close clients, flush the writers, close the store. */
     @Override
     public synchronized void close() {
@@ -86,6 +115,8 @@ public final class Platform implements AutoCloseable {
         quietly(api::close);
         quietly(mqtt::close);
         quietly(telemetry::close);
+        quietly(hooks::close);
+        quietly(commands::close);
         quietly(broker::close);
         quietly(stateWriter::close);
         quietly(database::close);

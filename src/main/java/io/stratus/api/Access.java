@@ -2,14 +2,19 @@ package io.stratus.api;
 
 import io.javalin.http.Context;
 import io.stratus.device.AdminAccount;
+import io.stratus.device.ApiKey;
 import io.stratus.device.Device;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.device.Product;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * Who is calling: the admin (a session token from {@code POST /auth/login}, allowed everything) or a
- * product's master key (allowed everything inside that product, nothing outside it).
+ * Who is calling: the admin (a session token from {@code POST /auth/login}, allowed everything), a
+ * product's master key (allowed everything inside that product, nothing outside it), or a device-level key
+ * (OneNET 6.4: the request's HTTP method only on the devices and streams its permissions list; never products,
+ * keys, MQTT topics or creating devices). Handlers state what they touch ({@link #device}, {@link #checkStream},
+ * {@link #requireManager}, ...) and this class decides.
  */
 final class Access {
     static final String API_KEY = "api-key";
@@ -17,10 +22,31 @@ final class Access {
 
     private final Product product;
     private final String adminToken;
+    /** A device-level key's grants (null for the admin and master keys), and the request's method they apply to. */
+    private final ApiKey deviceKey;
+    private final ApiKey.Method method;
 
     private Access(Product product, String adminToken) {
+        this(product, adminToken, null, null);
+    }
+
+    private Access(Product product, String adminToken, ApiKey deviceKey, ApiKey.Method method) {
         this.product = product;
         this.adminToken = adminToken;
+        this.deviceKey = deviceKey;
+        this.method = method;
+    }
+
+    /** A master key, else a device-level key (errno 3 when neither). */
+    private static Access ofKey(Context ctx, DeviceRegistry registry, String key) {
+        Optional<Product> master = registry.productByMasterKey(key);
+        if (master.isPresent()) {
+            return new Access(master.get(), null);
+        }
+        ApiKey k = registry.keys().find(key).orElseThrow(ApiError::authFailed);
+        Product p = registry.product(k.productId()).orElseThrow(ApiError::authFailed);
+        // HEAD and the like map to no method, which a key never grants.
+        return new Access(p, null, k, ApiKey.Method.of(ctx.method().name()).orElse(null));
     }
 
     /**
@@ -30,7 +56,7 @@ final class Access {
     static Access of(Context ctx, DeviceRegistry registry, AdminAccount admin) {
         String key = ctx.header(API_KEY);
         if (key != null && !key.isEmpty()) {
-            return registry.productByMasterKey(key).map(p -> new Access(p, null)).orElseThrow(ApiError::authFailed);
+            return ofKey(ctx, registry, key);
         }
         String authorization = ctx.header("Authorization");
         if (authorization != null && !authorization.isEmpty()) {
@@ -43,6 +69,21 @@ final class Access {
             throw ApiError.authFailed();
         }
         throw new ApiError(Errno.KEY_REQUIRED);
+    }
+
+    /**
+     * As {@link #of}, but without a credential header the query parameter {@code token} (an admin session token
+     * or a master key) is taken instead: browsers' EventSource cannot set headers ({@code GET /events}).
+     */
+    static Access ofHeaderOrQuery(Context ctx, DeviceRegistry registry, AdminAccount admin) {
+        String token = ctx.queryParam("token");
+        if (ctx.header(API_KEY) != null || ctx.header("Authorization") != null || token == null || token.isEmpty()) {
+            return of(ctx, registry, admin);
+        }
+        if (admin.isValidToken(token)) {
+            return new Access(null, token);
+        }
+        return registry.productByMasterKey(token).map(p -> new Access(p, null)).orElseThrow(ApiError::authFailed);
     }
 
     boolean isAdmin() {
@@ -60,6 +101,17 @@ final class Access {
         }
     }
 
+    boolean isDeviceKey() {
+        return deviceKey != null;
+    }
+
+    /** Errno 3 for a device-level key: the route needs the master key or the admin (keys, topics, new devices). */
+    void requireManager() {
+        if (deviceKey != null) {
+            throw ApiError.authFailed();
+        }
+    }
+
     /** Errno 3 unless the caller may act in this product. */
     void checkProduct(long productId) {
         if (!isAdmin() && product.id() != productId) {
@@ -67,8 +119,50 @@ final class Access {
         }
     }
 
-    /** The device of a path's {@code {id}}: errno 8 when unknown, 3 when of a product the caller may not touch. */
+    /**
+     * The device of a path's {@code {id}}, acted on as a whole: errno 8 when unknown, 3 when of a product the
+     * caller may not touch, or for a device-level key without the request's method on the whole device.
+     */
     Device device(Context ctx, DeviceRegistry registry) {
+        Device d = pathDevice(ctx, registry);
+        if (deviceKey != null && !deviceKey.allows(method, d.id(), null)) {
+            throw ApiError.authFailed();
+        }
+        return d;
+    }
+
+    /**
+     * The device of a path's {@code {id}} for reading its details or acting on some of its streams: a device-level
+     * key needs the request's method on the device or on at least one stream of it; the handler then checks each
+     * stream with {@link #checkStream} or filters with {@link #mayUseStream}.
+     */
+    Device deviceOfStreams(Context ctx, DeviceRegistry registry) {
+        Device d = pathDevice(ctx, registry);
+        if (deviceKey != null && !deviceKey.touches(method, d.id())) {
+            throw ApiError.authFailed();
+        }
+        return d;
+    }
+
+    /** Errno 3 unless the caller may use the request's method on this stream of the device. */
+    void checkStream(Device d, String stream) {
+        checkProduct(d.productId());
+        if (!mayUseStream(d, stream)) {
+            throw ApiError.authFailed();
+        }
+    }
+
+    /** Whether the caller may use the request's method on this stream (of a device of its product). */
+    boolean mayUseStream(Device d, String stream) {
+        return mayAccess(d.productId()) && (deviceKey == null || deviceKey.allows(method, d.id(), stream));
+    }
+
+    /** Whether a list may show this device: its product is the caller's, and a device-level key lists it. */
+    boolean maySee(Device d) {
+        return mayAccess(d.productId()) && (deviceKey == null || deviceKey.touches(method, d.id()));
+    }
+
+    private Device pathDevice(Context ctx, DeviceRegistry registry) {
         long id = Params.pathId(ctx, "device");
         Device d = registry.device(id).orElseThrow(() -> ApiError.notFound("device not found: " + id));
         checkProduct(d.productId());

@@ -9,10 +9,18 @@ import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
+import io.javalin.http.staticfiles.Location;
 import io.stratus.Config;
+import io.stratus.broker.Broker;
+import io.stratus.command.CommandException;
+import io.stratus.command.Commands;
 import io.stratus.device.AdminAccount;
 import io.stratus.device.DeviceException;
 import io.stratus.device.DeviceRegistry;
+import io.stratus.device.LoginThrottle;
+import io.stratus.monitor.Health;
+import io.stratus.monitor.Metrics;
+import io.stratus.hook.Hooks;
 import io.stratus.telemetry.Telemetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,27 +36,54 @@ public final class ApiServer implements AutoCloseable {
     private final DeviceRegistry registry;
     private final AdminAccount admin;
     private final AuthApi auth;
+    private final LoginGuard guard;
+    private final MonitorApi monitor;
     private final ProductApi products;
     private final DeviceApi devices;
     private final DatastreamApi datastreams;
     private final DatapointApi datapoints;
+    private final CommandApi commands;
+    private final EventsApi events;
+    private final TriggerApi triggers;
+    private final PushApi push;
+    private final InfoApi info;
+    private final KeyApi keys;
+    private final RegisterApi register;
+    private final MqttApi mqttApi;
     private final Javalin app;
 
-    public ApiServer(Config config, DeviceRegistry registry, AdminAccount admin, Telemetry telemetry) {
+    public ApiServer(Config config, DeviceRegistry registry, AdminAccount admin, Telemetry telemetry, Commands commands,
+                     LoginThrottle throttle, Metrics metrics, Health health, Hooks hooks, Broker broker) {
         this.config = config;
         this.registry = registry;
         this.admin = admin;
         Times times = new Times(config.timezone());
-        this.auth = new AuthApi(admin);
+        this.guard = new LoginGuard(throttle);
+        this.auth = new AuthApi(admin, guard);
+        this.monitor = new MonitorApi(metrics, health);
         this.products = new ProductApi(registry, times);
         this.devices = new DeviceApi(registry, times);
         this.datastreams = new DatastreamApi(registry, telemetry, times);
         this.datapoints = new DatapointApi(registry, telemetry, times);
+        this.commands = new CommandApi(registry, commands, times);
+        this.events = new EventsApi(registry, admin, telemetry, times);
+        this.triggers = new TriggerApi(registry, hooks.triggers(), times);
+        this.push = new PushApi(registry, hooks.push(), times);
+        this.info = new InfoApi(config);
+        this.keys = new KeyApi(registry, times);
+        this.register = new RegisterApi(registry);
+        this.mqttApi = new MqttApi(registry, broker);
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
             cfg.jetty.host = config.bind();
             cfg.jetty.port = config.httpPort();
+            // The web console: static files from the classpath (src/main/resources/console).
+            cfg.staticFiles.add(files -> {
+                files.hostedPath = "/console";
+                files.directory = "/console";
+                files.location = Location.CLASSPATH;
+            });
             routes(cfg);
             errors(cfg);
         });
@@ -68,6 +103,12 @@ public final class ApiServer implements AutoCloseable {
 
     private void routes(JavalinConfig cfg) {
         cfg.routes.get("/", ctx -> ctx.redirect("/console/", HttpStatus.FOUND));
+
+        // Open, as probes and scrapers expect; they show counts and states, never an identifier or a secret.
+        cfg.routes.get("/healthz", monitor::health);
+        cfg.routes.get("/healthz/live", monitor::live);
+        cfg.routes.get("/healthz/ready", monitor::health);
+        cfg.routes.get("/metrics", monitor::metrics);
 
         cfg.routes.post("/auth/login", open(auth::login));
         cfg.routes.post("/auth/logout", authed(auth::logout));
@@ -98,12 +139,50 @@ public final class ApiServer implements AutoCloseable {
         cfg.routes.get("/devices/{id}/datapoints", authed(datapoints::history));
         cfg.routes.post("/bindata", authed(datapoints::uploadBinary));
         cfg.routes.get("/bindata/{index}", raw(datapoints::binary));
+
+        // The register code is the credential of register_de; no api-key.
+        cfg.routes.post("/register_de", open(register::register));
+        cfg.routes.post("/keys", authed(keys::create));
+        cfg.routes.get("/keys", authed(keys::list));
+        cfg.routes.put("/keys/{key}", authed(keys::update));
+        cfg.routes.delete("/keys/{key}", authed(keys::delete));
+        cfg.routes.get("/keys/{key}/devices", authed(keys::devices));
+        cfg.routes.put("/keys/{key}/devices", authed(keys::linkDevices));
+
+        cfg.routes.post("/mqtt", authed(mqttApi::publish));
+        cfg.routes.post("/mqtt/topic", authed(mqttApi::createTopic));
+        cfg.routes.get("/mqtt/topic", authed(mqttApi::listTopics));
+        cfg.routes.delete("/mqtt/topic", authed(mqttApi::deleteTopic));
+        cfg.routes.get("/mqtt/device_topic/{id}", authed(mqttApi::deviceTopics));
+        cfg.routes.get("/mqtt/topic_device", authed(mqttApi::topicDevices));
+
+        cfg.routes.post("/cmds", authed(commands::send));
+        // Declared before /cmds/{uuid}/resp, which would otherwise take "history" for a command id.
+        cfg.routes.get("/cmds/history/{id}", authed(commands::history));
+        cfg.routes.get("/cmds/{uuid}", authed(commands::status));
+        cfg.routes.get("/cmds/{uuid}/resp", raw(commands::response));
+
+        cfg.routes.get("/events", events::stream);
+
+        cfg.routes.post("/triggers", authed(triggers::create));
+        cfg.routes.get("/triggers", authed(triggers::list));
+        cfg.routes.get("/triggers/{id}", authed(triggers::get));
+        cfg.routes.put("/triggers/{id}", authed(triggers::update));
+        cfg.routes.delete("/triggers/{id}", authed(triggers::delete));
+        cfg.routes.put("/products/{id}/push", authed(push::put));
+        cfg.routes.get("/products/{id}/push", authed(push::get));
+        cfg.routes.delete("/products/{id}/push", authed(push::delete));
+        cfg.routes.get("/info", authed(info::info));
     }
 
     private void errors(JavalinConfig cfg) {
         cfg.routes.exception(ApiError.class, (e, ctx) -> reply(ctx, e.errno, e.getMessage(), null));
         cfg.routes.exception(DeviceException.class, (e, ctx) -> {
             Errno errno = errno(e.reason());
+            reply(ctx, errno, errno.message + ": " + e.getMessage(), null);
+        });
+        cfg.routes.exception(CommandException.class, (e, ctx) -> {
+            Errno errno = e.reason() == CommandException.Reason.DEVICE_NOT_ONLINE ? Errno.DEVICE_NOT_ONLINE : Errno.SYSTEM_LIMIT;
             reply(ctx, errno, errno.message + ": " + e.getMessage(), null);
         });
         // Javalin's own refusals; an unknown route is its NotFoundResponse.
@@ -133,7 +212,7 @@ public final class ApiServer implements AutoCloseable {
 
     private Handler authed(Action action) {
         return ctx -> {
-            Object data = action.handle(ctx, Access.of(ctx, registry, admin));
+            Object data = action.handle(ctx, guard.identify(ctx, () -> Access.of(ctx, registry, admin)));
             reply(ctx, Errno.SUCC, Errno.SUCC.message, data);
         };
     }
@@ -145,7 +224,7 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private Handler raw(RawAction action) {
-        return ctx -> action.handle(ctx, Access.of(ctx, registry, admin));
+        return ctx -> action.handle(ctx, guard.identify(ctx, () -> Access.of(ctx, registry, admin)));
     }
 
     private static Handler open(OpenAction action) {
@@ -173,6 +252,12 @@ public final class ApiServer implements AutoCloseable {
         log.debug("HTTP API on {}:{}", config.bind(), port());
     }
 
+    /** Every HTTP route as "METHOD /path" (for tests that must cover them all, such as the product-isolation matrix). */
+    public java.util.List<String> endpoints() {
+        return app.unsafe.internalRouter.allHttpHandlers().stream()
+                .map(e -> e.endpoint.method.name() + " " + e.endpoint.path).toList();
+    }
+
     /** The bound port (the real one when configured as 0). */
     public int port() {
         return app.port();
@@ -180,6 +265,7 @@ public final class ApiServer implements AutoCloseable {
 
     @Override
     public void close() {
+        events.close();
         app.stop();
     }
 }

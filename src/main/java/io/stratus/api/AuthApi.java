@@ -2,6 +2,7 @@ package io.stratus.api;
 
 import io.javalin.http.Context;
 import io.stratus.device.AdminAccount;
+import io.stratus.device.LoginThrottle;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -11,9 +12,11 @@ final class AuthApi {
     private static final Logger log = LoggerFactory.getLogger(AuthApi.class);
 
     private final AdminAccount admin;
+    private final LoginGuard guard;
 
-    AuthApi(AdminAccount admin) {
+    AuthApi(AdminAccount admin, LoginGuard guard) {
         this.admin = admin;
+        this.guard = guard;
     }
 
     /** {@code POST /auth/login {"username","password"}} -> {@code {"token"}}; wrong credentials are errno 3. */
@@ -21,11 +24,17 @@ final class AuthApi {
         JsonBody body = JsonBody.read(ctx);
         String username = body.requiredText("username", 256);
         String password = body.requiredText("password", 1024);
+        // Per address and per account, checked before the (deliberately slow) PBKDF2 check: a blocked guesser
+        // costs neither CPU nor a chance.
+        String[] keys = {LoginThrottle.address(ctx.ip()), LoginThrottle.account(AdminAccount.USERNAME)};
+        guard.refuseIfBlocked(ctx, keys);
         String token = admin.login(username, password);
         if (token == null) {
             log.warn("failed admin login from {}", ctx.ip());
+            guard.failure(keys);
             throw ApiError.authFailed();
         }
+        guard.success(keys[1]);
         return Map.of("token", token);
     }
 

@@ -12,8 +12,10 @@ import io.stratus.telemetry.Datastream;
 import io.stratus.telemetry.DpFormatException;
 import io.stratus.telemetry.HistoryPage;
 import io.stratus.telemetry.HistoryQuery;
+import io.stratus.telemetry.SampledHistory;
 import io.stratus.telemetry.StoredPoint;
 import io.stratus.telemetry.Telemetry;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,20 +42,25 @@ final class DatapointApi {
 
     /** {@code POST /devices/{id}/datapoints[?type=1|3]}: the `$dp` type 1 or 3 JSON; replies once stored. */
     Object upload(Context ctx, Access caller) throws Exception {
-        Device d = caller.device(ctx, registry);
+        Device d = caller.deviceOfStreams(ctx, registry);
         int type = Params.integer(ctx, "type", 1, 3, 1);
         if (type == 2) {
             throw ApiError.invalid("type must be 1 or 3 (binary points go to POST /bindata)");
         }
         byte[] body = JsonBody.readLimited(ctx, JsonBody.MAX_BYTES);
-        if (body.length == 0) {
-            throw new ApiError(Errno.ENTITY_REQUIRED);
+        if (new String(body, StandardCharsets.UTF_8).isBlank()) {
+            throw new ApiError(Errno.ENTITY_REQUIRED); // as JsonBody.read: an empty or blank body is errno 9
         }
         List<Datapoint> points;
         try {
             points = telemetry.decodeJson(type, body);
         } catch (DpFormatException e) {
-            throw new ApiError(e.getMessage().contains("JSON") ? Errno.INVALID_JSON : Errno.INVALID_PARAMETER, e.getMessage());
+            // Only a body that does not parse is errno 4; valid JSON of the wrong shape (an array, no value) is 6.
+            throw new ApiError(e.getMessage().contains("invalid JSON") ? Errno.INVALID_JSON : Errno.INVALID_PARAMETER,
+                    e.getMessage());
+        }
+        for (Datapoint p : points) {
+            caller.checkStream(d, p.stream()); // all or nothing: nothing is stored when one stream is not granted
         }
         await(telemetry.upload(d.productId(), d.id(), points));
         return null;
@@ -61,9 +68,15 @@ final class DatapointApi {
 
     /** {@code GET /devices/{id}/datapoints}: history; see {@link HistoryQuery} for the window rules. */
     Object history(Context ctx, Access caller) {
-        Device d = caller.device(ctx, registry);
+        Device d = caller.deviceOfStreams(ctx, registry);
         String ids = Params.text(ctx, "datastream_id");
-        List<String> streams = ids == null ? List.of() : Arrays.stream(ids.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+        List<String> streams = readable(caller, d, ids == null ? List.of()
+                : Arrays.stream(ids.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList());
+        if (streams == null) {
+            ObjectNode none = JsonBody.MAPPER.createObjectNode().put("count", 0);
+            none.putArray("datastreams");
+            return none;
+        }
         String start = Params.text(ctx, "start");
         String end = Params.text(ctx, "end");
         String duration = Params.text(ctx, "duration");
@@ -84,6 +97,13 @@ final class DatapointApi {
                 end == null ? null : times.parse(end, "end"), durationMillis,
                 Params.integer(ctx, "limit", 1, HistoryQuery.MAX_LIMIT, HistoryQuery.DEFAULT_LIMIT),
                 "DESC".equalsIgnoreCase(sort), cursor);
+        int downsample = Params.integer(ctx, "downsample", 1, Telemetry.MAX_BUCKETS, 0);
+        if (downsample > 0) {
+            if (cursor != null) {
+                throw ApiError.invalid("cursor cannot be combined with downsample");
+            }
+            return sampled(d, q, downsample);
+        }
         HistoryPage page = telemetry.history(d.id(), q);
         Map<String, ArrayNode> byStream = new LinkedHashMap<>();
         for (StoredPoint p : page.points()) {
@@ -102,6 +122,51 @@ final class DatapointApi {
         return data;
     }
 
+    /**
+     * The Stratus extension {@code downsample=N} (1..2000) of the history query, for charts: the whole window
+     * (no {@code limit} or {@code cursor}); a stream with more than 2N points there is cut into N time buckets
+     * that keep their minimum and maximum point. The reply says {@code "downsampled":true} (with
+     * {@code bucket_ms}) when that happened, and each stream carries {@code total}, its point count in the window.
+     */
+    private Object sampled(Device d, HistoryQuery q, int buckets) {
+        SampledHistory h = telemetry.sampled(d.id(), q, buckets);
+        Map<String, ArrayNode> byStream = new LinkedHashMap<>();
+        for (StoredPoint p : h.points()) {
+            ObjectNode point = JsonBody.MAPPER.createObjectNode();
+            point.put("at", telemetry.formatTime(p.at()));
+            point.set("value", Values.parse(p.valueJson()));
+            byStream.computeIfAbsent(p.stream(), s -> JsonBody.MAPPER.createArrayNode()).add(point);
+        }
+        ObjectNode data = JsonBody.MAPPER.createObjectNode();
+        data.put("count", h.points().size());
+        data.put("downsampled", h.downsampled());
+        if (h.downsampled()) {
+            data.put("bucket_ms", h.bucketMillis());
+        }
+        ArrayNode datastreams = data.putArray("datastreams");
+        byStream.forEach((id, points) -> datastreams.addObject().put("id", id)
+                .put("total", h.totals().getOrDefault(id, (long) points.size())).set("datapoints", points));
+        return data;
+    }
+
+    /**
+     * The streams a history query may read: those asked for, each checked (errno 3); without a list, all of them
+     * (the empty list) for a caller granted the whole device, else the existing streams a device-level key grants,
+     * or null when it grants none of them.
+     */
+    private List<String> readable(Access caller, Device d, List<String> asked) {
+        if (!asked.isEmpty()) {
+            asked.forEach(s -> caller.checkStream(d, s));
+            return asked;
+        }
+        if (caller.mayUseStream(d, null)) {
+            return asked;
+        }
+        List<String> granted = telemetry.streams(d.id(), List.of()).stream().map(Datastream::id)
+                .filter(s -> caller.mayUseStream(d, s)).toList();
+        return granted.isEmpty() ? null : granted;
+    }
+
     /** {@code GET /devices/datapoints?devIds=a,b}: the latest value of every stream of each device. */
     Object latest(Context ctx, Access caller) {
         List<Long> ids = Params.ids(ctx, "devIds", MAX_LATEST_DEVICES);
@@ -111,13 +176,13 @@ final class DatapointApi {
         ArrayNode devices = JsonBody.MAPPER.createArrayNode();
         for (long id : ids) {
             Device d = registry.device(id).orElse(null);
-            if (d == null || !caller.mayAccess(d.productId())) {
+            if (d == null || !caller.maySee(d)) {
                 continue; // as GET /devices/status: ids the caller cannot see are left out
             }
             ObjectNode dev = devices.addObject().put("id", String.valueOf(d.id())).put("title", d.title());
             ArrayNode streams = dev.putArray("datastreams");
             for (Datastream s : telemetry.streams(d.id(), List.of())) {
-                if (s.latestAt() != null) {
+                if (s.latestAt() != null && caller.mayUseStream(d, s.id())) {
                     streams.addObject().put("id", s.id()).put("at", telemetry.formatTime(s.latestAt()))
                             .set("value", Values.parse(s.latestValueJson()));
                 }
@@ -137,6 +202,7 @@ final class DatapointApi {
         if (stream == null) {
             throw ApiError.required("datastream_id");
         }
+        caller.checkStream(d, stream);
         byte[] content = JsonBody.readLimited(ctx, MAX_BINARY_BYTES);
         if (content.length == 0) {
             throw new ApiError(Errno.ENTITY_REQUIRED);
@@ -149,7 +215,7 @@ final class DatapointApi {
         String index = ctx.pathParam("index");
         Telemetry.BinaryPoint b = telemetry.binary(index).orElseThrow(() -> ApiError.notFound("bindata not found: " + index));
         Device d = registry.device(b.deviceId()).orElseThrow(() -> ApiError.notFound("bindata not found: " + index));
-        caller.checkProduct(d.productId());
+        caller.checkStream(d, b.stream());
         ctx.contentType("application/octet-stream").result(b.content());
     }
 
@@ -160,6 +226,10 @@ final class DatapointApi {
         } catch (ExecutionException e) {
             if (e.getCause() instanceof BatchWriter.Overloaded) {
                 throw new ApiError(Errno.SYSTEM_LIMIT, "storage queue is full, retry later");
+            }
+            if (e.getCause() instanceof io.stratus.store.StoreException) {
+                // A full disk or a locked database: nothing was stored; the client may retry (errno 13, HTTP 503).
+                throw new ApiError(Errno.SYSTEM_LIMIT, "storage unavailable, nothing stored: " + e.getCause().getMessage());
             }
             throw new IllegalStateException("storing points failed: " + e.getCause().getMessage(), e.getCause());
         }

@@ -26,9 +26,10 @@ final class DatastreamApi {
 
     /** {@code POST}: {@code {"id","tags","unit","unit_symbol"}} -> {@code {"ds_uuid"}}; errno 11 when it exists. */
     Object create(Context ctx, Access caller) {
-        Device d = caller.device(ctx, registry);
+        Device d = caller.deviceOfStreams(ctx, registry);
         JsonBody body = JsonBody.read(ctx);
         String id = body.requiredText("id", MAX_STREAM_ID);
+        caller.checkStream(d, id);
         if (!telemetry.createStream(d.id(), id, body.text("unit", 64), body.text("unit_symbol", 64), body.strings("tags", 64, 64))) {
             throw new ApiError(Errno.DATASTREAM_EXISTS, id);
         }
@@ -36,9 +37,10 @@ final class DatastreamApi {
     }
 
     Object update(Context ctx, Access caller) {
-        Device d = caller.device(ctx, registry);
-        JsonBody body = JsonBody.read(ctx);
+        Device d = caller.deviceOfStreams(ctx, registry);
         String id = ctx.pathParam("ds");
+        caller.checkStream(d, id);
+        JsonBody body = JsonBody.read(ctx);
         if (!telemetry.updateStream(d.id(), id, body.text("unit", 64), body.text("unit_symbol", 64), body.strings("tags", 64, 64))) {
             throw ApiError.notFound("datastream not found: " + id);
         }
@@ -46,22 +48,27 @@ final class DatastreamApi {
     }
 
     Object get(Context ctx, Access caller) {
-        Device d = caller.device(ctx, registry);
+        Device d = caller.deviceOfStreams(ctx, registry);
         String id = ctx.pathParam("ds");
+        caller.checkStream(d, id);
         return json(telemetry.stream(d.id(), id).orElseThrow(() -> ApiError.notFound("datastream not found: " + id)));
     }
 
-    /** {@code GET ...?datastream_ids=a,b}: the named streams (all without the parameter). */
+    /**
+     * {@code GET ...?datastream_ids=a,b}: the named streams (all without the parameter), leaving out those a
+     * device-level key does not grant.
+     */
     Object list(Context ctx, Access caller) {
-        Device d = caller.device(ctx, registry);
+        Device d = caller.deviceOfStreams(ctx, registry);
         String ids = Params.text(ctx, "datastream_ids");
         List<String> wanted = ids == null ? List.of() : Arrays.stream(ids.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-        return telemetry.streams(d.id(), wanted).stream().map(this::json).toList();
+        return telemetry.streams(d.id(), wanted).stream().filter(s -> caller.mayUseStream(d, s.id())).map(this::json).toList();
     }
 
     Object delete(Context ctx, Access caller) {
-        Device d = caller.device(ctx, registry);
+        Device d = caller.deviceOfStreams(ctx, registry);
         String id = ctx.pathParam("ds");
+        caller.checkStream(d, id);
         if (!telemetry.deleteStream(d.id(), id)) {
             throw ApiError.notFound("datastream not found: " + id);
         }

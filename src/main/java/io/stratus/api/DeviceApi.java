@@ -32,13 +32,15 @@ final class DeviceApi {
 
     /** {@code POST /devices} -> {@code {"device_id"}}; errno 7 without title or auth_info, 12 for a used auth_info. */
     Object create(Context ctx, Access caller) {
+        caller.requireManager();
         long productId = caller.productId(ctx, registry);
         Device d = registry.createDevice(productId, DeviceFields.read(JsonBody.read(ctx), true));
         return Map.of("device_id", String.valueOf(d.id()));
     }
 
     Object get(Context ctx, Access caller) {
-        Device d = device(ctx, caller);
+        // Details are readable with a key granting GET on any stream of the device.
+        Device d = caller.deviceOfStreams(ctx, registry);
         return DeviceFields.json(d, registry.isOnline(d.id()), times, true);
     }
 
@@ -64,7 +66,7 @@ final class DeviceApi {
         Predicate<Device> filter = filter(ctx);
         int page = Params.integer(ctx, "page", 1, MAX_PAGE, 1);
         int perPage = Params.integer(ctx, "per_page", 1, MAX_PER_PAGE, DEFAULT_PER_PAGE);
-        List<Device> matching = registry.devices(productId).stream().filter(filter).toList();
+        List<Device> matching = registry.devices(productId).stream().filter(caller::maySee).filter(filter).toList();
         int from = (int) Math.min((long) (page - 1) * perPage, matching.size());
         int to = Math.min(from + perPage, matching.size());
 
@@ -138,7 +140,7 @@ final class DeviceApi {
         ArrayNode devices = JsonBody.MAPPER.createArrayNode();
         for (long id : new LinkedHashSet<>(ids)) {
             registry.device(id)
-                    .filter(d -> caller.mayAccess(d.productId()))
+                    .filter(caller::maySee)
                     .filter(d -> scope.isEmpty() || d.productId() == scope.getAsLong())
                     .ifPresent(d -> devices.addObject()
                             .put("id", String.valueOf(d.id()))
@@ -150,7 +152,10 @@ final class DeviceApi {
         return o;
     }
 
-    /** The device of the path: errno 8 when there is none, 3 when it belongs to a product the caller may not touch. */
+    /**
+     * The device of the path, acted on as a whole: errno 8 when there is none, 3 when it belongs to a product the
+     * caller may not touch or a device-level key does not grant the method on the whole device.
+     */
     private Device device(Context ctx, Access caller) {
         return caller.device(ctx, registry);
     }

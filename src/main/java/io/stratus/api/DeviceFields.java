@@ -76,6 +76,7 @@ final class DeviceFields {
     static ObjectNode json(Device d, boolean online, Times times, boolean withDatastreams) {
         ObjectNode o = JsonBody.MAPPER.createObjectNode();
         o.put("id", String.valueOf(d.id()));
+        o.put("product_id", String.valueOf(d.productId())); // a Stratus extension: OneNET's reply leaves it out
         o.put("title", d.title());
         o.put("desc", d.description());
         ArrayNode tags = o.putArray("tags");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.http.Context;
 import java.io.ByteArrayOutputStream;
@@ -159,6 +160,30 @@ final class JsonBody {
             out.add(item.textValue());
         }
         return out;
+    }
+
+    /** A JSON array field, or null; errno 6 when not an array. */
+    ArrayNode array(String field) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!(v instanceof ArrayNode array)) {
+            throw ApiError.invalid(field + " must be an array");
+        }
+        return array;
+    }
+
+    /** Whether the body has this field (JSON null counts as absent). */
+    boolean has(String field) {
+        JsonNode v = node.get(field);
+        return v != null && !v.isNull();
+    }
+
+    /** A field's value of whatever JSON type, or null when absent or JSON null; for fields of more than one shape. */
+    JsonNode value(String field) {
+        JsonNode v = node.get(field);
+        return v == null || v.isNull() ? null : v;
     }
 
     /** A JSON object field, or null. */

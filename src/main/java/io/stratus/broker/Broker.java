@@ -44,10 +44,13 @@ public final class Broker implements AutoCloseable {
     private final Object[] locks = new Object[64];
     private final AtomicLong seqs = new AtomicLong();
     private final LongAdder published = new LongAdder();
+    private final BrokerStats stats = new BrokerStats();
+    private final UserTopics userTopics;
 
     public Broker(Config config, Database database, BatchWriter writer, DeviceRegistry registry) {
         this.config = config;
         this.store = new BrokerStore(database, writer);
+        this.userTopics = new UserTopics(database, writer, config.topicsMaxPerProduct());
         for (int i = 0; i < locks.length; i++) {
             locks[i] = new Object();
         }
@@ -153,6 +156,9 @@ public final class Broker implements AutoCloseable {
             if (problem == null && !s.hasSubscription(r.filter()) && s.subscriptionCount() >= config.maxSubscriptions()) {
                 problem = "too many subscriptions (max " + config.maxSubscriptions() + ")"; // D8
             }
+            if (problem == null && Topics.isExact(r.filter()) && !userTopics.record(s.productId, r.filter())) {
+                problem = "the product has its maximum of " + userTopics.maxPerProduct() + " topics"; // D26
+            }
             if (problem != null) {
                 log.info("[{}] subscription to '{}' refused: {}", s.clientId, r.filter(), problem);
                 codes.add(SUBACK_FAILURE);
@@ -250,6 +256,29 @@ public final class Broker implements AutoCloseable {
         return published.sum();
     }
 
+    /** The products' user topics for the {@code /mqtt/topic} API (D26). */
+    public UserTopics userTopics() {
+        return userTopics;
+    }
+
+    /** The topic filters a client's session holds, live or persistent and offline; empty without a session. */
+    public Map<String, Integer> subscriptionsOf(long productId, String clientId) {
+        Session s = sessions.get(productId + "/" + clientId);
+        return s == null ? Map.of() : s.subscriptions();
+    }
+
+    /** The devices of a product whose sessions (live, or persistent and offline) hold exactly this filter, by id. */
+    public List<Long> devicesSubscribedTo(long productId, String filter) {
+        return sessions.values().stream()
+                .filter(s -> s.productId == productId && s.deviceId != 0 && s.hasSubscription(filter))
+                .map(s -> s.deviceId).distinct().sorted().toList();
+    }
+
+    /** Message counters for {@code /metrics}. */
+    public BrokerStats stats() {
+        return stats;
+    }
+
     public int sessionCount() {
         return sessions.size();
     }
@@ -270,7 +299,8 @@ public final class Broker implements AutoCloseable {
     private Session newSession(String key, long productId, String clientId, long deviceId, boolean persistent) {
         return new Session(key, productId, clientId, deviceId, persistent, config.maxInflight(),
                 config.maxQueuedMessages(), config.offlineMessageTtl().toMillis(),
-                (session, seq) -> store.deleteMessage(session.key, seq));
+                (session, seq) -> store.deleteMessage(session.key, seq), stats,
+                config.protection().slowConsumerTimeout().toMillis());
     }
 
     private void discard(Session s) {

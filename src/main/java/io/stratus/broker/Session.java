@@ -39,6 +39,7 @@ public final class Session {
     private final int maxQueued;
     private final long ttlMillis;
     private final Settled settled;
+    private final BrokerStats stats;
     private final Map<String, Integer> subscriptions = new LinkedHashMap<>();
     private final Map<Integer, InFlight> inflight = new LinkedHashMap<>();
     private final ArrayDeque<Owed> queue = new ArrayDeque<>();
@@ -46,9 +47,12 @@ public final class Session {
     private Outbox outbox;
     private int lastPacketId;
     private long dropped;
+    private boolean closingSlow; // the connection was told to close as a slow consumer
+    private long lastProgress; // when the client last acknowledged something (or attached)
+    private final long slowMillis;
 
     Session(String key, long productId, String clientId, long deviceId, boolean persistent,
-            int maxInflight, int maxQueued, long ttlMillis, Settled settled) {
+            int maxInflight, int maxQueued, long ttlMillis, Settled settled, BrokerStats stats, long slowMillis) {
         this.key = key;
         this.productId = productId;
         this.clientId = clientId;
@@ -58,6 +62,8 @@ public final class Session {
         this.maxQueued = maxQueued;
         this.ttlMillis = ttlMillis;
         this.settled = settled;
+        this.stats = stats;
+        this.slowMillis = slowMillis;
     }
 
     public boolean persistent() {
@@ -119,6 +125,8 @@ public final class Session {
      */
     public synchronized void attach(Outbox newOutbox) {
         this.outbox = newOutbox;
+        this.closingSlow = false;
+        this.lastProgress = System.currentTimeMillis();
         for (Map.Entry<Integer, InFlight> e : inflight.entrySet()) {
             if (e.getValue().released) {
                 newOutbox.pubrel(e.getKey());
@@ -146,14 +154,22 @@ public final class Session {
             if (outbox != null && outbox.isWritable()) {
                 outbox.publish(message, 0, false);
             } else {
-                dropped++;
+                countDrop();
             }
             return;
         }
         if (queue.size() >= maxQueued) {
+            if (outbox != null && !closingSlow && System.currentTimeMillis() - lastProgress >= slowMillis) {
+                // Connected, queue full, and nothing acknowledged for mqtt.slow-consumer-seconds: a slow consumer.
+                // It is disconnected (the connection logs why); a persistent session keeps queueing under D18.
+                closingSlow = true;
+                stats.slowConsumerDisconnected();
+                outbox.close("slow consumer: " + queue.size() + " QoS 1/2 messages queued behind " + inflight.size()
+                        + " unacknowledged (session.max-queued " + maxQueued + ")");
+            }
             // D18: the oldest queued message gives way.
             settle(queue.pollFirst());
-            dropped++;
+            countDrop();
         }
         queue.addLast(new Owed(message, seq, System.currentTimeMillis()));
         drain();
@@ -168,6 +184,7 @@ public final class Session {
         InFlight f = inflight.get(packetId);
         if (f != null && f.owed.message.qos() == 1) {
             inflight.remove(packetId);
+            lastProgress = System.currentTimeMillis();
             settle(f.owed);
             drain();
         }
@@ -177,6 +194,7 @@ public final class Session {
         InFlight f = inflight.get(packetId);
         if (f != null && f.owed.message.qos() == 2 && !f.released) {
             f.released = true;
+            lastProgress = System.currentTimeMillis();
             // The client owns the message now; only the PUBREL/PUBCOMP exchange remains [MQTT-4.3.3].
             settle(f.owed);
         }
@@ -207,13 +225,18 @@ public final class Session {
             Owed next = queue.pollFirst();
             if (now - next.enqueuedAt() > ttlMillis) {
                 settle(next);
-                dropped++;
+                countDrop();
                 continue;
             }
             int id = nextPacketId();
             inflight.put(id, new InFlight(next));
             outbox.publish(next.message(), id, false);
         }
+    }
+
+    private void countDrop() {
+        dropped++;
+        stats.dropped();
     }
 
     private int nextPacketId() {

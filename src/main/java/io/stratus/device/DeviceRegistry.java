@@ -31,6 +31,7 @@ public final class DeviceRegistry {
     private final Map<Long, Long> onlineTokens = new ConcurrentHashMap<>();
     private final AtomicLong tokens = new AtomicLong();
     private final List<DeviceListener> listeners = new CopyOnWriteArrayList<>();
+    private final KeyRegistry keys;
     private final long defaultProductId;
 
     public DeviceRegistry(Database db, BatchWriter presenceWriter, boolean allowAnonymous) {
@@ -38,11 +39,17 @@ public final class DeviceRegistry {
         this.presenceWriter = presenceWriter;
         store.loadProducts().forEach(this::cache);
         store.loadDevices().forEach(this::cache);
+        this.keys = new KeyRegistry(db, this);
         this.defaultProductId = allowAnonymous ? ensureDefaultProduct() : 0;
     }
 
     public void addListener(DeviceListener listener) {
         listeners.add(listener);
+    }
+
+    /** The device-level API keys of all products. */
+    public KeyRegistry keys() {
+        return keys;
     }
 
     // ---- products -------------------------------------------------------------------------------
@@ -105,6 +112,7 @@ public final class DeviceRegistry {
         store.deleteProduct(id);
         products.remove(id);
         productsByMasterKey.remove(p.masterKey());
+        keys.forgetProduct(id);
         for (Device d : devices(id)) {
             uncache(d);
             listeners.forEach(l -> l.removed(d));
@@ -131,6 +139,12 @@ public final class DeviceRegistry {
 
     public Optional<Device> device(long id) {
         return Optional.ofNullable(devices.get(id));
+    }
+
+    /** The device of a product with this auth_info (a serial number), if any. */
+    public Optional<Device> deviceByAuthInfo(long productId, String authInfo) {
+        Long id = authInfo == null ? null : deviceByAuthInfo.get(authKey(productId, authInfo));
+        return id == null ? Optional.empty() : device(id);
     }
 
     /** The devices of a product, by id. */
@@ -179,8 +193,8 @@ public final class DeviceRegistry {
     }
 
     /**
-     * OneNET login: client id = device id, user name = product id, password = the device's auth_info or the
-     * product's master key. Codes as in D5. Reads only memory, so it may run on an event loop.
+     * OneNET login: client id = device id, user name = product id, password = the device's auth_info, the
+     * product's master key or a device-level key naming the device. Codes as in D5. Reads only memory, so it may run on an event loop.
      */
     public Login authenticate(String clientId, String username, String password) {
         Device device = parseId(clientId).map(devices::get).orElse(null);
@@ -193,7 +207,8 @@ public final class DeviceRegistry {
         }
         boolean authInfoMatches = Secrets.constantTimeEquals(password, device.authInfo());
         boolean masterKeyMatches = Secrets.constantTimeEquals(password, product.masterKey());
-        if (!authInfoMatches && !masterKeyMatches) {
+        boolean deviceKeyMatches = keys.allowsLogin(password, device);
+        if (!authInfoMatches && !masterKeyMatches && !deviceKeyMatches) {
             return Login.refused(ConnectCode.BAD_USERNAME_OR_PASSWORD);
         }
         if (device.disabled()) {

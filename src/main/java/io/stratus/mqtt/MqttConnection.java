@@ -36,8 +36,10 @@ import io.stratus.broker.Topics;
 import io.stratus.device.ConnectCode;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.device.Login;
+import io.stratus.device.LoginThrottle;
 import io.stratus.device.Secrets;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,6 +66,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     private final DeviceRegistry registry;
     private final Broker broker;
     private final BooleanSupplier serverStopping;
+    private final LoginThrottle throttle;
     private final AckQueue acks = new AckQueue();
     private ChannelHandlerContext ctx;
     private State state = State.AWAITING_CONNECT;
@@ -74,12 +77,19 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     private Message will;
     private long onlineToken;
     private volatile boolean closeLogged;
+    private ScheduledFuture<?> slowConsumerCheck;
 
     MqttConnection(Config config, DeviceRegistry registry, Broker broker, BooleanSupplier serverStopping) {
+        this(config, registry, broker, serverStopping, MqttServer.newThrottle(config));
+    }
+
+    MqttConnection(Config config, DeviceRegistry registry, Broker broker, BooleanSupplier serverStopping,
+                   LoginThrottle throttle) {
         this.config = config;
         this.registry = registry;
         this.broker = broker;
         this.serverStopping = serverStopping;
+        this.throttle = throttle;
     }
 
     @Override
@@ -183,9 +193,26 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
             refuse(ConnectCode.SERVER_UNAVAILABLE, "server is shutting down"); // D5
             return;
         }
-        Login login = anonymous ? registry.anonymous()
-                : registry.authenticate(clientId, m.payload().userName(),
-                        new String(m.payload().passwordInBytes(), StandardCharsets.UTF_8));
+        Login login;
+        if (anonymous) {
+            login = registry.anonymous();
+        } else {
+            // Failed logins are rate-limited per client address and per device, with exponential back-off; while
+            // either is blocked even a right password gets CONNACK 5 (D5), so guessing gains nothing from speed.
+            String[] keys = {LoginThrottle.address(remoteIp()), LoginThrottle.device(deviceIdOf(clientId))};
+            long blockedMillis = throttle.blockedMillis(keys);
+            if (blockedMillis > 0) {
+                refuse(ConnectCode.NOT_AUTHORIZED, "too many failed logins, blocked for " + blockedMillis + " ms more");
+                return;
+            }
+            login = registry.authenticate(clientId, m.payload().userName(),
+                    new String(m.payload().passwordInBytes(), StandardCharsets.UTF_8));
+            if (login.code() == ConnectCode.BAD_USERNAME_OR_PASSWORD || login.code() == ConnectCode.IDENTIFIER_REJECTED) {
+                throttle.failure(keys);
+            } else if (login.accepted()) {
+                throttle.success(keys[1]);
+            }
+        }
         if (!login.accepted()) {
             refuse(login.code(), "login refused");
             return;
@@ -237,6 +264,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     // ---- PUBLISH from the client --------------------------------------------------------------------
 
     private void onPublish(MqttPublishMessage m) {
+        broker.stats().received();
         String topic = m.variableHeader().topicName();
         int qos = m.fixedHeader().qosLevel().value();
         int packetId = m.variableHeader().packetId();
@@ -359,6 +387,28 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         }
     }
 
+    /**
+     * A client whose send buffer stays full for {@code mqtt.slow-consumer-seconds} is disconnected: QoS 0 to it is
+     * dropped meanwhile (Session), but a client that never reads must not hold a connection and its buffers forever.
+     */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (!ctx.channel().isWritable() && slowConsumerCheck == null && state == State.CONNECTED) {
+            long millis = config.protection().slowConsumerTimeout().toMillis();
+            slowConsumerCheck = ctx.executor().schedule(() -> {
+                slowConsumerCheck = null;
+                if (!ctx.channel().isWritable() && state == State.CONNECTED) {
+                    broker.stats().slowConsumerDisconnected();
+                    closeFor("slow consumer: send buffer full for " + millis + " ms");
+                }
+            }, millis, TimeUnit.MILLISECONDS);
+        } else if (ctx.channel().isWritable() && slowConsumerCheck != null) {
+            slowConsumerCheck.cancel(false);
+            slowConsumerCheck = null;
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         State before = state;
@@ -366,6 +416,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         acks.clear();
         if (connectTimeout != null) {
             connectTimeout.cancel(false);
+        }
+        if (slowConsumerCheck != null) {
+            slowConsumerCheck.cancel(false);
         }
         if (before == State.CONNECTED) {
             if (will != null && !serverStopping.getAsBoolean()) {
@@ -410,12 +463,26 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         return String.valueOf(ctx.channel().remoteAddress());
     }
 
+    private String remoteIp() {
+        return ctx.channel().remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null
+                ? a.getAddress().getHostAddress() : String.valueOf(ctx.channel().remoteAddress());
+    }
+
+    /** The device id a client id names (OneNET: client id = device id); 0 when it is not a number. */
+    private static long deviceIdOf(String clientId) {
+        if (clientId.isEmpty() || clientId.length() > 18 || !clientId.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return 0;
+        }
+        return Long.parseLong(clientId);
+    }
+
     // ---- Outbox: packets to the client, from any thread ------------------------------------------------
 
     @Override
     public void publish(Message message, int packetId, boolean dup) {
         MqttFixedHeader header = new MqttFixedHeader(MqttMessageType.PUBLISH, dup,
                 MqttQoS.valueOf(message.qos()), message.retain(), 0);
+        broker.stats().sent();
         ctx.writeAndFlush(new MqttPublishMessage(header, new MqttPublishVariableHeader(message.topic(), packetId),
                 Unpooled.wrappedBuffer(message.payload())), ctx.voidPromise());
     }
@@ -423,6 +490,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     @Override
     public CompletableFuture<Void> sendDirect(Message message) {
         CompletableFuture<Void> written = new CompletableFuture<>();
+        broker.stats().sent();
         MqttFixedHeader header = new MqttFixedHeader(MqttMessageType.PUBLISH, false, MqttQoS.AT_MOST_ONCE, false, 0);
         ctx.writeAndFlush(new MqttPublishMessage(header, new MqttPublishVariableHeader(message.topic(), 0),
                 Unpooled.wrappedBuffer(message.payload()))).addListener(f -> {

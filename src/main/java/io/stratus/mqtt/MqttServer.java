@@ -24,6 +24,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import io.stratus.Config;
 import io.stratus.broker.Broker;
 import io.stratus.device.DeviceRegistry;
+import io.stratus.device.LoginThrottle;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -42,6 +43,7 @@ public final class MqttServer implements AutoCloseable {
     private final Config config;
     private final DeviceRegistry registry;
     private final Broker broker;
+    private final LoginThrottle throttle;
     private final ChannelGroup clients = new DefaultChannelGroup("mqtt-clients", GlobalEventExecutor.INSTANCE);
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
@@ -49,9 +51,22 @@ public final class MqttServer implements AutoCloseable {
     private volatile boolean stopping;
 
     public MqttServer(Config config, DeviceRegistry registry, Broker broker) {
+        this(config, registry, broker, newThrottle(config));
+    }
+
+    /** {@code throttle} rate-limits failed logins; share it with the HTTP API so one address has one budget. */
+    public MqttServer(Config config, DeviceRegistry registry, Broker broker, LoginThrottle throttle) {
         this.config = config;
         this.registry = registry;
         this.broker = broker;
+        this.throttle = throttle;
+    }
+
+    /** A login throttle with the {@code auth.*} settings. */
+    public static LoginThrottle newThrottle(Config config) {
+        Config.Protection p = config.protection();
+        return new LoginThrottle(p.authMaxFailures(), p.authMaxFailuresPerAddress(), p.authBackoffBase().toMillis(),
+                p.authBackoffMax().toMillis());
     }
 
     public void start() {
@@ -75,7 +90,7 @@ public final class MqttServer implements AutoCloseable {
                                 .addLast("flush", new FlushConsolidationHandler(256, true))
                                 .addLast("decoder", newDecoder(config))
                                 .addLast("encoder", MqttEncoder.INSTANCE)
-                                .addLast("connection", new MqttConnection(config, registry, broker, () -> stopping));
+                                .addLast("connection", new MqttConnection(config, registry, broker, () -> stopping, throttle));
                     }
                 });
         try {
@@ -105,6 +120,11 @@ public final class MqttServer implements AutoCloseable {
 
     public int connectionCount() {
         return clients.size();
+    }
+
+    /** Whether the listening socket is open (readiness). */
+    public boolean isListening() {
+        return serverChannel != null && serverChannel.isActive() && !stopping;
     }
 
     /** Stops accepting, closes every client connection (no wills: the clients did nothing wrong), ends the loops. */

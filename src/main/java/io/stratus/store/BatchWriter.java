@@ -1,13 +1,18 @@
 package io.stratus.store;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +29,70 @@ public final class BatchWriter implements AutoCloseable {
         void apply(Connection connection) throws SQLException;
     }
 
+    /** One write that uses its batch: statements prepared once per transaction, state shared with the batch's other writes. */
+    @FunctionalInterface
+    public interface BatchedWrite {
+        void apply(Batch batch) throws SQLException;
+    }
+
+    /**
+     * What the writes of one transaction share. Preparing a statement costs about as much as running it for a
+     * few rows, so {@link #statement} prepares each SQL text once per batch (the writer closes them after the
+     * commit; callers must not). {@link #shared} and {@link #atEnd} let writes coalesce (e.g. many updates of
+     * one row into one): end work runs once per key, in order of first registration, after every write of the
+     * batch and before the commit. A write retried on its own (after its batch failed) gets a batch of its own.
+     */
+    public static final class Batch {
+        private final Connection connection;
+        private final Map<String, PreparedStatement> statements = new HashMap<>();
+        private final Map<Object, Object> shared = new HashMap<>();
+        private final Map<Object, BatchedWrite> atEnd = new LinkedHashMap<>();
+
+        Batch(Connection connection) {
+            this.connection = connection;
+        }
+
+        public Connection connection() {
+            return connection;
+        }
+
+        public PreparedStatement statement(String sql) throws SQLException {
+            PreparedStatement ps = statements.get(sql);
+            if (ps == null) {
+                ps = connection.prepareStatement(sql);
+                statements.put(sql, ps);
+            }
+            return ps;
+        }
+
+        /** State under {@code key} for the rest of this batch, made by {@code create} on first use. */
+        @SuppressWarnings("unchecked")
+        public <T> T shared(Object key, Supplier<T> create) {
+            return (T) shared.computeIfAbsent(key, k -> create.get());
+        }
+
+        /** Runs {@code work} once at the end of the batch, however many writes register it under {@code key}. */
+        public void atEnd(Object key, BatchedWrite work) {
+            atEnd.putIfAbsent(key, work);
+        }
+
+        private void finish() throws SQLException {
+            for (BatchedWrite work : atEnd.values()) {
+                work.apply(this);
+            }
+        }
+
+        private void close() {
+            for (PreparedStatement ps : statements.values()) {
+                try {
+                    ps.close();
+                } catch (SQLException e) {
+                    log.debug("closing a batch statement failed: {}", e.getMessage());
+                }
+            }
+        }
+    }
+
     /** The writer's queue is full. */
     public static final class Overloaded extends RuntimeException {
         Overloaded(String name) {
@@ -31,10 +100,10 @@ public final class BatchWriter implements AutoCloseable {
         }
     }
 
-    private record Pending(Write write, CompletableFuture<Void> done) {}
+    private record Pending(BatchedWrite write, CompletableFuture<Void> done) {}
 
     private static final Logger log = LoggerFactory.getLogger(BatchWriter.class);
-    private static final Pending STOP = new Pending(c -> {}, new CompletableFuture<>());
+    private static final Pending STOP = new Pending(b -> {}, new CompletableFuture<>());
 
     private final Database database;
     private final String name;
@@ -42,6 +111,8 @@ public final class BatchWriter implements AutoCloseable {
     private final BlockingQueue<Pending> queue;
     private final Thread thread;
     private volatile boolean closed;
+    /** The reason the latest commit failed; null once a commit succeeds again. Read by the health check. */
+    private volatile String lastFailure;
 
     public BatchWriter(Database database, String name, int capacity, int maxBatch) {
         this.database = database;
@@ -55,6 +126,11 @@ public final class BatchWriter implements AutoCloseable {
 
     /** Queues a write; the future completes after its transaction committed, or fails with the cause. */
     public CompletableFuture<Void> submit(Write write) {
+        return submitBatched(b -> write.apply(b.connection()));
+    }
+
+    /** Queues a write that uses its batch (see {@link Batch}); completes as {@link #submit(Write)}. */
+    public CompletableFuture<Void> submitBatched(BatchedWrite write) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         if (closed) {
             done.completeExceptionally(new IllegalStateException(name + " writer is closed"));
@@ -68,6 +144,11 @@ public final class BatchWriter implements AutoCloseable {
         return queue.size();
     }
 
+    /** Why the latest commit failed, or null when it succeeded (or nothing was written yet). */
+    public String lastFailure() {
+        return lastFailure;
+    }
+
     private void run() {
         List<Pending> batch = new ArrayList<>(maxBatch);
         boolean stopping = false;
@@ -78,7 +159,7 @@ public final class BatchWriter implements AutoCloseable {
                 break;
             }
             queue.drainTo(batch, maxBatch - 1);
-            stopping = batch.remove(STOP);
+            stopping = batch.removeIf(p -> p == STOP); // identity: a record's equals would compare every write
             commit(batch);
             batch.clear();
         }
@@ -94,14 +175,22 @@ public final class BatchWriter implements AutoCloseable {
         }
         try {
             database.inTransaction(c -> {
-                for (Pending p : batch) {
-                    p.write.apply(c);
+                Batch b = new Batch(c);
+                try {
+                    for (Pending p : batch) {
+                        p.write.apply(b);
+                    }
+                    b.finish();
+                } finally {
+                    b.close();
                 }
                 return null;
             });
+            lastFailure = null;
             batch.forEach(p -> p.done.complete(null));
         } catch (RuntimeException batchFailure) {
             if (batch.size() == 1) {
+                lastFailure = batchFailure.getMessage();
                 log.warn("{} write failed: {}", name, batchFailure.getMessage());
                 batch.get(0).done.completeExceptionally(batchFailure);
                 return;

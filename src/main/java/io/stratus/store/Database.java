@@ -19,6 +19,8 @@ public final class Database implements AutoCloseable {
 
     private final HikariDataSource dataSource;
     private final Dialect dialect;
+    /** Test hook: while set, every transaction is rolled back and fails with this reason (see {@link #injectFault}). */
+    private volatile String injectedFault;
 
     private Database(HikariDataSource dataSource, Dialect dialect) {
         this.dataSource = dataSource;
@@ -68,6 +70,10 @@ public final class Database implements AutoCloseable {
             c.setAutoCommit(false);
             try {
                 T result = work.run(c);
+                String fault = injectedFault;
+                if (fault != null) {
+                    throw new StoreException(fault + " (injected fault)", null);
+                }
                 c.commit();
                 return result;
             } catch (SQLException | RuntimeException e) {
@@ -79,6 +85,15 @@ public final class Database implements AutoCloseable {
         } catch (SQLException e) {
             throw new StoreException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * Fault injection for tests of storage failures: while {@code reason} is not null every transaction fails at its
+     * commit with a {@link StoreException} carrying it (e.g. SQLite's "database or disk is full"), as a full disk or
+     * a locked database would; reads keep working. {@code null} clears the fault.
+     */
+    public void injectFault(String reason) {
+        injectedFault = reason;
     }
 
     @Override

@@ -15,10 +15,15 @@ import io.stratus.device.DeviceRegistry;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -66,12 +71,17 @@ public final class Telemetry implements AutoCloseable {
                 ? DpDecoder.Type7Mode.CONSECUTIVE_STREAMS : DpDecoder.Type7Mode.ONE_STREAM);
         this.store = new DatapointStore(database);
         this.writer = new BatchWriter(database, "datapoint", 65_536, 1_000);
+        // D21 across restarts: a burst of points without time runs its receive times ahead of the clock (1 ms apart).
+        // Streams whose latest point is at or past now continue after it, so no new point replaces a stored one.
+        // A device's own far-future times (more than a day ahead) are not followed.
+        long now = System.currentTimeMillis();
+        lastServerTime.putAll(store.latestTimesBetween(now - 1_000, now + 86_400_000L));
         this.apiTime = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(config.timezone());
         broker.registerSystemTopic("$dp", (publisher, topic, payload, qos) -> onDp(publisher, payload, qos));
         registry.addListener(new DeviceListener() {
             @Override
             public void removed(Device device) {
-                writer.submit(c -> DatapointStore.deleteDevice(c, device.id()));
+                writer.submitBatched(b -> DatapointStore.deleteDevice(b, device.id()));
                 lastServerTime.keySet().removeIf(k -> k.startsWith(device.id() + "/"));
             }
         });
@@ -127,7 +137,7 @@ public final class Telemetry implements AutoCloseable {
             long at = p.at() != null ? p.at() : serverTime(deviceId, p.stream(), now);
             String valueJson;
             if (p.binary() != null) {
-                String index = deviceId + "_" + at + "_" + Integer.toHexString(p.stream().hashCode()) + "_bin";
+                String index = binaryIndex(deviceId, at, p.stream());
                 binaries.add(new BinaryWrite(index, p.stream(), p.binaryDesc(), p.binary()));
                 valueJson = "{\"index\":\"" + index + "\"}"; // D16
             } else {
@@ -138,10 +148,10 @@ public final class Telemetry implements AutoCloseable {
         if (stored.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
-        CompletableFuture<Void> committed = writer.submit(c -> {
-            DatapointStore.insert(c, deviceId, stored, now);
+        CompletableFuture<Void> committed = writer.submitBatched(batch -> {
+            DatapointStore.insert(batch, deviceId, stored, now);
             for (BinaryWrite b : binaries) {
-                DatapointStore.insertBinary(c, b.index, deviceId, b.stream, b.desc, b.content, now);
+                DatapointStore.insertBinary(batch.connection(), b.index, deviceId, b.stream, b.desc, b.content, now);
             }
         });
         committed.thenRun(() -> {
@@ -156,6 +166,20 @@ public final class Telemetry implements AutoCloseable {
     }
 
     private record BinaryWrite(String index, String stream, String desc, byte[] content) {}
+
+    /**
+     * D16: the index of a blob, one per (device, time, stream), so that a redelivered type-2 point replaces its blob
+     * as its point is replaced (D21). The stream is named by 64 bits of its SHA-256: {@code String.hashCode} made
+     * the streams "Aa" and "BB" share an index, and one blob overwrote the other.
+     */
+    static String binaryIndex(long deviceId, long at, String stream) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(stream.getBytes(StandardCharsets.UTF_8));
+            return deviceId + "_" + at + "_" + HexFormat.of().formatHex(digest, 0, 8) + "_bin";
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
+    }
 
     /** D21: receive times strictly increase per stream, so points without a time never collide. */
     private long serverTime(long deviceId, String stream, long now) {
@@ -193,6 +217,16 @@ public final class Telemetry implements AutoCloseable {
 
     public int writerQueueDepth() {
         return writer.queueDepth();
+    }
+
+    /** Why the latest datapoint commit failed, or null when it succeeded (for readiness). */
+    public String writerFailure() {
+        return writer.lastFailure();
+    }
+
+    /** An empty commit through the datapoint writer: fails while the store takes no writes. */
+    public CompletableFuture<Void> probeWriter() {
+        return writer.submit(c -> { });
     }
 
     // ---- queries ----------------------------------------------------------------------------------
@@ -243,6 +277,58 @@ public final class Telemetry implements AutoCloseable {
         return new HistoryPage(List.copyOf(page), new Cursor(last.at(), last.stream()));
     }
 
+    /** Most buckets a down-sampled query may ask for: with min and max kept, 2 x this many points per stream. */
+    public static final int MAX_BUCKETS = 2000;
+
+    /**
+     * History of a window reduced for charts (a Stratus extension of the datapoints query): the window of
+     * {@code q} without paging; streams with at most {@code 2 * buckets} points there come back whole, and
+     * if any stream has more, the time span of the data is cut into {@code buckets} equal buckets and each
+     * keeps its minimum and maximum point (at most {@code 2 * buckets} points per stream).
+     */
+    public SampledHistory sampled(long deviceId, HistoryQuery q, int buckets) {
+        if (buckets < 1 || buckets > MAX_BUCKETS) {
+            throw new IllegalArgumentException("buckets must be 1.." + MAX_BUCKETS);
+        }
+        List<String> streams = q.streams().isEmpty()
+                ? store.streams(deviceId, List.of()).stream().map(Datastream::id).toList() : q.streams();
+        if (streams.isEmpty()) {
+            return new SampledHistory(List.of(), false, 0, Map.of());
+        }
+        if (q.newestOnly()) {
+            List<StoredPoint> newest = history(deviceId, q).points();
+            Map<String, Long> totals = new LinkedHashMap<>();
+            newest.forEach(p -> totals.merge(p.stream(), 1L, Long::sum));
+            return new SampledHistory(newest, false, 0, totals);
+        }
+        long now = System.currentTimeMillis();
+        long from = q.from(now);
+        long to = q.to(now);
+        Map<String, DatapointStore.Extent> extents = store.extents(deviceId, streams, from, to);
+        Map<String, Long> totals = new LinkedHashMap<>();
+        extents.forEach((s, e) -> totals.put(s, e.count()));
+        if (extents.isEmpty()) {
+            return new SampledHistory(List.of(), false, 0, totals);
+        }
+        long first = extents.values().stream().mapToLong(DatapointStore.Extent::first).min().orElseThrow();
+        long last = extents.values().stream().mapToLong(DatapointStore.Extent::last).max().orElseThrow();
+        boolean reduce = extents.values().stream().anyMatch(e -> e.count() > 2L * buckets);
+        List<StoredPoint> points;
+        long width = 0;
+        if (reduce) {
+            // Buckets over the span the data covers, so that an open window ("from start on") still works.
+            width = Math.max(1, Math.floorDiv(last - first, buckets) + 1);
+            points = store.minMaxPerBucket(deviceId, extents.keySet(), first, last, width);
+        } else {
+            points = store.range(deviceId, extents.keySet(), first, last, false, null, Integer.MAX_VALUE);
+        }
+        if (q.descending()) {
+            points = new ArrayList<>(points);
+            Collections.reverse(points);
+        }
+        return new SampledHistory(List.copyOf(points), reduce, width, totals);
+    }
+
     /** Bytes and owner of a binary point. */
     public record BinaryPoint(long deviceId, String stream, byte[] content) {}
 
@@ -254,7 +340,7 @@ public final class Telemetry implements AutoCloseable {
     public CompletableFuture<String> uploadBinary(long productId, long deviceId, String stream, String desc, byte[] content) {
         long at = serverTime(deviceId, stream, System.currentTimeMillis());
         Datapoint timed = new Datapoint(stream, at, null, content, desc);
-        String index = deviceId + "_" + at + "_" + Integer.toHexString(stream.hashCode()) + "_bin";
+        String index = binaryIndex(deviceId, at, stream);
         return store(productId, deviceId, List.of(timed), 1).thenApply(v -> index);
     }
 

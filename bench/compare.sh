@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Stratus side by side with Mosquitto on this machine: scenarios a-d against both (same client code,
+# alternating, median of 3 runs), then $dp ingest, history query and start-up against Stratus alone.
+# Prints a Markdown table. Options: bench/compare.sh --help (e.g. --quick for a short run).
+# Environment: STRATUS_BUILD_DIR (default target) is where the jar and the load tool are built;
+# SKIP_BUILD=1 uses what is built there already.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MOSQUITTO=$(command -v mosquitto || true)
+[ -z "$MOSQUITTO" ] && [ -x /usr/sbin/mosquitto ] && MOSQUITTO=/usr/sbin/mosquitto
+if [ -z "$MOSQUITTO" ]; then
+  echo "mosquitto is not installed; install it with: apt-get install -y mosquitto" >&2
+  exit 1
+fi
+
+# The idle-connection scenario opens ~19,000 sockets in the load tool and in each server: raise the
+# open-files limit as far as this shell may (children inherit it).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+BUILD_DIR=${STRATUS_BUILD_DIR:-target}
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  # Packages the server jar and compiles the load tool (test sources); runs no tests.
+  mvn -q -B -DskipTests -Dstratus.build.dir="$BUILD_DIR" package
+fi
+
+exec java -Xmx1g -cp "$BUILD_DIR/test-classes:$BUILD_DIR/stratus.jar" io.stratus.bench.Compare \
+  --jar "$BUILD_DIR/stratus.jar" --mosquitto "$MOSQUITTO" "$@"

@@ -1,0 +1,86 @@
+package io.stratus;
+
+import io.stratus.broker.Broker;
+import io.stratus.broker.BrokerStats;
+import io.stratus.device.LoginThrottle;
+import io.stratus.monitor.Health;
+import io.stratus.monitor.Metrics;
+import io.stratus.mqtt.MqttServer;
+import io.stratus.store.BatchWriter;
+import io.stratus.telemetry.Telemetry;
+import java.io.File;
+import java.lang.management.ManagementFactory;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** What {@code /metrics} shows and what {@code /healthz} checks: the parts' own counters, named in one place. */
+final class Instruments {
+    private static final long PROBE_TIMEOUT_MILLIS = 2_000;
+
+    private Instruments() {
+    }
+
+    static Metrics metrics(MqttServer mqtt, Broker broker, Telemetry telemetry, BatchWriter stateWriter, LoginThrottle throttle) {
+        BrokerStats stats = broker.stats();
+        Runtime rt = Runtime.getRuntime();
+        return new Metrics()
+                .gauge("stratus_mqtt_connections", "Open MQTT connections", mqtt::connectionCount)
+                .gauge("stratus_mqtt_sessions", "MQTT sessions (connected and persistent offline)", broker::sessionCount)
+                .counter("stratus_mqtt_messages_received_total", "PUBLISH packets received from clients", stats::receivedCount)
+                .counter("stratus_mqtt_messages_sent_total", "PUBLISH packets sent to clients", stats::sentCount)
+                .counter("stratus_mqtt_messages_dropped_total",
+                        "Messages dropped by policy: QoS 0 to a client that is not reading, queue overflow (D18), expiry",
+                        stats::droppedCount)
+                .counter("stratus_mqtt_slow_consumers_disconnected_total", "Clients disconnected for not reading",
+                        stats::slowConsumerCount)
+                .counter("stratus_datapoints_stored_total", "Data points committed to the store", telemetry::storedPointCount)
+                .gauge("stratus_datapoint_writer_queue_depth", "Writes waiting for the datapoint writer", telemetry::writerQueueDepth)
+                .gauge("stratus_state_writer_queue_depth", "Writes waiting for the state writer (sessions, retained, presence)",
+                        stateWriter::queueDepth)
+                .counter("stratus_auth_failures_total", "Failed logins (MQTT CONNECT, api-key, admin password)",
+                        throttle::failureCount)
+                .counter("stratus_auth_blocked_total", "Logins refused during a failed-login back-off", throttle::blockedCount)
+                .gauge("jvm_heap_used_bytes", "Heap in use", () -> rt.totalMemory() - rt.freeMemory())
+                .gauge("jvm_heap_max_bytes", "Maximum heap", rt::maxMemory)
+                .gauge("process_open_fds", "Open file descriptors", Instruments::openFds)
+                .gauge("process_uptime_seconds", "Seconds since the JVM started",
+                        () -> ManagementFactory.getRuntimeMXBean().getUptime() / 1000.0);
+    }
+
+    static Health health(MqttServer mqtt, Telemetry telemetry, BatchWriter stateWriter) {
+        return new Health()
+                .check("mqtt", () -> mqtt.isListening() ? null : "MQTT port not listening")
+                // An empty commit through each writer: fails while the store refuses writes (full disk, locked
+                // database, closed pool). The datapoint writer is probed only after a failure, since a probe waits
+                // behind its queue.
+                .check("store", () -> {
+                    String problem = probe(stateWriter.submit(c -> { }));
+                    if (problem == null && telemetry.writerFailure() != null) {
+                        problem = probe(telemetry.probeWriter());
+                    }
+                    return problem;
+                });
+    }
+
+    private static String probe(CompletableFuture<Void> commit) {
+        try {
+            commit.get(PROBE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            return null;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return "store not writable: " + e.getCause().getMessage();
+        } catch (java.util.concurrent.TimeoutException e) {
+            return "store write probe timed out after " + PROBE_TIMEOUT_MILLIS + " ms";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
+    }
+
+    private static double openFds() {
+        String[] fds = new File("/proc/self/fd").list();
+        if (fds == null) {
+            throw new IllegalStateException("no /proc");
+        }
+        return fds.length;
+    }
+}

@@ -1,0 +1,55 @@
+package io.stratus.api;
+
+import io.javalin.http.Context;
+import io.stratus.device.LoginThrottle;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Rate-limits failed HTTP authentication per client address (bad api-keys and admin tokens) and per account (the
+ * admin's password), with the same {@link LoginThrottle} as MQTT logins. While blocked a caller gets errno 3, as for
+ * a wrong credential, with HTTP 429 and {@code Retry-After} so that clients reading only errno keep working and
+ * clients reading the status learn to wait. Only authentication counts: a valid key of another product is errno 3
+ * too, but not a failure here.
+ */
+final class LoginGuard {
+    private static final Logger log = LoggerFactory.getLogger(LoginGuard.class);
+    private final LoginThrottle throttle;
+
+    LoginGuard(LoginThrottle throttle) {
+        this.throttle = throttle;
+    }
+
+    /** The caller as {@code identify} finds it, unless its address is blocked; a refused credential counts. */
+    Access identify(Context ctx, Supplier<Access> identify) {
+        String address = LoginThrottle.address(ctx.ip());
+        refuseIfBlocked(ctx, address);
+        try {
+            return identify.get();
+        } catch (ApiError e) {
+            if (e.errno == Errno.AUTH_FAILED) {
+                throttle.failure(address);
+            }
+            throw e;
+        }
+    }
+
+    /** Errno 3 with HTTP 429 when any of {@code keys} is blocked. */
+    void refuseIfBlocked(Context ctx, String... keys) {
+        long millis = throttle.blockedMillis(keys);
+        if (millis > 0) {
+            ctx.header("Retry-After", String.valueOf((millis + 999) / 1000));
+            log.debug("{} {} refused: too many failed logins from {}", ctx.method(), ctx.path(), ctx.ip());
+            throw new ApiError(Errno.TOO_MANY_FAILURES);
+        }
+    }
+
+    void failure(String... keys) {
+        throttle.failure(keys);
+    }
+
+    void success(String... keys) {
+        throttle.success(keys);
+    }
+}

@@ -1,0 +1,152 @@
+package io.stratus.broker;
+
+import io.stratus.store.BatchWriter;
+import io.stratus.store.Database;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The user topics of each product, as the {@code /mqtt/topic} API shows them (D26): created through that API, or
+ * recorded when a client subscribes to an exact topic name (wildcard filters record nothing). Deleting one does
+ * not touch subscriptions; a later exact subscription records it again. Table {@code mqtt_topic} is the truth,
+ * written through the state writer in call order (each write is queued under the product's lock), and this map
+ * is its cache, so that a SUBSCRIBE is handled on the event loop without I/O.
+ */
+public final class UserTopics {
+    /** What {@link #create} did. */
+    public enum Outcome { CREATED, EXISTS, LIMIT }
+
+    private static final Logger log = LoggerFactory.getLogger(UserTopics.class);
+
+    private final BatchWriter writer;
+    private final int maxPerProduct;
+    /** Product id -> topic name -> creation time (epoch ms). */
+    private final Map<Long, Map<String, Long>> topics = new ConcurrentHashMap<>();
+
+    UserTopics(Database db, BatchWriter writer, int maxPerProduct) {
+        this.writer = writer;
+        this.maxPerProduct = maxPerProduct;
+        db.withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT product_id, name, create_time FROM mqtt_topic");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    of(rs.getLong(1)).put(rs.getString(2), rs.getLong(3));
+                }
+            }
+            return null;
+        });
+    }
+
+    /** The limit of topics per product ({@code topics.max-per-product}); 0 = none. */
+    public int maxPerProduct() {
+        return maxPerProduct;
+    }
+
+    /** The product's topics, sorted. */
+    public List<String> list(long productId) {
+        Map<String, Long> m = topics.get(productId);
+        return m == null ? List.of() : m.keySet().stream().sorted().toList();
+    }
+
+    public boolean contains(long productId, String name) {
+        Map<String, Long> m = topics.get(productId);
+        return m != null && m.containsKey(name);
+    }
+
+    /**
+     * {@code POST /mqtt/topic}: the future completes once the topic is stored (at once for EXISTS and LIMIT), or
+     * fails as the writer does ({@link BatchWriter.Overloaded} when its queue is full; the topic is then forgotten).
+     * The name must already be valid (not checked here).
+     */
+    public CompletableFuture<Outcome> create(long productId, String name) {
+        Map<String, Long> m = of(productId);
+        long now = System.currentTimeMillis();
+        CompletableFuture<Void> stored;
+        synchronized (m) {
+            if (m.containsKey(name)) {
+                return CompletableFuture.completedFuture(Outcome.EXISTS);
+            }
+            if (full(m)) {
+                return CompletableFuture.completedFuture(Outcome.LIMIT);
+            }
+            m.put(name, now);
+            stored = insert(productId, name, now);
+        }
+        return stored.handle((ok, e) -> {
+            if (e != null) {
+                m.remove(name, now);
+                throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
+            }
+            return Outcome.CREATED;
+        });
+    }
+
+    /** {@code DELETE /mqtt/topic}: false when the product has no such topic; otherwise completes once stored. */
+    public CompletableFuture<Boolean> delete(long productId, String name) {
+        Map<String, Long> m = topics.get(productId);
+        if (m == null) {
+            return CompletableFuture.completedFuture(false);
+        }
+        synchronized (m) {
+            if (m.remove(name) == null) {
+                return CompletableFuture.completedFuture(false);
+            }
+            return writer.submit(c -> {
+                try (PreparedStatement ps = c.prepareStatement("DELETE FROM mqtt_topic WHERE product_id = ? AND name = ?")) {
+                    ps.setLong(1, productId);
+                    ps.setString(2, name);
+                    ps.executeUpdate();
+                }
+            }).thenApply(v -> true);
+        }
+    }
+
+    /**
+     * Records the exact topic of a granted subscription (D26); runs on an event loop, so the write is only queued.
+     * False when the topic is new and the product is at its limit: the subscription is then refused.
+     */
+    boolean record(long productId, String name) {
+        Map<String, Long> m = of(productId);
+        synchronized (m) {
+            if (m.containsKey(name)) {
+                return true;
+            }
+            if (full(m)) {
+                return false;
+            }
+            long now = System.currentTimeMillis();
+            m.put(name, now);
+            insert(productId, name, now).exceptionally(e -> {
+                log.warn("topic '{}' of product {} not stored: {}", name, productId, e.getMessage());
+                return null;
+            });
+            return true;
+        }
+    }
+
+    private boolean full(Map<String, Long> m) {
+        return maxPerProduct > 0 && m.size() >= maxPerProduct;
+    }
+
+    private CompletableFuture<Void> insert(long productId, String name, long now) {
+        return writer.submit(c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO mqtt_topic (product_id, name, create_time) "
+                    + "VALUES (?,?,?) ON CONFLICT (product_id, name) DO NOTHING")) {
+                ps.setLong(1, productId);
+                ps.setString(2, name);
+                ps.setLong(3, now);
+                ps.executeUpdate();
+            }
+        });
+    }
+
+    private Map<String, Long> of(long productId) {
+        return topics.computeIfAbsent(productId, p -> new ConcurrentHashMap<>());
+    }
+}

@@ -1,0 +1,240 @@
+package io.stratus.device;
+
+import io.stratus.device.DeviceException.Reason;
+import io.stratus.store.Database;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Device-level API keys (OneNET 6.4) and {@code register_de}. The store is the truth; the maps here are its
+ * cache, because a key is checked on every HTTP request and every MQTT login (on an event loop, so memory only).
+ *
+ * <p>Mutations are serialised on this object, and this lock is always the innermost one: code holding it never
+ * calls a synchronized method of {@link DeviceRegistry} (which calls {@link #forgetProduct} under its own lock).
+ */
+public final class KeyRegistry {
+    /** The result of {@code POST /register_de}: the device (new or found by its serial) and its key. */
+    public record Registration(Device device, ApiKey key) {}
+
+    /** Generated keys carry 24 random bytes (192 bits). */
+    static final int KEY_BYTES = 24;
+    private static final Set<ApiKey.Method> ALL_METHODS = EnumSet.allOf(ApiKey.Method.class);
+
+    private final KeyStore store;
+    private final DeviceRegistry registry;
+    /** Keyed by a digest of the key, so that a lookup's timing says nothing about how much of a guess was right. */
+    private final Map<String, ApiKey> byDigest = new ConcurrentHashMap<>();
+    /** The keys that name each device, for MQTT logins; each list is replaced, never changed. */
+    private final Map<Long, List<ApiKey>> byDevice = new ConcurrentHashMap<>();
+
+    KeyRegistry(Database db, DeviceRegistry registry) {
+        this.store = new KeyStore(db);
+        this.registry = registry;
+        store.load().forEach(this::index);
+        registry.addListener(new DeviceListener() {
+            @Override
+            public void removed(Device device) {
+                deviceRemoved(device);
+            }
+        });
+    }
+
+    /** The device-level key with this secret. */
+    public Optional<ApiKey> find(String key) {
+        return key == null || key.isEmpty() ? Optional.empty() : Optional.ofNullable(byDigest.get(digest(key)));
+    }
+
+    /** The keys of a product, oldest first. */
+    public List<ApiKey> keys(long productId) {
+        return byDigest.values().stream().filter(k -> k.productId() == productId)
+                .sorted(Comparator.comparingLong(ApiKey::createTime).thenComparing(ApiKey::key)).toList();
+    }
+
+    /**
+     * Whether {@code password} is a device-level key naming this device (the MQTT login rule). Compared in
+     * constant time with every key of the device; reads only memory.
+     */
+    public boolean allowsLogin(String password, Device device) {
+        boolean match = false;
+        for (ApiKey k : byDevice.getOrDefault(device.id(), List.of())) {
+            match |= Secrets.constantTimeEquals(password, k.key()) && k.productId() == device.productId();
+        }
+        return match;
+    }
+
+    /** Creates a key; every device it names must be of the product (errno 8 otherwise). */
+    public synchronized ApiKey create(long productId, String title, List<ApiKey.Permission> permissions) {
+        checkDevices(productId, permissions);
+        ApiKey k = new ApiKey(Secrets.token(KEY_BYTES), productId, title, permissions, System.currentTimeMillis());
+        store.insert(k);
+        index(k);
+        return k;
+    }
+
+    /** Replaces a key's title and permissions. */
+    public synchronized ApiKey update(String key, String title, List<ApiKey.Permission> permissions) {
+        ApiKey old = find(key).orElseThrow(() -> new DeviceException(Reason.NOT_FOUND, "key not found"));
+        checkDevices(old.productId(), permissions);
+        ApiKey k = old.with(title, permissions);
+        store.update(k);
+        unindex(old);
+        index(k);
+        return k;
+    }
+
+    public synchronized void delete(String key) {
+        ApiKey old = find(key).orElseThrow(() -> new DeviceException(Reason.NOT_FOUND, "key not found"));
+        store.delete(old.key());
+        unindex(old);
+    }
+
+    /**
+     * {@code PUT /keys/{key}/devices}: each added device gets a whole-device resource in the key's first permission
+     * (a new permission with every method when the key has none); each removed device loses all its resources, and
+     * a permission left without resources goes.
+     */
+    public synchronized ApiKey linkDevices(String key, List<Long> add, List<Long> remove) {
+        ApiKey old = find(key).orElseThrow(() -> new DeviceException(Reason.NOT_FOUND, "key not found"));
+        List<ApiKey.Permission> permissions = new ArrayList<>();
+        for (ApiKey.Permission p : old.permissions()) {
+            List<ApiKey.Resource> kept = p.resources().stream().filter(r -> !remove.contains(r.deviceId())).toList();
+            if (!kept.isEmpty()) {
+                permissions.add(new ApiKey.Permission(p.methods(), kept));
+            }
+        }
+        List<ApiKey.Resource> added = new ArrayList<>();
+        for (long id : add) {
+            boolean present = !permissions.isEmpty()
+                    && permissions.get(0).resources().contains(new ApiKey.Resource(id, null));
+            if (!present && !added.contains(new ApiKey.Resource(id, null))) {
+                added.add(new ApiKey.Resource(id, null));
+            }
+        }
+        if (!added.isEmpty()) {
+            if (permissions.isEmpty()) {
+                permissions.add(new ApiKey.Permission(ALL_METHODS, added));
+            } else {
+                ApiKey.Permission first = permissions.get(0);
+                List<ApiKey.Resource> resources = new ArrayList<>(first.resources());
+                resources.addAll(added);
+                permissions.set(0, new ApiKey.Permission(first.methods(), resources));
+            }
+        }
+        return update(key, old.title(), permissions);
+    }
+
+    /**
+     * {@code POST /register_de}: the product's device with this serial (created, titled {@code title}, when there is
+     * none) and a key for just that device with every method (the one registration made before, when there is one).
+     */
+    public Registration register(long productId, String authInfo, String title) {
+        // Outside this object's lock: createDevice takes the DeviceRegistry's.
+        Device device = registry.deviceByAuthInfo(productId, authInfo).orElse(null);
+        if (device == null) {
+            try {
+                device = registry.createDevice(productId, new DeviceChange(title, null, authInfo, "MQTT", null, null,
+                        null, null, null));
+            } catch (DeviceException e) {
+                if (e.reason() != Reason.ALREADY_EXISTS) {
+                    throw e;
+                }
+                // A concurrent registration of the same serial won the race; use its device.
+                device = registry.deviceByAuthInfo(productId, authInfo).orElseThrow(() -> e);
+            }
+        }
+        return new Registration(device, registrationKey(device));
+    }
+
+    private synchronized ApiKey registrationKey(Device device) {
+        List<ApiKey.Permission> wanted = List.of(new ApiKey.Permission(ALL_METHODS, List.of(new ApiKey.Resource(device.id(), null))));
+        for (ApiKey k : byDevice.getOrDefault(device.id(), List.of())) {
+            if (k.productId() == device.productId() && k.permissions().equals(wanted)) {
+                return k;
+            }
+        }
+        return create(device.productId(), device.title(), wanted);
+    }
+
+    /**
+     * A deleted device leaves every key: its resources go, a permission left without resources goes, and a key left
+     * without permissions (such as the one register_de made for it) is deleted.
+     */
+    synchronized void deviceRemoved(Device device) {
+        for (ApiKey k : byDevice.getOrDefault(device.id(), List.of())) {
+            List<ApiKey.Permission> kept = new ArrayList<>();
+            for (ApiKey.Permission p : k.permissions()) {
+                List<ApiKey.Resource> resources = p.resources().stream().filter(r -> r.deviceId() != device.id()).toList();
+                if (!resources.isEmpty()) {
+                    kept.add(new ApiKey.Permission(p.methods(), resources));
+                }
+            }
+            unindex(k);
+            if (kept.isEmpty()) {
+                store.delete(k.key());
+            } else {
+                ApiKey changed = k.with(k.title(), kept);
+                store.update(changed);
+                index(changed);
+            }
+        }
+    }
+
+    /** Drops the cached keys of a deleted product (its rows went with it). */
+    synchronized void forgetProduct(long productId) {
+        for (ApiKey k : List.copyOf(byDigest.values())) {
+            if (k.productId() == productId) {
+                unindex(k);
+            }
+        }
+    }
+
+    private void checkDevices(long productId, List<ApiKey.Permission> permissions) {
+        for (ApiKey.Permission p : permissions) {
+            for (ApiKey.Resource r : p.resources()) {
+                Device d = registry.device(r.deviceId()).orElse(null);
+                if (d == null || d.productId() != productId) {
+                    throw new DeviceException(Reason.NOT_FOUND, "device not found in product " + productId + ": " + r.deviceId());
+                }
+            }
+        }
+    }
+
+    private void index(ApiKey k) {
+        byDigest.put(digest(k.key()), k);
+        for (long id : k.deviceIds()) {
+            byDevice.compute(id, (d, list) -> {
+                List<ApiKey> next = list == null ? new ArrayList<>() : new ArrayList<>(list);
+                next.add(k);
+                return List.copyOf(next);
+            });
+        }
+    }
+
+    private void unindex(ApiKey k) {
+        byDigest.remove(digest(k.key()));
+        for (long id : k.deviceIds()) {
+            byDevice.computeIfPresent(id, (d, list) -> {
+                List<ApiKey> next = list.stream().filter(x -> !x.key().equals(k.key())).toList();
+                return next.isEmpty() ? null : next;
+            });
+        }
+    }
+
+    private static String digest(String key) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+}

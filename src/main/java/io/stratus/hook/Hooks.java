@@ -1,0 +1,62 @@
+package io.stratus.hook;
+
+import io.stratus.Config;
+import io.stratus.device.DeviceRegistry;
+import io.stratus.store.Database;
+import io.stratus.telemetry.Telemetry;
+
+/**
+ * Outbound HTTP to applications: triggers (rest-api.md §6.4) and data push (Stratus extensions). Built and wired
+ * here so that the composition root needs one line: points and presence come in through listeners that only
+ * enqueue, one dispatcher thread decides what to send, and one {@link Delivery} sends it.
+ */
+public final class Hooks implements AutoCloseable {
+    private final Delivery delivery;
+    private final Triggers triggers;
+    private final DataPush push;
+    private final Dispatcher dispatcher;
+
+    private Hooks(Config.HookSettings settings, Database database, DeviceRegistry registry, Telemetry telemetry) {
+        this.delivery = new Delivery(settings);
+        this.triggers = new Triggers(database, registry);
+        this.push = new DataPush(database, registry, delivery);
+        TriggerWatch watch = new TriggerWatch(triggers, registry, new TriggerPosts(telemetry, delivery), System.currentTimeMillis());
+        PushBatches batches = new PushBatches(push, settings.pushBatchMax(), settings.pushBatchDelay().toMillis());
+        this.dispatcher = new Dispatcher(watch, batches, settings.queueCapacity(), settings.frozenCheck().toMillis());
+        telemetry.addListener(dispatcher);
+        registry.addListener(dispatcher);
+    }
+
+    public static Hooks start(Config config, Database database, DeviceRegistry registry, Telemetry telemetry) {
+        return new Hooks(config.hooks(), database, registry, telemetry);
+    }
+
+    public Triggers triggers() {
+        return triggers;
+    }
+
+    public DataPush push() {
+        return push;
+    }
+
+    /** Counters of outbound posts. */
+    public Delivery.Stats deliveryStats() {
+        return delivery.stats();
+    }
+
+    /** Hook events dropped because the dispatcher fell behind. */
+    public long droppedEvents() {
+        return dispatcher.dropped();
+    }
+
+    /** Hook events waiting for the dispatcher. */
+    public int queuedEvents() {
+        return dispatcher.queued();
+    }
+
+    @Override
+    public void close() {
+        dispatcher.close();
+        delivery.close();
+    }
+}

@@ -1,0 +1,93 @@
+package io.stratus.hook;
+
+import io.stratus.device.DeviceRegistry;
+import io.stratus.store.Database;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The trigger definitions: stored in {@code hook_trigger}, cached here by id and by product so that matching a
+ * batch of points reads memory only. Mutations are serialised on this object; reads are lock-free. A trigger of a
+ * deleted product is gone (its row went with the product; the cache entry is dropped when next seen).
+ */
+public final class Triggers {
+    private final TriggerStore store;
+    private final DeviceRegistry registry;
+    private final Map<Long, Trigger> byId = new ConcurrentHashMap<>();
+    private volatile Map<Long, List<Trigger>> byProduct = Map.of();
+
+    Triggers(Database db, DeviceRegistry registry) {
+        this.store = new TriggerStore(db);
+        this.registry = registry;
+        store.loadAll().forEach(t -> byId.put(t.id(), t));
+        reindex();
+    }
+
+    public synchronized Trigger create(Trigger draft) {
+        long now = System.currentTimeMillis();
+        Trigger stored = draft.stored(0, now);
+        Trigger t = stored.stored(store.insert(stored), now);
+        byId.put(t.id(), t);
+        reindex();
+        return t;
+    }
+
+    /** Replaces the definition of {@code id} with {@code changed} (its id, product and creation time are kept). */
+    public synchronized Trigger update(long id, Trigger changed) {
+        Trigger old = get(id).orElseThrow(() -> new IllegalArgumentException("no trigger " + id));
+        Trigger t = changed.replacing(old, System.currentTimeMillis());
+        store.update(t);
+        byId.put(id, t);
+        reindex();
+        return t;
+    }
+
+    public synchronized boolean delete(long id) {
+        if (byId.remove(id) == null) {
+            return false;
+        }
+        store.delete(id);
+        reindex();
+        return true;
+    }
+
+    public Optional<Trigger> get(long id) {
+        Trigger t = byId.get(id);
+        if (t != null && registry.product(t.productId()).isEmpty()) {
+            forget(t);
+            return Optional.empty();
+        }
+        return Optional.ofNullable(t);
+    }
+
+    /** The triggers of a product, by id. */
+    public List<Trigger> ofProduct(long productId) {
+        return byProduct.getOrDefault(productId, List.of());
+    }
+
+    /** Every trigger, for the silence checks. */
+    List<Trigger> all() {
+        List<Trigger> out = new ArrayList<>();
+        byProduct.values().forEach(out::addAll);
+        return out;
+    }
+
+    private synchronized void forget(Trigger t) {
+        if (byId.remove(t.id(), t)) {
+            reindex();
+        }
+    }
+
+    /** Rebuilds the by-product index; called under the lock after each change. */
+    private void reindex() {
+        Map<Long, List<Trigger>> index = new ConcurrentHashMap<>();
+        byId.values().stream().sorted(Comparator.comparingLong(Trigger::id))
+                .forEach(t -> index.computeIfAbsent(t.productId(), p -> new ArrayList<>()).add(t));
+        index.replaceAll((p, list) -> List.copyOf(list));
+        byProduct = index;
+    }
+}

@@ -1,0 +1,351 @@
+package io.stratus.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * The side-by-side benchmark that {@code bench/compare.sh} runs: scenarios a-d against Stratus (started with
+ * {@code --allow-anonymous}) and Mosquitto with the same client code, alternating which goes first, then e, f
+ * and start-up against Stratus alone; prints a Markdown table of medians and ratios. Every phase is bounded.
+ */
+public final class Compare {
+    private static final List<String> FLAGS = List.of("quick", "help");
+    private static final List<String> OPTIONS = List.of("quick", "help", "jar", "mosquitto", "runs", "duration", "warmup",
+            "rate", "connections", "addresses", "publishers", "subscribers", "window", "only", "targets", "stratus-jvm",
+            "threads", "devices", "work-dir", "hold");
+
+    private final Args a;
+    private final Path jar;
+    private final Path mosquitto;
+    private final int runs;
+    private final Duration warmup;
+    private final Duration measure;
+    private final double rate;
+    private final int publishers;
+    private final int subscribers;
+    private final int window;
+    private final int threads;
+    private final List<String> only;
+    private final List<String> targets;
+    private final List<String> stratusJvm;
+    private final Path work;
+    private final Results results = new Results();
+
+    private Compare(Args a) throws IOException {
+        this.a = a;
+        boolean quick = a.flag("quick");
+        this.jar = Path.of(a.text("jar", "target/stratus.jar"));
+        this.mosquitto = Path.of(a.text("mosquitto", "/usr/sbin/mosquitto"));
+        this.runs = a.integer("runs", quick ? 1 : 3);
+        this.warmup = a.seconds("warmup", quick ? 0.5 : 1);
+        this.measure = a.seconds("duration", quick ? 2 : 5);
+        this.rate = a.number("rate", 10_000);
+        this.publishers = a.integer("publishers", 16);
+        this.subscribers = a.integer("subscribers", 200);
+        this.window = a.integer("window", 32);
+        this.threads = a.integer("threads", 2);
+        this.only = a.list("only", "a,b,c,d,e,f");
+        this.targets = a.list("targets", "stratus,mosquitto");
+        this.stratusJvm = a.list("stratus-jvm", "-Xmx200m");
+        this.work = a.text("work-dir", null) != null ? Path.of(a.text("work-dir", null))
+                : Files.createTempDirectory("stratus-bench-");
+    }
+
+    public static void main(String[] argv) throws Exception {
+        Args a = Args.parse(argv, FLAGS);
+        if (a.flag("help") || !a.unknown(OPTIONS).isEmpty()) {
+            System.out.println(usage());
+            System.exit(a.flag("help") ? 0 : 2);
+        }
+        new Compare(a).run();
+    }
+
+    private void run() throws Exception {
+        long started = System.nanoTime();
+        log("work directory " + work + "; " + runs + " run(s), " + measure.toMillis() / 1000.0 + " s per measurement, targets " + targets);
+        if (only.stream().anyMatch(s -> List.of("a", "b", "c").contains(s))) {
+            routing();
+        }
+        if (only.contains("d")) {
+            idle();
+        }
+        if (targets.contains("stratus") && (only.contains("e") || only.contains("f"))) {
+            datapoints();
+        }
+        System.out.println();
+        System.out.println(header(Duration.ofNanos(System.nanoTime() - started)));
+        System.out.println(results.table(targets));
+        deleteQuietly(work);
+    }
+
+    // ---- a, b, c: one long-lived server per target, scenarios alternating between them ------------------
+
+    private void routing() {
+        List<ServerProcess> servers = new ArrayList<>();
+        try {
+            for (String t : targets) {
+                ServerProcess s = start(t, "routing", true);
+                servers.add(s);
+                warm(s);
+            }
+            for (int run = 1; run <= runs; run++) {
+                List<ServerProcess> order = new ArrayList<>(servers);
+                if (run % 2 == 0) {
+                    java.util.Collections.reverse(order);
+                }
+                for (Phase phase : phases()) {
+                    for (ServerProcess s : order) {
+                        try (LoadClient client = new LoadClient(s.mqttAddress(), threads)) {
+                            RoutingLoad.Outcome o = RoutingLoad.run(client, phase.params, s.pid());
+                            log(String.format(Locale.ROOT, "run %d %-9s %-26s %,10.0f /s  p50 %7.0f us  p99 %7.0f us  p999 %7.0f us"
+                                            + "  lost %d  CPU/msg server %.2f us, tool %.2f us", run, s.name, phase.name,
+                                    o.deliveriesPerSecond(), o.latency().p50(), o.latency().p99(), o.latency().p999(), o.lost(),
+                                    o.serverCpuMicrosPerDelivery(), o.clientCpuMicrosPerDelivery()));
+                            phase.record.accept(s.name, o);
+                            if (o.lost() > 0 || o.notOffered() > 0) {
+                                results.note(s.name + ", " + phase.name + ": " + o.lost() + " deliveries lost, "
+                                        + o.notOffered() + " messages not offered (client window full) in run " + run);
+                            }
+                        }
+                    }
+                }
+            }
+        } finally {
+            servers.forEach(ServerProcess::close);
+        }
+    }
+
+    /** Unmeasured load first, so that no broker's first figure includes its warm-up (the JIT, for Stratus). */
+    private void warm(ServerProcess s) {
+        try (LoadClient client = new LoadClient(s.mqttAddress(), threads)) {
+            for (int qos = 0; qos <= 1; qos++) {
+                RoutingLoad.run(client, new RoutingLoad.Params(RoutingLoad.Shape.FAN_IN, publishers, 1, qos, 128, window, 0,
+                        Duration.ofSeconds(a.flag("quick") ? 1 : 3), Duration.ofMillis(100)), 0);
+            }
+        }
+    }
+
+    private record Phase(String name, RoutingLoad.Params params, java.util.function.BiConsumer<String, RoutingLoad.Outcome> record) {}
+
+    private List<Phase> phases() {
+        List<Phase> phases = new ArrayList<>();
+        String fixed = String.format(Locale.ROOT, "%,.0f msg/s", rate);
+        if (only.contains("a")) {
+            for (int qos : new int[] {0, 1}) {
+                String tag = "a fan-in QoS " + qos + ", " + publishers + "->1";
+                phases.add(new Phase("a fan-in q" + qos + " max", routing(RoutingLoad.Shape.FAN_IN, qos, 1, 0),
+                        (t, o) -> rate(t, "a" + qos, tag + ", max rate", o)));
+                phases.add(new Phase("a fan-in q" + qos + " @" + fixed, routing(RoutingLoad.Shape.FAN_IN, qos, 1, rate),
+                        (t, o) -> latency(t, "a" + qos, tag + " at " + fixed, o)));
+            }
+        }
+        if (only.contains("b")) {
+            String tag = "b point to point QoS 1, " + publishers + " pairs";
+            phases.add(new Phase("b p2p q1 max", routing(RoutingLoad.Shape.POINT_TO_POINT, 1, publishers, 0),
+                    (t, o) -> rate(t, "b1", tag + ", max rate", o)));
+            phases.add(new Phase("b p2p q1 @" + fixed, routing(RoutingLoad.Shape.POINT_TO_POINT, 1, publishers, rate),
+                    (t, o) -> latency(t, "b1", tag + " at " + fixed, o)));
+        }
+        if (only.contains("c")) {
+            phases.add(new Phase("c fan-out q0 max", new RoutingLoad.Params(RoutingLoad.Shape.FAN_OUT, 1, subscribers, 0, 128,
+                    Math.max(2, window / 4), 0, warmup, measure),
+                    (t, o) -> {
+                        results.add(new Results.Row("c", "c fan-out QoS 0, 1->" + subscribers + ", deliveries", "msg/s", true), t,
+                                o.deliveriesPerSecond());
+                        results.add(new Results.Row("c.cpu", "c fan-out, server CPU per delivery", "us", false), t,
+                                o.serverCpuMicrosPerDelivery());
+                    }));
+        }
+        return phases;
+    }
+
+    private RoutingLoad.Params routing(RoutingLoad.Shape shape, int qos, int subs, double fixedRate) {
+        return new RoutingLoad.Params(shape, publishers, subs, qos, 128, window, fixedRate, warmup, measure);
+    }
+
+    private void rate(String target, String key, String label, RoutingLoad.Outcome o) {
+        results.add(new Results.Row(key + ".rate", label, "msg/s", true), target, o.deliveriesPerSecond());
+        results.add(new Results.Row(key + ".cpu", label + ", server CPU per message", "us", false), target,
+                o.serverCpuMicrosPerDelivery());
+    }
+
+    private void latency(String target, String key, String label, RoutingLoad.Outcome o) {
+        results.add(new Results.Row(key + ".p50", label + ", latency p50", "us", false), target, o.latency().p50());
+        results.add(new Results.Row(key + ".p99", label + ", latency p99", "us", false), target, o.latency().p99());
+        results.add(new Results.Row(key + ".p999", label + ", latency p99.9", "us", false), target, o.latency().p999());
+    }
+
+    // ---- d: a fresh server per run -------------------------------------------------------------------
+
+    private void idle() {
+        long fdLimit = fdLimit();
+        int connections = a.integer("connections", a.flag("quick") ? 2000 : 19_000);
+        if (connections + 200 > fdLimit) {
+            int fit = (int) Math.max(100, fdLimit - 200);
+            results.note("idle connections lowered from " + connections + " to " + fit + ": this process may open "
+                    + fdLimit + " files (raise ulimit -n)");
+            connections = fit;
+        }
+        IdleLoad.Params p = new IdleLoad.Params(connections, a.integer("addresses", 16), 100, 60,
+                a.seconds("hold", a.flag("quick") ? 1 : 3), 1000);
+        for (int run = 1; run <= runs; run++) {
+            List<String> order = new ArrayList<>(targets);
+            if (run % 2 == 0) {
+                java.util.Collections.reverse(order);
+            }
+            for (String t : order) {
+                try (ServerProcess s = start(t, "idle-" + run, true); LoadClient client = new LoadClient(s.mqttAddress(), threads)) {
+                    IdleLoad.Outcome o = IdleLoad.run(client, p, s::rssKb);
+                    log(String.format(Locale.ROOT, "run %d %-9s d idle %,d: %,.0f connects/s, all subscribed in %.2f s, RSS %,d -> %,d KiB"
+                                    + " = %,.0f B/connection, held %,d, failed %d", run, t, o.connected(), o.connectsPerSecond(),
+                            o.secondsToAllSubscribed(), o.rssBeforeKb(), o.rssAfterKb(), o.bytesPerConnection(), o.held(), o.failed()));
+                    String tag = "d idle " + String.format(Locale.ROOT, "%,d", p.connections());
+                    results.add(new Results.Row("d.rate", tag + ", connect rate", "conn/s", true), t, o.connectsPerSecond());
+                    results.add(new Results.Row("d.bytes", tag + ", server RSS growth per connection", "bytes", false), t,
+                            o.bytesPerConnection());
+                    results.add(new Results.Row("d.rss", tag + ", server RSS with all connected", "MiB", false), t,
+                            o.rssAfterKb() / 1024.0);
+                    results.add(new Results.Row("d.held", tag + ", connections held to the end", "conn", true), t, o.held());
+                    if (t.equals("stratus")) {
+                        results.note("Stratus for d runs as: java " + String.join(" ", stratusJvm) + " -jar stratus.jar");
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- e, f, start-up: Stratus alone, OneNET credentials -----------------------------------------------
+
+    private void datapoints() {
+        DpLoad.Params p = new DpLoad.Params(a.integer("devices", 8), 64, warmup, measure, a.flag("quick") ? 10 : 30);
+        for (int run = 1; run <= runs; run++) {
+            try (ServerProcess s = start("stratus", "dp-" + run, false); LoadClient client = new LoadClient(s.mqttAddress(), threads)) {
+                DpLoad.Outcome o = DpLoad.run(client, new StratusHttp(s.httpPort), ServerProcess.ADMIN_PASSWORD, p, s.dir.resolve("data"),
+                        s.pid());
+                log(String.format(Locale.ROOT, "run %d stratus   e $dp %d devices: %,.0f points/s, PUBACK p50 %.1f ms p99 %.1f ms,"
+                                + " acked %,d msgs x 4, stored %,d (%s); f %d points: median %.1f ms, p90 %.1f ms", run, p.devices(),
+                        o.pointsPerSecond(), o.puback().p50() / 1000, o.puback().p99() / 1000, o.ackedMessages(), o.stored(),
+                        o.storedMatchesAcked() ? "equal" : "DIFFERENT", o.queryPoints(), o.queryMillisMedian(), o.queryMillisP90()));
+                String tag = "e $dp ingest QoS 1, " + p.devices() + " devices, 4 streams/msg";
+                if (only.contains("e")) {
+                    results.add(new Results.Row("e.rate", tag + ", stored points", "points/s", true), "stratus", o.pointsPerSecond());
+                    results.add(new Results.Row("e.p99", tag + ", PUBACK p99", "ms", false), "stratus", o.puback().p99() / 1000);
+                    results.add(new Results.Row("e.cpu", tag + ", server CPU per point", "us", false), "stratus",
+                            o.serverCpuMicrosPerPoint());
+                    results.add(new Results.Row("e.match", tag + ", stored == acknowledged", "1 = yes", true), "stratus",
+                            o.storedMatchesAcked() ? 1 : 0);
+                }
+                if (only.contains("f")) {
+                    results.add(new Results.Row("f", "f history query, " + o.queryPoints() + "-point range, median", "ms", false),
+                            "stratus", o.queryMillisMedian());
+                }
+            }
+        }
+    }
+
+    private ServerProcess start(String target, String name, boolean anonymous) {
+        Path dir = work.resolve(target + "-" + name);
+        ServerProcess s = switch (target) {
+            case "stratus" -> ServerProcess.stratus(jar, stratusJvm, dir, anonymous);
+            case "mosquitto" -> ServerProcess.mosquitto(mosquitto, dir);
+            default -> throw new IllegalArgumentException("unknown target " + target + " (stratus, mosquitto)");
+        };
+        log(String.format(Locale.ROOT, "started %s (pid %d) on %d in %.0f ms%s", target, s.pid(), s.mqttPort, s.startupMillis,
+                s.reportedReadyMillis >= 0 ? " (platform ready " + s.reportedReadyMillis + " ms after the JVM started it)" : ""));
+        results.add(new Results.Row("start", "start-up: process start to accepting connections", "ms", false), target, s.startupMillis);
+        if (s.reportedReadyMillis >= 0) {
+            results.add(new Results.Row("start.own", "start-up: Stratus's own count, JVM running to ready", "ms", false), target,
+                    s.reportedReadyMillis);
+        }
+        return s;
+    }
+
+    private String header(Duration took) {
+        String cpu = "unknown CPU";
+        try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
+            cpu = lines.filter(l -> l.startsWith("model name")).findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse(cpu);
+        } catch (IOException ignored) {
+            // not Linux: leave it unknown
+        }
+        return String.format(Locale.ROOT, """
+                ## Stratus vs Mosquitto, %s
+                Machine: %s, %d cores, %s MiB RAM, Linux %s, Java %s; %s. Load tool in the same machine (shares the cores).
+                Parameters: %d run(s) per figure (median shown), %.1f s warm-up + %.1f s measurement; %d publishers,
+                128-byte payloads, closed-loop window %d messages per publisher (max rate) or %,.0f msg/s offered (latency);
+                fan-out to %d subscribers; Stratus JVM options: %s. Took %d s.
+                """,
+                ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm xxx")), cpu,
+                Runtime.getRuntime().availableProcessors(), totalMemoryMib(), System.getProperty("os.version"),
+                System.getProperty("java.version"), mosquittoVersion(), runs, warmup.toMillis() / 1000.0,
+                measure.toMillis() / 1000.0, publishers, window, rate, subscribers, String.join(" ", stratusJvm), took.toSeconds());
+    }
+
+    private String mosquittoVersion() {
+        if (!targets.contains("mosquitto")) {
+            return "Mosquitto not run";
+        }
+        try {
+            Process p = new ProcessBuilder(mosquitto.toString(), "-h").redirectErrorStream(true).start();
+            String first = new String(p.getInputStream().readAllBytes()).lines().findFirst().orElse("");
+            p.waitFor();
+            return first.trim();
+        } catch (IOException | InterruptedException e) {
+            return "mosquitto";
+        }
+    }
+
+    private static String totalMemoryMib() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return String.format(Locale.ROOT, "%,d", os.getTotalMemorySize() / (1024 * 1024));
+        }
+        return "?";
+    }
+
+    private static long fdLimit() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean os) {
+            return os.getMaxFileDescriptorCount();
+        }
+        return Long.MAX_VALUE;
+    }
+
+    private static void log(String line) {
+        System.out.println(DateTimeFormatter.ofPattern("HH:mm:ss").format(java.time.LocalTime.now()) + " " + line);
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (Stream<Path> all = Files.walk(dir)) {
+            all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a temporary directory: the OS cleans it in the end
+        }
+    }
+
+    private static String usage() {
+        return """
+                bench/compare.sh [options]      (runs io.stratus.bench.Compare)
+                  --quick               1 run, 2 s measurements, 2,000 idle connections
+                  --runs N              runs per figure, median reported (3)
+                  --duration S          seconds measured per figure (5); --warmup S before it (1)
+                  --only a,b,c,d,e,f    scenarios to run (all)
+                  --targets LIST        stratus,mosquitto (both)
+                  --publishers N        publishers in a, pairs in b (16); --window N messages in flight each (32)
+                  --rate R              offered msg/s for the latency figures of a and b (10000)
+                  --subscribers N       fan-out subscribers in c (200)
+                  --connections N       idle connections in d (19000); --addresses N source addresses (16); --hold S (3)
+                  --devices N           devices publishing $dp in e (8)
+                  --stratus-jvm OPTS    JVM options of the Stratus server ("-Xmx200m")
+                  --threads N           client event loops (2)
+                  --jar PATH            Stratus jar (target/stratus.jar); --mosquitto PATH (/usr/sbin/mosquitto)
+                """;
+    }
+}

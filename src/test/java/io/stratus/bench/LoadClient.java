@@ -1,0 +1,81 @@
+package io.stratus.bench;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** The load tool's client side: a few event loops shared by every connection, epoll where available. */
+final class LoadClient implements AutoCloseable {
+    private final EventLoopGroup group;
+    private final boolean epoll = Epoll.isAvailable();
+    private final InetSocketAddress server;
+
+    LoadClient(InetSocketAddress server, int threads) {
+        this.server = server;
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        this.group = new MultiThreadIoEventLoopGroup(threads, io);
+    }
+
+    /** Connects from 127.0.0.1 and completes after CONNACK 0. */
+    CompletableFuture<LoadConnection> connect(LoadConnection.Login login, int keepAliveSeconds, LoadConnection.Handler handler) {
+        return connect(login, keepAliveSeconds, handler, null);
+    }
+
+    /** Connects from {@code local} (any port) and completes after CONNACK 0. */
+    CompletableFuture<LoadConnection> connect(LoadConnection.Login login, int keepAliveSeconds, LoadConnection.Handler handler,
+                                              InetAddress local) {
+        LoadConnection c = new LoadConnection(login, keepAliveSeconds, handler);
+        Bootstrap b = new Bootstrap()
+                .group(group)
+                .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
+                .handler(c);
+        if (epoll && local != null) {
+            // The port is picked at connect() from the 4-tuple, not at bind(): many more sockets per address.
+            b.option(EpollChannelOption.IP_BIND_ADDRESS_NO_PORT, true);
+        }
+        ChannelFuture f = local == null ? b.connect(server) : b.connect(server, new InetSocketAddress(local, 0));
+        f.addListener(done -> {
+            if (!done.isSuccess()) {
+                c.connected.completeExceptionally(done.cause());
+            }
+        });
+        return c.connected;
+    }
+
+    /** Source addresses 127.0.0.1 .. 127.0.0.n, to spread many sockets over several addresses. */
+    static InetAddress[] loopbackAddresses(int n) {
+        InetAddress[] out = new InetAddress[n];
+        for (int i = 0; i < n; i++) {
+            try {
+                out[i] = InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) (i + 1)});
+            } catch (UnknownHostException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+}

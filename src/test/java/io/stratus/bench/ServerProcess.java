@@ -1,0 +1,198 @@
+package io.stratus.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** A broker under test, started as a child process on free ports of 127.0.0.1, with its log in its own directory. */
+final class ServerProcess implements AutoCloseable {
+    private static final Pattern READY = Pattern.compile("Stratus ready: mqtt=(\\d+) http=(\\d+) \\((\\d+) ms");
+    static final String ADMIN_PASSWORD = "bench-admin-password";
+    /** USER_HZ: 100 on every Linux this runs on. */
+    private static final long CLOCK_TICKS = 100;
+
+    final String name;
+    final Process process;
+    final int mqttPort;
+    final int httpPort;
+    final Path dir;
+    /** From starting the process to accepting connections (Stratus: its ready line). */
+    final double startupMillis;
+    /** Stratus's own count in its ready line (after the JVM started); -1 for others. */
+    final long reportedReadyMillis;
+
+    private ServerProcess(String name, Process process, int mqttPort, int httpPort, Path dir, double startupMillis,
+                          long reportedReadyMillis) {
+        this.name = name;
+        this.process = process;
+        this.mqttPort = mqttPort;
+        this.httpPort = httpPort;
+        this.dir = dir;
+        this.startupMillis = startupMillis;
+        this.reportedReadyMillis = reportedReadyMillis;
+    }
+
+    /** {@code java [jvmOptions] -jar jar --bind 127.0.0.1 ...} on free ports with a fresh data directory. */
+    static ServerProcess stratus(Path jar, List<String> jvmOptions, Path dir, boolean anonymous) {
+        int mqtt = freePort();
+        int http = freePort();
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-jar", jar.toString(), "--bind", "127.0.0.1", "--mqtt-port", String.valueOf(mqtt),
+                "--http-port", String.valueOf(http), "--data-dir", dir.resolve("data").toString(),
+                "--admin-password", ADMIN_PASSWORD));
+        if (anonymous) {
+            cmd.add("--allow-anonymous");
+        }
+        Path log = dir.resolve("stratus.log");
+        long t0 = System.nanoTime();
+        Process process = start(cmd, dir, log);
+        long deadline = t0 + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            Matcher m = READY.matcher(read(log));
+            if (m.find()) {
+                double startup = (System.nanoTime() - t0) / 1e6;
+                return new ServerProcess("stratus", process, mqtt, http, dir, startup, Long.parseLong(m.group(3)));
+            }
+            if (!process.isAlive()) {
+                break;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+        }
+        process.destroyForcibly();
+        throw new IllegalStateException("Stratus did not get ready; its log " + log + ":\n" + read(log));
+    }
+
+    /**
+     * Debian's mosquitto with a generated configuration: a listener on 127.0.0.1, anonymous access, no
+     * persistence, TCP_NODELAY (without it deliveries stall for 40 ms), no connection limit.
+     */
+    static ServerProcess mosquitto(Path binary, Path dir) {
+        int port = freePort();
+        Path conf = dir.resolve("mosquitto.conf");
+        String config = String.join("\n",
+                "listener " + port + " 127.0.0.1",
+                "allow_anonymous true",
+                "persistence false",
+                "set_tcp_nodelay true",
+                "max_connections -1",
+                "log_dest stdout",
+                "log_type error",
+                "log_type warning",
+                "");
+        try {
+            Files.createDirectories(dir);
+            Files.writeString(conf, config);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Path log = dir.resolve("mosquitto.log");
+        long t0 = System.nanoTime();
+        Process process = start(List.of(binary.toString(), "-c", conf.toString()), dir, log);
+        long deadline = t0 + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline && process.isAlive()) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
+                return new ServerProcess("mosquitto", process, port, -1, dir, (System.nanoTime() - t0) / 1e6, -1);
+            } catch (IOException notYet) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+            }
+        }
+        process.destroyForcibly();
+        throw new IllegalStateException("mosquitto did not start; its log " + log + ":\n" + read(log));
+    }
+
+    InetSocketAddress mqttAddress() {
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), mqttPort);
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** Resident memory (VmRSS) in KiB, from /proc. */
+    long rssKb() {
+        return rssKb(process.pid());
+    }
+
+    static long rssKb(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new IllegalStateException("no VmRSS for pid " + pid);
+    }
+
+    /** CPU time (user + system) the process has used, in nanoseconds, from /proc (10 ms resolution). */
+    static long cpuNanos(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // after the command: state is field 3 of proc(5), so utime (14) and stime (15) are at 11 and 12
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * (1_000_000_000L / CLOCK_TICKS);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    String log() {
+        return read(dir.resolve(name + ".log"));
+    }
+
+    /** SIGTERM, then SIGKILL after 15 s. */
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(15, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+    }
+
+    private static Process start(List<String> cmd, Path dir, Path log) {
+        try {
+            Files.createDirectories(dir);
+            return new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(log.toFile()).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + cmd.get(0), e);
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,365 @@
+package io.stratus.e2e;
+
+import static io.stratus.e2e.Points.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.stratus.e2e.Points.Point;
+import io.stratus.e2e.TestPlatform.Reply;
+import io.stratus.e2e.TestPlatform.TestDevice;
+import io.stratus.e2e.TestPlatform.TestProduct;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The datapoint API (rest-api.md §6.3 and "Stratus extensions and decisions"): history windows, limits, sorting and
+ * cursors; uploads; latest values of many devices; binary points.
+ */
+class DatapointApiTest {
+    /** 2024-01-01 00:00:00 UTC+8. */
+    static final long BASE = Points.millis("2024-01-01 00:00:00.000");
+    static final long MINUTE = 60_000;
+
+    @TempDir
+    static Path dataDir;
+    static TestPlatform platform;
+    static TestProduct product;
+    static TestProduct otherProduct;
+    static String key;
+    /** Stream "a": value i at BASE + i min; stream "b": value 100 + i at BASE + i min + 30 s (i = 0..9). */
+    static TestDevice ten;
+    /** 250 points: streams p (84), q (83) and r (83) sharing the times BASE + i s. */
+    static TestDevice paged;
+    static List<Point> pagedPoints;
+
+    @BeforeAll
+    static void start() {
+        platform = TestPlatform.start(dataDir);
+        product = platform.createProduct("history");
+        otherProduct = platform.createProduct("other");
+        key = product.masterKey();
+
+        ten = Clients.device(platform, product, "ten");
+        StringBuilder a = new StringBuilder();
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < 10; i++) {
+            a.append(i == 0 ? "" : ",").append(point(BASE + i * MINUTE, String.valueOf(i)));
+            b.append(i == 0 ? "" : ",").append(point(BASE + i * MINUTE + 30_000, String.valueOf(100 + i)));
+        }
+        Points.upload(platform, key, ten.id(), "{\"datastreams\":[{\"id\":\"a\",\"datapoints\":[" + a + "]},"
+                + "{\"id\":\"b\",\"datapoints\":[" + b + "]}]}");
+
+        paged = Clients.device(platform, product, "paged");
+        pagedPoints = new ArrayList<>();
+        StringBuilder body = new StringBuilder("{\"datastreams\":[");
+        for (String stream : List.of("p", "q", "r")) {
+            int n = stream.equals("p") ? 84 : 83;
+            body.append(stream.equals("p") ? "" : ",").append("{\"id\":\"").append(stream).append("\",\"datapoints\":[");
+            for (int i = 0; i < n; i++) {
+                body.append(i == 0 ? "" : ",").append(point(BASE + i * 1000L, String.valueOf(i)));
+                pagedPoints.add(new Point(stream, Points.apiTime(BASE + i * 1000L), json(String.valueOf(i))));
+            }
+            body.append("]}");
+        }
+        Points.upload(platform, key, paged.id(), body.append("]}").toString());
+        pagedPoints.sort(Comparator.comparing(Point::at).thenComparing(Point::stream));
+    }
+
+    @AfterAll
+    static void stop() {
+        platform.close();
+    }
+
+    /** A type-1 datapoint with a query-style time ({@code yyyy-MM-ddTHH:mm:ss}, UTC+8). */
+    private static String point(long at, String valueJson) {
+        return "{\"at\":\"" + Points.queryTime(at) + "\",\"value\":" + valueJson + "}";
+    }
+
+    private static List<Point> history(TestDevice device, String query) {
+        return Points.points(Points.history(platform, key, device.id(), query));
+    }
+
+    private static Reply get(String path) {
+        return platform.withKey(key, "GET", path, null);
+    }
+
+    private static List<Integer> values(List<Point> points) {
+        return points.stream().map(p -> p.value().asInt()).toList();
+    }
+
+    // ---- windows ---------------------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+            "start=2024-01-01T00:03:00                                 | 3,4,5,6,7,8,9",
+            "end=2024-01-01T00:03:00                                   | 0,1,2,3",
+            "start=2024-01-01T00:02:00&duration=120                    | 2,3,4",
+            "end=2024-01-01T00:05:00&duration=120                      | 3,4,5",
+            "start=2024-01-01T00:01:00&end=2024-01-01T00:04:00&duration=1 | 1,2,3,4",
+            "start=2024-01-01T00:01:00&end=2024-01-01T00:04:00         | 1,2,3,4",
+            "start=2024-01-01 00:08:00.000                             | 8,9",
+            "start=2023-12-31T16:08:00Z                                | 8,9"})
+    void history_window_rules(String window, String expected) {
+        List<Point> points = history(ten, "datastream_id=a&" + window.replace(" ", "%20"));
+
+        assertThat(values(points)).map(String::valueOf).containsExactly(expected.split(","));
+        assertThat(points).allSatisfy(p -> assertThat(p.at()).matches("\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}\\.\\d{3}"));
+    }
+
+    @Test
+    void without_a_window_the_newest_point_of_each_stream_is_returned() {
+        assertThat(history(ten, "")).containsExactly(
+                new Point("a", "2024-01-01 00:09:00.000", json("9")),
+                new Point("b", "2024-01-01 00:09:30.000", json("109")));
+        assertThat(history(ten, "datastream_id=b")).containsExactly(new Point("b", "2024-01-01 00:09:30.000", json("109")));
+        assertThat(history(ten, "datastream_id=a,b&sort=DESC")).extracting(Point::stream).containsExactly("b", "a");
+    }
+
+    @Test
+    void limit_counts_points_across_streams_in_time_order() {
+        Reply r = Points.history(platform, key, ten.id(), "start=2024-01-01T00:00:00&limit=5");
+
+        assertThat(r.data().path("count").asInt()).isEqualTo(5);
+        assertThat(Points.points(r)).extracting(Point::stream, p -> p.value().asInt())
+                .containsExactlyInAnyOrder(tuple("a", 0), tuple("a", 1), tuple("a", 2), tuple("b", 100), tuple("b", 101));
+        assertThat(r.data().path("cursor").isTextual()).as("more remain").isTrue();
+    }
+
+    @Test
+    void sort_desc_returns_the_newest_first_and_its_cursor_continues_backwards() {
+        Reply first = Points.history(platform, key, ten.id(), "datastream_id=a&start=2024-01-01T00:00:00&sort=DESC&limit=3");
+        assertThat(values(Points.points(first))).containsExactly(9, 8, 7);
+
+        Reply second = Points.history(platform, key, ten.id(), "datastream_id=a&start=2024-01-01T00:00:00&sort=DESC&limit=3&cursor="
+                + first.data().path("cursor").asText());
+        assertThat(values(Points.points(second))).containsExactly(6, 5, 4);
+        assertThat(values(history(ten, "datastream_id=a&start=2024-01-01T00:00:00&sort=asc&limit=2"))).containsExactly(0, 1);
+    }
+
+    @Test
+    void default_limit_is_100() {
+        Reply r = Points.history(platform, key, paged.id(), "start=2024-01-01T00:00:00");
+
+        assertThat(r.data().path("count").asInt()).isEqualTo(100);
+        assertThat(r.data().path("cursor").isTextual()).isTrue();
+    }
+
+    @Test
+    void limit_6000_is_accepted() {
+        Reply r = Points.history(platform, key, paged.id(), "start=2024-01-01T00:00:00&limit=6000");
+
+        assertThat(r.data().path("count").asInt()).isEqualTo(250);
+        assertThat(r.data().has("cursor")).as("nothing remains").isFalse();
+    }
+
+    @ParameterizedTest(name = "sort={0}")
+    @ValueSource(strings = {"ASC", "DESC"})
+    void cursor_pages_return_every_point_exactly_once_in_order(String sort) {
+        List<Point> all = new ArrayList<>();
+        List<Integer> pageSizes = new ArrayList<>();
+        String cursor = null;
+        do {
+            Reply r = Points.history(platform, key, paged.id(), "start=2024-01-01T00:00:00&limit=100&sort=" + sort
+                    + (cursor == null ? "" : "&cursor=" + cursor));
+            List<Point> page = Points.points(r);
+            // within a page the reply groups points by stream; restore the (time, stream) order to compare
+            page.sort(Comparator.comparing(Point::at).thenComparing(Point::stream));
+            if (sort.equals("DESC")) {
+                Collections.reverse(page);
+            }
+            all.addAll(page);
+            pageSizes.add(page.size());
+            cursor = r.data().has("cursor") ? r.data().path("cursor").asText() : null;
+        } while (cursor != null && pageSizes.size() < 10);
+
+        assertThat(pageSizes).containsExactly(100, 100, 50);
+        List<Point> expected = new ArrayList<>(pagedPoints);
+        if (sort.equals("DESC")) {
+            Collections.reverse(expected);
+        }
+        assertThat(all).containsExactlyElementsOf(expected);
+    }
+
+    // ---- errors ----------------------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"limit=6001", "limit=0", "limit=-1", "limit=ten", "start=2024/01/01", "start=yesterday",
+            "end=2024-13-01T00:00:00", "start=2024-01-01T00:00:00&duration=-5", "sort=UP", "cursor=not-a-cursor",
+            "cursor=%25%25%25", "start=2024-01-01T00:00:00&cursor=MTIz"})
+    void invalid_query_parameters_are_errno_6(String query) {
+        Reply r = get("/devices/" + ten.id() + "/datapoints?" + query);
+
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.errno()).as("%s", r.body()).isEqualTo(6);
+    }
+
+    @Test
+    void a_key_of_another_product_is_errno_3() {
+        for (String path : List.of("/devices/" + ten.id() + "/datapoints", "/devices/" + ten.id() + "/datastreams",
+                "/devices/" + ten.id() + "/datastreams/a")) {
+            Reply r = platform.withKey(otherProduct.masterKey(), "GET", path, null);
+            assertThat(r.status()).as(path).isEqualTo(403);
+            assertThat(r.errno()).as(path).isEqualTo(3);
+        }
+        Reply upload = platform.withKey(otherProduct.masterKey(), "POST", "/devices/" + ten.id() + "/datapoints", "{\"x\":1}");
+        assertThat(upload.status()).isEqualTo(403);
+        assertThat(upload.errno()).isEqualTo(3);
+        assertThat(Points.streams(platform, key, ten.id())).containsOnlyKeys("a", "b");
+    }
+
+    @Test
+    void an_unknown_device_is_errno_8() {
+        assertThat(get("/devices/999999999/datapoints").errno()).isEqualTo(8);
+        assertThat(get("/devices/999999999/datapoints?start=2024-01-01T00:00:00").errno()).isEqualTo(8);
+        assertThat(get("/devices/not-a-number/datapoints").errno()).isEqualTo(8);
+    }
+
+    // ---- uploads ---------------------------------------------------------------------------------------
+
+    @Test
+    void upload_accepts_the_type_1_body() {
+        TestDevice device = Clients.device(platform, product, "upload-1");
+        long before = System.currentTimeMillis();
+
+        Reply r = platform.withKey(key, "POST", "/devices/" + device.id() + "/datapoints",
+                "{\"datastreams\":[{\"id\":\"temperature\",\"datapoints\":[{\"at\":\"2013-04-22T00:35:43\",\"value\":\"bacd\"},"
+                        + "{\"value\":84}]}]}");
+
+        assertThat(r.errno()).as("%s", r.body()).isZero();
+        assertThat(r.data().isMissingNode()).as("no data for a write").isTrue();
+        List<Point> points = Points.all(platform, key, device);
+        assertThat(points).hasSize(2);
+        assertThat(points.get(0)).isEqualTo(new Point("temperature", "2013-04-22 00:35:43.000", json("\"bacd\"")));
+        assertThat(points.get(1).value()).isEqualTo(json("84"));
+        assertThat(points.get(1).millis()).isBetween(before, System.currentTimeMillis());
+        assertThat(Points.streams(platform, key, device.id()).get("temperature").path("current_value")).isEqualTo(json("84"));
+    }
+
+    @Test
+    void upload_accepts_the_type_3_simple_body() {
+        TestDevice device = Clients.device(platform, product, "upload-3");
+
+        Reply r = platform.withKey(key, "POST", "/devices/" + device.id() + "/datapoints?type=3",
+                "{\"temperature\":22.5,\"humidity\":\"95.2%\",\"loc\":{\"lon\":117.48,\"lat\":39.96}}");
+
+        assertThat(r.errno()).as("%s", r.body()).isZero();
+        assertThat(Points.all(platform, key, device)).extracting(Point::stream, Point::value).containsExactlyInAnyOrder(
+                tuple("temperature", json("22.5")), tuple("humidity", json("\"95.2%\"")),
+                tuple("loc", json("{\"lon\":117.48,\"lat\":39.96}")));
+    }
+
+    @ParameterizedTest(name = "{0} -> errno {2}")
+    @CsvSource(delimiter = '|', value = {
+            "invalid JSON                 | {\"datastreams\":[                                  | 4 | ",
+            "invalid JSON, type 3         | {temperature:22.5}                                 | 4 | ?type=3",
+            "missing body                 |                                                    | 9 | ",
+            "datastreams not an array     | {\"datastreams\":{\"id\":\"x\"}}                   | 6 | ",
+            "datapoint without a value    | {\"datastreams\":[{\"id\":\"x\",\"datapoints\":[{}]}]} | 6 | ",
+            "binary type                  | {\"x\":1}                                          | 6 | ?type=2",
+            "unknown type                 | {\"x\":1}                                          | 6 | ?type=4",
+            "JSON array, not an object    | [{\"x\":1}]                                      | 6 | ?type=3",
+            "blank body                   | '   '                                              | 9 | ?type=3"})
+    void bad_uploads_are_refused_and_store_nothing(String name, String body, int errno, String query) {
+        TestDevice device = Clients.device(platform, product, "bad-upload");
+
+        Reply r = platform.withKey(key, "POST", "/devices/" + device.id() + "/datapoints" + (query == null ? "" : query),
+                body == null ? null : body);
+
+        assertThat(r.errno()).as("%s", r.body()).isEqualTo(errno);
+        assertThat(Points.streams(platform, key, device.id())).isEmpty();
+    }
+
+    // ---- latest values of many devices -----------------------------------------------------------------
+
+    @Test
+    void latest_values_of_many_devices_skip_devices_of_other_products() {
+        TestDevice first = Clients.device(platform, product, "latest-1");
+        TestDevice second = Clients.device(platform, product, "latest-2");
+        TestDevice foreign = Clients.device(platform, otherProduct, "foreign");
+        Points.upload(platform, key, first.id(), "{\"datastreams\":[{\"id\":\"t\",\"datapoints\":["
+                + point(BASE, "1") + "," + point(BASE + MINUTE, "2") + "]},{\"id\":\"s\",\"datapoints\":[" + point(BASE, "\"x\"") + "]}]}");
+        Points.upload(platform, key, second.id(), "{\"datastreams\":[{\"id\":\"t\",\"datapoints\":[" + point(BASE, "3") + "]}]}");
+        Points.upload(platform, otherProduct.masterKey(), foreign.id(), "{\"datastreams\":[{\"id\":\"t\",\"datapoints\":[{\"value\":9}]}]}");
+
+        Reply r = get("/devices/datapoints?devIds=" + first.id() + "," + foreign.id() + "," + second.id());
+
+        assertThat(r.errno()).isZero();
+        JsonNode devices = r.data().path("devices");
+        assertThat(devices).extracting(d -> d.path("id").asText()).containsExactly(first.id(), second.id());
+        assertThat(devices.get(0).path("title").asText()).isEqualTo("latest-1");
+        assertThat(devices.get(0).path("datastreams")).extracting(s -> s.path("id").asText(), s -> s.path("at").asText(), s -> s.path("value"))
+                .containsExactlyInAnyOrder(tuple("t", "2024-01-01 00:01:00.000", json("2")), tuple("s", "2024-01-01 00:00:00.000", json("\"x\"")));
+        assertThat(devices.get(1).path("datastreams")).extracting(s -> s.path("value")).containsExactly(json("3"));
+
+        Reply admin = platform.asAdmin("GET", "/devices/datapoints?devIds=" + first.id() + "," + foreign.id(), null);
+        assertThat(admin.data().path("devices")).extracting(d -> d.path("id").asText()).containsExactly(first.id(), foreign.id());
+    }
+
+    // ---- binary points ---------------------------------------------------------------------------------
+
+    @Test
+    void bindata_upload_returns_an_index_that_reads_back_the_exact_bytes() {
+        TestDevice device = Clients.device(platform, product, "bindata");
+        byte[] content = Points.blob(800 * 1024);
+
+        HttpResponse<byte[]> post = Points.rawHttp(platform, key, "POST",
+                "/bindata?device_id=" + device.id() + "&datastream_id=pic&desc=photo", content);
+
+        JsonNode reply = Points.parse(post.body());
+        assertThat(reply.path("errno").asInt()).as("%s", reply).isZero();
+        String index = reply.path("data").path("index").asText();
+        assertThat(index).isNotEmpty();
+        HttpResponse<byte[]> get = Points.rawHttp(platform, key, "GET", "/bindata/" + index, null);
+        assertThat(get.statusCode()).isEqualTo(200);
+        assertThat(get.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/octet-stream"));
+        assertThat(get.body()).isEqualTo(content);
+        // D16: the upload is also a point of its stream, whose value names the blob
+        assertThat(Points.streams(platform, key, device.id()).get("pic").path("current_value"))
+                .isEqualTo(json("{\"index\":\"" + index + "\"}"));
+
+        HttpResponse<byte[]> foreign = Points.rawHttp(platform, otherProduct.masterKey(), "GET", "/bindata/" + index, null);
+        assertThat(foreign.statusCode()).isEqualTo(403);
+        assertThat(Points.parse(foreign.body()).path("errno").asInt()).isEqualTo(3);
+    }
+
+    @Test
+    void bindata_over_800_kib_is_errno_5() {
+        TestDevice device = Clients.device(platform, product, "bindata-large");
+
+        HttpResponse<byte[]> post = Points.rawHttp(platform, key, "POST",
+                "/bindata?device_id=" + device.id() + "&datastream_id=pic", Points.blob(800 * 1024 + 1));
+
+        assertThat(Points.parse(post.body()).path("errno").asInt()).isEqualTo(5);
+        assertThat(Points.streams(platform, key, device.id())).isEmpty();
+    }
+
+    @Test
+    void bindata_errors() {
+        TestDevice device = Clients.device(platform, product, "bindata-errors");
+        assertThat(errno(Points.rawHttp(platform, key, "GET", "/bindata/" + device.id() + "_1_0_bin", null))).isEqualTo(8);
+        assertThat(errno(Points.rawHttp(platform, key, "POST", "/bindata?device_id=" + device.id() + "&datastream_id=pic", new byte[0])))
+                .isEqualTo(9);
+        assertThat(errno(Points.rawHttp(platform, key, "POST", "/bindata?device_id=" + device.id(), new byte[] {1}))).isEqualTo(7);
+        assertThat(errno(Points.rawHttp(platform, key, "POST", "/bindata?device_id=999999999&datastream_id=pic", new byte[] {1})))
+                .isEqualTo(8);
+        assertThat(errno(Points.rawHttp(platform, otherProduct.masterKey(), "POST",
+                "/bindata?device_id=" + device.id() + "&datastream_id=pic", new byte[] {1}))).isEqualTo(3);
+        assertThat(Points.streams(platform, key, device.id())).isEmpty();
+    }
+
+    private static int errno(HttpResponse<byte[]> r) {
+        return Points.parse(r.body()).path("errno").asInt(-1);
+    }
+}

@@ -1,0 +1,131 @@
+package io.stratus.e2e;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.stratus.e2e.TestPlatform.Reply;
+import io.stratus.e2e.TestPlatform.TestDevice;
+import io.stratus.e2e.TestPlatform.TestProduct;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Failed logins are rate-limited per device and per client address with exponential back-off (auth.* settings):
+ * MQTT gets CONNACK 5 while blocked, even with the right password (D5); HTTP gets errno 3 with HTTP 429 and
+ * Retry-After. The block lifts by itself.
+ */
+class LoginThrottleTest {
+    private static final Map<String, String> TIGHT = Map.of("auth.max-failures", "3", "auth.max-failures-per-address", "6",
+            "auth.backoff-base-millis", "500", "auth.backoff-max-millis", "1000");
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void a_device_with_repeated_wrong_passwords_gets_connack_5_even_with_the_right_one_until_the_back_off_ends() throws IOException {
+        try (TestPlatform platform = TestPlatform.start(dataDir, TIGHT)) {
+            TestProduct product = platform.createProduct("p");
+            TestDevice device = platform.createDevice(product, "d", "right-sn");
+            for (int i = 0; i < 3; i++) {
+                assertThat(connect(platform, device, "wrong")).as("attempt " + i).isEqualTo(4);
+            }
+
+            assertThat(connect(platform, device, "right-sn")).as("blocked: D5 code 5").isEqualTo(5);
+
+            await().atMost(5, SECONDS).untilAsserted(() -> assertThat(connect(platform, device, "right-sn")).isZero());
+        }
+    }
+
+    @Test
+    void another_device_is_not_blocked_by_a_neighbours_failures_below_the_address_threshold() throws IOException {
+        try (TestPlatform platform = TestPlatform.start(dataDir, TIGHT)) {
+            TestProduct product = platform.createProduct("p");
+            TestDevice attacked = platform.createDevice(product, "a", "a-sn");
+            TestDevice other = platform.createDevice(product, "b", "b-sn");
+            for (int i = 0; i < 3; i++) {
+                connect(platform, attacked, "wrong");
+            }
+
+            assertThat(connect(platform, other, "b-sn")).isZero();
+        }
+    }
+
+    @Test
+    void an_address_guessing_across_devices_is_blocked() throws IOException {
+        try (TestPlatform platform = TestPlatform.start(dataDir, TIGHT)) {
+            TestProduct product = platform.createProduct("p");
+            TestDevice device = platform.createDevice(product, "d", "sn");
+            for (int i = 0; i < 6; i++) {
+                // unknown device ids: each a fresh device key, all from 127.0.0.1
+                try (RawMqtt raw = new RawMqtt(platform.mqttPort())) {
+                    assertThat(raw.connect("9" + i + "00000", product.id(), "guess", 30, true)).isEqualTo(2);
+                }
+            }
+
+            assertThat(connect(platform, device, "sn")).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void bad_api_keys_get_http_429_with_errno_3_and_retry_after_once_the_address_is_blocked() throws Exception {
+        try (TestPlatform platform = TestPlatform.start(dataDir, TIGHT)) {
+            TestProduct product = platform.createProduct("p");
+            for (int i = 0; i < 6; i++) {
+                Reply r = platform.withKey("bad-key-" + i, "GET", "/devices", null);
+                assertThat(r.status()).isEqualTo(403);
+                assertThat(r.errno()).isEqualTo(3);
+            }
+
+            HttpResponse<String> blocked = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + platform.platform().httpPort() + "/devices")).header("api-key", product.masterKey()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(blocked.statusCode()).isEqualTo(429);
+            assertThat(blocked.body()).contains("\"errno\":3");
+            assertThat(blocked.headers().firstValue("Retry-After")).isPresent();
+
+            await().atMost(5, SECONDS).untilAsserted(() ->
+                    assertThat(platform.withKey(product.masterKey(), "GET", "/devices", null).errno()).isZero());
+        }
+    }
+
+    @Test
+    void wrong_admin_passwords_are_blocked_per_account() {
+        try (TestPlatform platform = TestPlatform.start(dataDir, TIGHT)) {
+            for (int i = 0; i < 3; i++) {
+                Reply r = platform.call("POST", "/auth/login", Map.of("username", "admin", "password", "guess" + i), Map.of());
+                assertThat(r.errno()).isEqualTo(3);
+                assertThat(r.status()).isEqualTo(403);
+            }
+
+            Reply right = platform.call("POST", "/auth/login", Map.of("username", "admin", "password", TestPlatform.ADMIN_PASSWORD), Map.of());
+            assertThat(right.status()).isEqualTo(429);
+            assertThat(right.errno()).isEqualTo(3);
+
+            await().atMost(5, SECONDS).untilAsserted(() -> assertThat(platform.call("POST", "/auth/login",
+                    Map.of("username", "admin", "password", TestPlatform.ADMIN_PASSWORD), Map.of()).errno()).isZero());
+        }
+    }
+
+    @Test
+    void failures_show_in_metrics() {
+        try (TestPlatform platform = TestPlatform.start(dataDir, TIGHT)) {
+            platform.withKey("bad", "GET", "/devices", null);
+            String metrics = MonitoringTest.metricsText(platform);
+            assertThat(metrics).contains("stratus_auth_failures_total 1");
+        }
+    }
+
+    private static int connect(TestPlatform platform, TestDevice device, String password) throws IOException {
+        try (RawMqtt raw = new RawMqtt(platform.mqttPort())) {
+            return raw.connect(device.id(), device.productId(), password, 30, true);
+        }
+    }
+}
