@@ -352,7 +352,7 @@ public final class Telemetry implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        s.scheduleWithFixedDelay(this::enforceRetention, 0, 10, TimeUnit.MINUTES);
+        s.scheduleWithFixedDelay(this::enforceRetention, 1, 10, TimeUnit.MINUTES);
         return s;
     }
 
