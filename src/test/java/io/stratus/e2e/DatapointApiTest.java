@@ -119,6 +119,16 @@ class DatapointApiTest {
     }
 
     @Test
+    void an_empty_range_returns_no_points_and_no_cursor() {
+        Reply r = platform.withKey(key, "GET", "/devices/" + ten.id() + "/datapoints?datastream_id=a&start=2030-01-01T00:00:00", null);
+
+        assertThat(r.errno()).isZero();
+        assertThat(r.data().path("count").asInt()).isZero();
+        assertThat(r.data().has("cursor")).isFalse();
+        assertThat(Points.points(r)).isEmpty();
+    }
+
+    @Test
     void without_a_window_the_newest_point_of_each_stream_is_returned() {
         assertThat(history(ten, "")).containsExactly(
                 new Point("a", "2024-01-01 00:09:00.000", json("9")),
