@@ -20,11 +20,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * <pre>{"msg":[...] or {...},"nonce":"abcdefgh","msg_signature":"base64(md5(token + nonce + msg))"}</pre>
  * where the signed msg is the exact JSON text of {@code msg} in the body.
  *
- * <p>Differences from OneNET that receivers might notice, found by reading OneNET's published receiver samples:
- * OneNET's signature in the verification GET has reached receivers with '+' turned into ' ' (the samples undo it),
- * Stratus URL-encodes it properly; OneNET's receivers re-serialise {@code msg} before checking its signature,
- * which only works when their JSON library keeps the sent key order, so Stratus signs exactly the bytes it sends
- * and a receiver should check the raw text; OneNET's encrypted mode ({@code enc_msg}, AES) is not offered.
+ * <p>What OneNET's published receiver samples show beyond rest-api.md, and where Stratus differs: the nonce is
+ * 8 characters (the samples digest exactly 8 bytes of it); {@code msg} is one object per POST in OneNET's single
+ * mode and an array in its batch mode ({@code batch} here, default on); OneNET resends until it gets HTTP 200,
+ * so receivers must tolerate duplicates (Stratus tries {@code hook.attempts} times). OneNET's verification
+ * signature has reached receivers with '+' turned into ' ' (the samples undo it); Stratus URL-encodes it properly.
+ * OneNET's receivers re-serialise {@code msg} before checking the signature, which only works when their JSON
+ * library keeps the sent key order; Stratus signs exactly the bytes it sends, so checking the raw text is safest.
+ * Not offered: OneNET's encrypted mode ({@code enc_msg}, AES) and the newer OneNET Studio push, whose body is
+ * {@code {"msg":"<JSON as a string>","nonce","signature","time","id"}}.
  */
 public final class DataPush {
     private static final int VERIFY_MSG_LENGTH = 16;

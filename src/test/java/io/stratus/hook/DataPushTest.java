@@ -231,6 +231,19 @@ class DataPushTest {
     }
 
     @Test
+    void the_target_is_stored_and_used_after_a_restart() {
+        TestProduct product = platform.createProduct("restart");
+        TestDevice device = platform.createDevice(product, "d", "push-6");
+        assertThat(configure(product, target("/good/restart")).errno()).isZero();
+
+        platform.restart();
+
+        assertThat(platform.withKey(product.masterKey(), "GET", "/products/" + product.id() + "/push", null).errno()).isZero();
+        upload(platform, product, device, "temp", "42");
+        await().atMost(5, SECONDS).until(() -> messages("/good/restart").size() == 1);
+    }
+
+    @Test
     void bad_requests_get_their_errno_and_only_the_products_manager_may_set_it_up() {
         TestProduct product = platform.createProduct("guarded");
         TestProduct other = platform.createProduct("stranger");

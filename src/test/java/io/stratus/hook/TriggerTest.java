@@ -252,6 +252,19 @@ class TriggerTest {
     }
 
     @Test
+    void triggers_are_stored_and_fire_after_a_restart() {
+        TestProduct product = platform.createProduct("restart");
+        TestDevice device = platform.createDevice(product, "d", "rs-1");
+        long id = createTrigger(platform, product, trigger("t", ">", 0));
+
+        platform.restart();
+
+        assertThat(platform.withKey(product.masterKey(), "GET", "/triggers/" + id, null).data().path("type").asText()).isEqualTo(">");
+        upload(platform, product, device, "t", "1");
+        awaitExactly(() -> firedValues(receiver, HOOK, id), 1);
+    }
+
+    @Test
     void the_list_is_paged_and_scoped_to_the_product() {
         TestProduct product = platform.createProduct("list");
         TestProduct other = platform.createProduct("list other");
