@@ -33,7 +33,7 @@ const timings = {};
 
 async function shot(name) {
   fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
 }
 
 /** Waits for a condition in the page; returns how long it took. */
@@ -249,6 +249,9 @@ describe('Stratus console', { timeout: 180000 }, () => {
     assert.ok(chart.n <= 2000 && chart.n > 100, `drew ${chart.n} points`);
     assert.ok(chart.ys.includes(1100) && chart.ys.includes(900), 'the spikes survived down-sampling');
     assert.match(chart.note, /Down-sampled on the server: [\d,]+ of 3,000 points shown/);
+    // The card shows the newest point, however the 3,000 events interleaved with the page re-reading.
+    await waitIn((v) => document.querySelector('[data-stream=pressure] [data-testid=stream-value]').textContent === v,
+      String(state.pressure[2999].value));
     await shot('06-device-history-24h');
   });
 

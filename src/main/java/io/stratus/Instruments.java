@@ -2,6 +2,7 @@ package io.stratus;
 
 import io.stratus.broker.Broker;
 import io.stratus.broker.BrokerStats;
+import io.stratus.device.DeviceRegistry;
 import io.stratus.device.LoginThrottle;
 import io.stratus.monitor.Health;
 import io.stratus.monitor.Metrics;
@@ -47,18 +48,16 @@ final class Instruments {
                         () -> ManagementFactory.getRuntimeMXBean().getUptime() / 1000.0);
     }
 
-    static Health health(MqttServer mqtt, Telemetry telemetry, BatchWriter stateWriter) {
+    static Health health(MqttServer mqtt, Telemetry telemetry, DeviceRegistry registry) {
         return new Health()
                 .check("mqtt", () -> mqtt.isListening() ? null : "MQTT port not listening")
-                // An empty commit through each writer: fails while the store refuses writes (full disk, locked
-                // database, closed pool). The datapoint writer is probed only after a failure, since a probe waits
-                // behind its queue.
+                // A real write through the state writer: fails while the store refuses writes (full disk, locked
+                // database). A nearly full disk may still take that small write and refuse data points, so a recent
+                // failed datapoint commit (none succeeded since, under 30 s old) also means not ready.
                 .check("store", () -> {
-                    String problem = probe(stateWriter.submit(c -> { }));
-                    if (problem == null && telemetry.writerFailure() != null) {
-                        problem = probe(telemetry.probeWriter());
-                    }
-                    return problem;
+                    String problem = probe(registry.probeStore());
+                    String points = telemetry.writerFailure();
+                    return problem != null ? problem : points == null ? null : "store not writable: last datapoint commit failed: " + points;
                 });
     }
 

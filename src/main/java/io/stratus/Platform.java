@@ -46,7 +46,7 @@ public final class Platform implements AutoCloseable {
         this.mqtt = new MqttServer(config, registry, broker, throttle);
         this.api = new ApiServer(config, registry, admin, telemetry, commands, throttle,
                 Instruments.metrics(mqtt, broker, telemetry, stateWriter, throttle),
-                Instruments.health(mqtt, telemetry, stateWriter), hooks, broker);
+                Instruments.health(mqtt, telemetry, registry), hooks, broker);
         try {
             mqtt.start();
             api.start();

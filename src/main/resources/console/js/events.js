@@ -3,7 +3,7 @@
 // for /events only). The browser reconnects by itself; after a reconnect, or when the server says it
 // dropped events for us (a slow tab), pages re-read what they show.
 
-import { token } from './api.js';
+import { api, token } from './api.js';
 
 const EVENTS = ['device.online', 'device.offline', 'datapoint', 'dropped'];
 
@@ -12,6 +12,8 @@ let scope = null;
 let handlers = new Set();
 let resyncHandlers = new Set();
 let everOpen = false;
+/** Bumped whenever a page opens or stops the stream, so that a pending retry knows it is stale. */
+let generation = 0;
 
 function indicator(state) {
   const el = document.getElementById('live');
@@ -50,22 +52,39 @@ function resync() {
 export function watch(productId) {
   if (productId === scope && source) return;
   stop();
+  const gen = generation;
   scope = productId;
   if (!productId || !token.get()) return;
   const url = `/events?product_id=${encodeURIComponent(productId)}&token=${encodeURIComponent(token.get())}`;
-  source = new EventSource(url);
+  const es = new EventSource(url);
+  source = es;
   everOpen = false;
   indicator('off');
-  source.onopen = () => {
+  es.onopen = () => {
     indicator('on');
     if (everOpen) resync(); // events may have been missed while reconnecting
     everOpen = true;
   };
-  source.onerror = () => {
+  es.onerror = () => {
+    if (es !== source) return;
     indicator('off');
+    if (es.readyState === EventSource.CLOSED) {
+      // Refused (not a dropped connection, which the browser retries by itself): the session may have ended,
+      // which any API call notices and turns into the sign-in page; otherwise try again in a while.
+      close();
+      indicator('off');
+      setTimeout(() => {
+        if (gen !== generation || !token.get()) return; // the page moved on meanwhile
+        api.info().then(() => {
+          if (gen !== generation) return;
+          watch(productId);
+          everOpen = true; // so that the first open re-reads what was missed meanwhile
+        }).catch(() => {});
+      }, 3000);
+    }
   };
   for (const name of EVENTS) {
-    source.addEventListener(name, (ev) => {
+    es.addEventListener(name, (ev) => {
       let data = {};
       try {
         data = JSON.parse(ev.data);
@@ -79,10 +98,15 @@ export function watch(productId) {
 }
 
 export function stop() {
+  generation++;
+  close();
+  indicator('hidden');
+}
+
+function close() {
   if (source) source.close();
   source = null;
   scope = null;
-  indicator('hidden');
 }
 
 /**

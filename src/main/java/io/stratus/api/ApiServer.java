@@ -67,6 +67,9 @@ public final class ApiServer implements AutoCloseable {
         this.datapoints = new DatapointApi(registry, telemetry, times);
         this.commands = new CommandApi(registry, commands, times);
         this.events = new EventsApi(registry, admin, telemetry, times);
+        metrics.gauge("stratus_event_streams", "Open GET /events streams", events::openStreams)
+                .counter("stratus_events_dropped_total", "Live events dropped because an /events client fell behind",
+                        events::droppedCount);
         this.triggers = new TriggerApi(registry, hooks.triggers(), times);
         this.push = new PushApi(registry, hooks.push(), times);
         this.info = new InfoApi(config);

@@ -11,6 +11,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -30,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * <p>Events are produced on the MQTT event loops (presence) and the datapoint writer thread (after a commit),
  * which must never wait for a browser. So each stream has its own bounded queue that producers only
  * {@code offer} to, and its own thread (Javalin's async pool) that writes it out. When a slow stream's queue
- * is full, further events for it are dropped and counted, and the stream is told with a {@code dropped}
- * event ({@code {"count":n}}) so that it can re-read what it shows. A comment line every
+ * is full, what it holds is dropped and counted, and the stream is told with a {@code dropped} event
+ * ({@code {"count":n}}) so that it can re-read what it shows; no event older than that follows it. A comment line every
  * {@link #HEARTBEAT_MILLIS} keeps proxies from closing an idle stream and notices a gone client.
  */
 final class EventsApi implements AutoCloseable {
@@ -40,7 +41,9 @@ final class EventsApi implements AutoCloseable {
     static final long HEARTBEAT_MILLIS = 15_000;
     /** Events written per flush when a backlog has built up. */
     private static final int MAX_BATCH = 256;
-    private static final String CLOSE = "";
+    /** Queue markers, told apart from frames by identity: the end of the stream, and "events were lost here". */
+    private static final String CLOSE = new String("close");
+    private static final String DROPPED = new String("dropped");
     private static final Logger log = LoggerFactory.getLogger(EventsApi.class);
 
     private final DeviceRegistry registry;
@@ -74,6 +77,7 @@ final class EventsApi implements AutoCloseable {
     /** The route: checks the caller, then holds the response open and writes events to it. */
     void stream(Context ctx) {
         Access caller = Access.ofHeaderOrQuery(ctx, registry, admin);
+        caller.requireManager(); // a product's whole traffic: not for a device-level key
         caller.requireManager(); // a device-level key sees only its devices; the stream is product-wide
         // The admin may watch every product, or one with product_id; a master key only its own.
         long scope = caller.isAdmin() && Params.text(ctx, "product_id") == null ? 0 : caller.productId(ctx, registry);
@@ -86,13 +90,19 @@ final class EventsApi implements AutoCloseable {
         }
         Stream s = new Stream(scope);
         streams.add(s); // before the reply starts, so that nothing that happens from here on is missed
-        HttpServletResponse res = ctx.res();
-        res.setStatus(200);
-        res.setCharacterEncoding("UTF-8");
-        res.setContentType("text/event-stream");
-        res.setHeader("Cache-Control", "no-cache");
-        res.setHeader("X-Accel-Buffering", "no"); // reverse proxies: pass events through at once
-        ctx.async(cfg -> cfg.timeout = 0, () -> s.run(res.getOutputStream()));
+        try {
+            HttpServletResponse res = ctx.res();
+            res.setStatus(200);
+            res.setCharacterEncoding("UTF-8");
+            res.setContentType("text/event-stream");
+            res.setHeader("Cache-Control", "no-cache");
+            res.setHeader("X-Accel-Buffering", "no"); // reverse proxies: pass events through at once
+            ctx.async(cfg -> cfg.timeout = 0, () -> s.run(res.getOutputStream()));
+        } catch (RuntimeException e) {
+            streams.remove(s);
+            streamCount.decrementAndGet();
+            throw e;
+        }
     }
 
     /** Events dropped so far because a stream's queue was full. */
@@ -163,14 +173,28 @@ final class EventsApi implements AutoCloseable {
             this.scope = scope;
         }
 
+        /**
+         * Queues a frame; when the queue is full, everything queued is thrown away and replaced by a DROPPED
+         * marker. So every event written after the client is told {@code dropped} is newer than what it lost,
+         * and the state it re-reads cannot be overwritten by a stale event still in the queue.
+         */
         void offer(String frame) {
-            if (!queue.offer(frame)) {
-                dropped.increment();
-                droppedHere.incrementAndGet();
-                if (!warned) {
-                    warned = true; // once per stream: a stalled browser must not flood the log
-                    log.warn("an event stream is not keeping up; dropping its events (product scope {})", scope == 0 ? "all" : scope);
-                }
+            if (queue.offer(frame)) {
+                return;
+            }
+            List<String> lost = new ArrayList<>(queue.size());
+            queue.drainTo(lost);
+            int n = 1 + (int) lost.stream().filter(f -> f != DROPPED && f != CLOSE).count();
+            if (lost.contains(CLOSE)) {
+                queue.offer(CLOSE);
+                return;
+            }
+            dropped.add(n);
+            droppedHere.addAndGet(n);
+            queue.offer(DROPPED);
+            if (!warned) {
+                warned = true; // once per stream: a stalled browser must not flood the log
+                log.warn("an event stream is not keeping up; dropping its events (product scope {})", scope == 0 ? "all" : scope);
             }
         }
 
@@ -189,19 +213,19 @@ final class EventsApi implements AutoCloseable {
                         break;
                     }
                     batch.setLength(0);
-                    batch.append(first);
-                    for (int i = 1; i < MAX_BATCH; i++) {
-                        String next = queue.poll();
-                        if (next == null || next == CLOSE) {
-                            break;
+                    String next = first;
+                    for (int i = 0; next != null && next != CLOSE && i < MAX_BATCH; i++) {
+                        if (next == DROPPED) {
+                            batch.append(frame("dropped", "{\"count\":" + droppedHere.getAndSet(0) + "}"));
+                        } else {
+                            batch.append(next);
                         }
-                        batch.append(next);
-                    }
-                    int lost = droppedHere.getAndSet(0);
-                    if (lost > 0) {
-                        batch.append(frame("dropped", "{\"count\":" + lost + "}"));
+                        next = i + 1 < MAX_BATCH ? queue.poll() : null;
                     }
                     write(out, batch.toString());
+                    if (next == CLOSE) {
+                        break;
+                    }
                 }
             } catch (IOException e) {
                 log.debug("event stream closed by the client: {}", e.toString());

@@ -7,7 +7,6 @@ import io.stratus.device.DeviceRegistry;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -216,27 +215,31 @@ public final class Broker implements AutoCloseable {
      */
     public CompletableFuture<Void> publish(long productId, Message m) {
         published.increment();
-        List<CompletableFuture<Void>> durable = new ArrayList<>(0);
+        List<CompletableFuture<Void>> durable = null; // made only when something must be stored: rarely
         if (m.retain()) {
+            durable = new ArrayList<>(2);
             durable.add(retain(productId, m));
         }
         TopicTree<Session> tree = trees.get(productId);
         if (tree != null) {
-            Map<Session, Integer> targets = new HashMap<>();
-            tree.match(m.topic(), (s, q) -> targets.merge(s, q, Math::max));
-            for (Map.Entry<Session, Integer> t : targets.entrySet()) {
-                Session s = t.getKey();
+            Targets targets = new Targets();
+            tree.match(m.topic(), targets);
+            for (int i = 0; i < targets.size(); i++) {
+                Session s = targets.session(i);
                 // [MQTT-3.3.1-9] a message sent because of a live subscription goes out with retain 0.
-                Message out = m.forDelivery(Math.min(m.qos(), t.getValue()), false);
+                Message out = m.forDelivery(Math.min(m.qos(), targets.qos(i)), false);
                 long seq = 0;
                 if (s.persistent() && out.qos() > 0) {
                     seq = seqs.incrementAndGet();
+                    if (durable == null) {
+                        durable = new ArrayList<>(2);
+                    }
                     durable.add(store.putMessage(s.key, seq, out));
                 }
                 s.deliver(out, seq);
             }
         }
-        if (durable.isEmpty()) {
+        if (durable == null) {
             return CompletableFuture.completedFuture(null);
         }
         return durable.size() == 1 ? durable.get(0) : CompletableFuture.allOf(durable.toArray(CompletableFuture[]::new));
@@ -254,6 +257,12 @@ public final class Broker implements AutoCloseable {
 
     public long publishedCount() {
         return published.sum();
+    }
+
+    /** Whether anything in the product subscribes at all; lets a caller skip building messages nobody can receive. */
+    public boolean hasSubscriptions(long productId) {
+        TopicTree<Session> tree = trees.get(productId);
+        return tree != null && tree.size() > 0;
     }
 
     /** The products' user topics for the {@code /mqtt/topic} API (D26). */
@@ -285,13 +294,13 @@ public final class Broker implements AutoCloseable {
 
     private CompletableFuture<Void> retain(long productId, Message m) {
         Map<String, Message> messages = retained.computeIfAbsent(productId, p -> new ConcurrentHashMap<>());
+        // Memory follows the store: a retained message that could not be stored (full disk) is neither acknowledged
+        // nor served, so what subscribers see is what survives a restart.
         if (m.payload().length == 0) {
             // [MQTT-3.3.1-10] a zero-byte retained message clears the topic's retained message.
-            messages.remove(m.topic());
-            return store.deleteRetained(productId, m.topic());
+            return store.deleteRetained(productId, m.topic()).thenRun(() -> messages.remove(m.topic()));
         }
-        messages.put(m.topic(), m);
-        return store.putRetained(productId, m);
+        return store.putRetained(productId, m).thenRun(() -> messages.put(m.topic(), m));
     }
 
     // ---- internals --------------------------------------------------------------------------------

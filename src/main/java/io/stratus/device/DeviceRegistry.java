@@ -57,7 +57,7 @@ public final class DeviceRegistry {
     public synchronized Product createProduct(String title, String description, String protocol) {
         require(title, "title");
         Product p = store.insertProduct(title, orEmpty(description), protocol == null ? "MQTT" : protocol,
-                Secrets.token(24), Secrets.token(12), System.currentTimeMillis());
+                Secrets.token(24), Secrets.token(16), System.currentTimeMillis()); // 192 and 128 bits
         cache(p);
         return p;
     }
@@ -100,7 +100,7 @@ public final class DeviceRegistry {
     }
 
     public synchronized Product rotateRegisterCode(long id) {
-        Product p = productOrThrow(id).withRegisterCode(Secrets.token(12));
+        Product p = productOrThrow(id).withRegisterCode(Secrets.token(16)); // 128 bits
         store.updateProduct(p);
         cache(p);
         return p;
@@ -243,6 +243,15 @@ public final class DeviceRegistry {
             persistPresence(d);
             listeners.forEach(l -> l.offline(d));
         }
+    }
+
+    /**
+     * A real write (a settings row) through the state writer, for readiness: it fails while the store takes no writes
+     * (full disk, locked database), which an empty commit would not show.
+     */
+    public java.util.concurrent.CompletableFuture<Void> probeStore() {
+        String now = String.valueOf(System.currentTimeMillis());
+        return presenceWriter.submit(c -> DeviceStore.writeSetting(c, "health_probe", now));
     }
 
     private void persistPresence(Device d) {

@@ -168,6 +168,16 @@ final class DeviceStore {
         });
     }
 
+    /** Upserts a setting inside a writer's transaction. */
+    static void writeSetting(Connection c, String name, String value) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO setting (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")) {
+            ps.setString(1, name);
+            ps.setString(2, value);
+            ps.executeUpdate();
+        }
+    }
+
     void putSetting(String name, String value) {
         db.withConnection(c -> {
             try (PreparedStatement ps = c.prepareStatement(

@@ -35,6 +35,7 @@ public final class LoginThrottle {
     private final LongAdder failures = new LongAdder();
     private final LongAdder blocked = new LongAdder();
     private volatile long nextSweepSize = SWEEP_AT;
+    private volatile long nextSweepAt;
 
     /**
      * @param maxFailures consecutive failures of a device or account before it is blocked
@@ -93,7 +94,9 @@ public final class LoginThrottle {
         long now = clock.getAsLong();
         for (String key : keys) {
             if (!entries.containsKey(key) && entries.size() >= nextSweepSize) {
-                sweep(now);
+                if (now >= nextSweepAt) {
+                    sweep(now);
+                }
                 if (entries.size() >= MAX_KEYS) {
                     continue;
                 }
@@ -146,5 +149,8 @@ public final class LoginThrottle {
             }
         });
         nextSweepSize = Math.min(MAX_KEYS, Math.max(SWEEP_AT, entries.size() * 2));
+        // A full table swept in vain is not swept again for a second: a spray of new keys must not make every
+        // failure a scan of 100,000 entries on an event loop.
+        nextSweepAt = entries.size() >= MAX_KEYS ? now + 1000 : 0;
     }
 }

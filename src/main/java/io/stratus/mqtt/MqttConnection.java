@@ -69,6 +69,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     private final LoginThrottle throttle;
     private final AckQueue acks = new AckQueue();
     private ChannelHandlerContext ctx;
+    private DeliveryQueue deliveries;
     private State state = State.AWAITING_CONNECT;
     private ScheduledFuture<?> connectTimeout;
     private String clientId = "-";
@@ -95,6 +96,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.deliveries = new DeliveryQueue(ctx);
         long timeout = config.connectTimeout().toMillis();
         connectTimeout = ctx.executor().schedule(() -> {
             if (state == State.AWAITING_CONNECT) {
@@ -199,7 +201,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         } else {
             // Failed logins are rate-limited per client address and per device, with exponential back-off; while
             // either is blocked even a right password gets CONNACK 5 (D5), so guessing gains nothing from speed.
-            String[] keys = {LoginThrottle.address(remoteIp()), LoginThrottle.device(deviceIdOf(clientId))};
+            long claimed = deviceIdOf(clientId);
+            String address = LoginThrottle.address(remoteIp());
+            // A client id that names no device (not a number) counts against the address only.
+            String[] keys = claimed == 0 ? new String[] {address} : new String[] {address, LoginThrottle.device(claimed)};
             long blockedMillis = throttle.blockedMillis(keys);
             if (blockedMillis > 0) {
                 refuse(ConnectCode.NOT_AUTHORIZED, "too many failed logins, blocked for " + blockedMillis + " ms more");
@@ -210,7 +215,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
             if (login.code() == ConnectCode.BAD_USERNAME_OR_PASSWORD || login.code() == ConnectCode.IDENTIFIER_REJECTED) {
                 throttle.failure(keys);
             } else if (login.accepted()) {
-                throttle.success(keys[1]);
+                throttle.success(LoginThrottle.device(claimed)); // the address keeps its count: it may guess others
             }
         }
         if (!login.accepted()) {
@@ -483,8 +488,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         MqttFixedHeader header = new MqttFixedHeader(MqttMessageType.PUBLISH, dup,
                 MqttQoS.valueOf(message.qos()), message.retain(), 0);
         broker.stats().sent();
-        ctx.writeAndFlush(new MqttPublishMessage(header, new MqttPublishVariableHeader(message.topic(), packetId),
-                Unpooled.wrappedBuffer(message.payload())), ctx.voidPromise());
+        deliveries.write(new MqttPublishMessage(header, new MqttPublishVariableHeader(message.topic(), packetId),
+                Unpooled.wrappedBuffer(message.payload())));
     }
 
     @Override
@@ -510,7 +515,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
 
     @Override
     public boolean isWritable() {
-        return ctx.channel().isWritable();
+        return ctx.channel().isWritable() && !deliveries.isFull();
     }
 
     @Override

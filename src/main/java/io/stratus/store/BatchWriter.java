@@ -113,6 +113,7 @@ public final class BatchWriter implements AutoCloseable {
     private volatile boolean closed;
     /** The reason the latest commit failed; null once a commit succeeds again. Read by the health check. */
     private volatile String lastFailure;
+    private volatile long lastFailureAt;
 
     public BatchWriter(Database database, String name, int capacity, int maxBatch) {
         this.database = database;
@@ -144,9 +145,10 @@ public final class BatchWriter implements AutoCloseable {
         return queue.size();
     }
 
-    /** Why the latest commit failed, or null when it succeeded (or nothing was written yet). */
-    public String lastFailure() {
-        return lastFailure;
+    /** Why the latest commit failed, or null when it succeeded since, nothing was written yet, or it is older than maxAge. */
+    public String recentFailure(long maxAgeMillis) {
+        String failure = lastFailure;
+        return failure != null && System.currentTimeMillis() - lastFailureAt <= maxAgeMillis ? failure : null;
     }
 
     private void run() {
@@ -190,6 +192,7 @@ public final class BatchWriter implements AutoCloseable {
             batch.forEach(p -> p.done.complete(null));
         } catch (RuntimeException batchFailure) {
             if (batch.size() == 1) {
+                lastFailureAt = System.currentTimeMillis();
                 lastFailure = batchFailure.getMessage();
                 log.warn("{} write failed: {}", name, batchFailure.getMessage());
                 batch.get(0).done.completeExceptionally(batchFailure);

@@ -77,10 +77,20 @@ public final class Database implements AutoCloseable {
                 c.commit();
                 return result;
             } catch (SQLException | RuntimeException e) {
-                c.rollback();
+                // SQLite may already have rolled back by itself (SQLITE_FULL, SQLITE_IOERR): then rollback and the
+                // reset of auto-commit fail too ("no transaction is active") and must not hide the first error.
+                try {
+                    c.rollback();
+                } catch (SQLException rollback) {
+                    e.addSuppressed(rollback);
+                }
                 throw e;
             } finally {
-                c.setAutoCommit(true);
+                try {
+                    c.setAutoCommit(true);
+                } catch (SQLException reset) {
+                    // the transaction ended without us (see above); the pool resets the connection's state anyway
+                }
             }
         } catch (SQLException e) {
             throw new StoreException(e.getMessage(), e);

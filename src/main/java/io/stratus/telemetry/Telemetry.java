@@ -1,6 +1,7 @@
 package io.stratus.telemetry;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.io.NumberOutput;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -154,15 +155,20 @@ public final class Telemetry implements AutoCloseable {
                 DatapointStore.insertBinary(batch.connection(), b.index, deviceId, b.stream, b.desc, b.content, now);
             }
         });
-        committed.thenRun(() -> {
-            storedPoints.add(stored.size());
-            forward(productId, deviceId, stored, qos);
-            listeners.forEach(l -> l.stored(productId, deviceId, stored));
-        }).exceptionally(e -> {
-            log.error("forwarding points of device {} failed: {}", deviceId, e.toString());
-            return null;
+        // The caller's acknowledgement waits for the hand-off below, so that the points' forwards are routed before the
+        // PUBACK: a message the device sends after its PUBACK cannot overtake them.
+        return committed.whenComplete((v, failure) -> {
+            if (failure != null) {
+                return; // not stored: the caller reports it (no PUBACK, errno 13); nothing to forward
+            }
+            try {
+                storedPoints.add(stored.size());
+                forward(productId, deviceId, stored, qos);
+                listeners.forEach(l -> l.stored(productId, deviceId, stored));
+            } catch (RuntimeException e) {
+                log.error("forwarding points of device {} failed: {}", deviceId, e.toString());
+            }
         });
-        return committed;
     }
 
     private record BinaryWrite(String index, String stream, String desc, byte[] content) {}
@@ -188,9 +194,13 @@ public final class Telemetry implements AutoCloseable {
 
     /** D4: one PUBLISH per point to {@code /{device_id}/{stream}}, at min(uploader QoS, granted QoS). */
     private void forward(long productId, long deviceId, List<StoredPoint> points, int qos) {
+        if (!broker.hasSubscriptions(productId)) {
+            return; // nobody could receive them: build no topics or payloads (this runs on the writer's thread)
+        }
+        String prefix = "/" + deviceId + "/";
         for (StoredPoint p : points) {
             byte[] payload = (config.dpForwardJson() ? forwardJson(p) : valueText(p.valueJson())).getBytes(StandardCharsets.UTF_8);
-            broker.publish(productId, new Message("/" + deviceId + "/" + p.stream(), payload, qos, false));
+            broker.publish(productId, new Message(prefix + p.stream(), payload, qos, false));
         }
     }
 
@@ -219,14 +229,12 @@ public final class Telemetry implements AutoCloseable {
         return writer.queueDepth();
     }
 
-    /** Why the latest datapoint commit failed, or null when it succeeded (for readiness). */
+    /**
+     * Why the latest datapoint commit failed, when it failed within the last 30 s and none succeeded since (for
+     * readiness: a nearly full disk may take a small probe write and still refuse points).
+     */
     public String writerFailure() {
-        return writer.lastFailure();
-    }
-
-    /** An empty commit through the datapoint writer: fails while the store takes no writes. */
-    public CompletableFuture<Void> probeWriter() {
-        return writer.submit(c -> { });
+        return writer.recentFailure(30_000);
     }
 
     // ---- queries ----------------------------------------------------------------------------------
@@ -377,7 +385,17 @@ public final class Telemetry implements AutoCloseable {
         return apiTime.format(Instant.ofEpochMilli(epochMillis));
     }
 
-    private static String compact(JsonNode value) {
+    /**
+     * A value as compact JSON. Integers and finite doubles (nearly every uploaded value) are written directly, as
+     * Jackson would write them (the shortest round-trip double); everything else goes through Jackson.
+     */
+    static String compact(JsonNode value) {
+        if (value.isInt() || value.isLong()) {
+            return Long.toString(value.longValue());
+        }
+        if (value.isDouble() && Double.isFinite(value.doubleValue())) {
+            return NumberOutput.toString(value.doubleValue(), true);
+        }
         try {
             return JSON.writeValueAsString(value);
         } catch (JsonProcessingException e) {

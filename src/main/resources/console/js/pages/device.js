@@ -67,6 +67,10 @@ export async function render(root, params, { setCrumbs, navigate }) {
   }
 
   function setValue(c, v, at, animate) {
+    // The latest value is the one with the greatest time (a device may upload older points after newer ones);
+    // API times of one zone compare as text.
+    if (animate && c.lastAt && at < c.lastAt) return;
+    c.lastAt = at;
     fill(c.value, valueText(v), c.unit && v !== undefined && v !== null ? h('span.unit', c.unit) : null);
     c.at.textContent = at || 'no data yet';
     if (animate) flash(c.el);

@@ -134,6 +134,22 @@ class EventsApiTest {
     }
 
     @Test
+    void a_device_level_key_may_not_watch_its_product() throws Exception {
+        TestDevice device = platform.createDevice(product, "keyed-device", "SN-EV-6");
+        String key = platform.withKey(product.masterKey(), "POST", "/keys", Map.of("title", "one device", "permissions",
+                List.of(Map.of("access_methods", List.of("get"), "resources", List.of(Map.of("dev_id", device.id()))))))
+                .data().path("key").asText();
+
+        HttpResponse<String> reply = get("/events", Map.of("api-key", key));
+        HttpResponse<String> asToken = get("/events?token=" + key, Map.of());
+
+        assertThat(key).isNotEmpty();
+        assertThat(reply.statusCode()).isEqualTo(403);
+        assertThat(JSON.readTree(reply.body()).path("errno").asInt()).isEqualTo(3);
+        assertThat(JSON.readTree(asToken.body()).path("errno").asInt()).isEqualTo(3);
+    }
+
+    @Test
     void a_client_that_does_not_read_loses_events_but_never_holds_up_storage() throws Exception {
         TestDevice device = platform.createDevice(product, "firehose", "SN-EV-5");
         long deviceId = Long.parseLong(device.id());
@@ -171,6 +187,7 @@ class EventsApiTest {
                 }
             }
             assertThat(toldOfDrops).isTrue();
+            assertThat(get("/metrics", Map.of()).body()).containsPattern("(?m)^stratus_events_dropped_total [1-9]\\d*$");
         }
     }
 

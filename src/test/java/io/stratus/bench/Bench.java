@@ -15,7 +15,7 @@ import java.util.Locale;
 public final class Bench {
     private static final List<String> OPTIONS = List.of("port", "scenario", "duration", "warmup", "rate", "publishers",
             "subscribers", "window", "threads", "connections", "addresses", "pid", "http-port", "admin-password", "data-dir",
-            "devices", "hold");
+            "devices", "hold", "concurrency");
 
     private Bench() {
     }
@@ -53,7 +53,7 @@ public final class Bench {
                 case "d" -> {
                     long pid = Long.parseLong(a.text("pid", "0"));
                     IdleLoad.Outcome o = IdleLoad.run(client, new IdleLoad.Params(a.integer("connections", 19_000),
-                            a.integer("addresses", 16), 100, 60, a.seconds("hold", 3), 1000), () -> pid == 0 ? 0 : ServerProcess.rssKb(pid));
+                            a.integer("addresses", 16), a.integer("concurrency", 32), 60, a.seconds("hold", 3), 1000), () -> pid == 0 ? 0 : ServerProcess.rssKb(pid));
                     System.out.printf(Locale.ROOT, "d: %,d connected (%d failed), %,.0f connects/s, all subscribed in %.2f s,"
                                     + " server RSS %,d -> %,d KiB = %,.0f B/connection, %,d held%n", o.connected(), o.failed(),
                             o.connectsPerSecond(), o.secondsToAllSubscribed(), o.rssBeforeKb(), o.rssAfterKb(),

@@ -22,7 +22,7 @@ public final class Compare {
     private static final List<String> FLAGS = List.of("quick", "help");
     private static final List<String> OPTIONS = List.of("quick", "help", "jar", "mosquitto", "runs", "duration", "warmup",
             "rate", "connections", "addresses", "publishers", "subscribers", "window", "only", "targets", "stratus-jvm",
-            "threads", "devices", "work-dir", "hold");
+            "threads", "devices", "work-dir", "hold", "concurrency");
 
     private final Args a;
     private final Path jar;
@@ -196,7 +196,7 @@ public final class Compare {
                     + fdLimit + " files (raise ulimit -n)");
             connections = fit;
         }
-        IdleLoad.Params p = new IdleLoad.Params(connections, a.integer("addresses", 16), 100, 60,
+        IdleLoad.Params p = new IdleLoad.Params(connections, a.integer("addresses", 16), a.integer("concurrency", 32), 60,
                 a.seconds("hold", a.flag("quick") ? 1 : 3), 1000);
         for (int run = 1; run <= runs; run++) {
             List<String> order = new ArrayList<>(targets);

@@ -1,11 +1,15 @@
 package io.stratus.bench;
 
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.internal.ThreadExecutorMap;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -58,55 +62,72 @@ final class IdleLoad {
         return outcome;
     }
 
-    /** Opens {@code n} connections, at most {@code concurrency} connecting at once, each subscribing to its own topic. */
+    /**
+     * Opens {@code n} connections, {@code concurrency} chains at a time, each subscribing to its own topic. A chain
+     * opens its next connection from the event loop that finished the previous one, so the load tool spends little
+     * of the shared cores on hand-overs between threads.
+     */
     private static Round connectAll(LoadClient client, Params p, int n, InetAddress[] sources, String prefix) {
         LoadConnection.Handler idle = new LoadConnection.Handler() {
         };
-        Semaphore slots = new Semaphore(p.concurrency());
+        AtomicInteger next = new AtomicInteger();
+        AtomicInteger finished = new AtomicInteger();
         AtomicInteger connected = new AtomicInteger();
         AtomicInteger failed = new AtomicInteger();
         AtomicLong lastConnack = new AtomicLong();
-        List<LoadConnection> open = new ArrayList<>(n);
-        List<CompletableFuture<Void>> subscribed = new ArrayList<>(n);
+        List<LoadConnection> open = Collections.synchronizedList(new ArrayList<>(n));
+        CompletableFuture<Void> all = new CompletableFuture<>();
         long t0 = System.nanoTime();
         long deadline = t0 + TimeUnit.SECONDS.toNanos(120);
-        for (int i = 0; i < n && System.nanoTime() < deadline; i++) {
-            try {
-                if (!slots.tryAcquire(30, TimeUnit.SECONDS)) {
-                    throw new IllegalStateException("no connection finished within 30 s");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+        Runnable[] chain = new Runnable[1];
+        chain[0] = () -> {
+            int i = next.getAndIncrement();
+            if (i >= n || System.nanoTime() > deadline) {
+                return;
             }
-            String topic = "bench/idle/" + i;
-            CompletableFuture<Void> done = client
-                    .connect(LoadConnection.Login.anonymous(prefix + "-" + i), p.keepAliveSeconds(), idle, sources[i % sources.length])
+            EventLoopGroup here = currentLoop();
+            client.connect(LoadConnection.Login.anonymous(prefix + "-" + i), p.keepAliveSeconds(), idle,
+                            sources[i % sources.length], here)
                     .thenCompose(c -> {
                         connected.incrementAndGet();
                         lastConnack.accumulateAndGet(System.nanoTime(), Math::max);
-                        synchronized (open) {
-                            open.add(c);
+                        open.add(c);
+                        return c.subscribe("bench/idle/" + i, 1);
+                    })
+                    .whenComplete((v, e) -> {
+                        if (e != null) {
+                            failed.incrementAndGet();
                         }
-                        return c.subscribe(topic, 1);
+                        if (finished.incrementAndGet() == n) {
+                            all.complete(null);
+                        }
+                        if (e == null) {
+                            chain[0].run(); // after a SUBACK: on the loop that read it
+                        } else {
+                            CompletableFuture.runAsync(chain[0]); // a failure may come inline: no recursion
+                        }
                     });
-            done.whenComplete((v, e) -> {
-                if (e != null) {
-                    failed.incrementAndGet();
-                }
-                slots.release();
-            });
-            subscribed.add(done);
+        };
+        for (int k = 0; k < Math.min(p.concurrency(), n); k++) {
+            chain[0].run();
         }
         try {
-            CompletableFuture.allOf(subscribed.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            all.get(120, TimeUnit.SECONDS);
         } catch (Exception e) {
-            // counted in failed
+            // counted below: finished < n
         }
         long allSubscribed = System.nanoTime();
+        int notFinished = n - finished.get();
         synchronized (open) {
-            return new Round(List.copyOf(open), connected.get(), failed.get(), t0, lastConnack.get(), allSubscribed);
+            return new Round(List.copyOf(open), connected.get(), failed.get() + Math.max(0, notFinished), t0, lastConnack.get(),
+                    allSubscribed);
         }
+    }
+
+    /** The event loop running this code, or null (the whole group) on another thread. */
+    private static EventLoopGroup currentLoop() {
+        EventExecutor e = ThreadExecutorMap.currentExecutor();
+        return e instanceof EventLoop loop ? loop : null;
     }
 
     private static void close(List<LoadConnection> open) {

@@ -39,9 +39,18 @@ final class LoadClient implements AutoCloseable {
     /** Connects from {@code local} (any port) and completes after CONNACK 0. */
     CompletableFuture<LoadConnection> connect(LoadConnection.Login login, int keepAliveSeconds, LoadConnection.Handler handler,
                                               InetAddress local) {
+        return connect(login, keepAliveSeconds, handler, local, null);
+    }
+
+    /**
+     * Connects on {@code loop} (a loop of this client's group, or the group): called from that loop, as the
+     * next connection of a chain, it registers and connects without a hand-over between threads.
+     */
+    CompletableFuture<LoadConnection> connect(LoadConnection.Login login, int keepAliveSeconds, LoadConnection.Handler handler,
+                                              InetAddress local, EventLoopGroup loop) {
         LoadConnection c = new LoadConnection(login, keepAliveSeconds, handler);
         Bootstrap b = new Bootstrap()
-                .group(group)
+                .group(loop == null ? group : loop)
                 .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_REUSEADDR, true)

@@ -108,7 +108,7 @@ final class LoadConnection extends ByteToMessageDecoder {
     /** Subscribes to one filter; one SUBSCRIBE at a time per connection. */
     CompletableFuture<Void> subscribe(String filter, int qos) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        channel.eventLoop().execute(() -> {
+        Runnable send = () -> {
             subscribed = done;
             byte[] f = utf8(filter);
             int remaining = 2 + 2 + f.length + 1;
@@ -117,7 +117,12 @@ final class LoadConnection extends ByteToMessageDecoder {
             writeLength(b, remaining);
             b.writeShort(1).writeShort(f.length).writeBytes(f).writeByte(qos);
             channel.writeAndFlush(b);
-        });
+        };
+        if (channel.eventLoop().inEventLoop()) {
+            send.run();
+        } else {
+            channel.eventLoop().execute(send);
+        }
         return done;
     }
 

@@ -69,7 +69,12 @@ final class ServerProcess implements AutoCloseable {
 
     private void launch() throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap, "-XX:+ExitOnOutOfMemoryError", "-jar", jar().toString(),
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xms" + heap, "-Xmx" + heap, "-XX:+ExitOnOutOfMemoryError"));
+        String extra = System.getProperty("it.server.jvm", ""); // e.g. -Dit.server.jvm=-Xlog:gc to see the server's pauses
+        if (!extra.isBlank()) {
+            cmd.addAll(List.of(extra.trim().split("\\s+")));
+        }
+        cmd.addAll(List.of("-jar", jar().toString(),
                 "--bind", "127.0.0.1", "--mqtt-port", "0", "--http-port", "0", "--data-dir", dataDir.toString(),
                 "--admin-password", ADMIN_PASSWORD));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);

@@ -1,0 +1,101 @@
+package io.stratus.mqtt;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.internal.PlatformDependent;
+import java.util.Queue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The PUBLISHes to one client. Netty makes every write from outside the channel's event loop a task of its own,
+ * with its own wake-up and flush; with many publishers on other loops (fan-in) that was a large share of a
+ * delivery's cost. Here writes from other threads queue up and one task writes the whole burst and flushes once.
+ * A write on the loop first writes what is queued, so the wire order is the order in which the session handed
+ * the messages over (the session calls under its lock), which keeps each publisher's order [MQTT-4.6.0-5].
+ */
+final class DeliveryQueue {
+    /** Queued beyond this, the client counts as not writable: QoS 0 is dropped, as for a full socket buffer. */
+    private static final int MAX_QUEUED = 4096;
+    /** Small chunks: a queue holds a burst at most, and many connections never get one. */
+    private static final int CHUNK = 32;
+
+    private final ChannelHandlerContext ctx;
+    /** Made on the first write from another thread: an idle connection carries no queue (memory per connection). */
+    private volatile Queue<Object> queue;
+    private final AtomicInteger queued = new AtomicInteger();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private final Runnable drain = this::drain;
+
+    DeliveryQueue(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** Writes and flushes {@code message} (any thread); the flush is shared with the rest of a burst. */
+    void write(Object message) {
+        if (ctx.executor().inEventLoop()) {
+            writeQueued();
+            ctx.writeAndFlush(message, ctx.voidPromise());
+            return;
+        }
+        queue().offer(message);
+        queued.incrementAndGet();
+        if (scheduled.compareAndSet(false, true)) {
+            try {
+                ctx.executor().execute(drain);
+            } catch (RejectedExecutionException loopStopped) {
+                discard(); // the server is stopping and the channel closed with its loop
+            }
+        }
+    }
+
+    boolean isFull() {
+        return queued.get() >= MAX_QUEUED;
+    }
+
+    private void drain() {
+        scheduled.set(false); // before polling: a message queued from now on schedules another drain
+        if (writeQueued() > 0) {
+            ctx.flush();
+        }
+    }
+
+    private Queue<Object> queue() {
+        Queue<Object> q = queue;
+        if (q == null) {
+            synchronized (this) {
+                q = queue;
+                if (q == null) {
+                    q = PlatformDependent.newMpscQueue(CHUNK, 1 << 30);
+                    queue = q;
+                }
+            }
+        }
+        return q;
+    }
+
+    private int writeQueued() {
+        Queue<Object> q = queue;
+        if (q == null) {
+            return 0;
+        }
+        int n = 0;
+        Object m;
+        while ((m = q.poll()) != null) {
+            queued.decrementAndGet();
+            ctx.write(m, ctx.voidPromise());
+            n++;
+        }
+        return n;
+    }
+
+    private void discard() {
+        Queue<Object> q = queue();
+        Object m;
+        while ((m = q.poll()) != null) {
+            queued.decrementAndGet();
+            ReferenceCountUtil.release(m);
+        }
+    }
+}
