@@ -50,6 +50,7 @@ public final class ApiServer implements AutoCloseable {
     private final KeyApi keys;
     private final RegisterApi register;
     private final MqttApi mqttApi;
+    private final OpenApiDocument openApi;
     private final Javalin app;
 
     public ApiServer(Config config, DeviceRegistry registry, AdminAccount admin, Telemetry telemetry, Commands commands,
@@ -76,6 +77,7 @@ public final class ApiServer implements AutoCloseable {
         this.keys = new KeyApi(registry, times);
         this.register = new RegisterApi(registry);
         this.mqttApi = new MqttApi(registry, broker);
+        this.openApi = new OpenApiDocument();
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
@@ -106,6 +108,8 @@ public final class ApiServer implements AutoCloseable {
 
     private void routes(JavalinConfig cfg) {
         cfg.routes.get("/", ctx -> ctx.redirect("/console/", HttpStatus.FOUND));
+        // The API's own description (src/main/resources/openapi.json); OpenApiTest keeps it in step with this method.
+        cfg.routes.get("/openapi.json", openApi::serve);
 
         // Open, as probes and scrapers expect; they show counts and states, never an identifier or a secret.
         cfg.routes.get("/healthz", monitor::health);
