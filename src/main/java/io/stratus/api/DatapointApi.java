@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.http.Context;
 import io.stratus.device.Device;
 import io.stratus.device.DeviceRegistry;
-import io.stratus.store.BatchWriter;
 import io.stratus.telemetry.Cursor;
 import io.stratus.telemetry.Datapoint;
 import io.stratus.telemetry.Datastream;
@@ -20,9 +19,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /** Data points (OneNET 6.3): upload, history, latest values of many devices, and binary points. */
@@ -62,7 +58,7 @@ final class DatapointApi {
         for (Datapoint p : points) {
             caller.checkStream(d, p.stream()); // all or nothing: nothing is stored when one stream is not granted
         }
-        await(telemetry.upload(d.productId(), d.id(), points));
+        StoreWait.await(telemetry.upload(d.productId(), d.id(), points));
         return null;
     }
 
@@ -207,7 +203,7 @@ final class DatapointApi {
         if (content.length == 0) {
             throw new ApiError(Errno.ENTITY_REQUIRED);
         }
-        return Map.of("index", await(telemetry.uploadBinary(d.productId(), d.id(), stream, Params.text(ctx, "desc"), content)));
+        return Map.of("index", StoreWait.await(telemetry.uploadBinary(d.productId(), d.id(), stream, Params.text(ctx, "desc"), content)));
     }
 
     /** {@code GET /bindata/{index}}: the raw bytes. */
@@ -217,21 +213,5 @@ final class DatapointApi {
         Device d = registry.device(b.deviceId()).orElseThrow(() -> ApiError.notFound("bindata not found: " + index));
         caller.checkStream(d, b.stream());
         ctx.contentType("application/octet-stream").result(b.content());
-    }
-
-    /** Waits for a commit on this HTTP worker thread; a full writer queue is errno 13 (HTTP 503). */
-    private static <T> T await(CompletableFuture<T> f) throws InterruptedException, TimeoutException {
-        try {
-            return f.get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof BatchWriter.Overloaded) {
-                throw new ApiError(Errno.SYSTEM_LIMIT, "storage queue is full, retry later");
-            }
-            if (e.getCause() instanceof io.stratus.store.StoreException) {
-                // A full disk or a locked database: nothing was stored; the client may retry (errno 13, HTTP 503).
-                throw new ApiError(Errno.SYSTEM_LIMIT, "storage unavailable, nothing stored: " + e.getCause().getMessage());
-            }
-            throw new IllegalStateException("storing points failed: " + e.getCause().getMessage(), e.getCause());
-        }
     }
 }

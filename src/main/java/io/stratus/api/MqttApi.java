@@ -9,11 +9,7 @@ import io.stratus.broker.Topics;
 import io.stratus.broker.UserTopics;
 import io.stratus.device.Device;
 import io.stratus.device.DeviceRegistry;
-import io.stratus.store.BatchWriter;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -51,7 +47,7 @@ final class MqttApi {
         caller.requireManager();
         long productId = caller.productId(ctx, registry);
         String name = topicName(JsonBody.read(ctx).text("name", Integer.MAX_VALUE), "name");
-        UserTopics.Outcome outcome = await(broker.userTopics().create(productId, name));
+        UserTopics.Outcome outcome = StoreWait.await(broker.userTopics().create(productId, name));
         return switch (outcome) {
             case CREATED -> null;
             case EXISTS -> throw new ApiError(Errno.ALREADY_EXISTS, "topic " + name);
@@ -74,7 +70,7 @@ final class MqttApi {
         if (name == null) {
             throw ApiError.required("name");
         }
-        if (!await(broker.userTopics().delete(productId, name))) {
+        if (!StoreWait.await(broker.userTopics().delete(productId, name))) {
             throw ApiError.notFound("topic not found: " + name);
         }
         return null;
@@ -132,17 +128,5 @@ final class MqttApi {
             throw ApiError.invalid(field + ": topics starting with '$' are reserved");
         }
         return name;
-    }
-
-    /** Waits for the state writer; a full queue is errno 13 (HTTP 503). */
-    private static <T> T await(CompletableFuture<T> f) throws InterruptedException, TimeoutException {
-        try {
-            return f.get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof BatchWriter.Overloaded) {
-                throw new ApiError(Errno.SYSTEM_LIMIT, "storage queue is full, retry later");
-            }
-            throw new IllegalStateException("storing the topic failed: " + e.getCause().getMessage(), e.getCause());
-        }
     }
 }
