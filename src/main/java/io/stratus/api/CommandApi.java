@@ -13,7 +13,6 @@ import java.util.Map;
 
 /** {@code /cmds} (OneNET §4): send a command, read its status, its response and a device's command history. */
 final class CommandApi {
-    static final int MAX_PAGE = 10_000;
     static final int MAX_PER_PAGE = 100;
     static final int DEFAULT_PER_PAGE = 10;
     /** Longer than any id this server hands out ({@code UUID.toString()} is 36 characters). */
@@ -92,7 +91,7 @@ final class CommandApi {
         if (from > to) {
             throw ApiError.invalid("start must not be after end");
         }
-        int page = Params.integer(ctx, "page", 1, MAX_PAGE, 1);
+        int page = Params.integer(ctx, "page", 1, Page.MAX_PAGE, 1);
         int perPage = Params.integer(ctx, "per_page", 1, MAX_PER_PAGE, DEFAULT_PER_PAGE);
         Commands.Page found = commands.history(d.id(), from, to, page, perPage);
         ObjectNode o = JsonBody.MAPPER.createObjectNode();

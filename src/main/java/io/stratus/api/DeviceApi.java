@@ -15,7 +15,6 @@ import java.util.function.Predicate;
 
 /** {@code /devices}: OneNET 6.1, plus Stratus's {@code disabled}, {@code last_login} and {@code last_logout}. */
 final class DeviceApi {
-    static final int MAX_PAGE = 10_000;
     static final int MAX_PER_PAGE = 100;
     static final int DEFAULT_PER_PAGE = 30;
     /** OneNET's limits of {@code device_id} in a list query and of {@code devIds} in a status query. */
@@ -64,21 +63,9 @@ final class DeviceApi {
     Object list(Context ctx, Access caller) {
         long productId = caller.productId(ctx, registry);
         Predicate<Device> filter = filter(ctx);
-        int page = Params.integer(ctx, "page", 1, MAX_PAGE, 1);
-        int perPage = Params.integer(ctx, "per_page", 1, MAX_PER_PAGE, DEFAULT_PER_PAGE);
+        Page page = Page.of(ctx, MAX_PER_PAGE, DEFAULT_PER_PAGE);
         List<Device> matching = registry.devices(productId).stream().filter(caller::maySee).filter(filter).toList();
-        int from = (int) Math.min((long) (page - 1) * perPage, matching.size());
-        int to = Math.min(from + perPage, matching.size());
-
-        ObjectNode o = JsonBody.MAPPER.createObjectNode();
-        o.put("total_count", matching.size());
-        o.put("page", page);
-        o.put("per_page", perPage);
-        ArrayNode devices = o.putArray("devices");
-        for (Device d : matching.subList(from, to)) {
-            devices.add(DeviceFields.json(d, registry.isOnline(d.id()), times, false));
-        }
-        return o;
+        return page.reply(matching, "devices", d -> DeviceFields.json(d, registry.isOnline(d.id()), times, false));
     }
 
     private Predicate<Device> filter(Context ctx) {

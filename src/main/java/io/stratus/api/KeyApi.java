@@ -78,7 +78,7 @@ final class KeyApi {
         long productId = caller.productId(ctx, registry);
         String key = Params.text(ctx, "key");
         OptionalLong deviceId = Params.id(ctx, "device_id");
-        int page = Params.integer(ctx, "page", 1, DeviceApi.MAX_PAGE, 1);
+        int page = Params.integer(ctx, "page", 1, Page.MAX_PAGE, 1);
         int perPage = Params.integer(ctx, "per_page", 1, MAX_PER_PAGE, DEFAULT_PER_PAGE);
         Predicate<ApiKey> filter = k -> (key == null || k.key().equals(key))
                 && (deviceId.isEmpty() || k.deviceIds().contains(deviceId.getAsLong()));
@@ -101,7 +101,7 @@ final class KeyApi {
         List<Long> ids = Params.ids(ctx, "device_id", DeviceApi.MAX_LIST_IDS);
         String title = Params.text(ctx, "device_title");
         Boolean related = Params.bool(ctx, "is_related");
-        int page = Params.integer(ctx, "page", 1, DeviceApi.MAX_PAGE, 1);
+        int page = Params.integer(ctx, "page", 1, Page.MAX_PAGE, 1);
         int perPage = Params.integer(ctx, "per_page", 1, MAX_PER_PAGE, DEFAULT_PER_PAGE);
         Set<Long> linked = k.deviceIds();
         String lower = title == null ? null : title.toLowerCase(Locale.ROOT);

@@ -101,7 +101,7 @@ final class MqttApi {
         if (problem != null) {
             throw ApiError.invalid("topic: " + problem);
         }
-        int page = Params.integer(ctx, "page", 1, DeviceApi.MAX_PAGE, 1);
+        int page = Params.integer(ctx, "page", 1, Page.MAX_PAGE, 1);
         int perPage = Params.integer(ctx, "per_page", 1, MAX_TOPIC_DEVICES_PER_PAGE, DEFAULT_PER_PAGE);
         List<Long> devices = broker.devicesSubscribedTo(productId, topic).stream()
                 .filter(id -> registry.device(id).filter(d -> d.productId() == productId).isPresent()).toList();

@@ -89,19 +89,10 @@ final class TriggerApi {
         caller.requireManager();
         long productId = caller.productId(ctx, registry);
         String title = Params.text(ctx, "title");
-        int page = Params.integer(ctx, "page", 1, DeviceApi.MAX_PAGE, 1);
-        int perPage = Params.integer(ctx, "per_page", 1, MAX_PER_PAGE, DEFAULT_PER_PAGE);
+        Page page = Page.of(ctx, MAX_PER_PAGE, DEFAULT_PER_PAGE);
         List<Trigger> matching = triggers.ofProduct(productId).stream()
                 .filter(t -> title == null || t.title().contains(title)).toList();
-        int from = (int) Math.min((long) (page - 1) * perPage, matching.size());
-        int to = Math.min(from + perPage, matching.size());
-        ObjectNode o = JsonBody.MAPPER.createObjectNode();
-        o.put("total_count", matching.size());
-        o.put("page", page);
-        o.put("per_page", perPage);
-        ArrayNode list = o.putArray("triggers");
-        matching.subList(from, to).forEach(t -> list.add(json(t)));
-        return o;
+        return page.reply(matching, "triggers", this::json);
     }
 
     /** The trigger of the path: errno 8 when unknown, 3 for a device-level key or a trigger of another product. */
