@@ -40,10 +40,12 @@ public final class Session {
     private final long ttlMillis;
     private final Settled settled;
     private final BrokerStats stats;
-    private final Map<String, Integer> subscriptions = new LinkedHashMap<>();
+    // Sized small: most sessions hold one subscription and nothing owed, and idle connections are counted in
+    // thousands (memory per connection); the collections grow when used.
+    private final Map<String, Integer> subscriptions = new LinkedHashMap<>(2);
     private final Map<Integer, InFlight> inflight = new LinkedHashMap<>();
-    private final ArrayDeque<Owed> queue = new ArrayDeque<>();
-    private final Set<Integer> incomingQos2 = new HashSet<>();
+    private final ArrayDeque<Owed> queue = new ArrayDeque<>(1);
+    private Set<Integer> incomingQos2; // made on the first incoming QoS 2 message
     private Outbox outbox;
     private int lastPacketId;
     private long dropped;
@@ -263,10 +265,15 @@ public final class Session {
 
     /** Records an incoming QoS 2 packet id; false when it is a redelivery of one already routed. */
     public synchronized boolean beginIncomingQos2(int packetId) {
+        if (incomingQos2 == null) {
+            incomingQos2 = new HashSet<>();
+        }
         return incomingQos2.add(packetId);
     }
 
     public synchronized void endIncomingQos2(int packetId) {
-        incomingQos2.remove(packetId);
+        if (incomingQos2 != null) {
+            incomingQos2.remove(packetId);
+        }
     }
 }

@@ -29,7 +29,7 @@ public final class TopicTree<S> {
             throw new IllegalArgumentException("QoS " + qos);
         }
         Node<S> node = walk(filter, true);
-        if (subscribers(node, filter).put(subscriber, qos) == null) {
+        if (node.subscribersForWrite(filter.endsWith("#")).put(subscriber, qos) == null) {
             size++;
         }
     }
@@ -40,7 +40,8 @@ public final class TopicTree<S> {
             return false;
         }
         Node<S> node = walk(filter, false);
-        if (node == null || subscribers(node, filter).remove(subscriber) == null) {
+        Map<S, Integer> subscribers = node == null ? null : filter.endsWith("#") ? node.hashSubscribers : node.subscribers;
+        if (subscribers == null || subscribers.remove(subscriber) == null) {
             return false;
         }
         size--;
@@ -83,20 +84,25 @@ public final class TopicTree<S> {
      */
     private static <S> void descend(Node<S> node, String topic, int start, boolean wildcards,
             BiConsumer<S, Integer> visitor) {
-        if (wildcards) {
+        Map<S, Integer> hash = node.hashSubscribers;
+        if (wildcards && hash != null) {
             // "x/#" matches "x" itself and every level below it [MQTT-4.7.1-2]
-            node.hashSubscribers.forEach(visitor);
+            hash.forEach(visitor);
         }
         if (start > topic.length()) {
-            node.subscribers.forEach(visitor);
+            Map<S, Integer> exactSubscribers = node.subscribers;
+            if (exactSubscribers != null) {
+                exactSubscribers.forEach(visitor);
+            }
             return;
         }
         int end = topic.indexOf('/', start);
         if (end < 0) {
             end = topic.length();
         }
-        if (!node.children.isEmpty()) {
-            Node<S> exact = node.children.get(topic.substring(start, end));
+        Map<String, Node<S>> children = node.children;
+        if (children != null && !children.isEmpty()) {
+            Node<S> exact = children.get(topic.substring(start, end));
             if (exact != null) {
                 descend(exact, topic, end + 1, true, visitor);
             }
@@ -124,7 +130,7 @@ public final class TopicTree<S> {
             }
             String level = filter.substring(start, end);
             boolean plus = level.equals("+");
-            Node<S> next = plus ? node.plus : node.children.get(level);
+            Node<S> next = plus ? node.plus : node.child(level);
             if (next == null) {
                 if (!create) {
                     return null;
@@ -134,7 +140,7 @@ public final class TopicTree<S> {
                 if (plus) {
                     node.plus = next;
                 } else {
-                    node.children.put(level, next);
+                    node.childrenForWrite().put(level, next);
                 }
             }
             node = next;
@@ -145,14 +151,12 @@ public final class TopicTree<S> {
         }
     }
 
-    private static <S> Map<S, Integer> subscribers(Node<S> node, String filter) {
-        return filter.endsWith("#") ? node.hashSubscribers : node.subscribers;
-    }
-
     private static int count(Node<?> node) {
         int n = 1;
-        for (Node<?> child : node.children.values()) {
-            n += count(child);
+        if (node.children != null) {
+            for (Node<?> child : node.children.values()) {
+                n += count(child);
+            }
         }
         Node<?> plus = node.plus;
         return plus == null ? n : n + count(plus);
@@ -165,20 +169,52 @@ public final class TopicTree<S> {
     private static final class Node<S> {
         final Node<S> parent;
         final String level;
-        final ConcurrentHashMap<String, Node<S>> children = new ConcurrentHashMap<>();
+        // The maps are made when first needed, by a writer (under the tree's lock), and published through volatile
+        // fields: a leaf, which is what most nodes are (one per device topic), carries one small map, not three
+        // (memory per connection). Readers treat null as empty.
+        volatile ConcurrentHashMap<String, Node<S>> children;
         volatile Node<S> plus;
         /** Subscribers whose filter ends at this level. */
-        final ConcurrentHashMap<S, Integer> subscribers = new ConcurrentHashMap<>();
+        volatile ConcurrentHashMap<S, Integer> subscribers;
         /** Subscribers of this level followed by "/#" (or of "#" at the root). */
-        final ConcurrentHashMap<S, Integer> hashSubscribers = new ConcurrentHashMap<>();
+        volatile ConcurrentHashMap<S, Integer> hashSubscribers;
 
         Node(Node<S> parent, String level) {
             this.parent = parent;
             this.level = level;
         }
 
+        Node<S> child(String level) {
+            ConcurrentHashMap<String, Node<S>> c = children;
+            return c == null ? null : c.get(level);
+        }
+
+        ConcurrentHashMap<String, Node<S>> childrenForWrite() {
+            if (children == null) {
+                children = new ConcurrentHashMap<>(2);
+            }
+            return children;
+        }
+
+        ConcurrentHashMap<S, Integer> subscribersForWrite(boolean hash) {
+            if (hash) {
+                if (hashSubscribers == null) {
+                    hashSubscribers = new ConcurrentHashMap<>(2);
+                }
+                return hashSubscribers;
+            }
+            if (subscribers == null) {
+                subscribers = new ConcurrentHashMap<>(2);
+            }
+            return subscribers;
+        }
+
         boolean isEmpty() {
-            return subscribers.isEmpty() && hashSubscribers.isEmpty() && children.isEmpty() && plus == null;
+            return empty(subscribers) && empty(hashSubscribers) && empty(children) && plus == null;
+        }
+
+        private static boolean empty(Map<?, ?> m) {
+            return m == null || m.isEmpty();
         }
     }
 }

@@ -11,7 +11,7 @@ import java.util.function.Consumer;
 final class AckQueue {
     private record Pending(CompletableFuture<Void> stored, Runnable ack, Consumer<Throwable> fail) {}
 
-    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>(2); // grows when used; idle connections are many
 
     void add(CompletableFuture<Void> stored, Runnable ack, Consumer<Throwable> fail) {
         pending.addLast(new Pending(stored, ack, fail));

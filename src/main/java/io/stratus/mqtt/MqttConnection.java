@@ -172,6 +172,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
 
     private void onConnect(MqttConnectMessage m) {
         connectTimeout.cancel(false);
+        connectTimeout = null; // a cancelled task kept per connection is memory for nothing
         MqttConnectVariableHeader h = m.variableHeader();
         clientId = m.payload().clientIdentifier();
         if (h.version() != 4) {
