@@ -24,5 +24,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   mvn -q -B -DskipTests -Dstratus.build.dir="$BUILD_DIR" package
 fi
 
+# Absolute, because each server runs in its own work directory.
+BUILD_DIR=$(realpath "$BUILD_DIR")
 exec java -Xmx1g -cp "$BUILD_DIR/test-classes:$BUILD_DIR/stratus.jar" io.stratus.bench.Compare \
   --jar "$BUILD_DIR/stratus.jar" --mosquitto "$MOSQUITTO" "$@"
