@@ -11,29 +11,20 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The envelope, authentication and the errors every route shares. */
 class ApiServerTest {
-    @TempDir
-    static Path dataDir;
-    static TestPlatform platform;
+    @RegisterExtension
+    static final TestPlatform platform = TestPlatform.perClass();
     static TestProduct product;
 
     @BeforeAll
     static void start() {
-        platform = TestPlatform.start(dataDir);
         product = platform.createProduct("envelope");
-    }
-
-    @AfterAll
-    static void stop() {
-        platform.close();
     }
 
     @Test

@@ -4,27 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stratus.e2e.TestPlatform;
 import io.stratus.e2e.TestPlatform.Reply;
-import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class AuthApiTest {
-    @TempDir
-    static Path dataDir;
-    static TestPlatform platform;
+    @RegisterExtension
+    static final TestPlatform platform = TestPlatform.perClass();
 
-    @BeforeAll
-    static void start() {
-        platform = TestPlatform.start(dataDir);
-    }
-
-    @AfterAll
-    static void stop() {
-        platform.close();
-    }
 
     @Test
     void login_returns_a_token_that_works_as_bearer() {

@@ -7,23 +7,20 @@ import io.stratus.e2e.TestPlatform;
 import io.stratus.e2e.TestPlatform.Reply;
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
-import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code GET /devices} (filters and pages) and {@code GET /devices/status}. */
 class DeviceListTest {
-    @TempDir
-    static Path dataDir;
-    static TestPlatform platform;
+    @RegisterExtension
+    static final TestPlatform platform = TestPlatform.perClass();
     static TestProduct product;
     static TestProduct otherProduct;
     static List<TestDevice> pumps = new ArrayList<>();
@@ -33,7 +30,6 @@ class DeviceListTest {
     /** 35 pumps and a tagged, public valve in one product; one device in another. */
     @BeforeAll
     static void start() {
-        platform = TestPlatform.start(dataDir);
         product = platform.createProduct("plant");
         otherProduct = platform.createProduct("elsewhere");
         for (int i = 1; i <= 35; i++) {
@@ -43,11 +39,6 @@ class DeviceListTest {
                 "tags", List.of("water", "critical"), "private", false));
         valve = new TestDevice(r.data().path("device_id").asText(), product.id(), "valve-1");
         foreign = platform.createDevice(otherProduct, "Pump abroad", "pump-1");
-    }
-
-    @AfterAll
-    static void stop() {
-        platform.close();
     }
 
     @Test

@@ -12,7 +12,6 @@ import io.stratus.e2e.TestPlatform.Reply;
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
 import io.stratus.telemetry.Datapoint;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
@@ -23,10 +22,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.LongFunction;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The {@code downsample=N} extension of {@code GET /devices/{id}/datapoints}: at most N buckets per stream,
@@ -43,25 +41,18 @@ class DownsampleTest {
     private static final int SPIKE_UP = 1234;
     private static final int SPIKE_DOWN = 7777;
 
-    @TempDir
-    static Path dataDir;
-    static TestPlatform platform;
+    @RegisterExtension
+    static final TestPlatform platform = TestPlatform.perClass();
     static TestProduct product;
     static TestDevice device;
 
     @BeforeAll
     static void start() throws Exception {
-        platform = TestPlatform.start(dataDir);
         product = platform.createProduct("charts");
         device = platform.createDevice(product, "meter", "SN-DS-1");
         store("wave", POINTS, i -> wave((int) i));
         store("state", POINTS, i -> "s" + i);
         store("small", 100, i -> i);
-    }
-
-    @AfterAll
-    static void stop() {
-        platform.close();
     }
 
     @Test

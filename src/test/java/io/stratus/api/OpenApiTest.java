@@ -9,7 +9,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -19,10 +18,9 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code GET /openapi.json} (issue 4 item 6): the hand-written OpenAPI document describes exactly the routes
@@ -36,25 +34,18 @@ class OpenApiTest {
     private static final Pattern JAVALIN_PARAM = Pattern.compile("[{<]([^}>]+)[}>]");
     private static final Pattern OPENAPI_PARAM = Pattern.compile("\\{([^}]+)}");
 
-    @TempDir
-    static Path dataDir;
-    static TestPlatform platform;
+    @RegisterExtension
+    static final TestPlatform platform = TestPlatform.perClass();
     static HttpResponse<String> served;
     static JsonNode doc;
 
     @BeforeAll
     static void start() throws Exception {
-        platform = TestPlatform.start(dataDir);
         int port = platform.platform().api().port();
         // No credential: the description is open to anyone.
         served = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/openapi.json")).build(),
                 HttpResponse.BodyHandlers.ofString());
         doc = JSON.readTree(served.body());
-    }
-
-    @AfterAll
-    static void stop() {
-        platform.close();
     }
 
     @Test

@@ -11,14 +11,12 @@ import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
 import io.stratus.e2e.TestPlatform.Reply;
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -30,22 +28,15 @@ import org.junit.jupiter.params.provider.CsvSource;
 class CommandTest {
     private static final HexFormat HEX = HexFormat.of();
 
-    @TempDir
-    static Path dataDir;
-    static TestPlatform platform;
+    @RegisterExtension
+    static final TestPlatform platform = TestPlatform.perClass();
     static TestProduct product;
     static String key;
 
     @BeforeAll
     static void start() {
-        platform = TestPlatform.start(dataDir);
         product = platform.createProduct("commands");
         key = product.masterKey();
-    }
-
-    @AfterAll
-    static void stop() {
-        platform.close();
     }
 
     private static TestDevice device(String title) {

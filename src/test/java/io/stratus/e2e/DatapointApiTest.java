@@ -10,15 +10,13 @@ import io.stratus.e2e.TestPlatform.Reply;
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -32,9 +30,8 @@ class DatapointApiTest {
     static final long BASE = Points.millis("2024-01-01 00:00:00.000");
     static final long MINUTE = 60_000;
 
-    @TempDir
-    static Path dataDir;
-    static TestPlatform platform;
+    @RegisterExtension
+    static final TestPlatform platform = TestPlatform.perClass();
     static TestProduct product;
     static TestProduct otherProduct;
     static String key;
@@ -46,7 +43,6 @@ class DatapointApiTest {
 
     @BeforeAll
     static void start() {
-        platform = TestPlatform.start(dataDir);
         product = platform.createProduct("history");
         otherProduct = platform.createProduct("other");
         key = product.masterKey();
@@ -75,11 +71,6 @@ class DatapointApiTest {
         }
         Points.upload(platform, key, paged.id(), body.append("]}").toString());
         pagedPoints.sort(Comparator.comparing(Point::at).thenComparing(Point::stream));
-    }
-
-    @AfterAll
-    static void stop() {
-        platform.close();
     }
 
     /** A type-1 datapoint with a query-style time ({@code yyyy-MM-ddTHH:mm:ss}, UTC+8). */

@@ -29,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
@@ -46,9 +45,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * survives a restart.
  */
 class DatapointIngestTest {
-    @TempDir
-    static Path dataDir;
-    static TestPlatform platform;
+    @RegisterExtension
+    static final TestPlatform platform = TestPlatform.perClass();
     static TestProduct product;
 
     @RegisterExtension
@@ -56,13 +54,7 @@ class DatapointIngestTest {
 
     @BeforeAll
     static void start() {
-        platform = TestPlatform.start(dataDir);
         product = platform.createProduct("ingest");
-    }
-
-    @AfterAll
-    static void stop() {
-        platform.close();
     }
 
     /** A point an upload must produce: {@code at} null means the server's receive time; {@code blob} for type 2. */

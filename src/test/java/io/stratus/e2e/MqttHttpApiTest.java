@@ -20,31 +20,24 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** {@code POST /mqtt} and the topic API (onenet-protocol.md §5, D26), with real MQTT clients. */
 class MqttHttpApiTest {
-    @TempDir
-    static Path dataDir;
-    static TestPlatform platform;
+    @RegisterExtension
+    static final TestPlatform platform = TestPlatform.perClass();
     static TestProduct a;
     static TestProduct b;
 
     @BeforeAll
     static void start() {
-        platform = TestPlatform.start(dataDir);
         a = platform.createProduct("mqtt-a");
         b = platform.createProduct("mqtt-b");
-    }
-
-    @AfterAll
-    static void stop() {
-        platform.close();
     }
 
     private static Reply master(TestProduct p, String method, String path, Object body) {

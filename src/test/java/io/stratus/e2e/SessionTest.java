@@ -28,29 +28,22 @@ import io.stratus.e2e.TestPlatform.TestProduct;
 import java.nio.file.Path;
 import java.util.Map;
 import org.eclipse.paho.client.mqttv3.IMqttToken;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Persistent sessions, redelivery, offline queues, takeover and keep-alive. */
 class SessionTest {
-    @TempDir
-    static Path dataDir;
-    static TestPlatform platform;
+    @RegisterExtension
+    static final TestPlatform platform = TestPlatform.perClass();
     static TestProduct product;
 
     @BeforeAll
     static void start() {
-        platform = TestPlatform.start(dataDir);
         product = platform.createProduct("session");
-    }
-
-    @AfterAll
-    static void stop() {
-        platform.close();
     }
 
     private static byte[] connectPacket(TestDevice device, boolean cleanSession) {

@@ -9,7 +9,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -17,22 +23,50 @@ import java.util.Map;
  * A real Stratus server for tests: MQTT and HTTP on free ports, the store in a test's temporary
  * directory, plus a small JSON client of the HTTP API for fixtures. Restartable on the same data.
  */
-public final class TestPlatform implements AutoCloseable {
+public final class TestPlatform implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
     public static final String ADMIN_PASSWORD = "test-admin-password";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    private final Path dataDir;
+    private Path dataDir;
     private final Map<String, String> settings;
     private Platform platform;
     private String adminToken;
 
     private TestPlatform(Path dataDir, Map<String, String> overrides) {
-        this.dataDir = dataDir;
         this.settings = new HashMap<>(Map.of("mqtt.port", "0", "http.port", "0", "bind", "127.0.0.1",
-                "data.dir", dataDir.toString(), "admin.password", ADMIN_PASSWORD));
+                "admin.password", ADMIN_PASSWORD));
         settings.putAll(overrides);
+        if (dataDir != null) {
+            startIn(dataDir);
+        }
+    }
+
+    private void startIn(Path dir) {
+        this.dataDir = dir;
+        settings.put("data.dir", dir.toString());
         this.platform = Platform.start(Config.of(settings));
+    }
+
+    /**
+     * A server shared by the tests of one class: register it with {@code @RegisterExtension static final};
+     * it starts in a temporary directory before the class's {@code @BeforeAll} methods and stops after its tests.
+     */
+    public static TestPlatform perClass() {
+        return new TestPlatform(null, Map.of());
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws IOException {
+        startIn(Files.createTempDirectory("stratus-test"));
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws IOException {
+        close();
+        try (Stream<Path> files = Files.walk(dataDir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
     }
 
     public static TestPlatform start(Path dataDir) {

@@ -25,9 +25,9 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -37,22 +37,15 @@ class TopicRulesTest {
     /** A valid type-3 {@code $dp} payload: {"temperature":22.5} (spec 3.3). */
     private static final byte[] DP_PAYLOAD = concat(HexFormat.of().parseHex("030014"), "{\"temperature\":22.5}".getBytes(UTF_8));
 
-    @TempDir
-    static Path dataDir;
-    static TestPlatform platform;
+    @RegisterExtension
+    static final TestPlatform platform = TestPlatform.perClass();
     static TestProduct productA;
     static TestProduct productB;
 
     @BeforeAll
     static void start() {
-        platform = TestPlatform.start(dataDir);
         productA = platform.createProduct("topics-a");
         productB = platform.createProduct("topics-b");
-    }
-
-    @AfterAll
-    static void stop() {
-        platform.close();
     }
 
     private static byte[] concat(byte[] a, byte[] b) {
