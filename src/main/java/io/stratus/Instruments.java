@@ -2,12 +2,12 @@ package io.stratus;
 
 import io.stratus.broker.Broker;
 import io.stratus.broker.BrokerStats;
-import io.stratus.device.DeviceRegistry;
 import io.stratus.device.LoginThrottle;
 import io.stratus.monitor.Health;
 import io.stratus.monitor.Metrics;
 import io.stratus.mqtt.MqttServer;
 import io.stratus.store.BatchWriter;
+import io.stratus.store.StoreAvailability;
 import io.stratus.telemetry.Telemetry;
 import java.io.File;
 import java.lang.management.ManagementFactory;
@@ -48,16 +48,16 @@ final class Instruments {
                         () -> ManagementFactory.getRuntimeMXBean().getUptime() / 1000.0);
     }
 
-    static Health health(MqttServer mqtt, Telemetry telemetry, DeviceRegistry registry) {
+    static Health health(MqttServer mqtt, StoreAvailability store) {
         return new Health()
                 .check("mqtt", () -> mqtt.isListening() ? null : "MQTT port not listening")
                 // A real write through the state writer: fails while the store refuses writes (full disk, locked
                 // database). A nearly full disk may still take that small write and refuse data points, so a recent
-                // failed datapoint commit (none succeeded since, under 30 s old) also means not ready.
+                // failed datapoint commit (none succeeded since, under 30 s old) also means not ready. The same record
+                // makes MQTT refuse CONNECTs with CONNACK 3 (D5).
                 .check("store", () -> {
-                    String problem = probe(registry.probeStore());
-                    String points = telemetry.writerFailure();
-                    return problem != null ? problem : points == null ? null : "store not writable: last datapoint commit failed: " + points;
+                    String problem = probe(store.probe());
+                    return problem != null ? problem : store.problem();
                 });
     }
 

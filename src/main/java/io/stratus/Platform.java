@@ -10,6 +10,7 @@ import io.stratus.hook.Hooks;
 import io.stratus.mqtt.MqttServer;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
+import io.stratus.store.StoreAvailability;
 import io.stratus.telemetry.Telemetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +28,7 @@ public final class Platform implements AutoCloseable {
     private final Telemetry telemetry;
     private final Commands commands;
     private final Hooks hooks;
+    private final StoreAvailability store;
     private final MqttServer mqtt;
     private final ApiServer api;
     private volatile boolean closed;
@@ -43,10 +45,11 @@ public final class Platform implements AutoCloseable {
         this.commands = new Commands(database, broker, registry);
         this.hooks = Hooks.start(config, database, registry, telemetry);
         LoginThrottle throttle = MqttServer.newThrottle(config); // one failed-login budget for MQTT and HTTP
-        this.mqtt = new MqttServer(config, registry, broker, throttle);
+        this.store = new StoreAvailability(stateWriter, telemetry::writerFailure, registry::probeStore);
+        this.mqtt = new MqttServer(config, registry, broker, throttle, store::problem);
         this.api = new ApiServer(config, registry, admin, telemetry, commands, throttle,
                 Instruments.metrics(mqtt, broker, telemetry, stateWriter, throttle),
-                Instruments.health(mqtt, telemetry, registry), hooks, broker);
+                Instruments.health(mqtt, store), hooks, broker, mqtt::port);
         try {
             mqtt.start();
             api.start();
@@ -114,6 +117,7 @@ public final class Platform implements AutoCloseable {
         closed = true;
         quietly(api::close);
         quietly(mqtt::close);
+        quietly(store::close);
         quietly(telemetry::close);
         quietly(hooks::close);
         quietly(commands::close);

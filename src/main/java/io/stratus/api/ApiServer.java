@@ -54,7 +54,8 @@ public final class ApiServer implements AutoCloseable {
     private final Javalin app;
 
     public ApiServer(Config config, DeviceRegistry registry, AdminAccount admin, Telemetry telemetry, Commands commands,
-                     LoginThrottle throttle, Metrics metrics, Health health, Hooks hooks, Broker broker) {
+                     LoginThrottle throttle, Metrics metrics, Health health, Hooks hooks, Broker broker,
+                     java.util.function.IntSupplier mqttPort) {
         this.config = config;
         this.registry = registry;
         this.admin = admin;
@@ -73,7 +74,7 @@ public final class ApiServer implements AutoCloseable {
                         events::droppedCount);
         this.triggers = new TriggerApi(registry, hooks.triggers(), times);
         this.push = new PushApi(registry, hooks.push(), times);
-        this.info = new InfoApi(config);
+        this.info = new InfoApi(config, mqttPort);
         this.keys = new KeyApi(registry, times);
         this.register = new RegisterApi(registry);
         this.mqttApi = new MqttApi(registry, broker);

@@ -4,6 +4,7 @@ import io.javalin.http.Context;
 import io.stratus.Config;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.IntSupplier;
 
 /**
  * {@code GET /info} (a Stratus extension): what a client needs to know beyond the API itself, namely the MQTT
@@ -11,15 +12,18 @@ import java.util.Map;
  */
 final class InfoApi {
     private final Config config;
+    private final IntSupplier mqttPort;
 
-    InfoApi(Config config) {
+    /** {@code mqttPort}: the bound MQTT port, which differs from the configured one when that is 0 (any free port). */
+    InfoApi(Config config, IntSupplier mqttPort) {
         this.config = config;
+        this.mqttPort = mqttPort;
     }
 
     Object info(Context ctx, Access caller) {
         Map<String, Object> info = new LinkedHashMap<>();
-        // A configured port of 0 means "any free port": the bound one is in the server's ready line.
-        info.put("mqtt_port", config.mqttPort() == 0 ? null : config.mqttPort());
+        int port = mqttPort.getAsInt();
+        info.put("mqtt_port", port > 0 ? port : null); // null only while the MQTT server is not listening
         info.put("timezone", config.timezone().getId());
         return info;
     }

@@ -4,6 +4,7 @@ import io.stratus.Config;
 import io.stratus.device.Device;
 import io.stratus.device.DeviceListener;
 import io.stratus.device.DeviceRegistry;
+import io.stratus.device.Product;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
 import java.util.ArrayList;
@@ -45,9 +46,11 @@ public final class Broker implements AutoCloseable {
     private final LongAdder published = new LongAdder();
     private final BrokerStats stats = new BrokerStats();
     private final UserTopics userTopics;
+    private final DeviceRegistry registry;
 
     public Broker(Config config, Database database, BatchWriter writer, DeviceRegistry registry) {
         this.config = config;
+        this.registry = registry;
         this.store = new BrokerStore(database, writer);
         this.userTopics = new UserTopics(database, writer, config.topicsMaxPerProduct());
         for (int i = 0; i < locks.length; i++) {
@@ -62,8 +65,22 @@ public final class Broker implements AutoCloseable {
 
             @Override
             public void disabled(Device device) {
-                evict(device);
+                endLogin(device, "device " + device.id() + " was disabled");
             }
+
+            @Override
+            public void credentialsChanged(Device device, String reason) {
+                endLogin(device, "login of device " + device.id() + " revoked: " + reason);
+            }
+
+            @Override
+            public void productRemoved(Product product) {
+                forgetProduct(product.id());
+            }
+        });
+        registry.addProductCleanup((c, productId) -> {
+            BrokerStore.deleteProduct(c, productId);
+            UserTopics.deleteProduct(c, productId);
         });
         SystemTopicHandler notYetHandled = (publisher, topic, payload, qos) -> {
             log.info("[{}] {} of {} bytes accepted and dropped: no handler for this system topic yet",
@@ -293,6 +310,10 @@ public final class Broker implements AutoCloseable {
     }
 
     private CompletableFuture<Void> retain(long productId, Message m) {
+        if (registry.product(productId).isEmpty()) {
+            // A retained message (a will) of a product being deleted: its rows are gone, none may come back.
+            return CompletableFuture.completedFuture(null);
+        }
         Map<String, Message> messages = retained.computeIfAbsent(productId, p -> new ConcurrentHashMap<>());
         // Memory follows the store: a retained message that could not be stored (full disk) is neither acknowledged
         // nor served, so what subscribers see is what survives a restart.
@@ -324,7 +345,10 @@ public final class Broker implements AutoCloseable {
         }
     }
 
-    /** A deleted or disabled device loses its connection; a deleted one also its session. */
+    /**
+     * A deleted device loses its connection, without its will (nothing of a deleted device is published, see
+     * docs/api-decisions.md), and its session.
+     */
     private void evict(Device device) {
         String key = device.productId() + "/" + device.id();
         synchronized (lockFor(key)) {
@@ -334,10 +358,42 @@ public final class Broker implements AutoCloseable {
             }
             Outbox outbox = s.outbox();
             if (outbox != null) {
-                outbox.close("device removed or disabled");
+                outbox.close("device " + device.id() + " was deleted", false);
             }
             discard(s);
         }
+    }
+
+    /**
+     * A disabled device, or one whose login secret stopped working, loses its connection unless that logged in with a
+     * secret that still works. The will is published: the server ends the connection without a DISCONNECT
+     * [MQTT-3.1.2-8]. A persistent session stays, for when the device logs in again with a valid secret.
+     */
+    private void endLogin(Device device, String reason) {
+        Session s = sessions.get(device.productId() + "/" + device.id());
+        Outbox outbox = s == null ? null : s.outbox();
+        if (outbox != null && !registry.stillValid(device.id(), outbox.credential())) {
+            outbox.close(reason, true);
+        }
+    }
+
+    /** A deleted product: every remaining session (anonymous clients of the default product) and what is cached. */
+    private void forgetProduct(long productId) {
+        for (Session s : sessions.values()) {
+            if (s.productId != productId) {
+                continue;
+            }
+            synchronized (lockFor(s.key)) {
+                Outbox outbox = s.outbox();
+                if (outbox != null) {
+                    outbox.close("product " + productId + " was deleted", false);
+                }
+                discard(s);
+            }
+        }
+        retained.remove(productId);
+        trees.remove(productId);
+        userTopics.forget(productId);
     }
 
     private TopicTree<Session> tree(long productId) {

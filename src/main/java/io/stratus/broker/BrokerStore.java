@@ -5,8 +5,10 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -81,6 +83,18 @@ final class BrokerStore {
                 }
             }
         });
+    }
+
+    /** Retained messages and persistent sessions (with their queued messages) of a product, in its deletion's transaction. */
+    static void deleteProduct(Connection c, long productId) throws SQLException {
+        for (String sql : List.of("DELETE FROM retained_message WHERE product_id = ?",
+                "DELETE FROM session_message WHERE session_key IN (SELECT session_key FROM mqtt_session WHERE product_id = ?)",
+                "DELETE FROM mqtt_session WHERE product_id = ?")) {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setLong(1, productId);
+                ps.executeUpdate();
+            }
+        }
     }
 
     CompletableFuture<Void> putMessage(String sessionKey, long seq, Message m) {

@@ -1,5 +1,6 @@
 package io.stratus.broker;
 
+import io.stratus.device.Credential;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -22,6 +23,15 @@ public interface Outbox {
     /** False while the connection's send buffer is full; QoS 0 messages are then dropped. */
     boolean isWritable();
 
-    /** Closes the connection, logging {@code reason}. */
+    /** Closes the connection, logging {@code reason}; the will is published [MQTT-3.1.2-8]. */
     void close(String reason);
+
+    /**
+     * Closes the connection, logging {@code reason} at INFO; with {@code publishWill} false the will is discarded
+     * (its device or product was deleted: nothing of it may be published any more).
+     */
+    void close(String reason, boolean publishWill);
+
+    /** What the client logged in with (a kind and a digest, never the secret). */
+    Credential credential();
 }

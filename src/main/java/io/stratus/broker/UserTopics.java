@@ -2,8 +2,10 @@ package io.stratus.broker;
 
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -128,6 +130,19 @@ public final class UserTopics {
             });
             return true;
         }
+    }
+
+    /** The rows of a deleted product, in its deletion's transaction. */
+    static void deleteProduct(Connection c, long productId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM mqtt_topic WHERE product_id = ?")) {
+            ps.setLong(1, productId);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Drops the cached topics of a deleted product (its rows went with it). */
+    void forget(long productId) {
+        topics.remove(productId);
     }
 
     private boolean full(Map<String, Long> m) {

@@ -3,6 +3,8 @@ package io.stratus.device;
 import io.stratus.device.DeviceException.Reason;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +21,15 @@ import org.slf4j.LoggerFactory;
  * Mutations are serialised on this object; reads are lock-free.
  */
 public final class DeviceRegistry {
+    /**
+     * Deletes what a package keeps per product in its own tables, inside the transaction that deletes the product
+     * (before its devices go, so that it may select them).
+     */
+    @FunctionalInterface
+    public interface ProductCleanup {
+        void delete(Connection c, long productId) throws SQLException;
+    }
+
     private static final Logger log = LoggerFactory.getLogger(DeviceRegistry.class);
     private static final String DEFAULT_PRODUCT = "default_product_id";
 
@@ -30,7 +41,10 @@ public final class DeviceRegistry {
     private final Map<String, Long> deviceByAuthInfo = new ConcurrentHashMap<>();
     private final Map<Long, Long> onlineTokens = new ConcurrentHashMap<>();
     private final AtomicLong tokens = new AtomicLong();
+    /** Bumped whenever a login that was valid may have stopped being so; see {@link #credentialChanges}. */
+    private final AtomicLong credentialChanges = new AtomicLong();
     private final List<DeviceListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<ProductCleanup> productCleanups = new CopyOnWriteArrayList<>();
     private final KeyRegistry keys;
     private final long defaultProductId;
 
@@ -45,6 +59,11 @@ public final class DeviceRegistry {
 
     public void addListener(DeviceListener listener) {
         listeners.add(listener);
+    }
+
+    /** Adds a step to the transaction that deletes a product. */
+    public void addProductCleanup(ProductCleanup cleanup) {
+        productCleanups.add(cleanup);
     }
 
     /** The device-level API keys of all products. */
@@ -96,6 +115,9 @@ public final class DeviceRegistry {
         store.replaceMasterKey(id, p.masterKey(), System.currentTimeMillis());
         productsByMasterKey.remove(old.masterKey());
         cache(p);
+        for (Device d : devices(id)) {
+            credentialsChanged(d, "the product's master key was rotated");
+        }
         return p;
     }
 
@@ -106,17 +128,22 @@ public final class DeviceRegistry {
         return p;
     }
 
-    /** Deletes a product with its devices and keys; their connections are closed. */
+    /**
+     * Deletes a product with its devices and keys, and (in the same transaction) what other packages keep per product
+     * ({@link #addProductCleanup}); then its connections are closed (listeners).
+     */
     public synchronized void deleteProduct(long id) {
         Product p = productOrThrow(id);
-        store.deleteProduct(id);
+        store.deleteProduct(id, productCleanups);
         products.remove(id);
         productsByMasterKey.remove(p.masterKey());
         keys.forgetProduct(id);
+        credentialChanges.incrementAndGet();
         for (Device d : devices(id)) {
             uncache(d);
             listeners.forEach(l -> l.removed(d));
         }
+        listeners.forEach(l -> l.productRemoved(p));
     }
 
     // ---- devices --------------------------------------------------------------------------------
@@ -173,7 +200,10 @@ public final class DeviceRegistry {
         deviceByAuthInfo.remove(authKey(old.productId(), old.authInfo()));
         cache(d);
         if (d.disabled() && !old.disabled()) {
+            credentialChanges.incrementAndGet();
             listeners.forEach(l -> l.disabled(d));
+        } else if (!d.authInfo().equals(old.authInfo())) {
+            credentialsChanged(d, "its auth_info changed");
         }
         return d;
     }
@@ -182,6 +212,7 @@ public final class DeviceRegistry {
         Device d = deviceOrThrow(id);
         store.deleteDevice(id);
         uncache(d);
+        credentialChanges.incrementAndGet();
         listeners.forEach(l -> l.removed(d));
     }
 
@@ -189,7 +220,8 @@ public final class DeviceRegistry {
 
     /** The product an anonymous client joins, when anonymous access is on. */
     public Login anonymous() {
-        return defaultProductId == 0 ? Login.refused(ConnectCode.NOT_AUTHORIZED) : new Login(ConnectCode.ACCEPTED, defaultProductId, null);
+        return defaultProductId == 0 ? Login.refused(ConnectCode.NOT_AUTHORIZED)
+                : new Login(ConnectCode.ACCEPTED, defaultProductId, null, Credential.ANONYMOUS);
     }
 
     /**
@@ -214,7 +246,52 @@ public final class DeviceRegistry {
         if (device.disabled()) {
             return Login.refused(ConnectCode.NOT_AUTHORIZED);
         }
-        return new Login(ConnectCode.ACCEPTED, product.id(), device);
+        // Keys are random 192-bit tokens, so a password matches one secret (unless an auth_info was copied from a key);
+        // when it matches several, the first in this order is the one the connection remembers.
+        Credential.Kind kind = authInfoMatches ? Credential.Kind.AUTH_INFO
+                : masterKeyMatches ? Credential.Kind.MASTER_KEY : Credential.Kind.DEVICE_KEY;
+        return new Login(ConnectCode.ACCEPTED, product.id(), device, Credential.of(kind, password));
+    }
+
+    /**
+     * Whether a device's open login with {@code credential} would still be accepted now: the device and its product
+     * exist, the device is enabled, and the secret still works (same auth_info, master key not rotated, the key still
+     * exists and names the device). Reads only memory.
+     */
+    public boolean stillValid(long deviceId, Credential credential) {
+        if (credential == null) {
+            return false;
+        }
+        if (credential.kind() == Credential.Kind.ANONYMOUS) {
+            return deviceId == 0 && products.containsKey(defaultProductId);
+        }
+        Device d = devices.get(deviceId);
+        Product p = d == null ? null : products.get(d.productId());
+        if (p == null || d.disabled()) {
+            return false;
+        }
+        return switch (credential.kind()) {
+            case AUTH_INFO -> Secrets.constantTimeEquals(credential.digest(), Secrets.digest(d.authInfo()));
+            case MASTER_KEY -> p.masterKey() != null && Secrets.constantTimeEquals(credential.digest(), Secrets.digest(p.masterKey()));
+            case DEVICE_KEY -> keys.namesDevice(credential.digest(), d);
+            case ANONYMOUS -> false;
+        };
+    }
+
+    /**
+     * A counter bumped (after the registry's maps change, before listeners are told) whenever a valid login may have
+     * stopped being valid. A login accepted before a revocation but bound to its session only after the listeners
+     * looked for it would be missed; a connection reads this before authenticating and re-checks with
+     * {@link #stillValid} when it moved by the time its session is bound.
+     */
+    public long credentialChanges() {
+        return credentialChanges.get();
+    }
+
+    /** Tells listeners that a secret of {@code device} may no longer log it in; its change is already stored and cached. */
+    void credentialsChanged(Device device, String reason) {
+        credentialChanges.incrementAndGet();
+        listeners.forEach(l -> l.credentialsChanged(device, reason));
     }
 
     public boolean isOnline(long deviceId) {

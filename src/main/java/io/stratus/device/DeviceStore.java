@@ -98,10 +98,18 @@ final class DeviceStore {
         });
     }
 
-    void deleteProduct(long productId) {
+    /**
+     * Deletes a product and everything of it in one transaction: first what other packages keep per product
+     * ({@code cleanups}: retained messages, sessions, topics, data points), then devices (their commands cascade),
+     * keys and the product row (its triggers and push target cascade).
+     */
+    void deleteProduct(long productId, List<DeviceRegistry.ProductCleanup> cleanups) {
         db.inTransaction(c -> {
+            for (DeviceRegistry.ProductCleanup cleanup : cleanups) {
+                cleanup.delete(c, productId);
+            }
             for (String sql : List.of("DELETE FROM device WHERE product_id = ?", "DELETE FROM api_key WHERE product_id = ?",
-                    "DELETE FROM retained_message WHERE product_id = ?", "DELETE FROM product WHERE id = ?")) {
+                    "DELETE FROM product WHERE id = ?")) {
                 try (PreparedStatement ps = c.prepareStatement(sql)) {
                     ps.setLong(1, productId);
                     ps.executeUpdate();

@@ -2,13 +2,9 @@ package io.stratus.device;
 
 import io.stratus.device.DeviceException.Reason;
 import io.stratus.store.Database;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,6 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Mutations are serialised on this object, and this lock is always the innermost one: code holding it never
  * calls a synchronized method of {@link DeviceRegistry} (which calls {@link #forgetProduct} under its own lock).
+ * A key deleted, or no longer naming a device, is reported to {@link DeviceListener#credentialsChanged} once stored,
+ * so that MQTT connections that logged in with it end.
  */
 public final class KeyRegistry {
     /** The result of {@code POST /register_de}: the device (new or found by its serial) and its key. */
@@ -72,6 +70,12 @@ public final class KeyRegistry {
         return match;
     }
 
+    /** Whether the key with this digest exists and names the device (an open MQTT login with it is still good). */
+    boolean namesDevice(String digest, Device device) {
+        ApiKey k = digest == null ? null : byDigest.get(digest);
+        return k != null && k.productId() == device.productId() && k.deviceIds().contains(device.id());
+    }
+
     /** Creates a key; every device it names must be of the product (errno 8 otherwise). */
     public synchronized ApiKey create(long productId, String title, List<ApiKey.Permission> permissions) {
         checkDevices(productId, permissions);
@@ -89,6 +93,11 @@ public final class KeyRegistry {
         store.update(k);
         unindex(old);
         index(k);
+        for (long id : old.deviceIds()) {
+            if (!k.deviceIds().contains(id)) {
+                registry.device(id).ifPresent(d -> registry.credentialsChanged(d, "a device-level key no longer names it"));
+            }
+        }
         return k;
     }
 
@@ -96,6 +105,9 @@ public final class KeyRegistry {
         ApiKey old = find(key).orElseThrow(() -> new DeviceException(Reason.NOT_FOUND, "key not found"));
         store.delete(old.key());
         unindex(old);
+        for (long id : old.deviceIds()) {
+            registry.device(id).ifPresent(d -> registry.credentialsChanged(d, "a device-level key was deleted"));
+        }
     }
 
     /**
@@ -231,10 +243,6 @@ public final class KeyRegistry {
     }
 
     private static String digest(String key) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JDK", e);
-        }
+        return Secrets.digest(key);
     }
 }

@@ -34,6 +34,7 @@ import io.stratus.broker.Session;
 import io.stratus.broker.SystemTopicHandler;
 import io.stratus.broker.Topics;
 import io.stratus.device.ConnectCode;
+import io.stratus.device.Credential;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.device.Login;
 import io.stratus.device.LoginThrottle;
@@ -47,6 +48,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,6 +68,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     private final DeviceRegistry registry;
     private final Broker broker;
     private final BooleanSupplier serverStopping;
+    /** Why the store is known not to take writes, or null; answered from memory (StoreAvailability). */
+    private final Supplier<String> storeProblem;
     private final LoginThrottle throttle;
     private final AckQueue acks = new AckQueue();
     private ChannelHandlerContext ctx;
@@ -76,6 +80,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     private Publisher publisher;
     private Session session;
     private Message will;
+    /** What the client logged in with, so that the broker can end the connection when it stops working. */
+    private volatile Credential credential;
     private long onlineToken;
     private volatile boolean closeLogged;
     private ScheduledFuture<?> slowConsumerCheck;
@@ -86,10 +92,16 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
 
     MqttConnection(Config config, DeviceRegistry registry, Broker broker, BooleanSupplier serverStopping,
                    LoginThrottle throttle) {
+        this(config, registry, broker, serverStopping, () -> null, throttle);
+    }
+
+    MqttConnection(Config config, DeviceRegistry registry, Broker broker, BooleanSupplier serverStopping,
+                   Supplier<String> storeProblem, LoginThrottle throttle) {
         this.config = config;
         this.registry = registry;
         this.broker = broker;
         this.serverStopping = serverStopping;
+        this.storeProblem = storeProblem;
         this.throttle = throttle;
     }
 
@@ -196,6 +208,15 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
             refuse(ConnectCode.SERVER_UNAVAILABLE, "server is shutting down"); // D5
             return;
         }
+        String storeDown = storeProblem.get();
+        if (storeDown != null) {
+            // D5: storage unavailable -> 3, before the credentials as above: no login work for a client the server
+            // cannot serve now. At DEBUG: while the store is down every reconnecting device lands here.
+            log.debug("[{}] {} refused with CONNACK 3: {}", clientId, remote(), storeDown);
+            refuse(ConnectCode.SERVER_UNAVAILABLE);
+            return;
+        }
+        long credentialChanges = registry.credentialChanges();
         Login login;
         if (anonymous) {
             login = registry.anonymous();
@@ -243,7 +264,15 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
             long idleMillis = h.keepAliveTimeSeconds() * 1500L;
             ctx.pipeline().addBefore(ctx.name(), "keepalive", new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
         }
+        credential = login.credential();
         session.attach(this);
+        if (registry.credentialChanges() != credentialChanges && !registry.stillValid(deviceId, credential)) {
+            // Revoked between the login check and attach, where the revocation could not find this connection
+            // (DeviceRegistry#credentialChanges): as if refused, so without the will.
+            will = null;
+            closeFor("login revoked while connecting");
+            return;
+        }
         if (deviceId != 0) {
             // After attach, so that whoever reacts to "online" (pending commands) can already send.
             onlineToken = registry.markOnline(deviceId);
@@ -253,9 +282,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     }
 
     private void refuse(ConnectCode code, String reason) {
+        log.info("[{}] {} refused with CONNACK {}: {}", clientId, remote(), code.code, reason);
+        refuse(code);
+    }
+
+    /** Refuses without a log line: the caller logged it. */
+    private void refuse(ConnectCode code) {
         state = State.CLOSED;
         ctx.channel().config().setAutoRead(false); // D20: after a refused CONNECT nothing more is read
-        log.info("[{}] {} refused with CONNACK {}: {}", clientId, remote(), code.code, reason);
         closeLogged = true;
         // [MQTT-3.1.2-2] a 3.1.1 CONNACK whatever level the client asked for: after an MQTT 5 CONNECT the
         // encoder would write an MQTT 5 CONNACK, which a 3.1.1 return code does not fit.
@@ -521,13 +555,26 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
 
     @Override
     public void close(String reason) {
+        close(reason, true);
+    }
+
+    @Override
+    public void close(String reason, boolean publishWill) {
         ctx.executor().execute(() -> {
+            if (!publishWill) {
+                will = null;
+            }
             if (!closeLogged) {
                 closeLogged = true;
                 log.info("[{}] {} closed: {}", clientId, remote(), reason);
             }
             ctx.close();
         });
+    }
+
+    @Override
+    public Credential credential() {
+        return credential;
     }
 
     private static MqttMessage ack(MqttMessageType type, int packetId) {

@@ -27,6 +27,7 @@ import io.stratus.device.DeviceRegistry;
 import io.stratus.device.LoginThrottle;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +45,7 @@ public final class MqttServer implements AutoCloseable {
     private final DeviceRegistry registry;
     private final Broker broker;
     private final LoginThrottle throttle;
+    private final Supplier<String> storeProblem;
     private final ChannelGroup clients = new DefaultChannelGroup("mqtt-clients", GlobalEventExecutor.INSTANCE);
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
@@ -56,10 +58,21 @@ public final class MqttServer implements AutoCloseable {
 
     /** {@code throttle} rate-limits failed logins; share it with the HTTP API so one address has one budget. */
     public MqttServer(Config config, DeviceRegistry registry, Broker broker, LoginThrottle throttle) {
+        this(config, registry, broker, throttle, () -> null);
+    }
+
+    /**
+     * {@code storeProblem} says why the store is known not to take writes, or null; it is asked on every CONNECT, on
+     * an event loop, so it must answer from memory (StoreAvailability#problem). While it names a problem, CONNECTs
+     * get CONNACK 3 (D5).
+     */
+    public MqttServer(Config config, DeviceRegistry registry, Broker broker, LoginThrottle throttle,
+                      Supplier<String> storeProblem) {
         this.config = config;
         this.registry = registry;
         this.broker = broker;
         this.throttle = throttle;
+        this.storeProblem = storeProblem;
     }
 
     /** A login throttle with the {@code auth.*} settings. */
@@ -90,7 +103,7 @@ public final class MqttServer implements AutoCloseable {
                                 .addLast("flush", new FlushConsolidationHandler(256, true))
                                 .addLast("decoder", newDecoder(config))
                                 .addLast("encoder", MqttEncoder.INSTANCE)
-                                .addLast("connection", new MqttConnection(config, registry, broker, () -> stopping, throttle));
+                                .addLast("connection", new MqttConnection(config, registry, broker, () -> stopping, storeProblem, throttle));
                     }
                 });
         try {

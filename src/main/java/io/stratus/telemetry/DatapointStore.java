@@ -199,6 +199,17 @@ final class DatapointStore {
         }
     }
 
+    /** Streams, history and binary points of every device of a product, in the product's deletion transaction. */
+    static void deleteProduct(Connection c, long productId) throws SQLException {
+        for (String table : List.of("datapoint", "datastream", "bindata")) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "DELETE FROM " + table + " WHERE device_id IN (SELECT id FROM device WHERE product_id = ?)")) {
+                ps.setLong(1, productId);
+                ps.executeUpdate();
+            }
+        }
+    }
+
     /** The streams of a device, all (ids empty) or those named, by id. */
     List<Datastream> streams(long deviceId, Collection<String> ids) {
         return db.withConnection(c -> {

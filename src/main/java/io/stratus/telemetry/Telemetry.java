@@ -15,6 +15,7 @@ import io.stratus.device.DeviceListener;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
+import io.stratus.store.StoreAvailability;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -86,6 +87,9 @@ public final class Telemetry implements AutoCloseable {
                 lastServerTime.keySet().removeIf(k -> k.startsWith(device.id() + "/"));
             }
         });
+        // A deleted product's points go in its deletion's transaction; the per-device delete above then also clears
+        // what a batch in flight still held.
+        registry.addProductCleanup(DatapointStore::deleteProduct);
         this.retention = config.historyMaxAge().isZero() ? null : startRetention();
     }
 
@@ -234,7 +238,7 @@ public final class Telemetry implements AutoCloseable {
      * readiness: a nearly full disk may take a small probe write and still refuse points).
      */
     public String writerFailure() {
-        return writer.recentFailure(30_000);
+        return writer.recentFailure(StoreAvailability.FAILURE_WINDOW_MILLIS);
     }
 
     // ---- queries ----------------------------------------------------------------------------------

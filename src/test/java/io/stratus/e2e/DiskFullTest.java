@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A real full disk: the store on an 8 MiB tmpfs (needs root and {@code mount}; skipped where the machine allows no
  * mount), filled up by a filler file and then by data points. The first point that cannot be stored gets no PUBACK,
- * the device is disconnected with SQLite's reason, readiness turns 503; once the filler is deleted, ingest and
- * readiness recover without a restart, and every acknowledged point is there.
+ * the device is disconnected with SQLite's reason, readiness turns 503, new CONNECTs get CONNACK 3 (D5); once the filler
+ * is deleted, ingest, CONNECTs and readiness recover without a restart, and every acknowledged point is there.
  */
 class DiskFullTest {
     @TempDir
@@ -64,12 +64,22 @@ class DiskFullTest {
                 Reply health = platform.call("GET", "/healthz", null, Map.of());
                 assertThat(health.status()).isEqualTo(503);
 
-                Files.delete(filler);
                 try (RawMqtt raw = new RawMqtt(platform.mqttPort())) {
-                    assertThat(raw.connect(device.id(), product.id(), "sn", 0, true)).isZero();
-                    raw.send(RawMqtt.publishPacket("$dp", 1, 1, Points.dp(3, "{\"after\":1}")));
-                    assertThat(raw.read().type()).isEqualTo(Clients.PUBACK);
+                    assertThat(raw.connect(device.id(), product.id(), "sn", 0, true)).as("CONNACK 3 while the store is down (D5)").isEqualTo(3);
                 }
+
+                Files.delete(filler);
+                // CONNECTs are refused until a datapoint commit succeeds (or 30 s pass): here an HTTP upload.
+                await().atMost(10, SECONDS).untilAsserted(() -> assertThat(platform.withKey(product.masterKey(), "POST",
+                        "/devices/" + device.id() + "/datapoints", "{\"datastreams\":[{\"id\":\"http\",\"datapoints\":[{\"value\":1}]}]}")
+                        .errno()).isZero());
+                await().atMost(10, SECONDS).untilAsserted(() -> {
+                    try (RawMqtt raw = new RawMqtt(platform.mqttPort())) {
+                        assertThat(raw.connect(device.id(), product.id(), "sn", 0, true)).isZero();
+                        raw.send(RawMqtt.publishPacket("$dp", 1, 1, Points.dp(3, "{\"after\":1}")));
+                        assertThat(raw.read().type()).isEqualTo(Clients.PUBACK);
+                    }
+                });
                 await().atMost(10, SECONDS).untilAsserted(() -> assertThat(platform.call("GET", "/healthz", null, Map.of()).status()).isEqualTo(200));
                 List<String> streams = new ArrayList<>(Points.streams(platform, product.masterKey(), device.id()).keySet());
                 for (int i : acked) {

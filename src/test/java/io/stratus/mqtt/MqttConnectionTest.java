@@ -99,6 +99,36 @@ class MqttConnectionTest {
     }
 
     @Test
+    void connect_while_the_store_is_unavailable_gets_connack_3_before_credentials_are_checked_D5() {
+        channel = new EmbeddedChannel(MqttServer.newDecoder(config), MqttEncoder.INSTANCE,
+                new MqttConnection(config, registry, broker, () -> false, () -> "store not writable: disk full",
+                        MqttServer.newThrottle(config)));
+
+        send(connect("wrong-password", 60));
+
+        // 3 and not 4: a client the server cannot serve now is not told whether its password was right.
+        MqttConnAckMessage connack = (MqttConnAckMessage) receive();
+        assertThat(connack.variableHeader().connectReturnCode())
+                .isEqualTo(MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
+        assertThat(channel.isOpen()).isFalse();
+        assertThat(registry.isOnline(device.id())).isFalse();
+    }
+
+    @Test
+    void malformed_connect_while_the_store_is_unavailable_still_closes_without_connack_D5() {
+        channel = new EmbeddedChannel(MqttServer.newDecoder(config), MqttEncoder.INSTANCE,
+                new MqttConnection(config, registry, broker, () -> false, () -> "store not writable: disk full",
+                        MqttServer.newThrottle(config)));
+
+        // No password flag: OneNET requires both (D5), so the CONNECT is malformed whatever the store's state.
+        send(MqttMessageBuilders.connect().protocolVersion(MqttVersion.MQTT_3_1_1).clientId(String.valueOf(device.id()))
+                .username(String.valueOf(product.id())).keepAlive(60).cleanSession(true).build());
+
+        assertThat(channel.isOpen()).isFalse();
+        assertThat(channel.outboundMessages()).as("no CONNACK").isEmpty();
+    }
+
+    @Test
     void mqtt_5_connect_gets_a_3_1_1_connack_1_MQTT_3_1_2_2() {
         open(() -> false);
 
