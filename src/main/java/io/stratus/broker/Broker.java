@@ -33,6 +33,8 @@ public final class Broker implements AutoCloseable {
 
     public static final int SUBACK_FAILURE = 0x80;
     private static final Logger log = LoggerFactory.getLogger(Broker.class);
+    /** What {@link #publish} returns when nothing had to be stored: one shared instance, no garbage per message. */
+    private static final CompletableFuture<Void> NOTHING_TO_STORE = CompletableFuture.completedFuture(null);
 
     private final Config config;
     private final BrokerStore store;
@@ -239,25 +241,29 @@ public final class Broker implements AutoCloseable {
         }
         TopicTree<Session> tree = trees.get(productId);
         if (tree != null) {
-            Targets targets = new Targets();
-            tree.match(m.topic(), targets);
-            for (int i = 0; i < targets.size(); i++) {
-                Session s = targets.session(i);
-                // [MQTT-3.3.1-9] a message sent because of a live subscription goes out with retain 0.
-                Message out = m.forDelivery(Math.min(m.qos(), targets.qos(i)), false);
-                long seq = 0;
-                if (s.persistent() && out.qos() > 0) {
-                    seq = seqs.incrementAndGet();
-                    if (durable == null) {
-                        durable = new ArrayList<>(2);
+            Targets targets = Targets.borrow();
+            try {
+                tree.match(m.topic(), targets);
+                for (int i = 0; i < targets.size(); i++) {
+                    Session s = targets.session(i);
+                    // [MQTT-3.3.1-9] a message sent because of a live subscription goes out with retain 0.
+                    Message out = m.forDelivery(Math.min(m.qos(), targets.qos(i)), false);
+                    long seq = 0;
+                    if (s.persistent() && out.qos() > 0) {
+                        seq = seqs.incrementAndGet();
+                        if (durable == null) {
+                            durable = new ArrayList<>(2);
+                        }
+                        durable.add(store.putMessage(s.key, seq, out));
                     }
-                    durable.add(store.putMessage(s.key, seq, out));
+                    s.deliver(out, seq);
                 }
-                s.deliver(out, seq);
+            } finally {
+                targets.release();
             }
         }
         if (durable == null) {
-            return CompletableFuture.completedFuture(null);
+            return NOTHING_TO_STORE;
         }
         return durable.size() == 1 ? durable.get(0) : CompletableFuture.allOf(durable.toArray(CompletableFuture[]::new));
     }

@@ -330,6 +330,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         } else {
             handled = broker.publish(publisher.productId(), new Message(topic, payload, qos, m.fixedHeader().isRetain()));
         }
+        if (qos == 0 && handled.isDone() && !handled.isCompletedExceptionally()) {
+            return; // routed, and QoS 0 has no acknowledgement to queue (the common case under load)
+        }
         Runnable sendAck = switch (qos) {
             case 1 -> () -> ctx.write(ack(MqttMessageType.PUBACK, packetId));
             case 2 -> () -> ctx.write(ack(MqttMessageType.PUBREC, packetId));
