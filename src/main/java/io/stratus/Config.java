@@ -1,5 +1,6 @@
 package io.stratus;
 
+import io.stratus.hook.NetworkPolicy;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -49,9 +50,12 @@ public record Config(
                              Duration authBackoffMax, Duration slowConsumerTimeout) {
     }
 
-    /** Outbound HTTP of triggers and data push ({@code io.stratus.hook}); keys {@code hook.*} and {@code push.*}. */
+    /**
+     * Outbound HTTP of triggers and data push ({@code io.stratus.hook}); keys {@code hook.*} and {@code push.*}.
+     * {@code denyNetworks} ({@code hook.deny-networks}) are the CIDR blocks their URLs may not reach.
+     */
     public record HookSettings(Duration timeout, int queueCapacity, int senders, int attempts, Duration retryDelay,
-                        Duration frozenCheck, int pushBatchMax, Duration pushBatchDelay) {
+                        Duration frozenCheck, int pushBatchMax, Duration pushBatchDelay, NetworkPolicy denyNetworks) {
     }
 
     public static final Map<String, String> DEFAULTS = Map.ofEntries(
@@ -79,6 +83,11 @@ public record Config(
             Map.entry("hook.attempts", "3"),
             Map.entry("hook.retry-millis", "1000"),
             Map.entry("hook.frozen-check-millis", "1000"),
+            // CIDR blocks (IPv4, IPv6; comma-separated; empty = none) trigger and push URLs may not reach: link-local
+            // (cloud metadata endpoints: 169.254.169.254, fd00:ec2::254) and "this host". LAN and loopback stay
+            // allowed (self-hosted receivers); several tenants on one server should add 127.0.0.0/8,10.0.0.0/8,
+            // 172.16.0.0/12,192.168.0.0/16,::1/128,fc00::/7. See docs/api-decisions.md.
+            Map.entry("hook.deny-networks", "169.254.0.0/16,fe80::/10,0.0.0.0/8,::/128,fd00:ec2::254/128"),
             Map.entry("push.batch-max", "100"),
             Map.entry("push.batch-millis", "200"),
             Map.entry("auth.max-failures", "5"),
@@ -148,7 +157,7 @@ public record Config(
                 new HookSettings(Duration.ofMillis(positive(v, "hook.timeout-millis")), positive(v, "hook.queue"),
                         positive(v, "hook.senders"), positive(v, "hook.attempts"), Duration.ofMillis(positive(v, "hook.retry-millis")),
                         Duration.ofMillis(positive(v, "hook.frozen-check-millis")), positive(v, "push.batch-max"),
-                        Duration.ofMillis(positive(v, "push.batch-millis"))),
+                        Duration.ofMillis(positive(v, "push.batch-millis")), NetworkPolicy.parse(v.get("hook.deny-networks"))),
                 new Protection(positive(v, "auth.max-failures"), positive(v, "auth.max-failures-per-address"),
                         Duration.ofMillis(positive(v, "auth.backoff-base-millis")),
                         Duration.ofMillis(positive(v, "auth.backoff-max-millis")),

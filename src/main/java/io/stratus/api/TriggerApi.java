@@ -123,9 +123,9 @@ final class TriggerApi {
                 + "frozen, live, not " + name));
     }
 
-    private static String url(String url) {
+    private String url(String url) {
         try {
-            HookUrl.parse(url);
+            triggers.checkUrl(url);
             return url;
         } catch (HookException e) {
             throw ApiError.invalid(e.getMessage());

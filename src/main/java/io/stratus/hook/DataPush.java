@@ -5,7 +5,6 @@ import io.stratus.store.Database;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -36,22 +35,26 @@ public final class DataPush {
     private final PushStore store;
     private final DeviceRegistry registry;
     private final Delivery delivery;
+    private final NetworkPolicy networks;
     private final Map<Long, PushTarget> targets = new ConcurrentHashMap<>();
 
-    DataPush(Database db, DeviceRegistry registry, Delivery delivery) {
+    DataPush(Database db, DeviceRegistry registry, Delivery delivery, NetworkPolicy networks) {
         this.store = new PushStore(db);
         this.registry = registry;
         this.delivery = delivery;
+        this.networks = networks;
         store.loadAll().forEach(t -> targets.put(t.productId(), t));
     }
 
     /**
      * Verifies {@code url} with {@code token} and then stores it as the product's target, replacing any other.
-     * Blocks for up to the hook timeout while the receiver answers.
+     * Blocks for up to the hook timeout while the receiver answers. A host in {@code hook.deny-networks} is refused
+     * before any request (an IP literal or loopback name) or when the verification resolves it.
      */
     public PushTarget configure(long productId, String url, String token, boolean enabled, boolean batch)
             throws HookException, InterruptedException {
         URI uri = HookUrl.parse(url);
+        networks.check(uri);
         verify(uri, token);
         long now = System.currentTimeMillis();
         long created = get(productId).map(PushTarget::createTime).orElse(now);
@@ -103,16 +106,18 @@ public final class DataPush {
         String url = uri.toString();
         URI check = URI.create(url + (uri.getRawQuery() == null ? "?" : "&") + "msg=" + encode(msg) + "&nonce=" + encode(nonce)
                 + "&signature=" + encode(signature));
-        HttpResponse<String> reply;
+        Delivery.Reply reply;
         try {
             reply = delivery.get(check);
+        } catch (NetworkPolicy.Denied e) {
+            throw new HookException("push url refused: " + e.getMessage());
         } catch (IOException e) {
             throw new HookException("push url verification failed: " + uri.getHost() + " did not answer (" + e + ")");
         }
         String body = reply.body() == null ? "" : reply.body().trim();
-        if (reply.statusCode() != 200 || !body.equals(msg)) {
+        if (reply.status() != 200 || !body.equals(msg)) {
             throw new HookException("push url verification failed: the receiver must answer HTTP 200 with the msg parameter, "
-                    + "it answered HTTP " + reply.statusCode() + (body.equals(msg) ? "" : " with another body"));
+                    + "it answered HTTP " + reply.status() + (body.equals(msg) ? "" : " with another body"));
         }
     }
 

@@ -2,39 +2,70 @@ package io.stratus.hook;
 
 import io.stratus.Config;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
+import org.eclipse.jetty.client.BytesRequestContent;
+import org.eclipse.jetty.client.CompletableResponseListener;
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Result;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.util.Promise;
+import org.eclipse.jetty.util.SocketAddressResolver;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The one way out for trigger and data-push requests: a bounded queue of POSTs, a small fixed pool of sender
- * threads on one JDK {@link HttpClient} (connect and request timeouts), and bounded retries with exponential
- * back-off. {@link #post} never blocks: when the queue is full the post is dropped, counted, and logged at most
- * once per {@value #DROP_LOG_EVERY} drops. A retry waits on a timer, not on a sender, so that a slow receiver costs
- * its request timeouts only. Success is any 2xx reply (OneNET's receivers answer 200; anything else makes OneNET
- * resend, and so does Stratus, up to {@code hook.attempts} tries).
+ * threads on one Jetty {@link HttpClient} (connect and request timeouts, HTTP/1.1, redirects not followed), and
+ * bounded retries with exponential back-off. {@link #post} never blocks: when the queue is full the post is
+ * dropped, counted, and logged at most once per {@value #DROP_LOG_EVERY} drops. A retry waits on a timer, not on a
+ * sender, so that a slow receiver costs its request timeouts only. Success is any 2xx reply (OneNET's receivers
+ * answer 200; anything else makes OneNET resend, and so does Stratus, up to {@code hook.attempts} tries).
+ *
+ * <p>{@code hook.deny-networks} is enforced where the client resolves a host for a new connection: every address
+ * the name resolves to is checked and the connection goes to one of those checked addresses, while the Host header
+ * and TLS SNI and certificate check keep the URL's name. So a name pointing at a denied address, or re-pointed there
+ * after the URL was accepted (DNS rebinding), never gets a connection. (The JDK's HttpClient resolves internally,
+ * forbids setting Host, and on Java 17 has no resolver hook; checking before it resolves again would leave a race.)
+ * A refused post fails at once, without retries, and is logged once per target per {@value #DENIED_LOG_MILLIS} ms.
+ * Resolution runs on the client's own pool ({@code hook-http}), never on the caller's thread or a Netty event loop.
  */
 public final class Delivery implements AutoCloseable {
     /** A drop is logged on the first one and then once per this many, so a dead receiver cannot flood the log. */
     static final int DROP_LOG_EVERY = 1000;
+    /** A target refused by {@code hook.deny-networks} is logged at most once per this long, not per message. */
+    static final long DENIED_LOG_MILLIS = 60_000;
+    /** The largest reply body read for the push URL verification (the echo of a 16-character msg). */
+    static final int MAX_VERIFY_REPLY_BYTES = 64 * 1024;
 
     private static final Logger log = LoggerFactory.getLogger(Delivery.class);
 
-    /** Counters since start. */
-    public record Stats(long delivered, long failed, long dropped, long retried, int queued) {
+    /** Counters since start; {@code denied} posts (refused by {@code hook.deny-networks}) are counted in failed too. */
+    public record Stats(long delivered, long failed, long dropped, long retried, long denied, int queued) {
+    }
+
+    /** A reply to {@link #get}: the status and the body as text. */
+    public record Reply(int status, String body) {
     }
 
     private record Post(URI url, byte[] body, String what, int attempt) {
@@ -52,16 +83,14 @@ public final class Delivery implements AutoCloseable {
     private final LongAdder failed = new LongAdder();
     private final LongAdder dropped = new LongAdder();
     private final LongAdder retried = new LongAdder();
+    private final LongAdder denied = new LongAdder();
+    /** When each refused target (by {@code what}) was last logged. */
+    private final Map<String, Long> deniedLoggedAt = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public Delivery(Config.HookSettings settings) {
         this.settings = settings;
-        this.client = HttpClient.newBuilder()
-                .connectTimeout(settings.timeout())
-                // Plain HTTP/1.1: no h2c upgrade attempt that simple receivers might mishandle.
-                .version(HttpClient.Version.HTTP_1_1)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
+        this.client = client(settings);
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
         this.retries = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "hook-retry"));
         for (int i = 0; i < settings.senders(); i++) {
@@ -92,16 +121,23 @@ public final class Delivery implements AutoCloseable {
     }
 
     /**
-     * A synchronous GET with the same client and timeouts, for checks made while a caller waits (the data-push URL
-     * verification). Returns the status and body; throws {@link IOException} when the receiver cannot be reached.
+     * A synchronous GET with the same client, timeouts and network policy, for checks made while a caller waits
+     * (the data-push URL verification). Returns the status and body (at most {@value #MAX_VERIFY_REPLY_BYTES}
+     * bytes); throws {@link NetworkPolicy.Denied} when the host is in a denied network, another {@link IOException}
+     * when the receiver cannot be reached.
      */
-    public HttpResponse<String> get(URI url) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(url).timeout(settings.timeout()).GET().build();
-        return client.send(request, HttpResponse.BodyHandlers.ofString());
+    public Reply get(URI url) throws IOException, InterruptedException {
+        Request request = client.newRequest(url).method(HttpMethod.GET).timeout(settings.timeout().toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            ContentResponse reply = new CompletableResponseListener(request, MAX_VERIFY_REPLY_BYTES).send().get();
+            return new Reply(reply.getStatus(), reply.getContentAsString());
+        } catch (ExecutionException e) {
+            throw ioException(e.getCause());
+        }
     }
 
     public Stats stats() {
-        return new Stats(delivered.sum(), failed.sum(), dropped.sum(), retried.sum(), queue.size());
+        return new Stats(delivered.sum(), failed.sum(), dropped.sum(), retried.sum(), denied.sum(), queue.size());
     }
 
     private boolean offer(Post post) {
@@ -129,7 +165,13 @@ public final class Delivery implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            String problem = attempt(post);
+            String problem;
+            try {
+                problem = attempt(post);
+            } catch (NetworkPolicy.Denied e) {
+                refused(post, e);
+                continue;
+            }
             if (problem == null) {
                 delivered.increment();
             } else if (closed) {
@@ -151,22 +193,108 @@ public final class Delivery implements AutoCloseable {
         }
     }
 
-    /** One try: null when delivered, else what went wrong. */
-    private String attempt(Post post) {
-        HttpRequest request = HttpRequest.newBuilder(post.url)
-                .timeout(settings.timeout())
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(post.body))
-                .build();
+    /** One try: null when delivered, else what went wrong; {@link NetworkPolicy.Denied} when it must not be tried. */
+    private String attempt(Post post) throws NetworkPolicy.Denied {
+        CompletableFuture<Result> done = new CompletableFuture<>();
+        // The request timeout bounds the whole exchange, so done completes; the reply body is read and discarded.
+        client.newRequest(post.url)
+                .method(HttpMethod.POST)
+                .timeout(settings.timeout().toMillis(), TimeUnit.MILLISECONDS)
+                .body(new BytesRequestContent("application/json", post.body))
+                .send(done::complete);
         try {
-            HttpResponse<Void> reply = client.send(request, HttpResponse.BodyHandlers.discarding());
-            return reply.statusCode() / 100 == 2 ? null : "HTTP " + reply.statusCode();
-        } catch (IOException e) {
-            return e.toString();
+            Result result = done.get();
+            if (result.isFailed()) {
+                IOException e = ioException(result.getFailure());
+                if (e instanceof NetworkPolicy.Denied d) {
+                    throw d;
+                }
+                return e.toString();
+            }
+            int status = result.getResponse().getStatus();
+            return status / 100 == 2 ? null : "HTTP " + status;
+        } catch (ExecutionException e) {
+            return e.getCause().toString(); // not reached: done is only ever completed normally
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return "interrupted";
         }
+    }
+
+    /** A post refused by {@code hook.deny-networks}: failed for good, logged once per target per minute. */
+    private void refused(Post post, NetworkPolicy.Denied e) {
+        failed.increment();
+        denied.increment();
+        long now = System.currentTimeMillis();
+        boolean[] logNow = {false};
+        deniedLoggedAt.compute(post.what, (what, last) -> {
+            logNow[0] = last == null || now - last >= DENIED_LOG_MILLIS;
+            return logNow[0] ? now : last;
+        });
+        if (logNow[0]) {
+            log.warn("{} to {} refused, not sent and not retried: {} (refused posts so far: {}; logged at most once a "
+                    + "minute per target)", post.what, post.url.getHost(), e.getMessage(), denied.sum());
+            if (deniedLoggedAt.size() > 10_000) { // targets come and go: forget those not refused for a minute
+                deniedLoggedAt.values().removeIf(t -> now - t >= DENIED_LOG_MILLIS);
+            }
+        } else {
+            log.debug("{} to {} refused: {}", post.what, post.url.getHost(), e.getMessage());
+        }
+    }
+
+    /** The failure of an exchange as an IOException: the policy's refusal is found wherever Jetty wrapped it. */
+    private static IOException ioException(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof NetworkPolicy.Denied d) {
+                return d;
+            }
+        }
+        return failure instanceof IOException io ? io : new IOException(failure.toString(), failure);
+    }
+
+    /**
+     * The HTTP client: its own small pool and timer ({@code hook-http}), HTTP/1.1 (no h2c upgrade that simple
+     * receivers might mishandle), no redirects (a 3xx is a failed post, so no redirect can lead to a denied
+     * address), and the resolver that checks every address against {@code hook.deny-networks}.
+     */
+    private static HttpClient client(Config.HookSettings settings) {
+        long timeout = settings.timeout().toMillis();
+        QueuedThreadPool pool = new QueuedThreadPool(Math.max(8, 2 * settings.senders() + 4), 2);
+        pool.setName("hook-http");
+        pool.setDaemon(true);
+        ScheduledExecutorScheduler timer = new ScheduledExecutorScheduler("hook-http-timer", true);
+        SocketAddressResolver dns = new SocketAddressResolver.Async(pool, timer, timeout);
+        NetworkPolicy policy = settings.denyNetworks();
+        HttpClient client = new HttpClient();
+        client.setExecutor(pool);
+        client.setScheduler(timer);
+        client.setConnectTimeout(timeout);
+        client.setAddressResolutionTimeout(timeout);
+        client.setFollowRedirects(false);
+        client.setUserAgentField(new HttpField(HttpHeader.USER_AGENT, "Stratus"));
+        client.setSocketAddressResolver((host, port, context, promise) -> dns.resolve(host, port, context, new Promise<>() {
+            @Override
+            public void succeeded(List<InetSocketAddress> addresses) {
+                try {
+                    policy.check(host, addresses);
+                } catch (NetworkPolicy.Denied e) {
+                    promise.failed(e);
+                    return;
+                }
+                promise.succeeded(addresses);
+            }
+
+            @Override
+            public void failed(Throwable x) {
+                promise.failed(x);
+            }
+        }));
+        try {
+            client.start();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start the hook HTTP client: " + e, e);
+        }
+        return client;
     }
 
     private static Thread daemon(Runnable r, String name) {
@@ -184,6 +312,11 @@ public final class Delivery implements AutoCloseable {
         closed = true;
         retries.shutdownNow();
         senders.forEach(Thread::interrupt);
+        try {
+            client.stop(); // aborts what is in flight
+        } catch (Exception e) {
+            log.debug("hook HTTP client stop: {}", e.toString());
+        }
         int left = queue.size();
         queue.clear();
         if (left > 0) {

@@ -18,8 +18,8 @@ public final class Hooks implements AutoCloseable {
 
     private Hooks(Config.HookSettings settings, Database database, DeviceRegistry registry, Telemetry telemetry) {
         this.delivery = new Delivery(settings);
-        this.triggers = new Triggers(database, registry);
-        this.push = new DataPush(database, registry, delivery);
+        this.triggers = new Triggers(database, registry, settings.denyNetworks());
+        this.push = new DataPush(database, registry, delivery, settings.denyNetworks());
         TriggerWatch watch = new TriggerWatch(triggers, registry, new TriggerPosts(telemetry, delivery), System.currentTimeMillis());
         PushBatches batches = new PushBatches(push, settings.pushBatchMax(), settings.pushBatchDelay().toMillis());
         this.dispatcher = new Dispatcher(watch, batches, settings.queueCapacity(), settings.frozenCheck().toMillis());

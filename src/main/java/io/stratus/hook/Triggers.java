@@ -2,6 +2,7 @@ package io.stratus.hook;
 
 import io.stratus.device.DeviceRegistry;
 import io.stratus.store.Database;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -17,14 +18,26 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Triggers {
     private final TriggerStore store;
     private final DeviceRegistry registry;
+    private final NetworkPolicy networks;
     private final Map<Long, Trigger> byId = new ConcurrentHashMap<>();
     private volatile Map<Long, List<Trigger>> byProduct = Map.of();
 
-    Triggers(Database db, DeviceRegistry registry) {
+    Triggers(Database db, DeviceRegistry registry, NetworkPolicy networks) {
         this.store = new TriggerStore(db);
         this.registry = registry;
+        this.networks = networks;
         store.loadAll().forEach(t -> byId.put(t.id(), t));
         reindex();
+    }
+
+    /**
+     * The URL a trigger may POST to: well formed ({@link HookUrl}) and, when its host is an IP literal or a loopback
+     * name, outside {@code hook.deny-networks} (other names are checked on every delivery, after resolution).
+     */
+    public URI checkUrl(String url) throws HookException {
+        URI uri = HookUrl.parse(url);
+        networks.check(uri);
+        return uri;
     }
 
     public synchronized Trigger create(Trigger draft) {

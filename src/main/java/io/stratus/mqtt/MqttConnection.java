@@ -4,12 +4,9 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.mqtt.MqttConnAckMessage;
 import io.netty.handler.codec.mqtt.MqttConnectMessage;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
-import io.netty.handler.codec.mqtt.MqttConnectVariableHeader;
 import io.netty.handler.codec.mqtt.MqttFixedHeader;
-import io.netty.handler.codec.mqtt.MqttIdentifierRejectedException;
 import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
 import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
@@ -19,7 +16,6 @@ import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
 import io.netty.handler.codec.mqtt.MqttTopicSubscription;
-import io.netty.handler.codec.mqtt.MqttUnacceptableProtocolVersionException;
 import io.netty.handler.codec.mqtt.MqttUnsubscribeMessage;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -38,10 +34,7 @@ import io.stratus.device.Credential;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.device.Login;
 import io.stratus.device.LoginThrottle;
-import io.stratus.device.Secrets;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -68,9 +61,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     private final DeviceRegistry registry;
     private final Broker broker;
     private final BooleanSupplier serverStopping;
-    /** Why the store is known not to take writes, or null; answered from memory (StoreAvailability). */
-    private final Supplier<String> storeProblem;
-    private final LoginThrottle throttle;
+    private final ConnectCheck connectCheck;
     private final AckQueue acks = new AckQueue();
     private ChannelHandlerContext ctx;
     private DeliveryQueue deliveries;
@@ -97,12 +88,17 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
 
     MqttConnection(Config config, DeviceRegistry registry, Broker broker, BooleanSupplier serverStopping,
                    Supplier<String> storeProblem, LoginThrottle throttle) {
+        this(config, registry, broker, serverStopping, new ConnectCheck(registry, throttle, serverStopping, storeProblem));
+    }
+
+    /** {@code connectCheck} is the server's one CONNECT policy, shared by all its connections. */
+    MqttConnection(Config config, DeviceRegistry registry, Broker broker, BooleanSupplier serverStopping,
+                   ConnectCheck connectCheck) {
         this.config = config;
         this.registry = registry;
         this.broker = broker;
         this.serverStopping = serverStopping;
-        this.storeProblem = storeProblem;
-        this.throttle = throttle;
+        this.connectCheck = connectCheck;
     }
 
     @Override
@@ -173,10 +169,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     // ---- CONNECT ----------------------------------------------------------------------------------
 
     private void onMalformed(Throwable cause) {
-        if (state == State.AWAITING_CONNECT && cause instanceof MqttUnacceptableProtocolVersionException) {
-            refuse(ConnectCode.UNACCEPTABLE_PROTOCOL_VERSION, "unsupported protocol version");
-        } else if (state == State.AWAITING_CONNECT && cause instanceof MqttIdentifierRejectedException) {
-            refuse(ConnectCode.IDENTIFIER_REJECTED, "client id rejected: " + cause.getMessage());
+        ConnectCheck.Refused refused = state == State.AWAITING_CONNECT ? ConnectCheck.refusalOf(cause, clientId) : null;
+        if (refused != null) {
+            refuse(refused);
         } else {
             closeFor("malformed packet: " + cause.getMessage());
         }
@@ -185,88 +180,30 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     private void onConnect(MqttConnectMessage m) {
         connectTimeout.cancel(false);
         connectTimeout = null; // a cancelled task kept per connection is memory for nothing
-        MqttConnectVariableHeader h = m.variableHeader();
-        clientId = m.payload().clientIdentifier();
-        if (h.version() != 4) {
-            refuse(ConnectCode.UNACCEPTABLE_PROTOCOL_VERSION, "protocol level " + h.version() + " (only MQTT 3.1.1)");
+        clientId = m.payload().clientIdentifier(); // named in the log line should the check throw
+        ConnectCheck.Outcome outcome = connectCheck.check(m, ctx.channel().remoteAddress());
+        clientId = outcome.clientId(); // an empty one may have been replaced [MQTT-3.1.3-6]
+        if (!(outcome instanceof ConnectCheck.Accepted accepted)) {
+            refuse((ConnectCheck.Refused) outcome);
             return;
         }
-        boolean anonymous = !h.hasUserName() && !h.hasPassword();
-        if (anonymous ? registry.defaultProductId() == 0 : !(h.hasUserName() && h.hasPassword())) {
-            // D5: OneNET requires both the user name and the password flag.
-            closeFor("CONNECT without user name and password");
-            return;
-        }
-        if (clientId.isEmpty()) {
-            if (!anonymous || !h.isCleanSession()) {
-                refuse(ConnectCode.IDENTIFIER_REJECTED, "empty client id"); // [MQTT-3.1.3-8]
-                return;
-            }
-            clientId = "auto-" + Secrets.token(9); // [MQTT-3.1.3-6]
-        }
-        if (serverStopping.getAsBoolean()) {
-            refuse(ConnectCode.SERVER_UNAVAILABLE, "server is shutting down"); // D5
-            return;
-        }
-        String storeDown = storeProblem.get();
-        if (storeDown != null) {
-            // D5: storage unavailable -> 3, before the credentials as above: no login work for a client the server
-            // cannot serve now. At DEBUG: while the store is down every reconnecting device lands here.
-            log.debug("[{}] {} refused with CONNACK 3: {}", clientId, remote(), storeDown);
-            refuse(ConnectCode.SERVER_UNAVAILABLE);
-            return;
-        }
-        long credentialChanges = registry.credentialChanges();
-        Login login;
-        if (anonymous) {
-            login = registry.anonymous();
-        } else {
-            // Failed logins are rate-limited per client address and per device, with exponential back-off; while
-            // either is blocked even a right password gets CONNACK 5 (D5), so guessing gains nothing from speed.
-            long claimed = deviceIdOf(clientId);
-            String address = LoginThrottle.address(remoteIp());
-            // A client id that names no device (not a number) counts against the address only.
-            String[] keys = claimed == 0 ? new String[] {address} : new String[] {address, LoginThrottle.device(claimed)};
-            long blockedMillis = throttle.blockedMillis(keys);
-            if (blockedMillis > 0) {
-                refuse(ConnectCode.NOT_AUTHORIZED, "too many failed logins, blocked for " + blockedMillis + " ms more");
-                return;
-            }
-            login = registry.authenticate(clientId, m.payload().userName(),
-                    new String(m.payload().passwordInBytes(), StandardCharsets.UTF_8));
-            if (login.code() == ConnectCode.BAD_USERNAME_OR_PASSWORD || login.code() == ConnectCode.IDENTIFIER_REJECTED) {
-                throttle.failure(keys);
-            } else if (login.accepted()) {
-                throttle.success(LoginThrottle.device(claimed)); // the address keeps its count: it may guess others
-            }
-        }
-        if (!login.accepted()) {
-            refuse(login.code(), "login refused");
-            return;
-        }
-        if (h.isWillFlag()) {
-            String willTopic = m.payload().willTopic();
-            String problem = Topics.checkTopicName(willTopic);
-            if (problem != null || Topics.isSystem(willTopic)) {
-                closeFor("invalid will topic: " + (problem != null ? problem : "system topic"));
-                return;
-            }
-            will = new Message(willTopic, m.payload().willMessageInBytes(), h.willQos(), h.isWillRetain());
-        }
-        long deviceId = login.device() == null ? 0 : login.device().id();
+        Login login = accepted.login();
+        will = accepted.will();
+        long deviceId = accepted.deviceId();
         publisher = new Publisher(login.productId(), deviceId, clientId);
-        Broker.Connected connected = broker.connect(login.productId(), deviceId, clientId, h.isCleanSession());
+        Broker.Connected connected = broker.connect(login.productId(), deviceId, clientId, accepted.cleanSession());
         session = connected.session();
         state = State.CONNECTED;
-        ctx.write(connAck(MqttConnectReturnCode.CONNECTION_ACCEPTED, connected.sessionPresent()));
-        if (h.keepAliveTimeSeconds() > 0) {
+        ctx.write(MqttMessageBuilders.connAck().returnCode(MqttConnectReturnCode.CONNECTION_ACCEPTED)
+                .sessionPresent(connected.sessionPresent()).build());
+        if (accepted.keepAliveSeconds() > 0) {
             // D7: closed after 1.5 x keep-alive of silence [MQTT-3.1.2-24].
-            long idleMillis = h.keepAliveTimeSeconds() * 1500L;
+            long idleMillis = accepted.keepAliveSeconds() * 1500L;
             ctx.pipeline().addBefore(ctx.name(), "keepalive", new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
         }
         credential = login.credential();
         session.attach(this);
-        if (registry.credentialChanges() != credentialChanges && !registry.stillValid(deviceId, credential)) {
+        if (registry.credentialChanges() != accepted.credentialChanges() && !registry.stillValid(deviceId, credential)) {
             // Revoked between the login check and attach, where the revocation could not find this connection
             // (DeviceRegistry#credentialChanges): as if refused, so without the will.
             will = null;
@@ -278,16 +215,22 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
             onlineToken = registry.markOnline(deviceId);
         }
         ctx.flush();
-        log.debug("[{}] connected from {} (product {}, clean {})", clientId, remote(), login.productId(), h.isCleanSession());
+        log.debug("[{}] connected from {} (product {}, clean {})", clientId, remote(), login.productId(),
+                accepted.cleanSession());
     }
 
-    private void refuse(ConnectCode code, String reason) {
-        log.info("[{}] {} refused with CONNACK {}: {}", clientId, remote(), code.code, reason);
-        refuse(code);
-    }
-
-    /** Refuses without a log line: the caller logged it. */
-    private void refuse(ConnectCode code) {
+    /** A refused CONNECT: CONNACK with the refusal's code, then close; or, without a code, close without a CONNACK. */
+    private void refuse(ConnectCheck.Refused refused) {
+        ConnectCode code = refused.code();
+        if (code == null) {
+            closeFor(refused.reason());
+            return;
+        }
+        if (refused.routine()) {
+            log.debug("[{}] {} refused with CONNACK {}: {}", clientId, remote(), code.code, refused.reason());
+        } else {
+            log.info("[{}] {} refused with CONNACK {}: {}", clientId, remote(), code.code, refused.reason());
+        }
         state = State.CLOSED;
         ctx.channel().config().setAutoRead(false); // D20: after a refused CONNECT nothing more is read
         closeLogged = true;
@@ -295,10 +238,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         // encoder would write an MQTT 5 CONNACK, which a 3.1.1 return code does not fit.
         ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {0x20, 0x02, 0x00, (byte) code.code}))
                 .addListener(f -> ctx.close());
-    }
-
-    private static MqttConnAckMessage connAck(MqttConnectReturnCode code, boolean sessionPresent) {
-        return MqttMessageBuilders.connAck().returnCode(code).sessionPresent(sessionPresent).build();
     }
 
     // ---- PUBLISH from the client --------------------------------------------------------------------
@@ -504,19 +443,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
 
     private String remote() {
         return String.valueOf(ctx.channel().remoteAddress());
-    }
-
-    private String remoteIp() {
-        return ctx.channel().remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null
-                ? a.getAddress().getHostAddress() : String.valueOf(ctx.channel().remoteAddress());
-    }
-
-    /** The device id a client id names (OneNET: client id = device id); 0 when it is not a number. */
-    private static long deviceIdOf(String clientId) {
-        if (clientId.isEmpty() || clientId.length() > 18 || !clientId.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            return 0;
-        }
-        return Long.parseLong(clientId);
     }
 
     // ---- Outbox: packets to the client, from any thread ------------------------------------------------

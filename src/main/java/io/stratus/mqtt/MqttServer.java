@@ -47,8 +47,8 @@ public final class MqttServer implements AutoCloseable {
     private final Config config;
     private final DeviceRegistry registry;
     private final Broker broker;
-    private final LoginThrottle throttle;
-    private final Supplier<String> storeProblem;
+    /** One CONNECT policy for all connections: it keeps no per-connection state. */
+    private final ConnectCheck connectCheck;
     private final ChannelGroup clients = new DefaultChannelGroup("mqtt-clients", GlobalEventExecutor.INSTANCE);
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
@@ -74,8 +74,7 @@ public final class MqttServer implements AutoCloseable {
         this.config = config;
         this.registry = registry;
         this.broker = broker;
-        this.throttle = throttle;
-        this.storeProblem = storeProblem;
+        this.connectCheck = new ConnectCheck(registry, throttle, () -> stopping, storeProblem);
     }
 
     /** A login throttle with the {@code auth.*} settings. */
@@ -113,7 +112,7 @@ public final class MqttServer implements AutoCloseable {
                                 .addLast("flush", new FlushConsolidationHandler(256, true))
                                 .addLast("decoder", newDecoder(config))
                                 .addLast("encoder", MqttEncoder.INSTANCE)
-                                .addLast("connection", new MqttConnection(config, registry, broker, () -> stopping, storeProblem, throttle));
+                                .addLast("connection", new MqttConnection(config, registry, broker, () -> stopping, connectCheck));
                     }
                 });
         try {

@@ -52,10 +52,18 @@ final class Receiver implements AutoCloseable {
         }
     }
 
-    /** A reply: status and body. */
-    record Reply(int status, String body) {
+    /** A reply: status, body and extra headers. */
+    record Reply(int status, String body, Map<String, String> headers) {
+        Reply(int status, String body) {
+            this(status, body, Map.of());
+        }
+
         static Reply ok(String body) {
             return new Reply(200, body);
+        }
+
+        static Reply redirect(String location) {
+            return new Reply(302, "", Map.of("Location", location));
         }
     }
 
@@ -115,6 +123,7 @@ final class Receiver implements AutoCloseable {
             }
             Reply reply = answer.apply(request);
             byte[] bytes = reply.body.getBytes(UTF_8);
+            reply.headers.forEach((name, value) -> exchange.getResponseHeaders().add(name, value));
             exchange.sendResponseHeaders(reply.status, bytes.length == 0 ? -1 : bytes.length);
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(bytes);

@@ -91,34 +91,22 @@ class MqttConnectionTest {
 
         send(connect("device-sn", 60));
 
-        MqttConnAckMessage connack = (MqttConnAckMessage) receive();
-        assertThat(connack.variableHeader().connectReturnCode())
-                .isEqualTo(MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
-        assertThat(channel.isOpen()).isFalse();
-        assertThat(registry.isOnline(device.id())).isFalse();
+        assertRefusedAsServerUnavailable();
     }
 
     @Test
     void connect_while_the_store_is_unavailable_gets_connack_3_before_credentials_are_checked_D5() {
-        channel = new EmbeddedChannel(MqttServer.newDecoder(config), MqttEncoder.INSTANCE,
-                new MqttConnection(config, registry, broker, () -> false, () -> "store not writable: disk full",
-                        MqttServer.newThrottle(config)));
+        openWithStoreDown();
 
         send(connect("wrong-password", 60));
 
         // 3 and not 4: a client the server cannot serve now is not told whether its password was right.
-        MqttConnAckMessage connack = (MqttConnAckMessage) receive();
-        assertThat(connack.variableHeader().connectReturnCode())
-                .isEqualTo(MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
-        assertThat(channel.isOpen()).isFalse();
-        assertThat(registry.isOnline(device.id())).isFalse();
+        assertRefusedAsServerUnavailable();
     }
 
     @Test
     void malformed_connect_while_the_store_is_unavailable_still_closes_without_connack_D5() {
-        channel = new EmbeddedChannel(MqttServer.newDecoder(config), MqttEncoder.INSTANCE,
-                new MqttConnection(config, registry, broker, () -> false, () -> "store not writable: disk full",
-                        MqttServer.newThrottle(config)));
+        openWithStoreDown();
 
         // No password flag: OneNET requires both (D5), so the CONNECT is malformed whatever the store's state.
         send(MqttMessageBuilders.connect().protocolVersion(MqttVersion.MQTT_3_1_1).clientId(String.valueOf(device.id()))
@@ -197,6 +185,20 @@ class MqttConnectionTest {
     // ---- the client side ------------------------------------------------------------------------
 
     /** The server's pipeline, as MqttServer builds it. */
+    private void assertRefusedAsServerUnavailable() {
+        MqttConnAckMessage connack = (MqttConnAckMessage) receive();
+        assertThat(connack.variableHeader().connectReturnCode())
+                .isEqualTo(MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
+        assertThat(channel.isOpen()).isFalse();
+        assertThat(registry.isOnline(device.id())).isFalse();
+    }
+
+    private void openWithStoreDown() {
+        channel = new EmbeddedChannel(MqttServer.newDecoder(config), MqttEncoder.INSTANCE,
+                new MqttConnection(config, registry, broker, () -> false, () -> "store not writable: disk full",
+                        MqttServer.newThrottle(config)));
+    }
+
     private void open(BooleanSupplier serverStopping) {
         channel = new EmbeddedChannel(MqttServer.newDecoder(config), MqttEncoder.INSTANCE,
                 new MqttConnection(config, registry, broker, serverStopping));
