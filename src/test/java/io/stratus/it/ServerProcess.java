@@ -80,6 +80,10 @@ final class ServerProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         settings.forEach((k, v) -> pb.environment().put("STRATUS_" + k.toUpperCase().replace('.', '_').replace('-', '_'), v));
         pb.environment().remove("STRATUS_LOG_LEVEL");
+        String level = System.getProperty("it.server.log"); // e.g. -Dit.server.log=DEBUG to see every connect and close
+        if (level != null) {
+            pb.environment().put("STRATUS_LOG_LEVEL", level);
+        }
         process = pb.start();
         CompletableFuture<int[]> ready = new CompletableFuture<>();
         Process p = process;
