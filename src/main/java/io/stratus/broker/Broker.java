@@ -318,7 +318,7 @@ public final class Broker implements AutoCloseable {
     private CompletableFuture<Void> retain(long productId, Message m) {
         if (registry.product(productId).isEmpty()) {
             // A retained message (a will) of a product being deleted: its rows are gone, none may come back.
-            return CompletableFuture.completedFuture(null);
+            return NOTHING_TO_STORE;
         }
         Map<String, Message> messages = retained.computeIfAbsent(productId, p -> new ConcurrentHashMap<>());
         // Memory follows the store: a retained message that could not be stored (full disk) is neither acknowledged
