@@ -36,8 +36,11 @@ async function shot(name) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
 }
 
-/** Waits for a condition in the page; returns how long it took. */
-async function waitIn(fn, arg, timeout = 5000) {
+/**
+ * Waits for a condition in the page; returns how long it took. The 15 s ceiling is for loaded 2-core CI machines (one
+ * step once took over 5 s beside a crash harness); a condition that never holds still fails.
+ */
+async function waitIn(fn, arg, timeout = 15000) {
   const t0 = Date.now();
   try {
     await page.waitForFunction(fn, arg, { timeout, polling: 20 });

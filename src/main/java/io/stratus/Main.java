@@ -1,5 +1,9 @@
 package io.stratus;
 
+import io.stratus.store.Database;
+import io.stratus.store.StoreException;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -16,6 +20,7 @@ import picocli.CommandLine.Option;
         description = "Self-hosted IoT device-access platform (OneNET MQTT and HTTP API compatible).")
 public final class Main implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
+    private static final String SQLITE_TMPDIR = "org.sqlite.tmpdir";
 
     @Option(names = "--bind", description = "Address to listen on (default 0.0.0.0).")
     String bind;
@@ -39,7 +44,15 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Config config = Config.load(configFile, System.getenv(), flags());
-        Platform platform = Platform.start(config);
+        keepNativeLibraryInDataDir(config.dataDir());
+        Platform platform;
+        try {
+            platform = Platform.start(config);
+        } catch (StoreException e) {
+            log.error("Stratus cannot start: {}", e.getMessage()); // the store's reason says it; the trace is for DEBUG
+            log.debug("store failure at start", e);
+            return 1;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("Stratus stopping");
@@ -48,6 +61,18 @@ public final class Main implements Callable<Integer> {
         }, "shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /**
+     * SQLite's driver extracts a 1 MB native library to the temp directory per process and leaves it there when the
+     * process is killed; in the data directory the next start removes it (see {@code DataDirectory}). Must run before
+     * the driver loads. An {@code -Dorg.sqlite.tmpdir} given by the user wins.
+     */
+    private static void keepNativeLibraryInDataDir(Path dataDir) throws IOException {
+        if (System.getProperty(SQLITE_TMPDIR) == null) {
+            Path dir = Files.createDirectories(Database.nativeLibraryDir(dataDir));
+            System.setProperty(SQLITE_TMPDIR, dir.toString());
+        }
     }
 
     private Map<String, String> flags() {

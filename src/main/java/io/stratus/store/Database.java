@@ -2,8 +2,6 @@ package io.stratus.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -19,21 +17,19 @@ public final class Database implements AutoCloseable {
 
     private final HikariDataSource dataSource;
     private final Dialect dialect;
+    private final DataDirectory directory;
     /** Test hook: while set, every transaction is rolled back and fails with this reason (see {@link #injectFault}). */
     private volatile String injectedFault;
 
-    private Database(HikariDataSource dataSource, Dialect dialect) {
+    private Database(HikariDataSource dataSource, Dialect dialect, DataDirectory directory) {
         this.dataSource = dataSource;
         this.dialect = dialect;
+        this.directory = directory;
     }
 
     /** Opens (creating if needed) {@code dataDir/stratus.db} and brings its schema up to date. */
     public static Database openSqlite(Path dataDir, String sync) {
-        try {
-            Files.createDirectories(dataDir);
-        } catch (IOException e) {
-            throw new StoreException("cannot create data directory " + dataDir + ": " + e.getMessage(), e);
-        }
+        DataDirectory directory = DataDirectory.lock(dataDir);
         Path file = dataDir.resolve("stratus.db").toAbsolutePath();
         HikariConfig hikari = new HikariConfig();
         // WAL + synchronous=NORMAL survives a killed process; FULL also survives a power cut.
@@ -41,14 +37,26 @@ public final class Database implements AutoCloseable {
                 + "&busy_timeout=10000&foreign_keys=true");
         hikari.setMaximumPoolSize(4);
         hikari.setPoolName("store");
-        HikariDataSource ds = new HikariDataSource(hikari);
+        HikariDataSource ds;
+        try {
+            ds = new HikariDataSource(hikari);
+        } catch (RuntimeException e) {
+            directory.close();
+            throw e;
+        }
         try {
             Flyway.configure().dataSource(ds).locations("classpath:db/migration/sqlite").load().migrate();
         } catch (RuntimeException e) {
             ds.close();
+            directory.close();
             throw new StoreException("cannot migrate " + file + ": " + e.getMessage(), e);
         }
-        return new Database(ds, Dialect.SQLITE);
+        return new Database(ds, Dialect.SQLITE, directory);
+    }
+
+    /** Where SQLite should extract its native library for a server on {@code dataDir}; see {@link DataDirectory}. */
+    public static Path nativeLibraryDir(Path dataDir) {
+        return dataDir.resolve(DataDirectory.NATIVE_DIR).toAbsolutePath();
     }
 
     public Dialect dialect() {
@@ -108,6 +116,10 @@ public final class Database implements AutoCloseable {
 
     @Override
     public void close() {
-        dataSource.close();
+        try {
+            dataSource.close();
+        } finally {
+            directory.close();
+        }
     }
 }

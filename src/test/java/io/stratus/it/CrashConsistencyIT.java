@@ -3,9 +3,13 @@ package io.stratus.it;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.stratus.store.Database;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -15,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
 import org.eclipse.paho.client.mqttv3.MqttCallback;
 import org.eclipse.paho.client.mqttv3.MqttClient;
@@ -122,6 +127,8 @@ class CrashConsistencyIT {
                     t1 = System.nanoTime();
                     server.restart();
                     t2 = System.nanoTime();
+                    assertThat(nativeLibraries()).as("SQLite native libraries in the data directory: the killed server's removed")
+                            .hasSize(1);
                     checkPoints(server, key, uploader.deviceId());
                     checkQueuedMessages(server, subscriber);
                     checkRetained(server, reader);
@@ -140,6 +147,28 @@ class CrashConsistencyIT {
             }
             System.out.printf("crash consistency: %d SIGKILL cycles, %d acknowledged points, %d acknowledged queued messages, "
                     + "%d retained messages; losses 0, duplicates 0%n", cycles, ackedPoints.size(), ackedMessages.size(), ackedRetained.size());
+        }
+    }
+
+    @Test
+    void a_second_server_on_the_same_data_is_refused_and_the_first_keeps_serving() throws Exception {
+        try (ServerProcess server = ServerProcess.start(dataDir, "128m", Map.of())) {
+            String[] pd = server.createProductAndDevice("lock", "lock-sn");
+            assertThatThrownBy(() -> ServerProcess.start(dataDir, "128m", Map.of()).close())
+                    .hasMessageContaining("is in use by another Stratus server");
+            MqttClient device = connect(server, new Login(pd[2], pd[0], "lock-sn"), true);
+            device.publish("$dp", dp(7), 1, false);
+            ackedPoints.add(7);
+            device.disconnect();
+            device.close();
+            checkPoints(server, pd[1], pd[2]);
+        }
+    }
+
+    /** The native SQLite libraries (not their {@code .lck} markers) the server extracted into its data directory. */
+    private List<Path> nativeLibraries() throws IOException {
+        try (Stream<Path> files = Files.list(Database.nativeLibraryDir(dataDir))) {
+            return files.filter(f -> !f.getFileName().toString().endsWith(".lck")).toList();
         }
     }
 

@@ -1,0 +1,110 @@
+package io.stratus.store;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The data directory, held by one server at a time: {@code stratus.lock} carries an OS file lock for the life of the
+ * store, so a second server on the same data (it would route the same sessions and clean up rows it does not own)
+ * refuses to start. The kernel drops the lock when its process dies, even by SIGKILL, so a restart is never blocked.
+ */
+final class DataDirectory implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DataDirectory.class);
+    /** Where the command line has SQLite extract its native library (see {@code Main}); emptied under the lock. */
+    static final String NATIVE_DIR = "native";
+
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private DataDirectory(FileChannel channel, FileLock lock) {
+        this.channel = channel;
+        this.lock = lock;
+    }
+
+    /** Creates {@code dir} if needed and takes its lock, or fails with a {@link StoreException} naming the directory. */
+    static DataDirectory lock(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new StoreException("cannot create data directory " + dir + ": " + e.getMessage(), e);
+        }
+        Path file = dir.resolve("stratus.lock");
+        FileChannel channel = null;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = channel.tryLock();
+            if (lock == null) {
+                throw inUse(dir, null);
+            }
+            DataDirectory held = new DataDirectory(channel, lock);
+            held.removeStaleNativeLibraries(dir.resolve(NATIVE_DIR));
+            return held;
+        } catch (OverlappingFileLockException e) {
+            closeQuietly(channel);
+            throw inUse(dir, e);
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw new StoreException("cannot lock data directory " + dir + " (" + file + "): " + e.getMessage(), e);
+        } catch (StoreException e) {
+            closeQuietly(channel);
+            throw e;
+        }
+    }
+
+    /**
+     * SQLite's JDBC driver deletes the native library it extracted only on a clean exit, and at start removes only copies
+     * without a {@code .lck} beside them; a killed server leaves both behind. With the lock held no other process uses
+     * this directory, so whatever is in it is left over.
+     */
+    private void removeStaleNativeLibraries(Path nativeDir) {
+        if (!Files.isDirectory(nativeDir)) {
+            return;
+        }
+        int removed = 0;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(nativeDir)) {
+            for (Path f : files) {
+                if (Files.isRegularFile(f) && Files.deleteIfExists(f)) {
+                    removed++;
+                }
+            }
+        } catch (IOException e) {
+            log.warn("cannot clear {}: {}", nativeDir, e.getMessage());
+        }
+        if (removed > 0) {
+            log.info("removed {} file(s) left in {} by a server that did not exit cleanly", removed, nativeDir);
+        }
+    }
+
+    private static StoreException inUse(Path dir, Throwable cause) {
+        return new StoreException("data directory " + dir.toAbsolutePath()
+                + " is in use by another Stratus server; stop it or give this one its own --data-dir", cause);
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // nothing more to release
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            lock.release();
+        } catch (IOException ignored) {
+            // closing the channel below releases it as well
+        }
+        closeQuietly(channel);
+    }
+}
