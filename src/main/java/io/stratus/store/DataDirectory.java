@@ -2,7 +2,6 @@ package io.stratus.store;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -21,42 +20,37 @@ final class DataDirectory implements AutoCloseable {
     /** Where the command line has SQLite extract its native library (see {@code Main}); emptied under the lock. */
     static final String NATIVE_DIR = "native";
 
+    /** Holds the lock: closing it (or the death of the process) releases it. */
     private final FileChannel channel;
-    private final FileLock lock;
 
-    private DataDirectory(FileChannel channel, FileLock lock) {
+    private DataDirectory(FileChannel channel) {
         this.channel = channel;
-        this.lock = lock;
     }
 
     /** Creates {@code dir} if needed and takes its lock, or fails with a {@link StoreException} naming the directory. */
     static DataDirectory lock(Path dir) {
+        Path file = dir.resolve("stratus.lock");
+        FileChannel channel;
         try {
             Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new StoreException("cannot create data directory " + dir + ": " + e.getMessage(), e);
-        }
-        Path file = dir.resolve("stratus.lock");
-        FileChannel channel = null;
-        try {
             channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            FileLock lock = channel.tryLock();
-            if (lock == null) {
-                throw inUse(dir, null);
-            }
-            DataDirectory held = new DataDirectory(channel, lock);
-            held.removeStaleNativeLibraries(dir.resolve(NATIVE_DIR));
-            return held;
-        } catch (OverlappingFileLockException e) {
-            closeQuietly(channel);
-            throw inUse(dir, e);
         } catch (IOException e) {
-            closeQuietly(channel);
-            throw new StoreException("cannot lock data directory " + dir + " (" + file + "): " + e.getMessage(), e);
-        } catch (StoreException e) {
-            closeQuietly(channel);
-            throw e;
+            throw new StoreException("cannot open data directory " + dir + " (" + file + "): " + e.getMessage(), e);
         }
+        StoreException refused;
+        try {
+            if (channel.tryLock() != null) { // null: another process holds it
+                removeStaleNativeLibraries(dir.resolve(NATIVE_DIR));
+                return new DataDirectory(channel);
+            }
+            refused = inUse(dir, null);
+        } catch (OverlappingFileLockException e) { // this process holds it
+            refused = inUse(dir, e);
+        } catch (IOException e) {
+            refused = new StoreException("cannot lock data directory " + dir + " (" + file + "): " + e.getMessage(), e);
+        }
+        closeQuietly(channel);
+        throw refused;
     }
 
     /**
@@ -64,7 +58,7 @@ final class DataDirectory implements AutoCloseable {
      * without a {@code .lck} beside them; a killed server leaves both behind. With the lock held no other process uses
      * this directory, so whatever is in it is left over.
      */
-    private void removeStaleNativeLibraries(Path nativeDir) {
+    private static void removeStaleNativeLibraries(Path nativeDir) {
         if (!Files.isDirectory(nativeDir)) {
             return;
         }
@@ -89,22 +83,15 @@ final class DataDirectory implements AutoCloseable {
     }
 
     private static void closeQuietly(FileChannel channel) {
-        if (channel != null) {
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // nothing more to release
-            }
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // nothing more to release
         }
     }
 
     @Override
     public void close() {
-        try {
-            lock.release();
-        } catch (IOException ignored) {
-            // closing the channel below releases it as well
-        }
         closeQuietly(channel);
     }
 }

@@ -37,21 +37,18 @@ public final class Database implements AutoCloseable {
                 + "&busy_timeout=10000&foreign_keys=true");
         hikari.setMaximumPoolSize(4);
         hikari.setPoolName("store");
-        HikariDataSource ds;
+        HikariDataSource ds = null;
         try {
             ds = new HikariDataSource(hikari);
-        } catch (RuntimeException e) {
-            directory.close();
-            throw e;
-        }
-        try {
             Flyway.configure().dataSource(ds).locations("classpath:db/migration/sqlite").load().migrate();
+            return new Database(ds, Dialect.SQLITE, directory);
         } catch (RuntimeException e) {
-            ds.close();
+            if (ds != null) {
+                ds.close();
+            }
             directory.close();
-            throw new StoreException("cannot migrate " + file + ": " + e.getMessage(), e);
+            throw ds == null ? e : new StoreException("cannot migrate " + file + ": " + e.getMessage(), e);
         }
-        return new Database(ds, Dialect.SQLITE, directory);
     }
 
     /** Where SQLite should extract its native library for a server on {@code dataDir}; see {@link DataDirectory}. */
