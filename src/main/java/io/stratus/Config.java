@@ -38,7 +38,11 @@ public record Config(
         Duration historyMaxAge,
         HookSettings hooks,
         Protection protection,
-        int topicsMaxPerProduct) {
+        int topicsMaxPerProduct,
+        boolean onenetHeaderFlags,
+        boolean restStatusCodes,
+        ZoneId binaryTimezone,
+        ZoneId apiTimezone) {
 
     /**
      * Failed-login back-off ({@code auth.*}: after max-failures consecutive failures of a device, or the per-address
@@ -71,7 +75,18 @@ public record Config(
             Map.entry("session.max-queued", "1000"),
             Map.entry("session.message-ttl-seconds", String.valueOf(2 * 24 * 3600)),
             Map.entry("mqtt.connect-timeout-seconds", "10"),
+            // The zone of datetime strings without an offset in uploads (the `at` of JSON types, type 4 keys, type 5
+            // times): devices on OneNET fleets write local (Beijing) time.
             Map.entry("dp.timezone", "+08:00"),
+            // The zone of the six-byte times of $dp types 6 and 7: OneNET's C SDK packs them with gmtime(), in UTC.
+            Map.entry("dp.binary-timezone", "UTC"),
+            // The zone the HTTP API writes times in and reads offset-less query times in (OneNET: Beijing time).
+            Map.entry("api.timezone", "+08:00"),
+            // Accept SUBSCRIBE, UNSUBSCRIBE and PUBREL with fixed-header flags 0000, as OneNET's C SDK sends them.
+            Map.entry("mqtt.onenet-header-flags", "true"),
+            // onenet: every errno answer of a OneNET-compatible route is HTTP 200 (OneNET's SDKs throw on any other
+            // status); rest: 401/403/429/503 as today. Stratus's own routes keep their REST codes either way.
+            Map.entry("api.status-codes", "onenet"),
             Map.entry("store.sync", "normal"),
             Map.entry("dp.on-error", "disconnect"),
             Map.entry("dp.type7", "consecutive-streams"),
@@ -162,7 +177,11 @@ public record Config(
                         Duration.ofMillis(positive(v, "auth.backoff-base-millis")),
                         Duration.ofMillis(positive(v, "auth.backoff-max-millis")),
                         Duration.ofSeconds(positive(v, "mqtt.slow-consumer-seconds"))),
-                Math.max(0, integer(v, "topics.max-per-product")));
+                Math.max(0, integer(v, "topics.max-per-product")),
+                Boolean.parseBoolean(v.get("mqtt.onenet-header-flags").trim()),
+                !choice(v, "api.status-codes", "onenet", "rest"),
+                ZoneId.of(v.get("dp.binary-timezone").trim()),
+                ZoneId.of(v.get("api.timezone").trim()));
     }
 
     /** True for the first of the two allowed values, false for the second. */
