@@ -65,6 +65,8 @@ public final class Commands implements AutoCloseable {
         ScheduledFuture<?> expiry;
         /** A send is being written; another would only duplicate it. */
         boolean sending;
+        /** When the last send started: the send time of a command answered before its write completed. */
+        long sendStartedAt;
         /** Final or deleted: nothing may change it or write it any more. */
         boolean closed;
 
@@ -155,6 +157,7 @@ public final class Commands implements AutoCloseable {
                 return true;
             }
             o.sending = true;
+            o.sendStartedAt = System.currentTimeMillis();
             cmd = o.command;
         }
         // OneNET §4: always QoS 0, whether or not the device subscribed to anything.
@@ -251,9 +254,12 @@ public final class Commands implements AutoCloseable {
         }
         long at = System.currentTimeMillis();
         boolean tooLarge = payload.length > MAX_RESPONSE_BYTES;
-        CompletableFuture<Void> stored = transition(o, c -> tooLarge
-                ? c.responded(CommandStatus.RESPONSE_TOO_LARGE, null, at)
-                : c.responded(CommandStatus.RESPONDED, payload, at));
+        CompletableFuture<Void> stored = transition(o, c -> {
+            // A device may answer before the write of the command has completed here: it was sent all the same.
+            Command sent = c.sentAt() == 0 ? c.sent(o.sendStartedAt == 0 ? at : o.sendStartedAt) : c;
+            return tooLarge ? sent.responded(CommandStatus.RESPONSE_TOO_LARGE, null, at)
+                    : sent.responded(CommandStatus.RESPONDED, payload, at);
+        });
         if (stored == null) {
             log.info("[{}] response to {} ignored: the command has ended", publisher.clientId(), uuid);
             return CompletableFuture.completedFuture(null);

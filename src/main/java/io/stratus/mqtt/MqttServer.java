@@ -107,9 +107,12 @@ public final class MqttServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         clients.add(ch);
+                        // Many small writes per read become one syscall.
+                        ch.pipeline().addLast("flush", new FlushConsolidationHandler(256, true));
+                        if (config.onenetHeaderFlags()) {
+                            ch.pipeline().addLast("onenet-header-flags", new OneNetHeaderFlags());
+                        }
                         ch.pipeline()
-                                // Many small writes per read become one syscall.
-                                .addLast("flush", new FlushConsolidationHandler(256, true))
                                 .addLast("decoder", newDecoder(config))
                                 .addLast("encoder", MqttEncoder.INSTANCE)
                                 .addLast("connection", new MqttConnection(config, registry, broker, () -> stopping, connectCheck));

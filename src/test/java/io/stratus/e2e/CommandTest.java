@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
 import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
 import io.stratus.e2e.TestPlatform.Reply;
 import io.stratus.e2e.TestPlatform.TestDevice;
@@ -14,6 +16,7 @@ import io.stratus.e2e.TestPlatform.TestProduct;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -215,7 +218,33 @@ class CommandTest {
             await().atMost(5, SECONDS).until(() -> uuids.stream().allMatch(u -> status(u) == 4));
         }
         assertThat(Cmds.response(platform, key, uuids.get(n - 1)).text()).isEqualTo("cmd " + (n - 1));
-        assertThat(history(dev, "per_page=100").path("items")).allMatch(i -> i.path("status").asInt() == 4);
+        JsonNode items = history(dev, "per_page=100").path("items");
+        assertThat(items).hasSize(n).allMatch(i -> i.path("status").asInt() == 4);
+        // An answered command was sent: its send time is never missing, nor after its answer.
+        assertThat(items).allSatisfy(i -> {
+            assertThat(i.path("send_time").isTextual()).as("send_time of %s", i.path("cmd_uuid")).isTrue();
+            assertThat(i.path("send_time").asText()).isLessThanOrEqualTo(i.path("confirm_time").asText());
+        });
+    }
+
+    @Test
+    void commands_answered_from_the_receive_callback_all_have_a_send_time() throws Exception {
+        TestDevice dev = device("instant");
+        int n = 60;
+        Mqtt3BlockingClient client = Clients.hivemq(platform, dev);
+        // Answers on the client's own thread the moment a command arrives, before the server may have noted it sent.
+        client.toAsync().publishes(MqttGlobalPublishFilter.ALL, p -> client.toAsync().publishWith()
+                .topic("$crsp/" + p.getTopic().getLevels().get(1)).qos(MqttQos.AT_MOST_ONCE).payload(p.getPayloadAsBytes()).send());
+        Clients.connect(client, true);
+        try {
+            List<String> uuids = IntStream.range(0, n).parallel()
+                    .mapToObj(i -> Cmds.send(platform, key, dev, "timeout=60", "fast " + i)).toList();
+            await().atMost(10, SECONDS).until(() -> uuids.stream().allMatch(u -> status(u) == 4));
+        } finally {
+            client.disconnect();
+        }
+        JsonNode items = history(dev, "per_page=100").path("items");
+        assertThat(items).hasSize(n).allSatisfy(i -> assertThat(i.path("send_time").isTextual()).as("send_time of %s", i.path("cmd_uuid")).isTrue());
     }
 
     @Test

@@ -67,8 +67,10 @@ class MalformedPacketTest {
                 new Violation("'+' in a PUBLISH topic", "30 06 00 03 61 2F 2B 78", "contains wildcards"),
                 new Violation("'#' in a PUBLISH topic", "30 06 00 03 61 2F 23 78", "contains wildcards"),
                 // [MQTT-2.2.2-2] reserved flags
-                new Violation("SUBSCRIBE with flags 0000", "80 08 00 01 00 03 61 2F 62 00", "fixed header of SUBSCRIBE"),
-                new Violation("PUBREL with flags 0000", "60 02 00 01", "fixed header of PUBREL"),
+                // (flags 0000 on SUBSCRIBE, UNSUBSCRIBE and PUBREL are OneNET's and accepted: OneNetHeaderFlagsTest)
+                new Violation("SUBSCRIBE with flags 0100", "84 08 00 01 00 03 61 2F 62 00", "fixed header of SUBSCRIBE"),
+                new Violation("UNSUBSCRIBE with flags 0001", "A1 07 00 01 00 03 61 2F 62", "fixed header of UNSUBSCRIBE"),
+                new Violation("PUBREL with flags 0100", "64 02 00 01", "fixed header of PUBREL"),
                 new Violation("PINGREQ with flags 0001", "C1 00", "fixed header of PINGREQ"),
                 new Violation("PUBLISH with QoS 3", "36 08 00 03 61 2F 62 00 01 78", "fixed header of PUBLISH"), // [MQTT-3.3.1-4]
                 new Violation("PUBLISH with QoS 0 and DUP", "38 06 00 03 61 2F 62 78", "QoS 0 and DUP"), // [MQTT-3.3.1-2]

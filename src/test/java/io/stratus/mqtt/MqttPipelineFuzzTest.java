@@ -85,7 +85,7 @@ class MqttPipelineFuzzTest {
                 } else {
                     input = mutator.mutate(corpus.get(random.nextInt(corpus.size())));
                 }
-                EmbeddedChannel channel = new EmbeddedChannel(MqttServer.newDecoder(config), MqttEncoder.INSTANCE,
+                EmbeddedChannel channel = new EmbeddedChannel(new OneNetHeaderFlags(), MqttServer.newDecoder(config), MqttEncoder.INSTANCE,
                         new MqttConnection(config, registry, broker, () -> false, throttle));
                 try {
                     for (int at = 0; at < input.length && channel.isOpen(); ) {
