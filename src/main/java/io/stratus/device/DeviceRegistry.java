@@ -385,8 +385,12 @@ public final class DeviceRegistry {
         return d;
     }
 
+    /**
+     * The device a client id names, in its one canonical spelling: decimal digits without a leading zero. Any other
+     * spelling ("0500000002") would be a second identity of the device, its session keyed apart from the device's.
+     */
     private static Optional<Long> parseId(String s) {
-        if (s == null || s.isEmpty() || s.length() > 18) {
+        if (s == null || s.isEmpty() || s.length() > 18 || s.charAt(0) == '0') {
             return Optional.empty();
         }
         for (int i = 0; i < s.length(); i++) {

@@ -163,9 +163,13 @@ final class ConnectCheck {
                 ? a.getAddress().getHostAddress() : String.valueOf(remote);
     }
 
-    /** The device id a client id names (OneNET: client id = device id); 0 when it is not a number. */
+    /**
+     * The device id a client id names (OneNET: client id = device id); 0 when it is not one, a leading zero included,
+     * so that no other spelling of a device's id counts against that device's login budget.
+     */
     private static long deviceIdOf(String clientId) {
-        if (clientId.isEmpty() || clientId.length() > 18 || !clientId.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        if (clientId.isEmpty() || clientId.length() > 18 || clientId.charAt(0) == '0'
+                || !clientId.chars().allMatch(c -> c >= '0' && c <= '9')) {
             return 0;
         }
         return Long.parseLong(clientId);

@@ -87,6 +87,21 @@ class ConnectTest {
     }
 
     @Test
+    void connack_2_for_another_spelling_of_a_device_id() throws Exception {
+        TestDevice device = Clients.device(platform, product, "one-spelling");
+        // One device, one client id: "0" + id would be a second session of the same device that revoking its login,
+        // deleting it or a takeover would not reach. Every secret is refused under such a spelling.
+        for (String password : new String[] {device.authInfo(), product.masterKey()}) {
+            try (RawMqtt raw = new RawMqtt(platform.mqttPort())) {
+                assertThat(raw.connect("0" + device.id(), product.id(), password, 30, true)).isEqualTo(2);
+            }
+        }
+        try (RawMqtt raw = new RawMqtt(platform.mqttPort())) {
+            assertThat(raw.connect(device.id(), product.id(), device.authInfo(), 30, true)).isZero();
+        }
+    }
+
+    @Test
     void connack_2_for_empty_client_id_with_credentials_D5() throws Exception {
         for (boolean clean : new boolean[] {true, false}) {
             try (RawMqtt raw = new RawMqtt(platform.mqttPort())) {
