@@ -3,6 +3,7 @@ package io.stratus.api;
 import io.javalin.http.Context;
 import io.stratus.device.AdminAccount;
 import io.stratus.device.LoginThrottle;
+import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,12 +22,18 @@ final class AuthApi {
 
     /** {@code POST /auth/login {"username","password"}} -> {@code {"token"}}; wrong credentials are errno 3. */
     Object login(Context ctx) {
+        // JSON only: a web page can make a visitor's browser POST text/plain or a form anywhere without asking
+        // (no CORS preflight), and so spend the admin's back-off budget from the visitor's address.
+        String type = ctx.contentType();
+        if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
+            throw ApiError.invalid("Content-Type must be application/json");
+        }
         JsonBody body = JsonBody.read(ctx);
         String username = body.requiredText("username", 256);
         String password = body.requiredText("password", 1024);
         // Per address and per account, checked before the (deliberately slow) PBKDF2 check: a blocked guesser
         // costs neither CPU nor a chance.
-        String[] keys = {LoginThrottle.address(ctx.ip()), LoginThrottle.account(AdminAccount.USERNAME)};
+        String[] keys = {LoginThrottle.address(ctx.ip()), LoginThrottle.account(AdminAccount.USERNAME, ctx.ip())};
         guard.refuseIfBlocked(ctx, keys);
         String token = admin.login(username, password);
         if (token == null) {

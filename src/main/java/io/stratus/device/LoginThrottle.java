@@ -6,7 +6,10 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
- * Failed-login rate limiting with exponential back-off, per key (a client address, a device, the admin account).
+ * Failed-login rate limiting with exponential back-off, per key: a client address, or an identity (a device, the
+ * admin account) together with the address that tries it. An identity is never blocked for every address at once:
+ * then anyone who knows a device id could lock the device out with a few bad logins from anywhere. A guesser is
+ * still held to {@code maxFailures} tries per identity per address, and to {@code maxFailuresPerAddress} in all.
  * After {@code maxFailures} consecutive failures of a key, the key is blocked for {@code base}, then for twice
  * as long after each further failure, up to {@code max}. While a key is blocked every login of it is refused,
  * even one with the right credential, so guessing gains nothing from speed. A success clears the key.
@@ -58,14 +61,14 @@ public final class LoginThrottle {
         return "ip:" + ip;
     }
 
-    /** The key of a device, for MQTT logins. */
-    public static String device(long deviceId) {
-        return "device:" + deviceId;
+    /** The key of a device tried from a client address, for MQTT logins. */
+    public static String device(long deviceId, String ip) {
+        return "device:" + deviceId + "@" + ip;
     }
 
-    /** The key of a named account (the admin) for HTTP logins. */
-    public static String account(String name) {
-        return "account:" + name;
+    /** The key of a named account (the admin) tried from a client address, for HTTP logins. */
+    public static String account(String name, String ip) {
+        return "account:" + name + "@" + ip;
     }
 
     /** Milliseconds the longest-blocked of {@code keys} stays blocked; 0 when none is. Counts a refused attempt. */

@@ -122,12 +122,14 @@ final class ConnectCheck {
         if (anonymous) {
             login = registry.anonymous();
         } else {
-            // Failed logins are rate-limited per client address and per device, with exponential back-off; while
-            // either is blocked even a right password gets CONNACK 5 (D5), so guessing gains nothing from speed.
+            // Failed logins are rate-limited per client address and per device and address, with exponential
+            // back-off; while either is blocked even a right password gets CONNACK 5 (D5), so guessing gains nothing
+            // from speed, and failures from elsewhere never lock the real device out.
             long claimed = deviceIdOf(clientId);
-            String address = LoginThrottle.address(ipOf(remote));
+            String ip = ipOf(remote);
+            String address = LoginThrottle.address(ip);
             // A client id that names no device (not a number) counts against the address only.
-            String[] keys = claimed == 0 ? new String[] {address} : new String[] {address, LoginThrottle.device(claimed)};
+            String[] keys = claimed == 0 ? new String[] {address} : new String[] {address, LoginThrottle.device(claimed, ip)};
             long blockedMillis = throttle.blockedMillis(keys);
             if (blockedMillis > 0) {
                 return Refused.connAck(clientId, ConnectCode.NOT_AUTHORIZED,
@@ -138,7 +140,7 @@ final class ConnectCheck {
             if (login.code() == ConnectCode.BAD_USERNAME_OR_PASSWORD || login.code() == ConnectCode.IDENTIFIER_REJECTED) {
                 throttle.failure(keys);
             } else if (login.accepted()) {
-                throttle.success(LoginThrottle.device(claimed)); // the address keeps its count: it may guess others
+                throttle.success(LoginThrottle.device(claimed, ip)); // the address keeps its count: it may guess others
             }
         }
         if (!login.accepted()) {

@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stratus.e2e.TestPlatform;
 import io.stratus.e2e.TestPlatform.Reply;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -23,6 +27,19 @@ class AuthApiTest {
         assertThat(login.errno()).isZero();
         assertThat(token).isNotBlank();
         assertThat(r.errno()).isZero();
+    }
+
+    @Test
+    void login_takes_only_json_so_no_web_page_can_send_it_from_a_visitors_browser() throws Exception {
+        String body = "{\"username\":\"admin\",\"password\":\"" + TestPlatform.ADMIN_PASSWORD + "\"}";
+        for (String type : new String[] {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"}) {
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + platform.platform().httpPort() + "/auth/login"))
+                    .header("Content-Type", type).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.body()).as(type).contains("\"errno\":6").contains("application/json").doesNotContain("token");
+        }
+        assertThat(login("admin", TestPlatform.ADMIN_PASSWORD).errno()).isZero();
     }
 
     @Test

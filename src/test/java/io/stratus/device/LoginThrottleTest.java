@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class LoginThrottleTest {
     private final AtomicLong now = new AtomicLong(1_000_000);
     private final LoginThrottle throttle = new LoginThrottle(3, 10, 1000, 8000, now::get);
-    private final String device = LoginThrottle.device(42);
+    private final String device = LoginThrottle.device(42, "192.0.2.1");
 
     @Test
     void a_key_is_blocked_only_after_max_failures() {

@@ -8,6 +8,9 @@ import io.stratus.e2e.TestPlatform.Reply;
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.net.Socket;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -41,6 +44,25 @@ class LoginThrottleTest {
             assertThat(connect(platform, device, "right-sn")).as("blocked: D5 code 5").isEqualTo(5);
 
             await().atMost(5, SECONDS).untilAsserted(() -> assertThat(connect(platform, device, "right-sn")).isZero());
+        }
+    }
+
+    @Test
+    void failures_from_one_address_never_lock_the_device_out_of_another() throws IOException {
+        try (TestPlatform platform = TestPlatform.start(dataDir, TIGHT)) {
+            TestProduct product = platform.createProduct("p");
+            TestDevice victim = platform.createDevice(product, "victim", "victim-sn");
+            // Anyone who knows the device id, with any user name: blocked where they try from, and only there.
+            for (int i = 0; i < 5; i++) {
+                try (RawMqtt raw = new RawMqtt(platform.mqttPort(), "127.0.0.2")) {
+                    raw.connect(victim.id(), "any-" + i, "guess", 30, true);
+                }
+            }
+            try (RawMqtt raw = new RawMqtt(platform.mqttPort(), "127.0.0.2")) {
+                assertThat(raw.connect(victim.id(), product.id(), "victim-sn", 30, true)).as("the guesser's address").isEqualTo(5);
+            }
+
+            assertThat(connect(platform, victim, "victim-sn")).as("the device, from its own address").isZero();
         }
     }
 
@@ -111,6 +133,33 @@ class LoginThrottleTest {
 
             await().atMost(5, SECONDS).untilAsserted(() -> assertThat(platform.call("POST", "/auth/login",
                     Map.of("username", "admin", "password", TestPlatform.ADMIN_PASSWORD), Map.of()).errno()).isZero());
+        }
+    }
+
+    @Test
+    void wrong_admin_passwords_from_another_address_do_not_block_the_admin_here() throws IOException {
+        try (TestPlatform platform = TestPlatform.start(dataDir, TIGHT)) {
+            for (int i = 0; i < 4; i++) {
+                assertThat(loginFrom("127.0.0.2", platform, "guess" + i)).contains("\"errno\":3");
+            }
+            assertThat(loginFrom("127.0.0.2", platform, TestPlatform.ADMIN_PASSWORD)).as("the guesser's address")
+                    .startsWith("HTTP/1.1 429").doesNotContain("token");
+
+            Reply here = platform.call("POST", "/auth/login", Map.of("username", "admin", "password", TestPlatform.ADMIN_PASSWORD), Map.of());
+            assertThat(here.errno()).as("the admin's own address").isZero();
+        }
+    }
+
+    /** A login POSTed over a plain socket from {@code localAddress}; the whole HTTP response. */
+    private static String loginFrom(String localAddress, TestPlatform platform, String password) throws IOException {
+        String body = "{\"username\":\"admin\",\"password\":\"" + password + "\"}";
+        try (Socket s = new Socket()) {
+            s.bind(new InetSocketAddress(localAddress, 0));
+            s.connect(new InetSocketAddress("127.0.0.1", platform.platform().httpPort()), 5000);
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("POST /auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         }
     }
 

@@ -27,7 +27,15 @@ public final class RawMqtt implements AutoCloseable {
     private final OutputStream out;
 
     public RawMqtt(int port) throws IOException {
+        this(port, null);
+    }
+
+    /** A connection from {@code localAddress} (another loopback address such as 127.0.0.2: another client host). */
+    public RawMqtt(int port, String localAddress) throws IOException {
         socket = new Socket();
+        if (localAddress != null) {
+            socket.bind(new InetSocketAddress(localAddress, 0));
+        }
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         socket.setSoTimeout(5000);
         in = new DataInputStream(socket.getInputStream());
