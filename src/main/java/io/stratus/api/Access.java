@@ -157,6 +157,15 @@ final class Access {
         return mayAccess(d.productId()) && (deviceKey == null || deviceKey.allows(method, d.id(), stream));
     }
 
+    /**
+     * Whether the caller may read the device's {@code auth_info}, the password it logs in with: only a caller that may
+     * {@code PUT} the whole device, and so could set it anyway. A key for reading, or for single streams, must not
+     * become the device's MQTT login.
+     */
+    boolean maySeeAuthInfo(Device d) {
+        return mayAccess(d.productId()) && (deviceKey == null || deviceKey.allows(ApiKey.Method.PUT, d.id(), null));
+    }
+
     /** Whether a list may show this device: its product is the caller's, and a device-level key lists it. */
     boolean maySee(Device d) {
         return mayAccess(d.productId()) && (deviceKey == null || deviceKey.touches(method, d.id()));

@@ -76,7 +76,7 @@ public final class ApiServer implements AutoCloseable {
         this.push = new PushApi(registry, hooks.push(), times);
         this.info = new InfoApi(config, mqttPort);
         this.keys = new KeyApi(registry, times);
-        this.register = new RegisterApi(registry);
+        this.register = new RegisterApi(registry, guard);
         this.mqttApi = new MqttApi(registry, broker);
         this.openApi = new OpenApiDocument();
         this.app = Javalin.create(cfg -> {

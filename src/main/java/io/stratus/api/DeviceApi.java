@@ -40,7 +40,7 @@ final class DeviceApi {
     Object get(Context ctx, Access caller) {
         // Details are readable with a key granting GET on any stream of the device.
         Device d = caller.deviceOfStreams(ctx, registry);
-        return DeviceFields.json(d, registry.isOnline(d.id()), times, true);
+        return DeviceFields.json(d, registry.isOnline(d.id()), times, true, caller.maySeeAuthInfo(d));
     }
 
     /** {@code PUT /devices/{id}}: every field optional; a field not given keeps its value. */
@@ -64,8 +64,12 @@ final class DeviceApi {
         long productId = caller.productId(ctx, registry);
         Predicate<Device> filter = filter(ctx);
         Page page = Page.of(ctx, MAX_PER_PAGE, DEFAULT_PER_PAGE);
+        if (Params.text(ctx, "auth_info") != null) {
+            filter = filter.and(caller::maySeeAuthInfo); // else the filter would tell a key without the right the secret
+        }
         List<Device> matching = registry.devices(productId).stream().filter(caller::maySee).filter(filter).toList();
-        return page.reply(matching, "devices", d -> DeviceFields.json(d, registry.isOnline(d.id()), times, false));
+        return page.reply(matching, "devices", d -> DeviceFields.json(d, registry.isOnline(d.id()), times, false,
+                caller.maySeeAuthInfo(d)));
     }
 
     private Predicate<Device> filter(Context ctx) {

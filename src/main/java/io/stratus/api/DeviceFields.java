@@ -72,8 +72,11 @@ final class DeviceFields {
         }
     }
 
-    /** The device as {@code GET /devices/{id}} shows it; lists leave out {@code datastreams}. */
-    static ObjectNode json(Device d, boolean online, Times times, boolean withDatastreams) {
+    /**
+     * The device as {@code GET /devices/{id}} shows it; lists leave out {@code datastreams}, and {@code auth_info} is
+     * left out for callers that may not see it (Access#maySeeAuthInfo).
+     */
+    static ObjectNode json(Device d, boolean online, Times times, boolean withDatastreams, boolean withAuthInfo) {
         ObjectNode o = JsonBody.MAPPER.createObjectNode();
         o.put("id", String.valueOf(d.id()));
         o.put("product_id", String.valueOf(d.productId())); // a Stratus extension: OneNET's reply leaves it out
@@ -86,7 +89,9 @@ final class DeviceFields {
         o.put("protocol", d.protocol());
         o.put("create_time", times.format(d.createTime()));
         o.put("online", online);
-        o.put("auth_info", d.authInfo());
+        if (withAuthInfo) {
+            o.put("auth_info", d.authInfo());
+        }
         o.set("other", parse(d.otherJson()));
         o.put("disabled", d.disabled());
         o.put("last_login", times.format(d.lastLogin()));

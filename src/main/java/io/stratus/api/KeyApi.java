@@ -46,7 +46,7 @@ final class KeyApi {
         caller.requireManager();
         long productId = caller.productId(ctx, registry);
         JsonBody body = JsonBody.read(ctx);
-        String title = body.requiredText("title", MAX_TITLE);
+        String title = ownTitle(body.requiredText("title", MAX_TITLE));
         List<ApiKey.Permission> permissions = permissions(body.array("permissions"), productId);
         return Map.of("key", keys.create(productId, title, permissions).key());
     }
@@ -56,7 +56,7 @@ final class KeyApi {
         caller.requireManager();
         ApiKey k = key(ctx, caller);
         JsonBody body = JsonBody.read(ctx);
-        String title = body.nonEmptyText("title", MAX_TITLE);
+        String title = ownTitle(body.nonEmptyText("title", MAX_TITLE));
         if (title == null && !body.has("permissions")) {
             throw ApiError.required("title or permissions");
         }
@@ -289,5 +289,13 @@ final class KeyApi {
     private static <T> List<T> slice(List<T> all, int page, int perPage) {
         int from = (int) Math.min((long) (page - 1) * perPage, all.size());
         return all.subList(from, Math.min(from + perPage, all.size()));
+    }
+
+    /** Errno 6 for the title that marks the keys register_de makes (KeyRegistry#REGISTRATION_TITLE). */
+    private static String ownTitle(String title) {
+        if (KeyRegistry.REGISTRATION_TITLE.equals(title)) {
+            throw ApiError.invalid("the title " + title + " is reserved for keys made by register_de");
+        }
+        return title;
     }
 }

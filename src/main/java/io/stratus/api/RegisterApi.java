@@ -3,14 +3,15 @@ package io.stratus.api;
 import io.javalin.http.Context;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.device.KeyRegistry;
+import io.stratus.device.LoginThrottle;
 import io.stratus.device.Product;
 import io.stratus.device.Secrets;
 import java.util.Map;
 
 /**
  * {@code POST /register_de?register_code=...} (OneNET 6.1): a device registers itself with its product's register
- * code, which is the only credential (no {@code api-key}). The reply carries the device id and a device-level key
- * for just that device. A serial already registered in the product gets the same device back (and the same key).
+ * code, which is the only credential (no {@code api-key}; wrong codes count as failed logins of the address). The reply
+ * carries the device id and a device-level key for just that device ({@link KeyRegistry#register}).
  */
 final class RegisterApi {
     /** OneNET's limits of {@code sn}, {@code mac} and {@code title}. */
@@ -20,9 +21,11 @@ final class RegisterApi {
     static final String DEFAULT_TITLE = "auto_register";
 
     private final DeviceRegistry registry;
+    private final LoginGuard guard;
 
-    RegisterApi(DeviceRegistry registry) {
+    RegisterApi(DeviceRegistry registry, LoginGuard guard) {
         this.registry = registry;
+        this.guard = guard;
     }
 
     /** {@code {"sn"|"mac","title"}} -> {@code {"device_id","key"}}; errno 3 for an unknown register code. */
@@ -31,7 +34,14 @@ final class RegisterApi {
         if (code == null) {
             throw ApiError.required("register_code");
         }
+        // A register code is a password: guesses count against the address, as bad api-keys do.
+        String address = LoginThrottle.address(ctx.ip());
+        guard.refuseIfBlocked(ctx, address);
         Product product = productOf(code);
+        if (product == null) {
+            guard.failure(address);
+            throw ApiError.authFailed();
+        }
         JsonBody body = JsonBody.read(ctx);
         // OneNET takes sn or mac; when a client sends both, the serial number wins.
         String sn = body.nonEmptyText("sn", MAX_SN);
@@ -45,16 +55,13 @@ final class RegisterApi {
         return Map.of("device_id", String.valueOf(r.device().id()), "key", r.key().key());
     }
 
-    /** The product of a register code, compared in constant time with every product's (errno 3 when none). */
+    /** The product of a register code, compared in constant time with every product's; null when none. */
     private Product productOf(String code) {
         Product found = null;
         for (Product p : registry.products()) {
             if (Secrets.constantTimeEquals(code, p.registerCode())) {
                 found = p;
             }
-        }
-        if (found == null) {
-            throw ApiError.authFailed();
         }
         return found;
     }

@@ -63,6 +63,15 @@ public record ApiKey(String key, long productId, String title, List<Permission> 
     }
 
     /**
+     * Whether the key may log in over MQTT as this device: only a key that may read ({@code GET}) and write
+     * ({@code POST}) the whole device. A connection as the device receives its commands and writes any of its streams,
+     * which a key for single streams, or a read-only one, was never granted.
+     */
+    public boolean allowsDeviceLogin(long deviceId) {
+        return allows(Method.GET, deviceId, null) && allows(Method.POST, deviceId, null);
+    }
+
+    /**
      * Whether {@code method} is granted on the whole device ({@code stream} null) or on that stream of it: a
      * resource naming only the device covers all of it; one with a {@code ds_id} covers just that stream.
      */

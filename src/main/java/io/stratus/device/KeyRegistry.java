@@ -27,6 +27,13 @@ public final class KeyRegistry {
     /** Generated keys carry 24 random bytes (192 bits). */
     static final int KEY_BYTES = 24;
     private static final Set<ApiKey.Method> ALL_METHODS = EnumSet.allOf(ApiKey.Method.class);
+    private static final Set<ApiKey.Method> REGISTRATION_METHODS = EnumSet.of(ApiKey.Method.GET, ApiKey.Method.POST);
+    /**
+     * The title of every key register_de makes, and of no other: {@code POST}/{@code PUT /keys} refuse it, so that a
+     * key with it was made by a registration.
+     */
+    public static final String REGISTRATION_TITLE = "register_de";
+    private final Object registrations = new Object();
 
     private final KeyStore store;
     private final DeviceRegistry registry;
@@ -65,7 +72,8 @@ public final class KeyRegistry {
     public boolean allowsLogin(String password, Device device) {
         boolean match = false;
         for (ApiKey k : byDevice.getOrDefault(device.id(), List.of())) {
-            match |= Secrets.constantTimeEquals(password, k.key()) && k.productId() == device.productId();
+            match |= Secrets.constantTimeEquals(password, k.key()) && k.productId() == device.productId()
+                    && k.allowsDeviceLogin(device.id());
         }
         return match;
     }
@@ -73,7 +81,7 @@ public final class KeyRegistry {
     /** Whether the key with this digest exists and names the device (an open MQTT login with it is still good). */
     boolean namesDevice(String digest, Device device) {
         ApiKey k = digest == null ? null : byDigest.get(digest);
-        return k != null && k.productId() == device.productId() && k.deviceIds().contains(device.id());
+        return k != null && k.productId() == device.productId() && k.allowsDeviceLogin(device.id());
     }
 
     /** Creates a key; every device it names must be of the product (errno 8 otherwise). */
@@ -94,8 +102,8 @@ public final class KeyRegistry {
         unindex(old);
         index(k);
         for (long id : old.deviceIds()) {
-            if (!k.deviceIds().contains(id)) {
-                registry.device(id).ifPresent(d -> registry.credentialsChanged(d, "a device-level key no longer names it"));
+            if (old.allowsDeviceLogin(id) && !k.allowsDeviceLogin(id)) {
+                registry.device(id).ifPresent(d -> registry.credentialsChanged(d, "a device-level key no longer grants its login"));
             }
         }
         return k;
@@ -146,35 +154,36 @@ public final class KeyRegistry {
     }
 
     /**
-     * {@code POST /register_de}: the product's device with this serial (created, titled {@code title}, when there is
-     * none) and a key for just that device with every method (the one registration made before, when there is one).
+     * {@code POST /register_de}: a new device with this serial, titled {@code title}, and a key for just that device
+     * that reads it and writes its data points ({@code GET} and {@code POST}: it cannot change the device's
+     * {@code auth_info}, delete it or read other devices). A serial that register_de registered before gets the same
+     * device and key again (a device may lose its reply); any other device with that serial, made by hand or whose
+     * registration key was deleted, is errno 12: the register code is a product-wide secret and must not hand out
+     * devices, or keys, that an administrator made.
      */
     public Registration register(long productId, String authInfo, String title) {
-        // Outside this object's lock: createDevice takes the DeviceRegistry's.
-        Device device = registry.deviceByAuthInfo(productId, authInfo).orElse(null);
-        if (device == null) {
-            try {
-                device = registry.createDevice(productId, new DeviceChange(title, null, authInfo, "MQTT", null, null,
-                        null, null, null));
-            } catch (DeviceException e) {
-                if (e.reason() != Reason.ALREADY_EXISTS) {
-                    throw e;
-                }
-                // A concurrent registration of the same serial won the race; use its device.
-                device = registry.deviceByAuthInfo(productId, authInfo).orElseThrow(() -> e);
+        // One registration at a time, under a lock of its own: createDevice takes the DeviceRegistry's lock and then
+        // this object's, never the other way round.
+        synchronized (registrations) {
+            Device device = registry.deviceByAuthInfo(productId, authInfo).orElse(null);
+            if (device != null) {
+                ApiKey key = registrationKey(device)
+                        .orElseThrow(() -> new DeviceException(Reason.ALREADY_EXISTS, "a device with this serial exists"));
+                return new Registration(device, key);
             }
+            device = registry.createDevice(productId, new DeviceChange(title, null, authInfo, "MQTT", null, null,
+                    null, null, null));
+            List<ApiKey.Permission> grant = List.of(new ApiKey.Permission(REGISTRATION_METHODS,
+                    List.of(new ApiKey.Resource(device.id(), null))));
+            return new Registration(device, create(device.productId(), REGISTRATION_TITLE, grant));
         }
-        return new Registration(device, registrationKey(device));
     }
 
-    private synchronized ApiKey registrationKey(Device device) {
-        List<ApiKey.Permission> wanted = List.of(new ApiKey.Permission(ALL_METHODS, List.of(new ApiKey.Resource(device.id(), null))));
-        for (ApiKey k : byDevice.getOrDefault(device.id(), List.of())) {
-            if (k.productId() == device.productId() && k.permissions().equals(wanted)) {
-                return k;
-            }
-        }
-        return create(device.productId(), device.title(), wanted);
+    /** The key register_de made for the device, if it still exists. */
+    private Optional<ApiKey> registrationKey(Device device) {
+        return byDevice.getOrDefault(device.id(), List.of()).stream()
+                .filter(k -> k.productId() == device.productId() && REGISTRATION_TITLE.equals(k.title()))
+                .findFirst();
     }
 
     /**

@@ -10,10 +10,12 @@ import io.stratus.e2e.TestPlatform.Reply;
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -24,6 +26,8 @@ class RegisterTest {
     static TestProduct product;
     static TestProduct other;
     static String code;
+    @TempDir
+    Path tightDir;
 
     @BeforeAll
     static void start() {
@@ -53,10 +57,11 @@ class RegisterTest {
 
         JsonNode device = platform.withKey(key, "GET", "/devices/" + id, null).data();
         assertThat(device.path("title").asText()).isEqualTo("meter 1");
-        assertThat(device.path("auth_info").asText()).isEqualTo("SN-0001");
         assertThat(device.path("protocol").asText()).isEqualTo("MQTT");
-        // Every method on the device itself, nothing beyond it.
-        assertThat(platform.withKey(key, "PUT", "/devices/" + id, Map.of("desc", "set by the device")).errno()).isZero();
+        assertThat(device.has("auth_info")).as("auth_info, which only a caller that may change the device sees").isFalse();
+        // Reading the device and writing its data, nothing more: no changing its auth_info, no deleting it.
+        assertThat(platform.withKey(key, "PUT", "/devices/" + id, Map.of("auth_info", "taken over")).errno()).isEqualTo(3);
+        assertThat(platform.withKey(key, "DELETE", "/devices/" + id, null).errno()).isEqualTo(3);
         assertThat(platform.withKey(key, "POST", "/devices/" + id + "/datapoints", Map.of("datastreams",
                 java.util.List.of(Map.of("id", "kwh", "datapoints", java.util.List.of(Map.of("value", 3)))))).errno()).isZero();
         TestDevice neighbour = platform.createDevice(product, "neighbour", "SN-NEIGHBOUR");
@@ -84,11 +89,51 @@ class RegisterTest {
     }
 
     @Test
-    void a_device_created_through_the_api_is_found_by_its_auth_info() {
+    void the_serial_of_a_device_made_by_hand_is_errno_12_and_hands_out_no_key() {
         TestDevice existing = platform.createDevice(product, "made by hand", "SN-HAND");
+        String handKey = platform.withKey(product.masterKey(), "POST", "/keys", Map.of("title", "hand-made", "permissions",
+                java.util.List.of(Map.of("resources", java.util.List.of(Map.of("dev_id", existing.id())))))).data().path("key").asText();
+
         Reply r = register(code, Map.of("sn", "SN-HAND"));
-        assertThat(r.data().path("device_id").asText()).isEqualTo(existing.id());
-        assertThat(platform.withKey(r.data().path("key").asText(), "GET", "/devices/" + existing.id(), null).errno()).isZero();
+
+        assertThat(r.errno()).as(r.toString()).isEqualTo(12);
+        assertThat(r.body().toString()).doesNotContain(handKey).doesNotContain("\"key\"");
+        assertThat(platform.withKey(product.masterKey(), "GET", "/keys?device_id=" + existing.id(), null).data()
+                .path("keys")).hasSize(1);
+    }
+
+    @Test
+    void a_registration_whose_key_was_deleted_is_not_granted_a_new_one() {
+        Reply first = register(code, Map.of("sn", "SN-REVOKED"));
+        String key = first.data().path("key").asText();
+        assertThat(platform.withKey(product.masterKey(), "DELETE", "/keys/" + key, null).errno()).isZero();
+
+        assertThat(register(code, Map.of("sn", "SN-REVOKED")).errno()).isEqualTo(12);
+    }
+
+    @Test
+    void the_title_of_registration_keys_is_reserved() {
+        TestDevice d = platform.createDevice(product, "reserved", "SN-RESERVED");
+        Reply r = platform.withKey(product.masterKey(), "POST", "/keys", Map.of("title", "register_de", "permissions",
+                java.util.List.of(Map.of("resources", java.util.List.of(Map.of("dev_id", d.id()))))));
+        assertThat(r.errno()).as(r.toString()).isEqualTo(6);
+    }
+
+    @Test
+    void register_code_guesses_are_throttled_per_address() {
+        // The suite's default budget is 20 failures per address; past it even the right code is refused for a while.
+        TestPlatform tight = TestPlatform.start(tightDir, Map.of("auth.max-failures-per-address", "3",
+                "auth.backoff-base-millis", "60000"));
+        try (tight) {
+            TestPlatform.TestProduct p = tight.createProduct("guessed");
+            String right = tight.asAdmin("GET", "/products/" + p.id(), null).data().path("register_code").asText();
+            for (int i = 0; i < 3; i++) {
+                assertThat(tight.call("POST", "/register_de?register_code=guess" + i, Map.of("sn", "SN-G"), Map.of()).errno()).isEqualTo(3);
+            }
+            Reply blocked = tight.call("POST", "/register_de?register_code=" + right, Map.of("sn", "SN-G"), Map.of());
+            assertThat(blocked.errno()).isEqualTo(3);
+            assertThat(blocked.body().toString()).contains("too many failed attempts");
+        }
     }
 
     @Test

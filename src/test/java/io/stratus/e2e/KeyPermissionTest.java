@@ -267,15 +267,40 @@ class KeyPermissionTest {
     @Test
     void device_key_is_an_mqtt_password_only_for_the_devices_it_names() throws IOException {
         assertThat(connack(a1, a.id(), fullKey)).isZero();
-        assertThat(connack(a1, a.id(), tempKey)).isZero(); // any resource naming the device will do
         assertThat(connack(a2, a.id(), fullKey)).isEqualTo(4);
         assertThat(connack(b1, b.id(), fullKey)).isEqualTo(4);
         assertThat(connack(a1, b.id(), fullKey)).isEqualTo(4); // the product in the user name must still be right
     }
 
     @Test
+    void only_a_key_that_reads_and_writes_the_whole_device_logs_in_as_it() throws IOException {
+        // Logged in, a client receives the device's commands and writes any of its streams: a key for one stream,
+        // or a read-only one, must not become that.
+        assertThat(connack(a1, a.id(), tempKey)).as("every method, one stream").isEqualTo(4);
+        assertThat(connack(a1, a.id(), readKey)).as("get on the whole device").isEqualTo(4);
+        String getPost = createKey(a.masterKey(), "get-post", List.of("get", "post"), Map.of("dev_id", a1.id()));
+        assertThat(connack(a1, a.id(), getPost)).as("get and post on the whole device").isZero();
+    }
+
+    @Test
+    void auth_info_is_shown_only_to_callers_that_may_change_the_device() {
+        for (String key : List.of(readKey, tempKey)) {
+            Reply one = platform.withKey(key, "GET", "/devices/" + a1.id(), null);
+            assertThat(one.errno()).isZero();
+            assertThat(one.data().has("auth_info")).as("GET /devices/{id}").isFalse();
+            Reply list = platform.withKey(key, "GET", "/devices", null);
+            assertThat(list.data().path("devices")).isNotEmpty().allSatisfy(d -> assertThat(d.has("auth_info")).isFalse());
+            // Nor may the list's auth_info filter answer for it.
+            Reply probe = platform.withKey(key, "GET", "/devices?auth_info=sn-a1", null);
+            assertThat(probe.data().path("devices")).as("probe by auth_info").isEmpty();
+        }
+        assertThat(platform.withKey(fullKey, "GET", "/devices/" + a1.id(), null).data().path("auth_info").asText()).isEqualTo("sn-a1");
+        assertThat(platform.withKey(a.masterKey(), "GET", "/devices/" + a1.id(), null).data().path("auth_info").asText()).isEqualTo("sn-a1");
+    }
+
+    @Test
     void deleted_key_is_no_longer_an_mqtt_password() throws IOException {
-        String key = createKey(a.masterKey(), "short-lived", List.of("get"), Map.of("dev_id", a2.id()));
+        String key = createKey(a.masterKey(), "short-lived", List.of("get", "post"), Map.of("dev_id", a2.id()));
         assertThat(connack(a2, a.id(), key)).isZero();
         assertThat(platform.withKey(a.masterKey(), "DELETE", "/keys/" + key, null).errno()).isZero();
         assertThat(connack(a2, a.id(), key)).isEqualTo(4);

@@ -67,8 +67,23 @@ class RevocationTest {
             assertThat(r.errno()).as(r.toString()).isZero();
 
             assertClosed(unlinked);
-            log.await("[" + d1.id() + "]", "revoked: a device-level key no longer names it");
+            log.await("[" + d1.id() + "]", "revoked: a device-level key no longer grants its login");
             assertStillUp(linked);
+        }
+    }
+
+    @Test
+    void a_key_narrowed_to_reading_closes_the_connection_that_logged_in_with_it() throws Exception {
+        TestProduct p = platform.createProduct("revoke-narrowed");
+        TestDevice d1 = Clients.device(platform, p, "narrowed");
+        String key = createKey(p, d1);
+        try (PahoClient client = login(d1, key)) {
+            Reply r = master(p, "PUT", "/keys/" + key, Map.of("permissions",
+                    List.of(Map.of("access_methods", List.of("get"), "resources", List.of(Map.of("dev_id", d1.id()))))));
+            assertThat(r.errno()).as(r.toString()).isZero();
+
+            assertClosed(client);
+            log.await("[" + d1.id() + "]", "revoked: a device-level key no longer grants its login");
         }
     }
 
