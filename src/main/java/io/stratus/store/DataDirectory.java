@@ -7,6 +7,9 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +22,8 @@ final class DataDirectory implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DataDirectory.class);
     /** Where the command line has SQLite extract its native library (see {@code Main}); emptied under the lock. */
     static final String NATIVE_DIR = "native";
+    private static final Set<PosixFilePermission> DIRECTORY = PosixFilePermissions.fromString("rwx------");
+    private static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-------");
 
     /** Holds the lock: closing it (or the death of the process) releases it. */
     private final FileChannel channel;
@@ -41,6 +46,7 @@ final class DataDirectory implements AutoCloseable {
         try {
             if (channel.tryLock() != null) { // null: another process holds it
                 removeStaleNativeLibraries(dir.resolve(NATIVE_DIR));
+                ownerOnly(dir, DIRECTORY);
                 return new DataDirectory(channel);
             }
             refused = inUse(dir, null);
@@ -51,6 +57,42 @@ final class DataDirectory implements AutoCloseable {
         }
         closeQuietly(channel);
         throw refused;
+    }
+
+    /**
+     * Makes the store's file readable and writable by the owner only (0600), creating it empty when absent so that it is
+     * never readable by others even for a moment; its WAL and shared-memory files, which hold the same data, are made
+     * so too (SQLite creates them with the database file's permissions). The store holds master keys, device keys and
+     * every device's {@code auth_info}.
+     */
+    void ownerOnlyStore(Path file) {
+        try {
+            if (!Files.exists(file)) {
+                try {
+                    Files.createFile(file, PosixFilePermissions.asFileAttribute(FILE));
+                } catch (UnsupportedOperationException notPosix) {
+                    Files.createFile(file);
+                }
+            }
+        } catch (IOException e) {
+            throw new StoreException("cannot create " + file + ": " + e.getMessage(), e);
+        }
+        for (String suffix : new String[] {"", "-wal", "-shm"}) {
+            ownerOnly(file.resolveSibling(file.getFileName() + suffix), FILE);
+        }
+    }
+
+    /** Sets POSIX permissions where the file exists and the file system has them; the server runs without otherwise. */
+    private static void ownerOnly(Path path, Set<PosixFilePermission> permissions) {
+        try {
+            if (Files.exists(path)) {
+                Files.setPosixFilePermissions(path, permissions);
+            }
+        } catch (UnsupportedOperationException notPosix) {
+            // Windows and some mounts: the operator's file system rules apply.
+        } catch (IOException e) {
+            log.warn("cannot restrict the permissions of {}: {}", path, e.getMessage());
+        }
     }
 
     /**

@@ -39,6 +39,7 @@ public final class Database implements AutoCloseable {
         hikari.setPoolName("store");
         HikariDataSource ds = null;
         try {
+            directory.ownerOnlyStore(file);
             ds = new HikariDataSource(hikari);
             Flyway.configure().dataSource(ds).locations("classpath:db/migration/sqlite").load().migrate();
             return new Database(ds, Dialect.SQLITE, directory);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,6 +53,32 @@ class DataDirectoryTest {
             assertThat(nativeDir).isDirectory();
             assertThat(dir.resolve("keep.txt")).exists();
             assertThat(dir.resolve("stratus.db")).exists();
+        }
+    }
+
+    @Test
+    void the_store_and_its_directory_are_the_owners_only() throws Exception {
+        Path data = dir.resolve("data");
+        Files.createDirectories(data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        // A store left readable by an older server is restricted too.
+        Files.createFile(data.resolve("stratus.db"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")));
+
+        try (Database db = Database.openSqlite(data, "normal")) {
+            db.inTransaction(c -> c.createStatement().executeUpdate("CREATE TABLE IF NOT EXISTS probe (x INTEGER)"));
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(data))).isEqualTo("rwx------");
+            for (String name : new String[] {"stratus.db", "stratus.db-wal", "stratus.db-shm"}) {
+                assertThat(data.resolve(name)).exists();
+                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(data.resolve(name)))).as(name)
+                        .isEqualTo("rw-------");
+            }
+        }
+    }
+
+    @Test
+    void a_new_store_is_never_readable_by_others() throws Exception {
+        try (Database db = Database.openSqlite(dir.resolve("fresh"), "normal")) {
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("fresh/stratus.db"))))
+                    .isEqualTo("rw-------");
         }
     }
 }
