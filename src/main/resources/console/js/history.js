@@ -8,6 +8,7 @@
 // ones) or as server wall-clock start/end (custom ones), which the server reads in its own zone.
 
 import { api } from './api.js';
+import { csvCell } from './csv.js';
 import { h, clear, fill, toast, showError, valueText } from './ui.js';
 
 const RANGES = [
@@ -278,8 +279,7 @@ export function historyPanel(deviceId, { timezone } = {}) {
         const data = await api.datapoints(deviceId, q);
         const ds = (data.datastreams || []).find((s) => s.id === stream);
         for (const p of (ds && ds.datapoints) || []) {
-          const v = typeof p.value === 'string' ? p.value : JSON.stringify(p.value);
-          rows.push(`${p.at},${/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v}`);
+          rows.push(`${p.at},${csvCell(p.value)}`);
           n++;
         }
         cursor = data.cursor;
