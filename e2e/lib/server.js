@@ -25,7 +25,8 @@ export function freePort() {
   });
 }
 
-export async function startServer({ adminPassword }) {
+/** `env`: settings as STRATUS_* environment variables, over the inherited environment. */
+export async function startServer({ adminPassword, env = {} }) {
   const jar = jarPath();
   if (!fs.existsSync(jar)) {
     throw new Error(`${jar} does not exist: build it first with mvn -B -DskipTests package (or run mvn -B verify).`);
@@ -35,7 +36,7 @@ export async function startServer({ adminPassword }) {
   const httpPort = await freePort();
   const args = ['-Xmx512m', '-jar', jar, '--bind', '127.0.0.1', '--mqtt-port', String(mqttPort), '--http-port', String(httpPort),
     '--data-dir', dataDir, '--admin-password', adminPassword];
-  const child = spawn(process.env.JAVA || 'java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.env.JAVA || 'java', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let log = '';
   const started = Date.now();
   await new Promise((resolve, reject) => {

@@ -1,8 +1,9 @@
 // The console end to end: the packaged jar, Debian's Chromium driven by playwright-core, and a real MQTT
 // device. Sign in, create a product and a device, watch the device go online, publish $dp points and see
 // the latest values update without a reload, chart a range (down-sampled on the server), table and CSV,
-// a command when the server has them, the device going offline, sign out. Screenshots of the main pages
-// go to SCREENSHOT_DIR (the Maven build sets target/screenshots).
+// a command when the server has them, the device going offline, sign out; an ended session and a failed-login
+// back-off with either api.status-codes. Screenshots of the main pages go to SCREENSHOT_DIR (the Maven build sets
+// target/screenshots).
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,6 +52,36 @@ async function waitIn(fn, arg, timeout = 15000) {
   return Date.now() - t0;
 }
 
+/** Signs in on the console of `srv` (another server is another origin, with its own sessionStorage). */
+async function signIn(srv) {
+  await page.goto(`${srv.url}/console/#/login`);
+  await page.fill('#password', ADMIN_PASSWORD);
+  await page.click('[data-testid=login-form] button[type=submit]');
+  await page.waitForSelector('[data-testid=products]');
+}
+
+/** Ends the session on the server, as a sign-out in another tab would; the page still holds the token. */
+async function endSession() {
+  const status = await page.evaluate(async () => (await fetch('/auth/logout', {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${sessionStorage.getItem('stratus.token')}` },
+  })).status);
+  assert.equal(status, 200);
+}
+
+/** Opens a device page; resolves to the HTTP status of its first request, GET /devices/{id} (a OneNET route). */
+async function openDevicePage(srv, id) {
+  const reply = page.waitForResponse((r) => new URL(r.url()).pathname === `/devices/${id}`);
+  await page.goto(`${srv.url}/console/#/devices/${id}`);
+  return (await reply).status();
+}
+
+async function assertSentToSignIn() {
+  await page.waitForSelector('[data-testid=login-error]:not([hidden])');
+  assert.equal(await page.textContent('[data-testid=login-error]'), 'Your session has ended. Sign in again.');
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('stratus.token')), null);
+}
+
 /** Server wall-clock text of an instant, as a datetime-local input takes it ("yyyy-MM-ddTHH:mm"). */
 function serverLocal(ms) {
   return new Date(ms + SERVER_OFFSET_MS).toISOString().slice(0, 16);
@@ -62,7 +93,9 @@ describe('Stratus console', { timeout: 180000 }, () => {
       throw new Error(`Chromium was not found at ${CHROMIUM}. The console tests drive Debian's Chromium: `
         + 'install it with `apt-get install -y chromium` (never a browser download).');
     }
-    server = await startServer({ adminPassword: ADMIN_PASSWORD });
+    // A back-off, once the last test provokes it, lasts beyond the run (the tests before fail a login or two, far
+    // from auth.max-failures-per-address).
+    server = await startServer({ adminPassword: ADMIN_PASSWORD, env: { STRATUS_AUTH_BACKOFF_BASE_MILLIS: '600000' } });
     userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stratus-e2e-chromium-'));
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
@@ -344,5 +377,41 @@ describe('Stratus console', { timeout: 180000 }, () => {
     await page.waitForSelector('[data-testid=login-form]');
     assert.equal(await page.evaluate(() => sessionStorage.getItem('stratus.token')), null);
     assert.deepEqual(state.pageErrors || [], [], 'no script errors on any page');
+  });
+
+  // OneNET's routes answer errno 2 and 3 with HTTP 200 by default (api.status-codes=onenet), so the console must
+  // read the errno, not the status, to notice an ended session.
+  it('goes back to sign-in when the session has ended, though OneNET routes say so with HTTP 200', async () => {
+    await signIn(server);
+    await endSession();
+    assert.equal(await openDevicePage(server, state.deviceId), 200);
+    await assertSentToSignIn();
+  });
+
+  // The last test on this server: its address stays blocked afterwards.
+  it('stays signed in while failed logins from its address are throttled (errno 3 with Retry-After)', async () => {
+    await signIn(server);
+    for (let i = 0; ; i++) {
+      const r = await fetch(`${server.url}/devices`, { headers: { 'api-key': `wrong-${i}` } });
+      if (r.headers.has('retry-after')) break;
+      assert.ok(i < 30, 'bad keys from this address never led to a back-off');
+    }
+    assert.equal(await openDevicePage(server, state.deviceId), 200);
+    await page.waitForSelector('main .empty');
+    assert.match(await page.textContent('main .empty'), /could not be loaded.*too many failed attempts/);
+    assert.ok(await page.evaluate(() => sessionStorage.getItem('stratus.token')), 'still signed in');
+  });
+
+  it('goes back to sign-in when the session has ended with api.status-codes=rest too (HTTP 403)', async () => {
+    const rest = await startServer({ adminPassword: ADMIN_PASSWORD, env: { STRATUS_API_STATUS_CODES: 'rest' } });
+    try {
+      await signIn(rest);
+      await endSession();
+      assert.equal(await openDevicePage(rest, '1'), 403);
+      await assertSentToSignIn();
+      assert.deepEqual(state.pageErrors || [], [], 'no script errors');
+    } finally {
+      await rest.stop();
+    }
   });
 });

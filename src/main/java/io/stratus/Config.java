@@ -85,7 +85,7 @@ public record Config(
             // Accept SUBSCRIBE, UNSUBSCRIBE and PUBREL with fixed-header flags 0000, as OneNET's C SDK sends them.
             Map.entry("mqtt.onenet-header-flags", "true"),
             // onenet: every errno answer of a OneNET-compatible route is HTTP 200 (OneNET's SDKs throw on any other
-            // status); rest: 401/403/429/503 as today. Stratus's own routes keep their REST codes either way.
+            // status); rest: 401/403/429/503 there too. Stratus's own routes send those codes either way.
             Map.entry("api.status-codes", "onenet"),
             Map.entry("store.sync", "normal"),
             Map.entry("dp.on-error", "disconnect"),

@@ -21,13 +21,15 @@ const HINTS = {
 };
 
 export class ApiError extends Error {
-  constructor(errno, error, status) {
+  constructor(errno, error, status, unauthorized = false) {
     const detail = error || 'request failed';
     const hint = HINTS[errno];
     super(hint ? `${hint} (${detail})` : `Error ${errno}: ${detail}`);
     this.errno = errno;
     this.detail = detail;
     this.status = status;
+    /** The session is gone (errno 2 or 3 that is not a failed-login back-off): whenUnauthorized has been told. */
+    this.unauthorized = unauthorized;
   }
 }
 
@@ -87,10 +89,11 @@ export async function call(method, path, { query: params, body, raw = false, aut
     throw new ApiError(1, `HTTP ${res.status} without a JSON reply`, res.status);
   }
   if (env.errno !== 0) {
-    const err = new ApiError(env.errno, env.error, res.status);
-    if (auth && (env.errno === 2 || env.errno === 3) && (res.status === 401 || res.status === 403)) {
-      onUnauthorized(err);
-    }
+    // Read errno, not the status: OneNET's routes answer HTTP 200 unless the server runs with
+    // api.status-codes=rest. A back-off is errno 3 too, but comes with Retry-After and ends by itself.
+    const unauthorized = auth && (env.errno === 2 || env.errno === 3) && !res.headers.has('Retry-After');
+    const err = new ApiError(env.errno, env.error, res.status, unauthorized);
+    if (unauthorized) onUnauthorized(err);
     throw err;
   }
   return env.data === undefined ? null : env.data;

@@ -66,7 +66,7 @@ async function route() {
         else if (c) c();
       } catch (e) {
         if (seq !== renderSeq) return;
-        if (e.errno === 2 || (e.errno === 3 && e.status === 403)) return; // handled by whenUnauthorized
+        if (e.unauthorized) return; // handled by whenUnauthorized
         clear(main).append(h('div.panel.empty', h('strong', 'This page could not be loaded.'), e.message,
           h('p', h('a', { href: '#/products' }, 'Back to the products'))));
       }

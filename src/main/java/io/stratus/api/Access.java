@@ -50,8 +50,8 @@ final class Access {
     }
 
     /**
-     * The caller of a request: errno 2 (HTTP 401) without any credential, errno 3 (HTTP 403) when the
-     * credential is not valid. An {@code api-key} header wins over an {@code Authorization} header.
+     * The caller of a request: errno 2 without any credential, errno 3 when the credential is not valid (REST
+     * statuses 401 and 403, see {@link Errno}). An {@code api-key} header wins over an {@code Authorization} header.
      */
     static Access of(Context ctx, DeviceRegistry registry, AdminAccount admin) {
         String key = ctx.header(API_KEY);

@@ -27,10 +27,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP API: OneNET's paths at the root, Stratus's product and admin extensions beside them. Every
- * route is declared in {@link #routes}, and every error becomes the errno envelope in {@link #errors}.
+ * route is declared in {@link #routes}, and every error becomes the errno envelope in {@link #errors}, with the
+ * HTTP status {@link #reply} picks for the route's kind ({@link #onenet}).
  */
 public final class ApiServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+    /** Request attribute of {@link #onenet} routes: {@link #reply} sends every errno with HTTP 200. */
+    private static final String ERRNO_WITH_200 = "stratus.errno-with-200";
     /**
      * The console runs only its own scripts and talks only to this server (the CSP: no inline or foreign script, so
      * injected markup cannot run), is never framed by another site (clickjacking), and its files are never sniffed
@@ -121,6 +124,7 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private void routes(JavalinConfig cfg) {
+        // Stratus's own routes: REST status codes (401, 403, 429, 503) beside the errno, whatever api.status-codes says.
         cfg.routes.get("/", ctx -> ctx.redirect("/console/", HttpStatus.FOUND));
         // The API's own description (src/main/resources/openapi.json); OpenApiTest keeps it in step with this method.
         cfg.routes.get("/openapi.json", openApi::serve);
@@ -141,59 +145,74 @@ public final class ApiServer implements AutoCloseable {
         cfg.routes.delete("/products/{id}", authed(products::delete));
         cfg.routes.post("/products/{id}/master_key", authed(products::rotateMasterKey));
         cfg.routes.post("/products/{id}/register_code", authed(products::rotateRegisterCode));
-
-        cfg.routes.post("/devices", authed(devices::create));
-        cfg.routes.get("/devices", authed(devices::list));
-        // Declared before /devices/{id}, which would otherwise take "status" for an id.
-        cfg.routes.get("/devices/status", authed(devices::status));
-        cfg.routes.get("/devices/datapoints", authed(datapoints::latest));
-        cfg.routes.get("/devices/{id}", authed(devices::get));
-        cfg.routes.put("/devices/{id}", authed(devices::update));
-        cfg.routes.delete("/devices/{id}", authed(devices::delete));
-
-        cfg.routes.post("/devices/{id}/datastreams", authed(datastreams::create));
-        cfg.routes.get("/devices/{id}/datastreams", authed(datastreams::list));
-        cfg.routes.get("/devices/{id}/datastreams/{ds}", authed(datastreams::get));
-        cfg.routes.put("/devices/{id}/datastreams/{ds}", authed(datastreams::update));
-        cfg.routes.delete("/devices/{id}/datastreams/{ds}", authed(datastreams::delete));
-        cfg.routes.post("/devices/{id}/datapoints", authed(datapoints::upload));
-        cfg.routes.get("/devices/{id}/datapoints", authed(datapoints::history));
-        cfg.routes.post("/bindata", authed(datapoints::uploadBinary));
-        cfg.routes.get("/bindata/{index}", raw(datapoints::binary));
-
-        // The register code is the credential of register_de; no api-key.
-        cfg.routes.post("/register_de", open(register::register));
-        cfg.routes.post("/keys", authed(keys::create));
-        cfg.routes.get("/keys", authed(keys::list));
-        cfg.routes.put("/keys/{key}", authed(keys::update));
-        cfg.routes.delete("/keys/{key}", authed(keys::delete));
-        cfg.routes.get("/keys/{key}/devices", authed(keys::devices));
-        cfg.routes.put("/keys/{key}/devices", authed(keys::linkDevices));
-
-        cfg.routes.post("/mqtt", authed(mqttApi::publish));
-        cfg.routes.post("/mqtt/topic", authed(mqttApi::createTopic));
-        cfg.routes.get("/mqtt/topic", authed(mqttApi::listTopics));
-        cfg.routes.delete("/mqtt/topic", authed(mqttApi::deleteTopic));
-        cfg.routes.get("/mqtt/device_topic/{id}", authed(mqttApi::deviceTopics));
-        cfg.routes.get("/mqtt/topic_device", authed(mqttApi::topicDevices));
-
-        cfg.routes.post("/cmds", authed(commands::send));
-        // Declared before /cmds/{uuid}/resp, which would otherwise take "history" for a command id.
-        cfg.routes.get("/cmds/history/{id}", authed(commands::history));
-        cfg.routes.get("/cmds/{uuid}", authed(commands::status));
-        cfg.routes.get("/cmds/{uuid}/resp", raw(commands::response));
-
-        cfg.routes.get("/events", events::stream);
-
-        cfg.routes.post("/triggers", authed(triggers::create));
-        cfg.routes.get("/triggers", authed(triggers::list));
-        cfg.routes.get("/triggers/{id}", authed(triggers::get));
-        cfg.routes.put("/triggers/{id}", authed(triggers::update));
-        cfg.routes.delete("/triggers/{id}", authed(triggers::delete));
         cfg.routes.put("/products/{id}/push", authed(push::put));
         cfg.routes.get("/products/{id}/push", authed(push::get));
         cfg.routes.delete("/products/{id}/push", authed(push::delete));
+        cfg.routes.get("/events", events::stream);
         cfg.routes.get("/info", authed(info::info));
+
+        // OneNET's routes (rest-api.md 6.1-6.4 and the MQTT and command APIs): see onenet().
+        cfg.routes.post("/devices", onenet(authed(devices::create)));
+        cfg.routes.get("/devices", onenet(authed(devices::list)));
+        // Declared before /devices/{id}, which would otherwise take "status" for an id.
+        cfg.routes.get("/devices/status", onenet(authed(devices::status)));
+        cfg.routes.get("/devices/datapoints", onenet(authed(datapoints::latest)));
+        cfg.routes.get("/devices/{id}", onenet(authed(devices::get)));
+        cfg.routes.put("/devices/{id}", onenet(authed(devices::update)));
+        cfg.routes.delete("/devices/{id}", onenet(authed(devices::delete)));
+
+        cfg.routes.post("/devices/{id}/datastreams", onenet(authed(datastreams::create)));
+        cfg.routes.get("/devices/{id}/datastreams", onenet(authed(datastreams::list)));
+        cfg.routes.get("/devices/{id}/datastreams/{ds}", onenet(authed(datastreams::get)));
+        cfg.routes.put("/devices/{id}/datastreams/{ds}", onenet(authed(datastreams::update)));
+        cfg.routes.delete("/devices/{id}/datastreams/{ds}", onenet(authed(datastreams::delete)));
+        cfg.routes.post("/devices/{id}/datapoints", onenet(authed(datapoints::upload)));
+        cfg.routes.get("/devices/{id}/datapoints", onenet(authed(datapoints::history)));
+        cfg.routes.post("/bindata", onenet(authed(datapoints::uploadBinary)));
+        cfg.routes.get("/bindata/{index}", onenet(raw(datapoints::binary)));
+
+        // The register code is the credential of register_de; no api-key.
+        cfg.routes.post("/register_de", onenet(open(register::register)));
+        cfg.routes.post("/keys", onenet(authed(keys::create)));
+        cfg.routes.get("/keys", onenet(authed(keys::list)));
+        cfg.routes.put("/keys/{key}", onenet(authed(keys::update)));
+        cfg.routes.delete("/keys/{key}", onenet(authed(keys::delete)));
+        cfg.routes.get("/keys/{key}/devices", onenet(authed(keys::devices)));
+        cfg.routes.put("/keys/{key}/devices", onenet(authed(keys::linkDevices)));
+
+        cfg.routes.post("/mqtt", onenet(authed(mqttApi::publish)));
+        cfg.routes.post("/mqtt/topic", onenet(authed(mqttApi::createTopic)));
+        cfg.routes.get("/mqtt/topic", onenet(authed(mqttApi::listTopics)));
+        cfg.routes.delete("/mqtt/topic", onenet(authed(mqttApi::deleteTopic)));
+        cfg.routes.get("/mqtt/device_topic/{id}", onenet(authed(mqttApi::deviceTopics)));
+        cfg.routes.get("/mqtt/topic_device", onenet(authed(mqttApi::topicDevices)));
+
+        cfg.routes.post("/cmds", onenet(authed(commands::send)));
+        // Declared before /cmds/{uuid}/resp, which would otherwise take "history" for a command id.
+        cfg.routes.get("/cmds/history/{id}", onenet(authed(commands::history)));
+        cfg.routes.get("/cmds/{uuid}", onenet(authed(commands::status)));
+        cfg.routes.get("/cmds/{uuid}/resp", onenet(raw(commands::response)));
+
+        cfg.routes.post("/triggers", onenet(authed(triggers::create)));
+        cfg.routes.get("/triggers", onenet(authed(triggers::list)));
+        cfg.routes.get("/triggers/{id}", onenet(authed(triggers::get)));
+        cfg.routes.put("/triggers/{id}", onenet(authed(triggers::update)));
+        cfg.routes.delete("/triggers/{id}", onenet(authed(triggers::delete)));
+    }
+
+    /**
+     * One of OneNET's routes. With {@code api.status-codes=onenet} (the default) its errno answers all go out with
+     * HTTP 200, as OneNET's do: OneNET's SDKs treat any other status as a transport failure and throw, so an
+     * application would never see the errno. With {@code rest} it answers like Stratus's own routes.
+     */
+    private Handler onenet(Handler route) {
+        if (config.restStatusCodes()) {
+            return route;
+        }
+        return ctx -> {
+            ctx.attribute(ERRNO_WITH_200, Boolean.TRUE);
+            route.handle(ctx);
+        };
     }
 
     private void errors(JavalinConfig cfg) {
@@ -265,7 +284,8 @@ public final class ApiServer implements AutoCloseable {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("reply not serialisable", e);
         }
-        ctx.status(errno.httpStatus).contentType("application/json").result(body);
+        int status = ctx.attribute(ERRNO_WITH_200) != null ? 200 : errno.restStatus;
+        ctx.status(status).contentType("application/json").result(body);
     }
 
     public void start() {

@@ -1,16 +1,17 @@
 package io.stratus.api;
 
 /**
- * The OneNET error numbers the API answers with (APIResult), each with its message and the HTTP status
- * Stratus sends it with: 200 for all but a missing key (401) and a rejected credential (403), so that
- * clients that only read {@code errno} keep working.
+ * The OneNET error numbers the API answers with (APIResult), each with its message and its REST status: 200 for
+ * all but a missing key (401), a rejected credential (403), a failed-login back-off (429) and a system limit (503).
+ * Stratus's own routes send the REST status; OneNET's send 200 for every errno unless {@code api.status-codes=rest}
+ * ({@link ApiServer}).
  */
 enum Errno {
     SUCC(0, "succ", 200),
     INTERNAL(1, "internal server error", 200),
     KEY_REQUIRED(2, "api-key required", 401),
     AUTH_FAILED(3, "auth failed", 403),
-    /** A failed-login back-off is in force (LoginGuard): errno 3 for errno readers, HTTP 429 for the others. */
+    /** A failed-login back-off is in force (LoginGuard): errno 3 for errno readers, HTTP 429 where REST statuses apply. */
     TOO_MANY_FAILURES(3, "auth failed: too many failed attempts, retry later", 429),
     INVALID_JSON(4, "invalid JSON", 200),
     TOO_LARGE(5, "request entity too large", 200),
@@ -25,11 +26,11 @@ enum Errno {
 
     final int code;
     final String message;
-    final int httpStatus;
+    final int restStatus;
 
-    Errno(int code, String message, int httpStatus) {
+    Errno(int code, String message, int restStatus) {
         this.code = code;
         this.message = message;
-        this.httpStatus = httpStatus;
+        this.restStatus = restStatus;
     }
 }

@@ -9,9 +9,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Rate-limits failed HTTP authentication per client address (bad api-keys and admin tokens) and per account (the
  * admin's password), with the same {@link LoginThrottle} as MQTT logins. While blocked a caller gets errno 3, as for
- * a wrong credential, with HTTP 429 and {@code Retry-After} so that clients reading only errno keep working and
- * clients reading the status learn to wait. Only authentication counts: a valid key of another product is errno 3
- * too, but not a failure here.
+ * a wrong credential, with {@code Retry-After} (and HTTP 429 where REST statuses apply, see {@link Errno}) so that
+ * clients reading only errno keep working and the others learn to wait. Only authentication counts: a valid key of
+ * another product is errno 3 too, but not a failure here.
  */
 final class LoginGuard {
     private static final Logger log = LoggerFactory.getLogger(LoginGuard.class);
@@ -35,7 +35,7 @@ final class LoginGuard {
         }
     }
 
-    /** Errno 3 with HTTP 429 when any of {@code keys} is blocked. */
+    /** Errno 3 with {@code Retry-After} when any of {@code keys} is blocked. */
     void refuseIfBlocked(Context ctx, String... keys) {
         long millis = throttle.blockedMillis(keys);
         if (millis > 0) {

@@ -7,7 +7,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** Waits, on an HTTP worker thread, for a write to commit; storage that cannot take it is errno 13 (HTTP 503). */
+/** Waits, on an HTTP worker thread, for a write to commit; storage that cannot take it is errno 13 (REST status 503). */
 final class StoreWait {
     private StoreWait() {
     }

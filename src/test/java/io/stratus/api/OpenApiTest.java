@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stratus.e2e.TestPlatform;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,7 +26,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * {@code GET /openapi.json} (issue 4 item 6): the hand-written OpenAPI document describes exactly the routes
  * {@link ApiServer#endpoints()} lists, so a route added to {@code ApiServer.routes()} without a description, or a
- * description left behind by a removed route, fails here.
+ * description left behind by a removed route, fails here. So does an operation whose {@code x-stratus-status-codes}
+ * (which HTTP statuses its errno answers come with) is not what the server does.
  */
 class OpenApiTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -33,6 +35,9 @@ class OpenApiTest {
     /** Javalin's path parameters: {@code {name}}, and {@code <name>} for one that may hold slashes. */
     private static final Pattern JAVALIN_PARAM = Pattern.compile("[{<]([^}>]+)[}>]");
     private static final Pattern OPENAPI_PARAM = Pattern.compile("\\{([^}]+)}");
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    /** The statuses a {@code rest} operation sends that an {@code onenet} one sends only with api.status-codes=rest. */
+    private static final Set<String> REST_STATUSES = Set.of("401", "403", "429", "503");
 
     @RegisterExtension
     static final TestPlatform platform = TestPlatform.perClass();
@@ -43,7 +48,7 @@ class OpenApiTest {
     static void start() throws Exception {
         int port = platform.platform().api().port();
         // No credential: the description is open to anyone.
-        served = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/openapi.json")).build(),
+        served = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/openapi.json")).build(),
                 HttpResponse.BodyHandlers.ofString());
         doc = JSON.readTree(served.body());
     }
@@ -144,6 +149,61 @@ class OpenApiTest {
     }
 
     @Test
+    void every_operation_says_which_statuses_its_errors_come_with() {
+        List<String> problems = new ArrayList<>();
+        forEachOperation((path, method, operation) -> {
+            String style = operation.path("x-stratus-status-codes").asText();
+            if (!style.equals("onenet") && !style.equals("rest")) {
+                problems.add(method + " " + path + ": x-stratus-status-codes is \"" + style + "\", not onenet or rest");
+                return;
+            }
+            for (Map.Entry<String, JsonNode> response : operation.path("responses").properties()) {
+                String ref = response.getValue().path("$ref").asText();
+                if (REST_STATUSES.contains(response.getKey()) && ref.endsWith("IfRest") != style.equals("onenet")) {
+                    problems.add(method + " " + path + ": a " + style + " operation answers " + response.getKey() + " with " + ref);
+                }
+            }
+        });
+
+        assertThat(problems).isEmpty();
+    }
+
+    @Test
+    void each_operation_refuses_a_caller_with_the_status_its_x_stratus_status_codes_says() throws Exception {
+        // The server runs with the default api.status-codes=onenet: errno 2 and 3 come with HTTP 200 on onenet
+        // operations, 401 and 403 on rest ones. Open operations are called with their own wrong credential.
+        Map<String, WrongCredential> wrongCredentials = Map.of(
+                "POST /auth/login", new WrongCredential("", "{\"username\":\"admin\",\"password\":\"wrong\"}"),
+                "POST /register_de", new WrongCredential("?register_code=wrong", "{\"sn\":\"probe\"}"));
+        List<String> problems = new ArrayList<>();
+        int[] probed = {0};
+        forEachOperation((path, method, operation) -> {
+            boolean onenet = operation.path("x-stratus-status-codes").asText().equals("onenet");
+            String target = OPENAPI_PARAM.matcher(path).replaceAll("1");
+            String body = null;
+            int expected = onenet ? 200 : 401;
+            if (operation.path("security").isEmpty()) {
+                WrongCredential wrong = wrongCredentials.get(method + " " + path);
+                if (wrong == null) {
+                    return;
+                }
+                target += wrong.query();
+                body = wrong.body();
+                expected = onenet ? 200 : 403;
+            }
+            HttpResponse<String> r = send(method, target, body);
+            probed[0]++;
+            if (r.statusCode() != expected) {
+                problems.add(method + " " + path + " (" + (onenet ? "onenet" : "rest") + "): HTTP " + r.statusCode() + ", expected "
+                        + expected + ": " + r.body());
+            }
+        });
+
+        assertThat(problems).isEmpty();
+        assertThat(probed[0]).isGreaterThan(50);
+    }
+
+    @Test
     void every_reference_resolves() {
         List<String> dangling = new ArrayList<>();
         collectRefs(doc, dangling);
@@ -152,6 +212,27 @@ class OpenApiTest {
     }
 
     // ---- helpers --------------------------------------------------------------------------------
+
+    /** How an open operation is called with a credential of its own that is wrong. */
+    private record WrongCredential(String query, String body) {
+    }
+
+    /** A request without a credential header. */
+    private static HttpResponse<String> send(String method, String target, String body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + platform.platform().api().port() + target))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
+        try {
+            return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
 
     /** "METHOD /path" of every route Javalin serves, with its path parameters written the OpenAPI way. */
     private static Set<String> registered() {

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Failed logins are rate-limited per device and per client address with exponential back-off (auth.* settings):
- * MQTT gets CONNACK 5 while blocked, even with the right password (D5); HTTP gets errno 3 with HTTP 429 and
- * Retry-After. The block lifts by itself.
+ * MQTT gets CONNACK 5 while blocked, even with the right password (D5); HTTP gets errno 3 with Retry-After (HTTP 429
+ * on Stratus's own routes such as /auth/login, 200 on OneNET's: see StatusCodesTest). The block lifts by itself.
  */
 class LoginThrottleTest {
     private static final Map<String, String> TIGHT = Map.of("auth.max-failures", "3", "auth.max-failures-per-address", "6",
@@ -97,19 +97,19 @@ class LoginThrottleTest {
     }
 
     @Test
-    void bad_api_keys_get_http_429_with_errno_3_and_retry_after_once_the_address_is_blocked() throws Exception {
+    void bad_api_keys_get_errno_3_and_retry_after_once_the_address_is_blocked() throws Exception {
         try (TestPlatform platform = TestPlatform.start(dataDir, TIGHT)) {
             TestProduct product = platform.createProduct("p");
             for (int i = 0; i < 6; i++) {
                 Reply r = platform.withKey("bad-key-" + i, "GET", "/devices", null);
-                assertThat(r.status()).isEqualTo(403);
+                assertThat(r.status()).isEqualTo(200);
                 assertThat(r.errno()).isEqualTo(3);
             }
 
             HttpResponse<String> blocked = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + platform.platform().httpPort() + "/devices")).header("api-key", product.masterKey()).build(),
                     HttpResponse.BodyHandlers.ofString());
-            assertThat(blocked.statusCode()).isEqualTo(429);
+            assertThat(blocked.statusCode()).as("a OneNET route: errno with HTTP 200").isEqualTo(200);
             assertThat(blocked.body()).contains("\"errno\":3");
             assertThat(blocked.headers().firstValue("Retry-After")).isPresent();
 

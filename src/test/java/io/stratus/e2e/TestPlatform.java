@@ -53,7 +53,12 @@ public final class TestPlatform implements AutoCloseable, BeforeAllCallback, Aft
      * it starts in a temporary directory before the class's {@code @BeforeAll} methods and stops after its tests.
      */
     public static TestPlatform perClass() {
-        return new TestPlatform(null, Map.of());
+        return perClass(Map.of());
+    }
+
+    /** As {@link #perClass()}, with settings (dotted keys) over the test defaults. */
+    public static TestPlatform perClass(Map<String, String> settings) {
+        return new TestPlatform(null, settings);
     }
 
     @Override
