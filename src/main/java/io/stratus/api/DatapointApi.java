@@ -36,12 +36,15 @@ final class DatapointApi {
         this.times = times;
     }
 
-    /** {@code POST /devices/{id}/datapoints[?type=1|3]}: the `$dp` type 1 or 3 JSON; replies once stored. */
+    /**
+     * {@code POST /devices/{id}/datapoints[?type=1|3|4|5]}: the body of a `$dp` type 1, 3 or 4 (JSON) or 5 (separated
+     * string), decoded by the `$dp` rules; replies once stored.
+     */
     Object upload(Context ctx, Access caller) throws Exception {
         Device d = caller.deviceOfStreams(ctx, registry);
-        int type = Params.integer(ctx, "type", 1, 3, 1);
+        int type = Params.integer(ctx, "type", 1, 5, 1);
         if (type == 2) {
-            throw ApiError.invalid("type must be 1 or 3 (binary points go to POST /bindata)");
+            throw ApiError.invalid("type must be 1, 3, 4 or 5 (binary points go to POST /bindata)");
         }
         byte[] body = JsonBody.readLimited(ctx, JsonBody.MAX_BYTES);
         if (new String(body, StandardCharsets.UTF_8).isBlank()) {
@@ -49,7 +52,7 @@ final class DatapointApi {
         }
         List<Datapoint> points;
         try {
-            points = telemetry.decodeJson(type, body);
+            points = telemetry.decodeUpload(type, body);
         } catch (DpFormatException e) {
             // Only a body that does not parse is errno 4; valid JSON of the wrong shape (an array, no value) is 6.
             throw new ApiError(e.getMessage().contains("invalid JSON") ? Errno.INVALID_JSON : Errno.INVALID_PARAMETER,
