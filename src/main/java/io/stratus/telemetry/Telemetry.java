@@ -69,7 +69,7 @@ public final class Telemetry implements AutoCloseable {
     public Telemetry(Config config, Database database, Broker broker, DeviceRegistry registry) {
         this.config = config;
         this.broker = broker;
-        this.decoder = new DpDecoder(config.timezone(), config.dpType7ConsecutiveStreams()
+        this.decoder = new DpDecoder(config.timezone(), config.binaryTimezone(), config.dpType7ConsecutiveStreams()
                 ? DpDecoder.Type7Mode.CONSECUTIVE_STREAMS : DpDecoder.Type7Mode.ONE_STREAM);
         this.store = new DatapointStore(database);
         this.writer = new BatchWriter(database, "datapoint", 65_536, 1_000);
@@ -78,7 +78,7 @@ public final class Telemetry implements AutoCloseable {
         // A device's own far-future times (more than a day ahead) are not followed.
         long now = System.currentTimeMillis();
         lastServerTime.putAll(store.latestTimesBetween(now - 1_000, now + 86_400_000L));
-        this.apiTime = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(config.timezone());
+        this.apiTime = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(config.apiTimezone());
         broker.registerSystemTopic("$dp", (publisher, topic, payload, qos) -> onDp(publisher, payload, qos));
         registry.addListener(new DeviceListener() {
             @Override
@@ -395,6 +395,7 @@ public final class Telemetry implements AutoCloseable {
         }
     }
 
+    /** A time as the API writes it: {@code yyyy-MM-dd HH:mm:ss.SSS} in {@code api.timezone}. */
     public String formatTime(long epochMillis) {
         return apiTime.format(Instant.ofEpochMilli(epochMillis));
     }
