@@ -192,7 +192,10 @@ final class DatapointApi {
         return data;
     }
 
-    /** {@code POST /bindata?device_id=&datastream_id=&desc=}: raw body up to 800 KiB -> {@code {"index"}}. */
+    /**
+     * {@code POST /bindata?device_id=&datastream_id=&desc=}: a file up to 800 KiB -> {@code {"index"}}; the raw body,
+     * or the file part of a {@code multipart/form-data} body (OneNET's Java SDK).
+     */
     Object uploadBinary(Context ctx, Access caller) throws Exception {
         long deviceId = Params.id(ctx, "device_id").orElseThrow(() -> ApiError.required("device_id"));
         Device d = registry.device(deviceId).orElseThrow(() -> ApiError.notFound("device not found: " + deviceId));
@@ -202,7 +205,8 @@ final class DatapointApi {
             throw ApiError.required("datastream_id");
         }
         caller.checkStream(d, stream);
-        byte[] content = JsonBody.readLimited(ctx, MAX_BINARY_BYTES);
+        byte[] content = ctx.isMultipartFormData() ? MultipartFile.read(ctx, MAX_BINARY_BYTES)
+                : JsonBody.readLimited(ctx, MAX_BINARY_BYTES);
         if (content.length == 0) {
             throw new ApiError(Errno.ENTITY_REQUIRED);
         }

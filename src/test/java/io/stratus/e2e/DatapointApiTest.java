@@ -496,6 +496,94 @@ class DatapointApiTest {
         assertThat(Points.streams(platform, key, device.id())).isEmpty();
     }
 
+    // ---- binary points as multipart/form-data ---------------------------------------------------------
+
+    static final String BOUNDARY = "lZ2dVGb6y-Qz_3sDf4mJ0gXfkIpC1Nj";
+    static final String MULTIPART = "multipart/form-data; boundary=" + BOUNDARY;
+
+    /** A part as Apache HttpClient's MultipartEntityBuilder writes a file body (OneNET's Java SDK), or a text field. */
+    static byte[] part(String name, String filename, byte[] content) {
+        String headers = "--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"" + name + "\""
+                + (filename == null ? "\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+                        : "; filename=\"" + filename + "\"\r\nContent-Type: application/octet-stream\r\n")
+                + "Content-Transfer-Encoding: binary\r\n\r\n";
+        return Points.concat(headers.getBytes(StandardCharsets.UTF_8), content, "\r\n".getBytes(StandardCharsets.UTF_8));
+    }
+
+    static byte[] multipart(byte[]... parts) {
+        return Points.concat(Points.concat(parts), ("--" + BOUNDARY + "--\r\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static HttpResponse<byte[]> postMultipart(TestDevice device, byte[] body) {
+        return Points.rawHttp(platform, key, "POST", "/bindata?device_id=" + device.id() + "&datastream_id=pic", body, MULTIPART);
+    }
+
+    private static byte[] readBack(HttpResponse<byte[]> post) {
+        JsonNode reply = Points.parse(post.body());
+        assertThat(reply.path("errno").asInt()).as("%s", reply).isZero();
+        HttpResponse<byte[]> get = Points.rawHttp(platform, key, "GET", "/bindata/" + reply.path("data").path("index").asText(), null);
+        assertThat(get.statusCode()).isEqualTo(200);
+        return get.body();
+    }
+
+    @Test
+    void bindata_as_multipart_form_data_stores_the_file_part_only() {
+        TestDevice device = Clients.device(platform, product, "bindata-multipart");
+        // Every byte value, CR LF and "--" included, at the full 800 KiB.
+        byte[] file = Points.blob(800 * 1024);
+
+        byte[] stored = readBack(postMultipart(device, multipart(part("photo.jpg", "photo.jpg", file))));
+
+        assertThat(stored).isEqualTo(file);
+    }
+
+    @Test
+    void bindata_multipart_with_several_parts_takes_the_one_with_a_filename() {
+        TestDevice device = Clients.device(platform, product, "bindata-parts");
+        byte[] file = Points.blob(5000);
+
+        byte[] stored = readBack(postMultipart(device, multipart(part("desc", null, "a photo".getBytes(StandardCharsets.UTF_8)),
+                part("file", "photo.jpg", file), part("other", null, "x".getBytes(StandardCharsets.UTF_8)))));
+
+        assertThat(stored).isEqualTo(file);
+    }
+
+    @Test
+    void bindata_multipart_without_a_filename_takes_the_first_part() {
+        TestDevice device = Clients.device(platform, product, "bindata-first");
+        byte[] first = Points.blob(300);
+
+        byte[] stored = readBack(postMultipart(device, multipart(part("data", null, first),
+                part("other", null, "x".getBytes(StandardCharsets.UTF_8)))));
+
+        assertThat(stored).isEqualTo(first);
+    }
+
+    @Test
+    void bindata_multipart_refusals_store_nothing() {
+        TestDevice device = Clients.device(platform, product, "bindata-multipart-errors");
+        byte[] over = Points.blob(800 * 1024 + 1);
+
+        assertThat(Points.parse(postMultipart(device, multipart(part("big.bin", "big.bin", over))).body()).path("error").asText())
+                .as("file over 800 KiB").contains("file part over 819200 bytes");
+        assertThat(errno(postMultipart(device, multipart(part("big.bin", "big.bin", over))))).isEqualTo(5);
+        assertThat(errno(postMultipart(device, multipart(part("a", "a.bin", Points.blob(500 * 1024)),
+                part("b", "b.bin", Points.blob(500 * 1024)))))).as("envelope over 800 + 64 KiB").isEqualTo(5);
+        JsonNode none = Points.parse(postMultipart(device, ("--" + BOUNDARY + "--\r\n").getBytes(StandardCharsets.UTF_8)).body());
+        assertThat(none.path("errno").asInt()).as("%s", none).isEqualTo(9);
+        assertThat(none.path("error").asText()).contains("no part");
+        JsonNode empty = Points.parse(postMultipart(device, multipart(part("f", "f.bin", new byte[0]))).body());
+        assertThat(empty.path("errno").asInt()).as("%s", empty).isEqualTo(9);
+        JsonNode truncated = Points.parse(postMultipart(device, part("f", "f.bin", Points.blob(10))).body());
+        assertThat(truncated.path("errno").asInt()).as("no closing boundary: %s", truncated).isEqualTo(6);
+        assertThat(truncated.path("error").asText()).contains("multipart");
+        JsonNode noBoundary = Points.parse(Points.rawHttp(platform, key, "POST", "/bindata?device_id=" + device.id()
+                + "&datastream_id=pic", multipart(part("f", "f.bin", Points.blob(10))), "multipart/form-data").body());
+        assertThat(noBoundary.path("errno").asInt()).as("%s", noBoundary).isEqualTo(6);
+        assertThat(noBoundary.path("error").asText()).contains("boundary");
+        assertThat(Points.streams(platform, key, device.id())).isEmpty();
+    }
+
     private static int errno(HttpResponse<byte[]> r) {
         return Points.parse(r.body()).path("errno").asInt(-1);
     }
