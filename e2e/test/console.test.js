@@ -19,7 +19,7 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ADMIN_PASSWORD = 'e2e-admin-password';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SHOTS = process.env.SCREENSHOT_DIR || path.resolve(here, '..', '..', 'target', 'screenshots');
-/** The server's default zone for API times (dp.timezone = +08:00). */
+/** The server's default zone for API times (api.timezone = +08:00). */
 const SERVER_OFFSET_MS = 8 * 3600 * 1000;
 /** A device's presence must show within this long of its CONNECT or DISCONNECT (issue 5). */
 const LIVE_MS = 1000;

@@ -74,7 +74,7 @@ public final class ApiServer implements AutoCloseable {
         this.config = config;
         this.registry = registry;
         this.admin = admin;
-        Times times = new Times(config.timezone());
+        Times times = new Times(config.apiTimezone());
         this.guard = new LoginGuard(throttle);
         this.auth = new AuthApi(admin, guard);
         this.monitor = new MonitorApi(metrics, health);

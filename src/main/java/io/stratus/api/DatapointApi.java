@@ -36,12 +36,15 @@ final class DatapointApi {
         this.times = times;
     }
 
-    /** {@code POST /devices/{id}/datapoints[?type=1|3]}: the `$dp` type 1 or 3 JSON; replies once stored. */
+    /**
+     * {@code POST /devices/{id}/datapoints[?type=1|3|4|5]}: the body of a `$dp` type 1, 3 or 4 (JSON) or 5 (separated
+     * string), decoded by the `$dp` rules; replies once stored.
+     */
     Object upload(Context ctx, Access caller) throws Exception {
         Device d = caller.deviceOfStreams(ctx, registry);
-        int type = Params.integer(ctx, "type", 1, 3, 1);
+        int type = Params.integer(ctx, "type", 1, 5, 1);
         if (type == 2) {
-            throw ApiError.invalid("type must be 1 or 3 (binary points go to POST /bindata)");
+            throw ApiError.invalid("type must be 1, 3, 4 or 5 (binary points go to POST /bindata)");
         }
         byte[] body = JsonBody.readLimited(ctx, JsonBody.MAX_BYTES);
         if (new String(body, StandardCharsets.UTF_8).isBlank()) {
@@ -49,7 +52,7 @@ final class DatapointApi {
         }
         List<Datapoint> points;
         try {
-            points = telemetry.decodeJson(type, body);
+            points = telemetry.decodeUpload(type, body);
         } catch (DpFormatException e) {
             // Only a body that does not parse is errno 4; valid JSON of the wrong shape (an array, no value) is 6.
             throw new ApiError(e.getMessage().contains("invalid JSON") ? Errno.INVALID_JSON : Errno.INVALID_PARAMETER,
@@ -189,7 +192,10 @@ final class DatapointApi {
         return data;
     }
 
-    /** {@code POST /bindata?device_id=&datastream_id=&desc=}: raw body up to 800 KiB -> {@code {"index"}}. */
+    /**
+     * {@code POST /bindata?device_id=&datastream_id=&desc=}: a file up to 800 KiB -> {@code {"index"}}; the raw body,
+     * or the file part of a {@code multipart/form-data} body (OneNET's Java SDK).
+     */
     Object uploadBinary(Context ctx, Access caller) throws Exception {
         long deviceId = Params.id(ctx, "device_id").orElseThrow(() -> ApiError.required("device_id"));
         Device d = registry.device(deviceId).orElseThrow(() -> ApiError.notFound("device not found: " + deviceId));
@@ -199,7 +205,8 @@ final class DatapointApi {
             throw ApiError.required("datastream_id");
         }
         caller.checkStream(d, stream);
-        byte[] content = JsonBody.readLimited(ctx, MAX_BINARY_BYTES);
+        byte[] content = ctx.isMultipartFormData() ? MultipartFile.read(ctx, MAX_BINARY_BYTES)
+                : JsonBody.readLimited(ctx, MAX_BINARY_BYTES);
         if (content.length == 0) {
             throw new ApiError(Errno.ENTITY_REQUIRED);
         }

@@ -24,7 +24,7 @@ final class InfoApi {
         Map<String, Object> info = new LinkedHashMap<>();
         int port = mqttPort.getAsInt();
         info.put("mqtt_port", port > 0 ? port : null); // null only while the MQTT server is not listening
-        info.put("timezone", config.timezone().getId());
+        info.put("timezone", config.apiTimezone().getId());
         return info;
     }
 }

@@ -8,7 +8,10 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 
-/** Times as the API writes and reads them, in the zone of {@code dp.timezone} (UTC+8 by default, as OneNET). */
+/**
+ * Times as the API writes and reads them, in the zone of {@code api.timezone} (UTC+8 by default, as OneNET). Upload
+ * times are not read here: {@code dp.timezone} and {@code dp.binary-timezone} govern those.
+ */
 final class Times {
     private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
 

@@ -58,8 +58,10 @@ public final class DpDecoder {
         ONE_STREAM
     }
 
-    /** D2: the default zone of six-byte times and of datetime strings without an offset. */
-    public static final ZoneId DEFAULT_ZONE = ZoneOffset.ofHours(8);
+    /** D2: the default zone of datetime strings without an offset (devices write local, Beijing, time). */
+    public static final ZoneId DEFAULT_STRING_ZONE = ZoneOffset.ofHours(8);
+    /** D2: the default zone of the six-byte times of types 6 and 7 (OneNET's C SDK packs them with gmtime()). */
+    public static final ZoneId DEFAULT_BINARY_ZONE = ZoneOffset.UTC;
     /** Guard against a message that expands into too many points. */
     public static final int MAX_POINTS = 10_000;
     /** Type-2 blob limit, 3 MiB (§3.2 "≤ 3 MB"). */
@@ -78,17 +80,23 @@ public final class DpDecoder {
     private static final Pattern DATETIME = Pattern.compile(
             "(\\d{4})-(\\d{2})-(\\d{2})[ T](\\d{2}):(\\d{2}):(\\d{2})(?:\\.(\\d{1,3}))?(Z|[+-]\\d{2}:\\d{2})?");
 
-    private final ZoneId zone;
+    private final ZoneId stringZone;
+    private final ZoneId binaryZone;
     private final Type7Mode type7;
 
-    public DpDecoder(ZoneId zone, Type7Mode type7) {
-        this.zone = Objects.requireNonNull(zone, "zone");
+    /**
+     * @param stringZone the zone of datetime strings without an offset ({@code dp.timezone})
+     * @param binaryZone the zone of the six-byte times of types 6 and 7 ({@code dp.binary-timezone})
+     */
+    public DpDecoder(ZoneId stringZone, ZoneId binaryZone, Type7Mode type7) {
+        this.stringZone = Objects.requireNonNull(stringZone, "stringZone");
+        this.binaryZone = Objects.requireNonNull(binaryZone, "binaryZone");
         this.type7 = Objects.requireNonNull(type7, "type7");
     }
 
-    /** UTC+8 and consecutive streams: the D1 and D2 defaults. */
+    /** Strings in UTC+8, six-byte times in UTC, consecutive streams: the D1 and D2 defaults. */
     public static DpDecoder defaults() {
-        return new DpDecoder(DEFAULT_ZONE, Type7Mode.CONSECUTIVE_STREAMS);
+        return new DpDecoder(DEFAULT_STRING_ZONE, DEFAULT_BINARY_ZONE, Type7Mode.CONSECUTIVE_STREAMS);
     }
 
     /**
@@ -131,7 +139,7 @@ public final class DpDecoder {
 
     @Override
     public String toString() {
-        return "DpDecoder[zone=" + zone + ", type7=" + type7 + "]";
+        return "DpDecoder[stringZone=" + stringZone + ", binaryZone=" + binaryZone + ", type7=" + type7 + "]";
     }
 
     /** Type 1: {@code {"datastreams":[{"id":..,"datapoints":[{"at":..,"value":..}]}]}}. */
@@ -300,7 +308,7 @@ public final class DpDecoder {
         in.add(Datapoint.ofText(id, time, parts.get(parts.size() - 1)), at);
     }
 
-    /** Six bytes YY MM DD hh mm ss (year 2000 + YY) in the configured zone (D2). */
+    /** Six bytes YY MM DD hh mm ss (year 2000 + YY) in the binary zone (D2). */
     private Long sixByteTime(In in) throws DpFormatException {
         int at = in.pos;
         in.check(in.remaining() >= 6, "truncated time (" + in.remaining() + " of 6 bytes)", at);
@@ -318,13 +326,13 @@ public final class DpDecoder {
         try {
             LocalDateTime t = LocalDateTime.of(2000 + b[0], b[1], b[2], b[3], b[4], b[5]);
             in.pos += 6;
-            return t.atZone(zone).toInstant().toEpochMilli();
+            return t.atZone(binaryZone).toInstant().toEpochMilli();
         } catch (DateTimeException e) {
             throw in.fail("time " + String.format("20%02d-%02d-%02d", b[0], b[1], b[2]) + " is not a date", at + 2);
         }
     }
 
-    /** D3 datetime string as epoch millis, or null if it is not one. */
+    /** D3 datetime string as epoch millis (the string zone unless it has an offset), or null if it is not one. */
     private Long time(String text) {
         Matcher m = DATETIME.matcher(text);
         if (!m.matches()) {
@@ -335,7 +343,7 @@ public final class DpDecoder {
             LocalDateTime t = LocalDateTime.of(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)),
                     Integer.parseInt(m.group(3)), Integer.parseInt(m.group(4)), Integer.parseInt(m.group(5)),
                     Integer.parseInt(m.group(6)), Integer.parseInt(fraction) * 1_000_000);
-            ZoneId z = m.group(8) == null ? zone : ZoneOffset.of(m.group(8));
+            ZoneId z = m.group(8) == null ? stringZone : ZoneOffset.of(m.group(8));
             return t.atZone(z).toInstant().toEpochMilli();
         } catch (DateTimeException e) {
             return null;

@@ -8,11 +8,18 @@ package io.stratus.telemetry;
 public final class DpFormatException extends Exception {
     private static final long serialVersionUID = 1L;
 
+    private final String reason;
     private final int offset;
 
     public DpFormatException(String reason, int offset) {
         super(reason + " at byte " + offset);
+        this.reason = reason;
         this.offset = offset;
+    }
+
+    /** What is wrong, without the offset. */
+    public String reason() {
+        return reason;
     }
 
     /** The offset in the payload of the byte (or the field starting there) that is wrong; 0 for byte 0. */

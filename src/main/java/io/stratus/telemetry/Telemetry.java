@@ -69,7 +69,7 @@ public final class Telemetry implements AutoCloseable {
     public Telemetry(Config config, Database database, Broker broker, DeviceRegistry registry) {
         this.config = config;
         this.broker = broker;
-        this.decoder = new DpDecoder(config.timezone(), config.dpType7ConsecutiveStreams()
+        this.decoder = new DpDecoder(config.timezone(), config.binaryTimezone(), config.dpType7ConsecutiveStreams()
                 ? DpDecoder.Type7Mode.CONSECUTIVE_STREAMS : DpDecoder.Type7Mode.ONE_STREAM);
         this.store = new DatapointStore(database);
         this.writer = new BatchWriter(database, "datapoint", 65_536, 1_000);
@@ -78,7 +78,7 @@ public final class Telemetry implements AutoCloseable {
         // A device's own far-future times (more than a day ahead) are not followed.
         long now = System.currentTimeMillis();
         lastServerTime.putAll(store.latestTimesBetween(now - 1_000, now + 86_400_000L));
-        this.apiTime = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(config.timezone());
+        this.apiTime = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(config.apiTimezone());
         broker.registerSystemTopic("$dp", (publisher, topic, payload, qos) -> onDp(publisher, payload, qos));
         registry.addListener(new DeviceListener() {
             @Override
@@ -121,17 +121,27 @@ public final class Telemetry implements AutoCloseable {
         return store(productId, deviceId, points, 1);
     }
 
-    /** Parses HTTP upload bodies with the `$dp` rules of type 1 or 3 JSON. */
-    public List<Datapoint> decodeJson(int type, byte[] json) throws DpFormatException {
-        byte[] payload = new byte[json.length + 3];
-        payload[0] = (byte) type;
-        payload[1] = (byte) (json.length >> 8);
-        payload[2] = (byte) json.length;
-        System.arraycopy(json, 0, payload, 3, json.length);
-        if (json.length > 0xFFFF) {
-            throw new DpFormatException("body too long: " + json.length + " bytes", 0);
+    /**
+     * Parses an HTTP upload body of type 1, 3, 4 or 5: the bytes a `$dp` payload of that type carries after its u16
+     * length, decoded by the same rules. Offsets in errors count from the body's first byte.
+     */
+    public List<Datapoint> decodeUpload(int type, byte[] body) throws DpFormatException {
+        if (type != 1 && type != 3 && type != 4 && type != 5) {
+            throw new IllegalArgumentException("type " + type + " has no HTTP body form");
         }
-        return decoder.decode(payload);
+        if (body.length > 0xFFFF) {
+            throw new DpFormatException("body too long: " + body.length + " bytes (at most 65535)", 0);
+        }
+        byte[] payload = new byte[body.length + 3];
+        payload[0] = (byte) type;
+        payload[1] = (byte) (body.length >> 8);
+        payload[2] = (byte) body.length;
+        System.arraycopy(body, 0, payload, 3, body.length);
+        try {
+            return decoder.decode(payload);
+        } catch (DpFormatException e) {
+            throw new DpFormatException(e.reason(), Math.max(0, e.offset() - 3));
+        }
     }
 
     private CompletableFuture<Void> store(long productId, long deviceId, List<Datapoint> points, int qos) {
@@ -385,6 +395,7 @@ public final class Telemetry implements AutoCloseable {
         }
     }
 
+    /** A time as the API writes it: {@code yyyy-MM-dd HH:mm:ss.SSS} in {@code api.timezone}. */
     public String formatTime(long epochMillis) {
         return apiTime.format(Instant.ofEpochMilli(epochMillis));
     }

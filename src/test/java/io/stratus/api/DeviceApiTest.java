@@ -112,8 +112,8 @@ class DeviceApiTest {
     }
 
     @Test
-    void create_time_follows_the_configured_timezone(@TempDir Path ownDir) {
-        try (TestPlatform utc = TestPlatform.start(ownDir, Map.of("dp.timezone", "UTC"))) {
+    void create_time_follows_the_api_timezone(@TempDir Path ownDir) {
+        try (TestPlatform utc = TestPlatform.start(ownDir, Map.of("api.timezone", "UTC"))) {
             TestProduct p = utc.createProduct("utc");
             String id = utc.createDevice(p, "clock", "utc-1").id();
 

@@ -10,10 +10,12 @@ import io.stratus.e2e.TestPlatform.Reply;
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -269,7 +271,7 @@ class DatapointApiTest {
             "datastreams not an array     | {\"datastreams\":{\"id\":\"x\"}}                   | 6 | ",
             "datapoint without a value    | {\"datastreams\":[{\"id\":\"x\",\"datapoints\":[{}]}]} | 6 | ",
             "binary type                  | {\"x\":1}                                          | 6 | ?type=2",
-            "unknown type                 | {\"x\":1}                                          | 6 | ?type=4",
+            "unknown type                 | {\"x\":1}                                          | 6 | ?type=6",
             "JSON array, not an object    | [{\"x\":1}]                                      | 6 | ?type=3",
             "blank body                   | '   '                                              | 9 | ?type=3"})
     void bad_uploads_are_refused_and_store_nothing(String name, String body, int errno, String query) {
@@ -280,6 +282,140 @@ class DatapointApiTest {
 
         assertThat(r.errno()).as("%s", r.body()).isEqualTo(errno);
         assertThat(Points.streams(platform, key, device.id())).isEmpty();
+    }
+
+    /** The same five points as a type 1 body and as type 4 and type 5 bodies (times without an offset: UTC+8). */
+    static final String TYPE_1_TIMED = "{\"datastreams\":["
+            + "{\"id\":\"temperature\",\"datapoints\":[{\"at\":\"2015-03-22T22:31:12\",\"value\":22.5},"
+            + "{\"at\":\"2015-03-22T22:31:13.250\",\"value\":23}]},"
+            + "{\"id\":\"pm2.5\",\"datapoints\":[{\"at\":\"2015-03-22T22:31:12\",\"value\":89}]},"
+            + "{\"id\":\"status\",\"datapoints\":[{\"at\":\"2015-03-22 22:31:12\",\"value\":\"ok\"}]},"
+            + "{\"id\":\"温度\",\"datapoints\":[{\"at\":\"2015-03-22T14:31:14Z\",\"value\":-1.5e3}]}]}";
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+            "type 4                       | 4 | `{\"temperature\":{\"2015-03-22T22:31:12\":22.5,\"2015-03-22T22:31:13.250\":23},"
+                    + "\"pm2.5\":{\"2015-03-22T22:31:12\":89},\"status\":{\"2015-03-22 22:31:12\":\"ok\"},"
+                    + "\"温度\":{\"2015-03-22T14:31:14Z\":-1.5e3}}`",
+            "type 5                       | 5 | `,;temperature,2015-03-22T22:31:12,22.5;temperature,2015-03-22T22:31:13.250,23;"
+                    + "pm2.5,2015-03-22T22:31:12,89;status,2015-03-22 22:31:12,ok;温度,2015-03-22T14:31:14Z,-1.5e3`",
+            "`type 5, separators | and #` | 5 | `|#temperature|2015-03-22T22:31:12|22.5#temperature|2015-03-22T22:31:13.250|23#"
+                    + "pm2.5|2015-03-22T22:31:12|89#status|2015-03-22 22:31:12|ok#温度|2015-03-22T14:31:14Z|-1.5e3`",
+            "type 5, separators ， and ； | 5 | `，；temperature，2015-03-22T22:31:12，22.5；temperature，2015-03-22T22:31:13.250，23；"
+                    + "pm2.5，2015-03-22T22:31:12，89；status，2015-03-22 22:31:12，ok；温度，2015-03-22T14:31:14Z，-1.5e3`"})
+    void upload_types_4_and_5_store_the_same_points_as_type_1(String name, int type, String body) {
+        TestDevice viaType1 = Clients.device(platform, product, "type-1");
+        TestDevice device = Clients.device(platform, product, "type-" + type);
+        Points.upload(platform, key, viaType1.id(), TYPE_1_TIMED);
+
+        Reply r = platform.withKey(key, "POST", "/devices/" + device.id() + "/datapoints?type=" + type, body);
+
+        assertThat(r.errno()).as("%s", r.body()).isZero();
+        List<Point> expected = sorted(Points.all(platform, key, viaType1));
+        assertThat(expected).hasSize(5).contains(new Point("temperature", "2015-03-22 22:31:12.000", json("22.5")));
+        assertThat(sorted(Points.all(platform, key, device))).containsExactlyElementsOf(expected);
+        assertThat(Points.streams(platform, key, device.id()).keySet())
+                .containsExactlyInAnyOrderElementsOf(Points.streams(platform, key, viaType1.id()).keySet());
+    }
+
+    @Test
+    void upload_type_5_points_without_a_time_take_the_arrival_time_as_in_type_1() {
+        TestDevice viaType1 = Clients.device(platform, product, "type-1-now");
+        TestDevice device = Clients.device(platform, product, "type-5-now");
+        long before = System.currentTimeMillis();
+        Points.upload(platform, key, viaType1.id(), "{\"datastreams\":[{\"id\":\"temperature\",\"datapoints\":[{\"value\":22.5}]},"
+                + "{\"id\":\"1\",\"datapoints\":[{\"value\":102}]},{\"id\":\"pm2.5\",\"datapoints\":[{\"value\":89}]},"
+                + "{\"id\":\"at\",\"datapoints\":[{\"at\":\"2015-03-22T22:31:12\",\"value\":\"x\"}]}]}");
+
+        // §3.2: a bare value's stream is its field's index, counted from 0
+        Reply r = platform.withKey(key, "POST", "/devices/" + device.id() + "/datapoints?type=5",
+                ",;temperature,22.5;102;pm2.5,89;at,2015-03-22T22:31:12,x");
+
+        long after = System.currentTimeMillis();
+        assertThat(r.errno()).as("%s", r.body()).isZero();
+        List<Point> expected = sorted(Points.all(platform, key, viaType1));
+        List<Point> stored = sorted(Points.all(platform, key, device));
+        assertThat(stored).extracting(Point::stream, Point::value)
+                .containsExactlyElementsOf(expected.stream().map(p -> tuple(p.stream(), p.value())).toList());
+        assertThat(stored).filteredOn(p -> !p.stream().equals("at")).hasSize(3)
+                .allSatisfy(p -> assertThat(p.millis()).as("arrival time of %s", p).isBetween(before, after));
+        assertThat(stored).filteredOn(p -> p.stream().equals("at")).extracting(Point::at)
+                .containsExactly("2015-03-22 22:31:12.000");
+    }
+
+    @ParameterizedTest(name = "{0} -> errno {2}")
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+            "type 4 value not an object     | 4 | 6 | {\"t\":22.5}                       | `value of \"t\" must be an object of datetime -> value`",
+            "type 4 key not a datetime      | 4 | 6 | {\"t\":{\"yesterday\":1}}           | `key \"yesterday\" of \"t\" is not a datetime`",
+            "type 4 null value              | 4 | 6 | {\"t\":{\"2015-03-22 22:31:12\":null}} | `is missing or null`",
+            "type 4 not an object           | 4 | 6 | [1]                                | JSON must be an object",
+            "type 4 invalid JSON            | 4 | 4 | {\"t\":{                           | invalid JSON",
+            "type 5 same separators         | 5 | 6 | `,,a,1`                            | `separators must differ (both \",\")`",
+            "type 5 one separator only      | 5 | 6 | `,`                                | string needs two separator characters",
+            "type 5 no fields               | 5 | 6 | `,;`                               | no fields after the separators",
+            "type 5 bad datetime            | 5 | 6 | `,;a,1;b,2015-13-40 00:00:00,2`    | `field 1: \"2015-13-40 00:00:00\" is not a datetime at byte 6`",
+            "type 5 four parts              | 5 | 6 | `,;a,1;b,2,3,4`                    | field 1 has more than 3 parts",
+            "type 5 empty field             | 5 | 6 | `,;a,1;;b,2`                       | field 1 has an empty part",
+            "type 5 blank                   | 5 | 9 | `  `                               | ",
+            "type 5 invalid UTF-8           | 5 | 6 |                                    | string is not valid UTF-8"})
+    void bad_type_4_and_5_uploads_name_the_problem_and_store_nothing(String name, int type, int errno, String body,
+            String problem) {
+        TestDevice device = Clients.device(platform, product, "bad-type-" + type);
+        byte[] bytes = body == null ? new byte[] {',', ';', 'a', ',', (byte) 0xFF} : body.getBytes(StandardCharsets.UTF_8);
+
+        HttpResponse<byte[]> r = Points.rawHttp(platform, key, "POST", "/devices/" + device.id() + "/datapoints?type=" + type, bytes);
+
+        JsonNode reply = Points.parse(r.body());
+        assertThat(reply.path("errno").asInt()).as("%s", reply).isEqualTo(errno);
+        if (problem != null) {
+            assertThat(reply.path("error").asText()).contains("type " + type + ": ", problem);
+        }
+        assertThat(Points.streams(platform, key, device.id())).isEmpty();
+    }
+
+    @ParameterizedTest(name = "type {0}")
+    @ValueSource(ints = {1, 4, 5})
+    void upload_body_limit_is_the_same_for_every_type(int type) {
+        TestDevice device = Clients.device(platform, product, "large-" + type);
+        String filler = "x".repeat(64 * 1024);
+        String body = switch (type) {
+            case 1 -> "{\"datastreams\":[{\"id\":\"s\",\"datapoints\":[{\"value\":\"" + filler + "\"}]}]}";
+            case 4 -> "{\"s\":{\"2024-01-01 00:00:00\":\"" + filler + "\"}}";
+            default -> ",;s," + filler;
+        };
+
+        Reply r = platform.withKey(key, "POST", "/devices/" + device.id() + "/datapoints?type=" + type, body);
+
+        assertThat(r.errno()).as("%s", r.body()).isEqualTo(5);
+        assertThat(Points.streams(platform, key, device.id())).isEmpty();
+    }
+
+    @ParameterizedTest(name = "type {0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+            "1 | `{\"datastreams\":[{\"id\":\"a\",\"datapoints\":[{\"value\":1}]},{\"id\":\"b\",\"datapoints\":[{\"value\":2}]}]}`",
+            "4 | `{\"a\":{\"2024-01-01 00:00:00\":1},\"b\":{\"2024-01-01 00:00:00\":2}}`",
+            "5 | `,;a,1;b,2`",
+            "5 | `,;1;2`"})
+    void a_key_granting_one_stream_uploads_all_or_nothing_whatever_the_type(int type, String body) {
+        TestDevice device = Clients.device(platform, product, "one-stream-" + type);
+        Reply created = platform.withKey(key, "POST", "/keys", Map.of("title", "stream a",
+                "permissions", List.of(Map.of("resources", List.of(Map.of("dev_id", device.id(), "ds_id", "a"))))));
+        assertThat(created.errno()).as("%s", created.body()).isZero();
+        String streamKey = created.data().path("key").asText();
+
+        Reply r = platform.withKey(streamKey, "POST", "/devices/" + device.id() + "/datapoints?type=" + type, body);
+
+        assertThat(r.errno()).as("%s", r.body()).isEqualTo(3);
+        assertThat(Points.streams(platform, key, device.id())).isEmpty();
+        String onlyA = type == 1 ? "{\"datastreams\":[{\"id\":\"a\",\"datapoints\":[{\"value\":1}]}]}"
+                : type == 4 ? "{\"a\":{\"2024-01-01 00:00:00\":1}}" : ",;a,1";
+        assertThat(platform.withKey(streamKey, "POST", "/devices/" + device.id() + "/datapoints?type=" + type, onlyA).errno())
+                .isZero();
+    }
+
+    /** Points by stream, then time: history replies group by stream in an order of their own. */
+    private static List<Point> sorted(List<Point> points) {
+        return points.stream().sorted(Comparator.comparing(Point::stream).thenComparing(Point::at)).toList();
     }
 
     // ---- latest values of many devices -----------------------------------------------------------------
@@ -357,6 +493,94 @@ class DatapointApiTest {
                 .isEqualTo(8);
         assertThat(errno(Points.rawHttp(platform, otherProduct.masterKey(), "POST",
                 "/bindata?device_id=" + device.id() + "&datastream_id=pic", new byte[] {1}))).isEqualTo(3);
+        assertThat(Points.streams(platform, key, device.id())).isEmpty();
+    }
+
+    // ---- binary points as multipart/form-data ---------------------------------------------------------
+
+    static final String BOUNDARY = "lZ2dVGb6y-Qz_3sDf4mJ0gXfkIpC1Nj";
+    static final String MULTIPART = "multipart/form-data; boundary=" + BOUNDARY;
+
+    /** A part as Apache HttpClient's MultipartEntityBuilder writes a file body (OneNET's Java SDK), or a text field. */
+    static byte[] part(String name, String filename, byte[] content) {
+        String headers = "--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"" + name + "\""
+                + (filename == null ? "\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+                        : "; filename=\"" + filename + "\"\r\nContent-Type: application/octet-stream\r\n")
+                + "Content-Transfer-Encoding: binary\r\n\r\n";
+        return Points.concat(headers.getBytes(StandardCharsets.UTF_8), content, "\r\n".getBytes(StandardCharsets.UTF_8));
+    }
+
+    static byte[] multipart(byte[]... parts) {
+        return Points.concat(Points.concat(parts), ("--" + BOUNDARY + "--\r\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static HttpResponse<byte[]> postMultipart(TestDevice device, byte[] body) {
+        return Points.rawHttp(platform, key, "POST", "/bindata?device_id=" + device.id() + "&datastream_id=pic", body, MULTIPART);
+    }
+
+    private static byte[] readBack(HttpResponse<byte[]> post) {
+        JsonNode reply = Points.parse(post.body());
+        assertThat(reply.path("errno").asInt()).as("%s", reply).isZero();
+        HttpResponse<byte[]> get = Points.rawHttp(platform, key, "GET", "/bindata/" + reply.path("data").path("index").asText(), null);
+        assertThat(get.statusCode()).isEqualTo(200);
+        return get.body();
+    }
+
+    @Test
+    void bindata_as_multipart_form_data_stores_the_file_part_only() {
+        TestDevice device = Clients.device(platform, product, "bindata-multipart");
+        // Every byte value, CR LF and "--" included, at the full 800 KiB.
+        byte[] file = Points.blob(800 * 1024);
+
+        byte[] stored = readBack(postMultipart(device, multipart(part("photo.jpg", "photo.jpg", file))));
+
+        assertThat(stored).isEqualTo(file);
+    }
+
+    @Test
+    void bindata_multipart_with_several_parts_takes_the_one_with_a_filename() {
+        TestDevice device = Clients.device(platform, product, "bindata-parts");
+        byte[] file = Points.blob(5000);
+
+        byte[] stored = readBack(postMultipart(device, multipart(part("desc", null, "a photo".getBytes(StandardCharsets.UTF_8)),
+                part("file", "photo.jpg", file), part("other", null, "x".getBytes(StandardCharsets.UTF_8)))));
+
+        assertThat(stored).isEqualTo(file);
+    }
+
+    @Test
+    void bindata_multipart_without_a_filename_takes_the_first_part() {
+        TestDevice device = Clients.device(platform, product, "bindata-first");
+        byte[] first = Points.blob(300);
+
+        byte[] stored = readBack(postMultipart(device, multipart(part("data", null, first),
+                part("other", null, "x".getBytes(StandardCharsets.UTF_8)))));
+
+        assertThat(stored).isEqualTo(first);
+    }
+
+    @Test
+    void bindata_multipart_refusals_store_nothing() {
+        TestDevice device = Clients.device(platform, product, "bindata-multipart-errors");
+        byte[] over = Points.blob(800 * 1024 + 1);
+
+        assertThat(Points.parse(postMultipart(device, multipart(part("big.bin", "big.bin", over))).body()).path("error").asText())
+                .as("file over 800 KiB").contains("file part over 819200 bytes");
+        assertThat(errno(postMultipart(device, multipart(part("big.bin", "big.bin", over))))).isEqualTo(5);
+        assertThat(errno(postMultipart(device, multipart(part("a", "a.bin", Points.blob(500 * 1024)),
+                part("b", "b.bin", Points.blob(500 * 1024)))))).as("envelope over 800 + 64 KiB").isEqualTo(5);
+        JsonNode none = Points.parse(postMultipart(device, ("--" + BOUNDARY + "--\r\n").getBytes(StandardCharsets.UTF_8)).body());
+        assertThat(none.path("errno").asInt()).as("%s", none).isEqualTo(9);
+        assertThat(none.path("error").asText()).contains("no part");
+        JsonNode empty = Points.parse(postMultipart(device, multipart(part("f", "f.bin", new byte[0]))).body());
+        assertThat(empty.path("errno").asInt()).as("%s", empty).isEqualTo(9);
+        JsonNode truncated = Points.parse(postMultipart(device, part("f", "f.bin", Points.blob(10))).body());
+        assertThat(truncated.path("errno").asInt()).as("no closing boundary: %s", truncated).isEqualTo(6);
+        assertThat(truncated.path("error").asText()).contains("multipart");
+        JsonNode noBoundary = Points.parse(Points.rawHttp(platform, key, "POST", "/bindata?device_id=" + device.id()
+                + "&datastream_id=pic", multipart(part("f", "f.bin", Points.blob(10))), "multipart/form-data").body());
+        assertThat(noBoundary.path("errno").asInt()).as("%s", noBoundary).isEqualTo(6);
+        assertThat(noBoundary.path("error").asText()).contains("boundary");
         assertThat(Points.streams(platform, key, device.id())).isEmpty();
     }
 

@@ -104,18 +104,19 @@ class DatapointIngestTest {
                                 Expected.point("1", null, "102"),
                                 Expected.point("pm2.5", null, "89"),
                                 Expected.point("3", null, "10"))),
-                // 86 + 2016-12-22 10:30:00 (UTC+8, D2); fields without a time take the header's
+                // 86 + 2016-12-22 10:30:00, packed in UTC as OneNET's C SDK does (gmtime, dp.binary-timezone, D2), so
+                // 18:30 in the API's UTC+8; fields without a time take the header's, a string time is UTC+8 (dp.timezone)
                 new Upload("type 6 separated string with time", concat(hex("86 10 0C 16 0A 1E 00"),
                         lengthPrefixed(",;temperature,22.5;pm2.5,89;status,2017-01-01 08:00:00,on")),
-                        List.of(Expected.point("temperature", "2016-12-22 10:30:00.000", "22.5"),
-                                Expected.point("pm2.5", "2016-12-22 10:30:00.000", "89"),
+                        List.of(Expected.point("temperature", "2016-12-22 18:30:00.000", "22.5"),
+                                Expected.point("pm2.5", "2016-12-22 18:30:00.000", "89"),
                                 Expected.point("status", "2017-01-01 08:00:00.000", "\"on\""))),
                 // §3.3 t7: stream 1 group of (34.0, -20.3) -> streams 1 and 2 (D1), stream 9271 = 1.5; D23: -20.3, not -20.29999
                 new Upload("type 7 floats", hex("87 10 0C 16 0A 1E 00 | 00 01 00 02 00 00 08 42 66 66 A2 C1 | 24 37 00 01 00 00 C0 3F"
                         .replace("|", "")),
-                        List.of(Expected.point("1", "2016-12-22 10:30:00.000", "34.0"),
-                                Expected.point("2", "2016-12-22 10:30:00.000", "-20.3"),
-                                Expected.point("9271", "2016-12-22 10:30:00.000", "1.5"))));
+                        List.of(Expected.point("1", "2016-12-22 18:30:00.000", "34.0"),
+                                Expected.point("2", "2016-12-22 18:30:00.000", "-20.3"),
+                                Expected.point("9271", "2016-12-22 18:30:00.000", "1.5"))));
     }
 
     static Stream<Arguments> uploadsAtEachQos() {

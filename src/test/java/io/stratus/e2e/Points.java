@@ -167,10 +167,19 @@ final class Points {
 
     /** A raw HTTP exchange, for routes whose body is not JSON ({@code /bindata}). */
     static HttpResponse<byte[]> rawHttp(TestPlatform platform, String key, String method, String path, byte[] body) {
+        return rawHttp(platform, key, method, path, body, null);
+    }
+
+    /** A raw HTTP exchange with a {@code Content-Type}, unless null. */
+    static HttpResponse<byte[]> rawHttp(TestPlatform platform, String key, String method, String path, byte[] body,
+            String contentType) {
         try {
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + platform.platform().httpPort() + path))
                     .header("api-key", key)
                     .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+            if (contentType != null) {
+                b.header("Content-Type", contentType);
+            }
             return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
             throw new IllegalStateException(e);

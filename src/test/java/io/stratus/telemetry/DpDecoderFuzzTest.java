@@ -24,7 +24,7 @@ class DpDecoderFuzzTest {
         long seed = Mutator.seed();
         Mutator mutator = new Mutator(seed, corpus());
         DpDecoder decoder = DpDecoder.defaults();
-        DpDecoder oneStream = new DpDecoder(DpDecoder.DEFAULT_ZONE, DpDecoder.Type7Mode.ONE_STREAM);
+        DpDecoder oneStream = new DpDecoder(DpDecoder.DEFAULT_STRING_ZONE, DpDecoder.DEFAULT_BINARY_ZONE, DpDecoder.Type7Mode.ONE_STREAM);
         long accepted = 0;
         long rejected = 0;
         long started = System.nanoTime();

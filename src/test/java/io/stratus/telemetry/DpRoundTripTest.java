@@ -166,16 +166,20 @@ class DpRoundTripTest {
     /** Random points of one type and a test-only encoder for them. */
     private static final class Generator {
         private final Random random;
-        private final ZoneOffset zone;
+        /** The zone of datetime strings without an offset. */
+        private final ZoneOffset stringZone;
+        /** The zone of six-byte times, drawn apart from the string zone so that a mix-up of the two shows. */
+        private final ZoneOffset binaryZone;
         private final Type7Mode mode;
         private final DpDecoder decoder;
         private final Set<String> names = new HashSet<>();
 
         Generator(Random random) {
             this.random = random;
-            this.zone = random.nextBoolean() ? ZoneOffset.ofHours(8) : ZoneOffset.UTC;
+            this.stringZone = random.nextBoolean() ? ZoneOffset.ofHours(8) : ZoneOffset.UTC;
+            this.binaryZone = random.nextBoolean() ? ZoneOffset.ofHours(8) : ZoneOffset.UTC;
             this.mode = random.nextBoolean() ? Type7Mode.CONSECUTIVE_STREAMS : Type7Mode.ONE_STREAM;
-            this.decoder = new DpDecoder(zone, mode);
+            this.decoder = new DpDecoder(stringZone, binaryZone, mode);
         }
 
         Case generate(int type) {
@@ -282,10 +286,10 @@ class DpRoundTripTest {
             byte[] header = {(byte) type};
             Long defaultTime = null;
             if (type == 6 && random.nextBoolean()) {
-                LocalDateTime t = LocalDateTime.ofEpochSecond(randomMillis() / 1000, 0, zone);
+                LocalDateTime t = LocalDateTime.ofEpochSecond(randomMillis() / 1000, 0, binaryZone);
                 header = new byte[] {(byte) 0x86, (byte) (t.getYear() - 2000), (byte) t.getMonthValue(),
                     (byte) t.getDayOfMonth(), (byte) t.getHour(), (byte) t.getMinute(), (byte) t.getSecond()};
-                defaultTime = t.toInstant(zone).toEpochMilli();
+                defaultTime = t.toInstant(binaryZone).toEpochMilli();
             }
             List<Datapoint> expected = new ArrayList<>();
             StringBuilder text = new StringBuilder(inside).append(between);
@@ -328,10 +332,10 @@ class DpRoundTripTest {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             Long time = null;
             if (random.nextBoolean()) {
-                LocalDateTime t = LocalDateTime.ofEpochSecond(randomMillis() / 1000, 0, zone);
+                LocalDateTime t = LocalDateTime.ofEpochSecond(randomMillis() / 1000, 0, binaryZone);
                 out.writeBytes(new byte[] {(byte) 0x87, (byte) (t.getYear() - 2000), (byte) t.getMonthValue(),
                     (byte) t.getDayOfMonth(), (byte) t.getHour(), (byte) t.getMinute(), (byte) t.getSecond()});
-                time = t.toInstant(zone).toEpochMilli();
+                time = t.toInstant(binaryZone).toEpochMilli();
             } else {
                 out.write(7);
             }
@@ -447,13 +451,13 @@ class DpRoundTripTest {
             };
         }
 
-        /** D3 forms: space or T, 0-3 fraction digits as the millis allow, no offset (decoder zone), Z or +hh:mm. */
+        /** D3 forms: space or T, 0-3 fraction digits as the millis allow, no offset (the string zone), Z or +hh:mm. */
         private String datetime(long ms) {
             ZoneOffset offset;
             String suffix;
             switch (random.nextInt(3)) {
                 case 0 -> {
-                    offset = zone;
+                    offset = stringZone;
                     suffix = "";
                 }
                 case 1 -> {
