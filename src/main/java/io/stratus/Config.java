@@ -42,7 +42,9 @@ public record Config(
         boolean onenetHeaderFlags,
         boolean restStatusCodes,
         ZoneId binaryTimezone,
-        ZoneId apiTimezone) {
+        ZoneId apiTimezone,
+        int historyMaxReplyBytes,
+        int historyMaxConcurrentQueries) {
 
     /**
      * Failed-login back-off ({@code auth.*}: after max-failures consecutive failures of a device, or the per-address
@@ -87,6 +89,10 @@ public record Config(
             // onenet: every errno answer of a OneNET-compatible route is HTTP 200 (OneNET's SDKs throw on any other
             // status); rest: 401/403/429/503 there too. Stratus's own routes send those codes either way.
             Map.entry("api.status-codes", "onenet"),
+            // The value bytes one history reply may hold (errno 6 beyond), and how many history reads run at once
+            // (errno 13 after 5 s without a slot): together they bound the heap history reads can take.
+            Map.entry("history.max-reply-bytes", String.valueOf(16 * 1024 * 1024)),
+            Map.entry("history.max-concurrent-queries", "4"),
             Map.entry("store.sync", "normal"),
             Map.entry("dp.on-error", "disconnect"),
             Map.entry("dp.type7", "consecutive-streams"),
@@ -181,7 +187,9 @@ public record Config(
                 Boolean.parseBoolean(v.get("mqtt.onenet-header-flags").trim()),
                 !choice(v, "api.status-codes", "onenet", "rest"),
                 ZoneId.of(v.get("dp.binary-timezone").trim()),
-                ZoneId.of(v.get("api.timezone").trim()));
+                ZoneId.of(v.get("api.timezone").trim()),
+                positive(v, "history.max-reply-bytes"),
+                positive(v, "history.max-concurrent-queries"));
     }
 
     /** True for the first of the two allowed values, false for the second. */

@@ -35,6 +35,9 @@ final class Instruments {
                 .counter("stratus_mqtt_slow_consumers_disconnected_total", "Clients disconnected for not reading",
                         stats::slowConsumerCount)
                 .counter("stratus_datapoints_stored_total", "Data points committed to the store", telemetry::storedPointCount)
+                .counter("stratus_history_queries_refused_total",
+                        "History queries refused: reply over history.max-reply-bytes, or no query slot within 5 s",
+                        telemetry::historyRefusedCount)
                 .gauge("stratus_datapoint_writer_queue_depth", "Writes waiting for the datapoint writer", telemetry::writerQueueDepth)
                 .gauge("stratus_state_writer_queue_depth", "Writes waiting for the state writer (sessions, retained, presence)",
                         stateWriter::queueDepth)

@@ -21,6 +21,7 @@ import io.stratus.device.LoginThrottle;
 import io.stratus.monitor.Health;
 import io.stratus.monitor.Metrics;
 import io.stratus.hook.Hooks;
+import io.stratus.telemetry.HistoryLimitException;
 import io.stratus.telemetry.Telemetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -219,6 +220,10 @@ public final class ApiServer implements AutoCloseable {
         cfg.routes.exception(ApiError.class, (e, ctx) -> reply(ctx, e.errno, e.getMessage(), null));
         cfg.routes.exception(DeviceException.class, (e, ctx) -> {
             Errno errno = errno(e.reason());
+            reply(ctx, errno, errno.message + ": " + e.getMessage(), null);
+        });
+        cfg.routes.exception(HistoryLimitException.class, (e, ctx) -> {
+            Errno errno = e.busy() ? Errno.SYSTEM_LIMIT : Errno.INVALID_PARAMETER;
             reply(ctx, errno, errno.message + ": " + e.getMessage(), null);
         });
         cfg.routes.exception(CommandException.class, (e, ctx) -> {

@@ -243,7 +243,7 @@ final class DatapointStore {
      * {@code after} when given, at most {@code limit}.
      */
     List<StoredPoint> range(long deviceId, Collection<String> streams, long from, long to, boolean descending,
-                            Cursor after, int limit) {
+                            Cursor after, int limit, ReplyBudget budget) {
         return db.withConnection(c -> {
             StringBuilder sql = new StringBuilder("SELECT stream, ts, value FROM datapoint WHERE device_id = ? AND stream IN (")
                     .append("?,".repeat(streams.size() - 1)).append("?) AND ts >= ? AND ts <= ?");
@@ -268,7 +268,9 @@ final class DatapointStore {
                 List<StoredPoint> out = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        out.add(new StoredPoint(rs.getString(1), rs.getLong(2), rs.getString(3)));
+                        String value = rs.getString(3);
+                        budget.take(value);
+                        out.add(new StoredPoint(rs.getString(1), rs.getLong(2), value));
                     }
                 }
                 return out;
@@ -313,7 +315,8 @@ final class DatapointStore {
      * query (ROW_NUMBER per bucket) sorts every row and took seconds for a week of 1 Hz points, and SQLite's
      * GROUP BY cannot return the row of both the minimum and the maximum at once.
      */
-    List<StoredPoint> minMaxPerBucket(long deviceId, Collection<String> streams, long from, long to, long width) {
+    List<StoredPoint> minMaxPerBucket(long deviceId, Collection<String> streams, long from, long to, long width,
+                                      ReplyBudget budget) {
         return db.withConnection(c -> {
             List<StoredPoint> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT ts, value FROM datapoint WHERE device_id = ? AND stream = ? "
@@ -330,7 +333,7 @@ final class DatapointStore {
                             long index = Math.floorDiv(ts - from, width);
                             if (bucket == null || bucket.index != index) {
                                 if (bucket != null) {
-                                    bucket.emit(out);
+                                    bucket.emit(out, budget);
                                 }
                                 bucket = new Bucket(stream, index);
                             }
@@ -338,7 +341,7 @@ final class DatapointStore {
                         }
                     }
                     if (bucket != null) {
-                        bucket.emit(out);
+                        bucket.emit(out, budget);
                     }
                 }
             }
@@ -385,11 +388,13 @@ final class DatapointStore {
             }
         }
 
-        void emit(List<StoredPoint> out) {
+        void emit(List<StoredPoint> out, ReplyBudget budget) {
             StoredPoint a = min != null ? min : first;
             StoredPoint b = min != null ? max : lastAt == first.at() ? first : new StoredPoint(stream, lastAt, lastValue);
+            budget.take(a.valueJson());
             out.add(a.at() <= b.at() ? a : b);
             if (a != b) {
+                budget.take(b.valueJson());
                 out.add(a.at() <= b.at() ? b : a);
             }
         }

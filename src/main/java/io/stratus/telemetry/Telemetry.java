@@ -34,8 +34,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,6 +67,10 @@ public final class Telemetry implements AutoCloseable {
     private final DateTimeFormatter apiTime;
     private final ScheduledExecutorService retention;
     private final LongAdder storedPoints = new LongAdder();
+    /** How long a history query waits for a slot before errno 13. */
+    static final long QUERY_SLOT_WAIT_MILLIS = 5_000;
+    private final Semaphore querySlots;
+    private final LongAdder historyRefused = new LongAdder();
 
     public Telemetry(Config config, Database database, Broker broker, DeviceRegistry registry) {
         this.config = config;
@@ -72,6 +78,7 @@ public final class Telemetry implements AutoCloseable {
         this.decoder = new DpDecoder(config.timezone(), config.binaryTimezone(), config.dpType7ConsecutiveStreams()
                 ? DpDecoder.Type7Mode.CONSECUTIVE_STREAMS : DpDecoder.Type7Mode.ONE_STREAM);
         this.store = new DatapointStore(database);
+        this.querySlots = new Semaphore(config.historyMaxConcurrentQueries());
         this.writer = new BatchWriter(database, "datapoint", 65_536, 1_000);
         // D21 across restarts: a burst of points without time runs its receive times ahead of the clock (1 ms apart).
         // Streams whose latest point is at or past now continue after it, so no new point replaces a stored one.
@@ -290,7 +297,8 @@ public final class Telemetry implements AutoCloseable {
             return new HistoryPage(newest, null);
         }
         long now = System.currentTimeMillis();
-        List<StoredPoint> rows = store.range(deviceId, streams, q.from(now), q.to(now), q.descending(), q.after(), q.limit() + 1);
+        List<StoredPoint> rows = withQuerySlot(() -> store.range(deviceId, streams, q.from(now), q.to(now), q.descending(),
+                q.after(), q.limit() + 1, new ReplyBudget(config.historyMaxReplyBytes())));
         if (rows.size() <= q.limit()) {
             return new HistoryPage(rows, null);
         }
@@ -326,6 +334,10 @@ public final class Telemetry implements AutoCloseable {
         long now = System.currentTimeMillis();
         long from = q.from(now);
         long to = q.to(now);
+        return withQuerySlot(() -> sampled(deviceId, q, buckets, streams, from, to));
+    }
+
+    private SampledHistory sampled(long deviceId, HistoryQuery q, int buckets, List<String> streams, long from, long to) {
         Map<String, DatapointStore.Extent> extents = store.extents(deviceId, streams, from, to);
         Map<String, Long> totals = new LinkedHashMap<>();
         extents.forEach((s, e) -> totals.put(s, e.count()));
@@ -335,20 +347,53 @@ public final class Telemetry implements AutoCloseable {
         long first = extents.values().stream().mapToLong(DatapointStore.Extent::first).min().orElseThrow();
         long last = extents.values().stream().mapToLong(DatapointStore.Extent::last).max().orElseThrow();
         boolean reduce = extents.values().stream().anyMatch(e -> e.count() > 2L * buckets);
+        ReplyBudget budget = new ReplyBudget(config.historyMaxReplyBytes());
         List<StoredPoint> points;
         long width = 0;
         if (reduce) {
             // Buckets over the span the data covers, so that an open window ("from start on") still works.
             width = Math.max(1, Math.floorDiv(last - first, buckets) + 1);
-            points = store.minMaxPerBucket(deviceId, extents.keySet(), first, last, width);
+            points = store.minMaxPerBucket(deviceId, extents.keySet(), first, last, width, budget);
         } else {
-            points = store.range(deviceId, extents.keySet(), first, last, false, null, Integer.MAX_VALUE);
+            points = store.range(deviceId, extents.keySet(), first, last, false, null, Integer.MAX_VALUE, budget);
         }
         if (q.descending()) {
             points = new ArrayList<>(points);
             Collections.reverse(points);
         }
         return new SampledHistory(List.copyOf(points), reduce, width, totals);
+    }
+
+    /**
+     * Runs a history read in one of the {@code history.max-concurrent-queries} slots, waiting up to
+     * {@link #QUERY_SLOT_WAIT_MILLIS} for one: with each reply bounded by {@code history.max-reply-bytes}, the heap all
+     * history reads take together is bounded too, however many HTTP workers ask at once.
+     */
+    private <T> T withQuerySlot(Supplier<T> query) {
+        boolean acquired;
+        try {
+            acquired = querySlots.tryAcquire(QUERY_SLOT_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            acquired = false;
+        }
+        if (!acquired) {
+            historyRefused.increment();
+            throw HistoryLimitException.busy(config.historyMaxConcurrentQueries());
+        }
+        try {
+            return query.get();
+        } catch (HistoryLimitException e) {
+            historyRefused.increment();
+            throw e;
+        } finally {
+            querySlots.release();
+        }
+    }
+
+    /** History queries refused for their size or for want of a slot, since start. */
+    public long historyRefusedCount() {
+        return historyRefused.sum();
     }
 
     /** Bytes and owner of a binary point. */
