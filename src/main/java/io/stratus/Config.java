@@ -98,11 +98,13 @@ public record Config(
             Map.entry("hook.attempts", "3"),
             Map.entry("hook.retry-millis", "1000"),
             Map.entry("hook.frozen-check-millis", "1000"),
-            // CIDR blocks (IPv4, IPv6; comma-separated; empty = none) trigger and push URLs may not reach: link-local
-            // (cloud metadata endpoints: 169.254.169.254, fd00:ec2::254) and "this host". LAN and loopback stay
-            // allowed (self-hosted receivers); several tenants on one server should add 127.0.0.0/8,10.0.0.0/8,
-            // 172.16.0.0/12,192.168.0.0/16,::1/128,fc00::/7. See docs/api-decisions.md.
-            Map.entry("hook.deny-networks", "169.254.0.0/16,fe80::/10,0.0.0.0/8,::/128,fd00:ec2::254/128"),
+            // CIDR blocks (IPv4, IPv6; comma-separated; empty = none) trigger and push URLs may not reach. By default
+            // every address that is not the public internet: "this host", loopback (the server's own API included),
+            // private, shared (CGNAT) and link-local ranges (cloud metadata endpoints: 169.254.169.254, fd00:ec2::254).
+            // A receiver on the operator's own LAN or loopback needs this set without its block. See
+            // docs/api-decisions.md.
+            Map.entry("hook.deny-networks", "0.0.0.0/8,10.0.0.0/8,100.64.0.0/10,127.0.0.0/8,169.254.0.0/16,172.16.0.0/12,"
+                    + "192.168.0.0/16,::/128,::1/128,fc00::/7,fe80::/10"),
             Map.entry("push.batch-max", "100"),
             Map.entry("push.batch-millis", "200"),
             Map.entry("auth.max-failures", "5"),
