@@ -42,7 +42,8 @@ public record Config(
         boolean onenetHeaderFlags,
         boolean restStatusCodes,
         ZoneId binaryTimezone,
-        ZoneId apiTimezone) {
+        ZoneId apiTimezone,
+        TenantLimits tenantLimits) {
 
     /**
      * Failed-login back-off ({@code auth.*}: after max-failures consecutive failures of a device, or the per-address
@@ -60,6 +61,16 @@ public record Config(
      */
     public record HookSettings(Duration timeout, int queueCapacity, int senders, int attempts, Duration retryDelay,
                         Duration frozenCheck, int pushBatchMax, Duration pushBatchDelay, NetworkPolicy denyNetworks) {
+    }
+
+    /**
+     * Shared resources one product could otherwise take for itself (docs/reliability.md, "Limits per product"):
+     * open commands ({@code commands.max-open}, {@code commands.max-open-per-product}) and {@code GET /events}
+     * streams ({@code events.max-streams}, {@code events.max-streams-per-product},
+     * {@code events.max-streams-per-credential}).
+     */
+    public record TenantLimits(int commandsMaxOpen, int commandsMaxOpenPerProduct, int eventsMaxStreams,
+                               int eventsMaxStreamsPerProduct, int eventsMaxStreamsPerCredential) {
     }
 
     public static final Map<String, String> DEFAULTS = Map.ofEntries(
@@ -113,7 +124,14 @@ public record Config(
             Map.entry("auth.backoff-max-millis", "300000"),
             Map.entry("mqtt.slow-consumer-seconds", "30"),
             // D26: user topics per product (created or recorded by exact subscriptions); 0 = no limit.
-            Map.entry("topics.max-per-product", "0"));
+            Map.entry("topics.max-per-product", "0"),
+            // Open commands (status 1 or 2) in all and per product; beyond, POST /cmds is errno 13.
+            Map.entry("commands.max-open", "100000"),
+            Map.entry("commands.max-open-per-product", "10000"),
+            // GET /events streams in all, per product and per credential (admin token or master key); beyond, errno 13.
+            Map.entry("events.max-streams", "64"),
+            Map.entry("events.max-streams-per-product", "16"),
+            Map.entry("events.max-streams-per-credential", "8"));
 
     /** Builds a config from the layered sources; {@code flags} holds only the flags actually given. */
     public static Config load(Path configFile, Map<String, String> env, Map<String, String> flags) {
@@ -183,7 +201,10 @@ public record Config(
                 Boolean.parseBoolean(v.get("mqtt.onenet-header-flags").trim()),
                 !choice(v, "api.status-codes", "onenet", "rest"),
                 ZoneId.of(v.get("dp.binary-timezone").trim()),
-                ZoneId.of(v.get("api.timezone").trim()));
+                ZoneId.of(v.get("api.timezone").trim()),
+                new TenantLimits(positive(v, "commands.max-open"), positive(v, "commands.max-open-per-product"),
+                        positive(v, "events.max-streams"), positive(v, "events.max-streams-per-product"),
+                        positive(v, "events.max-streams-per-credential")));
     }
 
     /** True for the first of the two allowed values, false for the second. */

@@ -149,6 +149,25 @@ public final class TestPlatform implements AutoCloseable, BeforeAllCallback, Aft
         }
     }
 
+    /** A value of {@code GET /metrics} (Prometheus text); NaN when the metric is absent. */
+    public double metric(String name) {
+        try {
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + platform.httpPort()
+                    + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+            for (String line : r.body().split("\n")) {
+                if (line.startsWith(name + " ")) {
+                    return Double.parseDouble(line.substring(name.length() + 1).trim());
+                }
+            }
+            return Double.NaN;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A call with a product's key in the {@code api-key} header. */
     public Reply withKey(String key, String method, String path, Object body) {
         return call(method, path, body, key == null ? Map.of() : Map.of("api-key", key));
