@@ -366,6 +366,29 @@ describe('Stratus console', { timeout: 180000 }, () => {
     await shot('11-device-offline');
   });
 
+  it('stops showing live when its session is signed out elsewhere, and asks to sign in again', async () => {
+    await page.goto(`${server.url}/console/#/products/${state.productId}`);
+    await waitIn(() => document.querySelector('.live').dataset.state === 'on');
+    await page.evaluate(() => {
+      const el = document.getElementById('live');
+      window.liveStates = [];
+      new MutationObserver(() => window.liveStates.push(el.dataset.state)).observe(el, { attributes: true });
+    });
+    const session = await page.evaluate(() => sessionStorage.getItem('stratus.token'));
+    const res = await fetch(`${server.url}/auth/logout`, { method: 'POST', headers: { Authorization: `Bearer ${session}` } });
+    assert.equal((await res.json()).errno, 0);
+    // The server ends the stream with `revoked`: the indicator says so at once, never "reconnecting", and the
+    // next API call finds the session gone.
+    await page.waitForSelector('[data-testid=login-form]');
+    assert.match(await page.textContent('[data-testid=login-error]'), /session has ended/);
+    const seen = await page.evaluate(() => window.liveStates);
+    assert.ok(seen.includes('revoked'), `live states seen: ${seen.join(', ')}`);
+    assert.ok(!seen.includes('off'), `no reconnecting after the revocation: ${seen.join(', ')}`);
+    await page.fill('#password', ADMIN_PASSWORD);
+    await page.click('[data-testid=login-form] button[type=submit]');
+    await page.waitForSelector('[data-testid=products]');
+  });
+
   it('refuses a product that is not there with a readable message, and signs out', async () => {
     await page.goto(`${server.url}/console/#/products/999999`);
     await page.waitForSelector('main .empty');

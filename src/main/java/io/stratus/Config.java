@@ -44,7 +44,8 @@ public record Config(
         ZoneId binaryTimezone,
         ZoneId apiTimezone,
         int historyMaxReplyBytes,
-        int historyMaxConcurrentQueries) {
+        int historyMaxConcurrentQueries,
+        TenantLimits tenantLimits) {
 
     /**
      * Failed-login back-off ({@code auth.*}: after max-failures consecutive failures of a device, or the per-address
@@ -62,6 +63,16 @@ public record Config(
      */
     public record HookSettings(Duration timeout, int queueCapacity, int senders, int attempts, Duration retryDelay,
                         Duration frozenCheck, int pushBatchMax, Duration pushBatchDelay, NetworkPolicy denyNetworks) {
+    }
+
+    /**
+     * Shared resources one product could otherwise take for itself (docs/reliability.md, "Limits per product"):
+     * open commands ({@code commands.max-open}, {@code commands.max-open-per-product}) and {@code GET /events}
+     * streams ({@code events.max-streams}, {@code events.max-streams-per-product},
+     * {@code events.max-streams-per-credential}).
+     */
+    public record TenantLimits(int commandsMaxOpen, int commandsMaxOpenPerProduct, int eventsMaxStreams,
+                               int eventsMaxStreamsPerProduct, int eventsMaxStreamsPerCredential) {
     }
 
     public static final Map<String, String> DEFAULTS = Map.ofEntries(
@@ -104,11 +115,13 @@ public record Config(
             Map.entry("hook.attempts", "3"),
             Map.entry("hook.retry-millis", "1000"),
             Map.entry("hook.frozen-check-millis", "1000"),
-            // CIDR blocks (IPv4, IPv6; comma-separated; empty = none) trigger and push URLs may not reach: link-local
-            // (cloud metadata endpoints: 169.254.169.254, fd00:ec2::254) and "this host". LAN and loopback stay
-            // allowed (self-hosted receivers); several tenants on one server should add 127.0.0.0/8,10.0.0.0/8,
-            // 172.16.0.0/12,192.168.0.0/16,::1/128,fc00::/7. See docs/api-decisions.md.
-            Map.entry("hook.deny-networks", "169.254.0.0/16,fe80::/10,0.0.0.0/8,::/128,fd00:ec2::254/128"),
+            // CIDR blocks (IPv4, IPv6; comma-separated; empty = none) trigger and push URLs may not reach. By default
+            // every address that is not the public internet: "this host", loopback (the server's own API included),
+            // private, shared (CGNAT) and link-local ranges (cloud metadata endpoints: 169.254.169.254, fd00:ec2::254).
+            // A receiver on the operator's own LAN or loopback needs this set without its block. See
+            // docs/api-decisions.md.
+            Map.entry("hook.deny-networks", "0.0.0.0/8,10.0.0.0/8,100.64.0.0/10,127.0.0.0/8,169.254.0.0/16,172.16.0.0/12,"
+                    + "192.168.0.0/16,::/128,::1/128,fc00::/7,fe80::/10"),
             Map.entry("push.batch-max", "100"),
             Map.entry("push.batch-millis", "200"),
             Map.entry("auth.max-failures", "5"),
@@ -117,7 +130,14 @@ public record Config(
             Map.entry("auth.backoff-max-millis", "300000"),
             Map.entry("mqtt.slow-consumer-seconds", "30"),
             // D26: user topics per product (created or recorded by exact subscriptions); 0 = no limit.
-            Map.entry("topics.max-per-product", "0"));
+            Map.entry("topics.max-per-product", "0"),
+            // Open commands (status 1 or 2) in all and per product; beyond, POST /cmds is errno 13.
+            Map.entry("commands.max-open", "100000"),
+            Map.entry("commands.max-open-per-product", "10000"),
+            // GET /events streams in all, per product and per credential (admin token or master key); beyond, errno 13.
+            Map.entry("events.max-streams", "64"),
+            Map.entry("events.max-streams-per-product", "16"),
+            Map.entry("events.max-streams-per-credential", "8"));
 
     /** Builds a config from the layered sources; {@code flags} holds only the flags actually given. */
     public static Config load(Path configFile, Map<String, String> env, Map<String, String> flags) {
@@ -189,7 +209,10 @@ public record Config(
                 ZoneId.of(v.get("dp.binary-timezone").trim()),
                 ZoneId.of(v.get("api.timezone").trim()),
                 positive(v, "history.max-reply-bytes"),
-                positive(v, "history.max-concurrent-queries"));
+                positive(v, "history.max-concurrent-queries"),
+                new TenantLimits(positive(v, "commands.max-open"), positive(v, "commands.max-open-per-product"),
+                        positive(v, "events.max-streams"), positive(v, "events.max-streams-per-product"),
+                        positive(v, "events.max-streams-per-credential")));
     }
 
     /** True for the first of the two allowed values, false for the second. */

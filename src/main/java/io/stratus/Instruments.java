@@ -2,15 +2,20 @@ package io.stratus;
 
 import io.stratus.broker.Broker;
 import io.stratus.broker.BrokerStats;
+import io.stratus.command.Commands;
 import io.stratus.device.LoginThrottle;
 import io.stratus.monitor.Health;
 import io.stratus.monitor.Metrics;
+import io.stratus.monitor.Worker;
 import io.stratus.mqtt.MqttServer;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.StoreAvailability;
 import io.stratus.telemetry.Telemetry;
 import java.io.File;
 import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Collectors;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -21,7 +26,8 @@ final class Instruments {
     private Instruments() {
     }
 
-    static Metrics metrics(MqttServer mqtt, Broker broker, Telemetry telemetry, BatchWriter stateWriter, LoginThrottle throttle) {
+    static Metrics metrics(MqttServer mqtt, Broker broker, Telemetry telemetry, BatchWriter stateWriter, LoginThrottle throttle,
+                           Commands commands, List<Worker> workers) {
         BrokerStats stats = broker.stats();
         Runtime rt = Runtime.getRuntime();
         return new Metrics()
@@ -44,6 +50,15 @@ final class Instruments {
                 .counter("stratus_auth_failures_total", "Failed logins (MQTT CONNECT, api-key, admin password)",
                         throttle::failureCount)
                 .counter("stratus_auth_blocked_total", "Logins refused during a failed-login back-off", throttle::blockedCount)
+                .gauge("stratus_commands_open", "Commands neither answered, expired nor failed", commands::openCount)
+                .counter("stratus_commands_refused_total",
+                        "POST /cmds refused with errno 13: commands.max-open-per-product or commands.max-open reached",
+                        commands::refusedCount)
+                .counter("stratus_worker_failures_total",
+                        "Failures (any Throwable) that server threads survived: writers, hooks, command timer and delivery",
+                        () -> workers.stream().mapToLong(Worker::failures).sum())
+                .gauge("stratus_workers_unhealthy", "Server threads that died or keep failing (readiness fails meanwhile)",
+                        () -> workers.stream().filter(w -> w.problem() != null).count())
                 .gauge("jvm_heap_used_bytes", "Heap in use", () -> rt.totalMemory() - rt.freeMemory())
                 .gauge("jvm_heap_max_bytes", "Maximum heap", rt::maxMemory)
                 .gauge("process_open_fds", "Open file descriptors", Instruments::openFds)
@@ -51,9 +66,15 @@ final class Instruments {
                         () -> ManagementFactory.getRuntimeMXBean().getUptime() / 1000.0);
     }
 
-    static Health health(MqttServer mqtt, StoreAvailability store) {
+    static Health health(MqttServer mqtt, StoreAvailability store, List<Worker> workers) {
         return new Health()
                 .check("mqtt", () -> mqtt.isListening() ? null : "MQTT port not listening")
+                // A dead writer, hook or command thread serves nothing while the rest looks fine.
+                .check("workers", () -> {
+                    String problems = workers.stream().map(Worker::problem).filter(Objects::nonNull)
+                            .collect(Collectors.joining("; "));
+                    return problems.isEmpty() ? null : problems;
+                })
                 // A real write through the state writer: fails while the store refuses writes (full disk, locked
                 // database). A nearly full disk may still take that small write and refuse data points, so a recent
                 // failed datapoint commit (none succeeded since, under 30 s old) also means not ready. The same record

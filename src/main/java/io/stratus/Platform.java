@@ -7,11 +7,14 @@ import io.stratus.device.AdminAccount;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.device.LoginThrottle;
 import io.stratus.hook.Hooks;
+import io.stratus.monitor.Worker;
 import io.stratus.mqtt.MqttServer;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
 import io.stratus.store.StoreAvailability;
 import io.stratus.telemetry.Telemetry;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +34,7 @@ public final class Platform implements AutoCloseable {
     private final StoreAvailability store;
     private final MqttServer mqtt;
     private final ApiServer api;
+    private final List<Worker> workers = new ArrayList<>();
     private volatile boolean closed;
 
     private Platform(Config config) {
@@ -42,14 +46,19 @@ public final class Platform implements AutoCloseable {
         this.admin = AdminAccount.open(database, config.adminPassword());
         this.broker = new Broker(config, database, stateWriter, registry);
         this.telemetry = new Telemetry(config, database, broker, registry);
-        this.commands = new Commands(database, broker, registry);
+        this.commands = new Commands(database, broker, registry, config.tenantLimits().commandsMaxOpen(),
+                config.tenantLimits().commandsMaxOpenPerProduct());
         this.hooks = Hooks.start(config, database, registry, telemetry);
         LoginThrottle throttle = MqttServer.newThrottle(config); // one failed-login budget for MQTT and HTTP
         this.store = new StoreAvailability(stateWriter, telemetry::writerFailure, registry::probeStore);
         this.mqtt = new MqttServer(config, registry, broker, throttle, store::problem);
+        workers.add(stateWriter.worker());
+        workers.add(telemetry.writerWorker());
+        workers.addAll(commands.workers());
+        workers.addAll(hooks.workers());
         this.api = new ApiServer(config, registry, admin, telemetry, commands, throttle,
-                Instruments.metrics(mqtt, broker, telemetry, stateWriter, throttle),
-                Instruments.health(mqtt, store), hooks, broker, mqtt::port);
+                Instruments.metrics(mqtt, broker, telemetry, stateWriter, throttle, commands, workers),
+                Instruments.health(mqtt, store, workers), hooks, broker, mqtt::port);
         try {
             mqtt.start();
             api.start();
@@ -101,6 +110,11 @@ public final class Platform implements AutoCloseable {
 
     public Commands commands() {
         return commands;
+    }
+
+    /** The server's long-lived threads (readiness checks them; tests inject failures into them). */
+    public List<Worker> workers() {
+        return List.copyOf(workers);
     }
 
     /** Triggers and data push (tests read their delivery counters). */

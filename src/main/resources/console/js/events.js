@@ -1,7 +1,9 @@
 // The live event stream (GET /events, Server-Sent Events): one EventSource for the product on screen.
 // EventSource cannot send headers, so the session token goes in the query string (the server allows that
 // for /events only). The browser reconnects by itself; after a reconnect, or when the server says it
-// dropped events for us (a slow tab), pages re-read what they show.
+// dropped events for us (a slow tab), pages re-read what they show. When the server ends the stream with
+// `revoked` (the session was signed out, the product deleted), the page is no longer live: the indicator
+// says so and nothing reconnects.
 
 import { api, token } from './api.js';
 
@@ -15,15 +17,18 @@ let everOpen = false;
 /** Bumped whenever a page opens or stops the stream, so that a pending retry knows it is stale. */
 let generation = 0;
 
+const LABELS = { on: 'live', off: 'reconnecting…', revoked: 'not live' };
+
 function indicator(state) {
   const el = document.getElementById('live');
   el.hidden = state === 'hidden';
   el.classList.toggle('on', state === 'on');
   el.classList.toggle('off', state === 'off');
+  el.classList.toggle('revoked', state === 'revoked');
   el.innerHTML = '';
   const label = document.createElement('span');
   label.className = 'label';
-  label.textContent = state === 'on' ? 'live' : 'reconnecting…';
+  label.textContent = LABELS[state] || '';
   el.append(label);
   el.dataset.state = state;
 }
@@ -83,6 +88,20 @@ export function watch(productId) {
       }, 3000);
     }
   };
+  es.addEventListener('revoked', (ev) => {
+    if (es !== source) return;
+    let reason = '';
+    try {
+      reason = JSON.parse(ev.data).reason || '';
+    } catch {
+      // no reason given
+    }
+    close(); // before the browser's own reconnect: this stream is over, not dropped
+    indicator('revoked');
+    document.getElementById('live').title = reason ? `Live updates ended: ${reason}` : 'Live updates ended';
+    // A signed-out session: any API call notices and shows the sign-in page.
+    api.info().catch(() => {});
+  });
   for (const name of EVENTS) {
     es.addEventListener(name, (ev) => {
       let data = {};
@@ -101,6 +120,7 @@ export function stop() {
   generation++;
   close();
   indicator('hidden');
+  document.getElementById('live').title = 'Live updates from the server';
 }
 
 function close() {

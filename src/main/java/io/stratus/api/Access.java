@@ -90,6 +90,29 @@ final class Access {
         return adminToken != null;
     }
 
+    /**
+     * The secret this caller proved, as a key for counting what one credential holds open ({@code /events} streams):
+     * the admin's session token, or the master key; a device-level key is never counted (it may not stream).
+     */
+    String credentialKey() {
+        return isAdmin() ? "admin " + adminToken : deviceKey != null ? "key " + deviceKey.key() : "master " + product.masterKey();
+    }
+
+    /**
+     * Why this caller's credential no longer holds, or null while it does: the admin session ended (logout, expiry),
+     * the master key was rotated, or the product is gone. Memory only, so it may run on any thread.
+     */
+    String revoked(DeviceRegistry registry, AdminAccount admin) {
+        if (isAdmin()) {
+            return admin.isValidToken(adminToken) ? null : "the admin session ended";
+        }
+        if (registry.product(product.id()).isEmpty()) {
+            return "the product was deleted";
+        }
+        Optional<Product> current = registry.productByMasterKey(product.masterKey());
+        return current.isPresent() && current.get().id() == product.id() ? null : "the master key was rotated";
+    }
+
     /** The session token of an admin caller. */
     String adminToken() {
         return adminToken;

@@ -77,17 +77,21 @@ public final class ApiServer implements AutoCloseable {
         this.admin = admin;
         Times times = new Times(config.apiTimezone());
         this.guard = new LoginGuard(throttle);
-        this.auth = new AuthApi(admin, guard);
+        this.events = new EventsApi(registry, admin, guard, telemetry, times, config.tenantLimits());
+        metrics.gauge("stratus_event_streams", "Open GET /events streams", events::openStreams)
+                .counter("stratus_events_dropped_total", "Live events dropped because an /events client fell behind",
+                        events::droppedCount)
+                .counter("stratus_event_streams_refused_total", "GET /events refused with errno 13: events.max-streams, "
+                        + "events.max-streams-per-product or events.max-streams-per-credential reached", events::refusedCount);
+        // A logout or a master key rotation ends the /events streams of that credential at once (a product deletion
+        // reaches them through the registry's listeners).
+        this.auth = new AuthApi(admin, guard, events::revokeInvalid);
         this.monitor = new MonitorApi(metrics, health);
-        this.products = new ProductApi(registry, times);
+        this.products = new ProductApi(registry, times, events::revokeInvalid);
         this.devices = new DeviceApi(registry, times);
         this.datastreams = new DatastreamApi(registry, telemetry, times);
         this.datapoints = new DatapointApi(registry, telemetry, times);
         this.commands = new CommandApi(registry, commands, times);
-        this.events = new EventsApi(registry, admin, telemetry, times);
-        metrics.gauge("stratus_event_streams", "Open GET /events streams", events::openStreams)
-                .counter("stratus_events_dropped_total", "Live events dropped because an /events client fell behind",
-                        events::droppedCount);
         this.triggers = new TriggerApi(registry, hooks.triggers(), times);
         this.push = new PushApi(registry, hooks.push(), times);
         this.info = new InfoApi(config, mqttPort);

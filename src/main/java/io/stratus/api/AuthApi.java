@@ -14,10 +14,13 @@ final class AuthApi {
 
     private final AdminAccount admin;
     private final LoginGuard guard;
+    private final Runnable loggedOut;
 
-    AuthApi(AdminAccount admin, LoginGuard guard) {
+    /** {@code loggedOut} runs after a session ended, to end what it holds open (its {@code /events} streams). */
+    AuthApi(AdminAccount admin, LoginGuard guard, Runnable loggedOut) {
         this.admin = admin;
         this.guard = guard;
+        this.loggedOut = loggedOut;
     }
 
     /** {@code POST /auth/login {"username","password"}} -> {@code {"token"}}; wrong credentials are errno 3. */
@@ -49,6 +52,7 @@ final class AuthApi {
     Object logout(Context ctx, Access caller) {
         caller.requireAdmin();
         admin.logout(caller.adminToken());
+        loggedOut.run();
         return null;
     }
 }

@@ -22,7 +22,9 @@ enum Errno {
     DEVICE_NOT_ONLINE(10, "device not online", 200),
     DATASTREAM_EXISTS(11, "datastream already exists", 200),
     ALREADY_EXISTS(12, "already exists", 200),
-    SYSTEM_LIMIT(13, "system limit", 503);
+    SYSTEM_LIMIT(13, "system limit", 503),
+    /** A bound per product or per credential (Stratus's own routes): errno 13 for errno readers, HTTP 429 for the others. */
+    TENANT_LIMIT(13, "system limit", 429);
 
     final int code;
     final String message;

@@ -1,10 +1,12 @@
 package io.stratus.api;
 
 import io.javalin.http.Context;
+import io.stratus.Config;
 import io.stratus.device.AdminAccount;
 import io.stratus.device.Device;
 import io.stratus.device.DeviceListener;
 import io.stratus.device.DeviceRegistry;
+import io.stratus.device.Product;
 import io.stratus.telemetry.StoredPoint;
 import io.stratus.telemetry.Telemetry;
 import jakarta.servlet.http.HttpServletResponse;
@@ -12,12 +14,15 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -26,17 +31,24 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code GET /events[?product_id=]}: live events as Server-Sent Events (rest-api.md, "Live events"), for the
  * console and programs. Events: {@code device.online}, {@code device.offline} and {@code datapoint}, each one
- * JSON object. The credential may be the {@code token} query parameter, since EventSource cannot set headers.
+ * JSON object. The credential may be the {@code token} query parameter, since EventSource cannot set headers; a
+ * wrong one counts as a failed login ({@link LoginGuard}), as on every other route.
  *
  * <p>Events are produced on the MQTT event loops (presence) and the datapoint writer thread (after a commit),
  * which must never wait for a browser. So each stream has its own bounded queue that producers only
  * {@code offer} to, and its own thread (Javalin's async pool) that writes it out. When a slow stream's queue
  * is full, what it holds is dropped and counted, and the stream is told with a {@code dropped} event
  * ({@code {"count":n}}) so that it can re-read what it shows; no event older than that follows it. A comment line every
- * {@link #HEARTBEAT_MILLIS} keeps proxies from closing an idle stream and notices a gone client.
+ * {@link #HEARTBEAT_MILLIS} keeps proxies from closing an idle stream.
+ *
+ * <p>Streams are bounded in all ({@code events.max-streams}), per product ({@code events.max-streams-per-product}) and
+ * per credential ({@code events.max-streams-per-credential}), so that one product cannot hold every slot: beyond,
+ * errno 13 (HTTP 503 for the server's bound, 429 for a product's or a credential's). A slot is freed as soon as the
+ * client closes its connection ({@link Disconnects}), not at the next write. A stream whose credential stops
+ * holding (logout, master key rotated, product deleted, session expired) ends with a last {@code revoked} event
+ * ({@code {"reason":...}}): at once when the registry or a logout tells, else at its next event or heartbeat.
  */
 final class EventsApi implements AutoCloseable {
-    static final int MAX_STREAMS = 64;
     static final int QUEUE_CAPACITY = 1024;
     static final long HEARTBEAT_MILLIS = 15_000;
     /** Events written per flush when a backlog has built up. */
@@ -44,22 +56,33 @@ final class EventsApi implements AutoCloseable {
     /** Queue markers, told apart from frames by identity: the end of the stream, and "events were lost here". */
     private static final String CLOSE = new String("close");
     private static final String DROPPED = new String("dropped");
+    private static final String REVOKED = new String("revoked");
     private static final Logger log = LoggerFactory.getLogger(EventsApi.class);
 
     private final DeviceRegistry registry;
     private final AdminAccount admin;
+    private final LoginGuard guard;
     private final Times times;
     private final Telemetry telemetry;
+    private final Config.TenantLimits limits;
     private final Set<Stream> streams = ConcurrentHashMap.newKeySet();
-    private final AtomicInteger streamCount = new AtomicInteger();
+    /** Open slots in all, per product scope and per credential; changed together under {@link #slots}. */
+    private final Object slots = new Object();
+    private int slotsInUse;
+    private final Map<Long, Integer> slotsByProduct = new HashMap<>();
+    private final Map<String, Integer> slotsByCredential = new HashMap<>();
     private final LongAdder dropped = new LongAdder();
+    private final LongAdder refused = new LongAdder();
     private volatile boolean closed;
 
-    EventsApi(DeviceRegistry registry, AdminAccount admin, Telemetry telemetry, Times times) {
+    EventsApi(DeviceRegistry registry, AdminAccount admin, LoginGuard guard, Telemetry telemetry, Times times,
+              Config.TenantLimits limits) {
         this.registry = registry;
         this.admin = admin;
+        this.guard = guard;
         this.times = times;
         this.telemetry = telemetry;
+        this.limits = limits;
         registry.addListener(new DeviceListener() {
             @Override
             public void online(Device d) {
@@ -70,25 +93,26 @@ final class EventsApi implements AutoCloseable {
             public void offline(Device d) {
                 presence("device.offline", d, d.lastLogout());
             }
+
+            @Override
+            public void productRemoved(Product product) {
+                revokeInvalid();
+            }
         });
         telemetry.addListener(this::stored);
     }
 
     /** The route: checks the caller, then holds the response open and writes events to it. */
     void stream(Context ctx) {
-        Access caller = Access.ofHeaderOrQuery(ctx, registry, admin);
-        caller.requireManager(); // a product's whole traffic: not for a device-level key
+        Access caller = guard.identify(ctx, () -> Access.ofHeaderOrQuery(ctx, registry, admin));
         caller.requireManager(); // a device-level key sees only its devices; the stream is product-wide
         // The admin may watch every product, or one with product_id; a master key only its own.
         long scope = caller.isAdmin() && Params.text(ctx, "product_id") == null ? 0 : caller.productId(ctx, registry);
         if (closed) {
             throw new ApiError(Errno.SYSTEM_LIMIT, "server is stopping");
         }
-        if (streamCount.incrementAndGet() > MAX_STREAMS) {
-            streamCount.decrementAndGet();
-            throw new ApiError(Errno.SYSTEM_LIMIT, "too many event streams (at most " + MAX_STREAMS + ")");
-        }
-        Stream s = new Stream(scope);
+        Stream s = new Stream(scope, caller);
+        take(s);
         streams.add(s); // before the reply starts, so that nothing that happens from here on is missed
         try {
             HttpServletResponse res = ctx.res();
@@ -97,12 +121,73 @@ final class EventsApi implements AutoCloseable {
             res.setContentType("text/event-stream");
             res.setHeader("Cache-Control", "no-cache");
             res.setHeader("X-Accel-Buffering", "no"); // reverse proxies: pass events through at once
+            res.setHeader("Connection", "close"); // Disconnects: the connection serves this stream only
+            Disconnects.watch(ctx.req(), s::clientGone);
             ctx.async(cfg -> cfg.timeout = 0, () -> s.run(res.getOutputStream()));
         } catch (RuntimeException e) {
-            streams.remove(s);
-            streamCount.decrementAndGet();
+            s.release();
             throw e;
         }
+        String reason = s.revoked();
+        if (reason != null) {
+            s.revoke(reason); // revoked while it opened: the listeners may have missed it
+        }
+    }
+
+    /** Takes a slot for {@code s} or refuses it with errno 13: HTTP 503 for the server's bound, 429 for the others. */
+    private void take(Stream s) {
+        String refusal = null;
+        boolean server = false;
+        synchronized (slots) {
+            if (slotsInUse >= limits.eventsMaxStreams()) {
+                refusal = "too many event streams on this server (at most " + limits.eventsMaxStreams() + ", events.max-streams)";
+                server = true;
+            } else if (s.scope != 0 && slotsByProduct.getOrDefault(s.scope, 0) >= limits.eventsMaxStreamsPerProduct()) {
+                refusal = "too many event streams of this product (at most " + limits.eventsMaxStreamsPerProduct()
+                        + ", events.max-streams-per-product)";
+            } else if (slotsByCredential.getOrDefault(s.credential, 0) >= limits.eventsMaxStreamsPerCredential()) {
+                refusal = "too many event streams with this credential (at most " + limits.eventsMaxStreamsPerCredential()
+                        + ", events.max-streams-per-credential)";
+            } else {
+                slotsInUse++;
+                if (s.scope != 0) {
+                    slotsByProduct.merge(s.scope, 1, Integer::sum);
+                }
+                slotsByCredential.merge(s.credential, 1, Integer::sum);
+            }
+        }
+        if (refusal != null) {
+            refused.increment();
+            throw new ApiError(server ? Errno.SYSTEM_LIMIT : Errno.TENANT_LIMIT, refusal);
+        }
+    }
+
+    private void give(Stream s) {
+        synchronized (slots) {
+            slotsInUse--;
+            if (s.scope != 0) {
+                slotsByProduct.computeIfPresent(s.scope, (id, n) -> n <= 1 ? null : n - 1);
+            }
+            slotsByCredential.computeIfPresent(s.credential, (c, n) -> n <= 1 ? null : n - 1);
+        }
+    }
+
+    /**
+     * Ends, with a {@code revoked} event, every stream whose credential or product no longer holds. Called on the
+     * thread that revoked something (memory reads only, nothing blocks).
+     */
+    void revokeInvalid() {
+        for (Stream s : streams) {
+            String reason = s.revoked();
+            if (reason != null) {
+                s.revoke(reason);
+            }
+        }
+    }
+
+    /** Streams refused so far by a bound of streams. */
+    long refusedCount() {
+        return refused.sum();
     }
 
     /** Events dropped so far because a stream's queue was full. */
@@ -111,7 +196,9 @@ final class EventsApi implements AutoCloseable {
     }
 
     int openStreams() {
-        return streams.size();
+        synchronized (slots) {
+            return slotsInUse;
+        }
     }
 
     // ---- producers: never block -------------------------------------------------------------------
@@ -165,12 +252,60 @@ final class EventsApi implements AutoCloseable {
     /** One open event stream: its queue, and the loop that writes it out on its own thread. */
     private final class Stream {
         final long scope;
+        final Access caller;
+        final String credential;
         final BlockingQueue<String> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
         final AtomicInteger droppedHere = new AtomicInteger();
+        final AtomicBoolean released = new AtomicBoolean();
         volatile boolean warned;
+        volatile String revokedReason;
 
-        Stream(long scope) {
+        Stream(long scope, Access caller) {
             this.scope = scope;
+            this.caller = caller;
+            this.credential = caller.credentialKey();
+        }
+
+        /** Why this stream may no longer run (its credential, or the one product the admin watches), else null. */
+        String revoked() {
+            String reason = caller.revoked(registry, admin);
+            if (reason == null && scope != 0 && registry.product(scope).isEmpty()) {
+                reason = "the product was deleted";
+            }
+            return reason;
+        }
+
+        /** Gives the slot back, once, and stops taking events; the writer ends at its next look at the queue. */
+        void release() {
+            if (released.compareAndSet(false, true)) {
+                streams.remove(this);
+                give(this);
+            }
+        }
+
+        /** The client closed its connection: the slot is free at once, the writer ends without writing. */
+        void clientGone() {
+            release();
+            endWith(CLOSE);
+        }
+
+        /** The credential no longer holds: a last {@code revoked} event, then the end. */
+        void revoke(String reason) {
+            if (revokedReason == null) {
+                revokedReason = reason;
+                log.info("an event stream (product scope {}) ended: {}", scope == 0 ? "all" : scope, reason);
+            }
+            streams.remove(this); // no more events for it
+            endWith(REVOKED);
+        }
+
+        /** Replaces whatever is queued by {@code marker}: nothing queued is written after it. */
+        private void endWith(String marker) {
+            queue.clear();
+            if (!queue.offer(marker)) {
+                queue.clear();
+                queue.offer(marker);
+            }
         }
 
         /**
@@ -184,10 +319,12 @@ final class EventsApi implements AutoCloseable {
             }
             List<String> lost = new ArrayList<>(queue.size());
             queue.drainTo(lost);
-            int n = 1 + (int) lost.stream().filter(f -> f != DROPPED && f != CLOSE).count();
-            if (lost.contains(CLOSE)) {
-                queue.offer(CLOSE);
-                return;
+            int n = 1 + (int) lost.stream().filter(f -> f != DROPPED && f != CLOSE && f != REVOKED).count();
+            for (String end : List.of(CLOSE, REVOKED)) {
+                if (lost.stream().anyMatch(f -> f == end)) {
+                    queue.offer(end);
+                    return;
+                }
             }
             dropped.add(n);
             droppedHere.addAndGet(n);
@@ -203,8 +340,15 @@ final class EventsApi implements AutoCloseable {
                 // retry: how long a browser waits before reconnecting when the stream ends.
                 write(out, ": stratus events\nretry: 2000\n\n");
                 StringBuilder batch = new StringBuilder();
-                while (!closed) {
+                while (!closed && !released.get()) {
                     String first = queue.poll(HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS);
+                    // Every event and heartbeat first checks the credential: a session that expired ends the stream
+                    // even when nothing told the registry's listeners.
+                    String reason = first == CLOSE || first == REVOKED ? null : revoked();
+                    if (reason != null) {
+                        revoke(reason);
+                        first = REVOKED;
+                    }
                     if (first == null) {
                         write(out, ": heartbeat\n\n");
                         continue;
@@ -212,9 +356,13 @@ final class EventsApi implements AutoCloseable {
                     if (first == CLOSE) {
                         break;
                     }
+                    if (first == REVOKED) {
+                        write(out, frame("revoked", "{\"reason\":" + quote(revokedReason) + "}"));
+                        break;
+                    }
                     batch.setLength(0);
                     String next = first;
-                    for (int i = 0; next != null && next != CLOSE && i < MAX_BATCH; i++) {
+                    for (int i = 0; next != null && next != CLOSE && next != REVOKED && i < MAX_BATCH; i++) {
                         if (next == DROPPED) {
                             batch.append(frame("dropped", "{\"count\":" + droppedHere.getAndSet(0) + "}"));
                         } else {
@@ -226,14 +374,17 @@ final class EventsApi implements AutoCloseable {
                     if (next == CLOSE) {
                         break;
                     }
+                    if (next == REVOKED) {
+                        write(out, frame("revoked", "{\"reason\":" + quote(revokedReason) + "}"));
+                        break;
+                    }
                 }
             } catch (IOException e) {
                 log.debug("event stream closed by the client: {}", e.toString());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
-                streams.remove(this);
-                streamCount.decrementAndGet();
+                release();
             }
         }
 

@@ -16,10 +16,16 @@ final class ProductApi {
 
     private final DeviceRegistry registry;
     private final Times times;
+    private final Runnable masterKeyRotated;
 
-    ProductApi(DeviceRegistry registry, Times times) {
+    /**
+     * {@code masterKeyRotated} runs after a rotation, to end what the old key holds open ({@code /events} streams; the
+     * registry tells its listeners per device, and a product may have none).
+     */
+    ProductApi(DeviceRegistry registry, Times times, Runnable masterKeyRotated) {
         this.registry = registry;
         this.times = times;
+        this.masterKeyRotated = masterKeyRotated;
     }
 
     /** {@code POST /products {"title","desc","protocol"}} -> {@code {product_id, master_key, register_code}}. */
@@ -63,7 +69,9 @@ final class ProductApi {
     /** The old master key stops working at once. */
     Object rotateMasterKey(Context ctx, Access caller) {
         caller.requireAdmin();
-        return Map.of("master_key", registry.rotateMasterKey(product(ctx).id()).masterKey());
+        String key = registry.rotateMasterKey(product(ctx).id()).masterKey();
+        masterKeyRotated.run();
+        return Map.of("master_key", key);
     }
 
     Object rotateRegisterCode(Context ctx, Access caller) {

@@ -6,6 +6,7 @@ import io.stratus.broker.Publisher;
 import io.stratus.device.Device;
 import io.stratus.device.DeviceListener;
 import io.stratus.device.DeviceRegistry;
+import io.stratus.monitor.Worker;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
 import java.util.ArrayList;
@@ -16,16 +17,15 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +39,13 @@ import org.slf4j.LoggerFactory;
  * <p>The store is the truth. Open commands (status 1 or 2) are also held in memory without their bodies,
  * so that a response, which arrives on a Netty event loop, is matched without I/O; every change goes to the
  * store through a writer queue, in the order it happened, and a response is acknowledged to the device only
- * after its commit. Deliveries at login run on one thread, expiry timers on another.
+ * after its commit. Deliveries at login run on one thread; expiry on another, which walks one ordered set of
+ * (expiry time, id) rather than holding a scheduled task per command. Nothing kept for an open command refers to
+ * its body (up to 64 KB, read from the store when it is sent at a login).
+ *
+ * <p>Open commands are bounded twice ({@code commands.max-open-per-product}, {@code commands.max-open}): a
+ * product at its bound is refused with errno 13 while other products keep sending, and no product can take the
+ * whole server's allowance.
  */
 public final class Commands implements AutoCloseable {
     /** OneNET: the body is any bytes under 64 KB. */
@@ -50,19 +56,27 @@ public final class Commands implements AutoCloseable {
     public static final int MAX_TIMEOUT_SECONDS = 2_678_400;
     /** How long an online-only command ({@code timeout=0}) waits for its response. */
     static final long ONLINE_RESPONSE_WINDOW_MILLIS = 30_000;
-    /** Open commands held in memory at most; beyond, new commands are refused with errno 13. */
-    static final int MAX_OPEN = 100_000;
     static final String REQUEST_PREFIX = "$creq/";
     static final String RESPONSE_PREFIX = "$crsp/";
 
     /** A page of a device's command history. */
     public record Page(long total, List<Command> commands) {}
 
+    /** When an open command expires; ordered by time, then id. Holds nothing else of the command. */
+    private record Expiry(long at, String uuid) implements Comparable<Expiry> {
+        @Override
+        public int compareTo(Expiry o) {
+            int byTime = Long.compare(at, o.at);
+            return byTime != 0 ? byTime : uuid.compareTo(o.uuid);
+        }
+    }
+
     /** The live state of one open command. */
     private static final class Open {
-        /** Written under the monitor, read without it. */
+        /** Written under the monitor, read without it; never with a body. */
         volatile Command command;
-        ScheduledFuture<?> expiry;
+        /** Its entry in the expiry set (the expiry time never changes). */
+        final Expiry expiry;
         /** A send is being written; another would only duplicate it. */
         boolean sending;
         /** When the last send started: the send time of a command answered before its write completed. */
@@ -72,6 +86,7 @@ public final class Commands implements AutoCloseable {
 
         Open(Command command) {
             this.command = command;
+            this.expiry = new Expiry(command.expireAt(), command.uuid());
         }
     }
 
@@ -83,21 +98,38 @@ public final class Commands implements AutoCloseable {
     private final BatchWriter writer;
     private final Map<String, Open> open = new ConcurrentHashMap<>();
     private final Map<Long, Set<String>> openByDevice = new ConcurrentHashMap<>();
+    /** Open commands per product, counted against {@link #maxOpenPerProduct}; a product with none has no entry. */
+    private final Map<Long, Integer> openByProduct = new ConcurrentHashMap<>();
+    /** Open commands in all, counted against {@link #maxOpen} (reserved before the insert, so never over it). */
+    private final AtomicInteger openTotal = new AtomicInteger();
+    private final LongAdder refused = new LongAdder();
+    private final int maxOpen;
+    private final int maxOpenPerProduct;
     /** Devices with a delivery queued: a device that logs in ten times has one delivery in the queue, not ten. */
     private final Set<Long> deliveriesQueued = ConcurrentHashMap.newKeySet();
-    private final ScheduledThreadPoolExecutor timers;
-    private final ThreadPoolExecutor deliveries;
+    private final BlockingQueue<Long> deliveries = new ArrayBlockingQueue<>(65_536);
+    private final ConcurrentSkipListSet<Expiry> expiries = new ConcurrentSkipListSet<>();
+    /** The timer's wake-up: set when an expiry earlier than the one it waits for is added. */
+    private final Object timerSignal = new Object();
+    private boolean timerWakeup;
+    private final Worker timer;
+    private final Worker deliverer;
+    private volatile boolean closed;
 
-    public Commands(Database database, Broker broker, DeviceRegistry registry) {
+    /**
+     * @param maxOpen           open commands at most ({@code commands.max-open})
+     * @param maxOpenPerProduct open commands of one product at most ({@code commands.max-open-per-product})
+     */
+    public Commands(Database database, Broker broker, DeviceRegistry registry, int maxOpen, int maxOpenPerProduct) {
         this.broker = broker;
         this.registry = registry;
+        this.maxOpen = maxOpen;
+        this.maxOpenPerProduct = maxOpenPerProduct;
         this.store = new CommandStore(database);
         this.writer = new BatchWriter(database, "command", 16_384, 500);
-        this.timers = new ScheduledThreadPoolExecutor(1, daemon("command-timer"));
-        timers.setRemoveOnCancelPolicy(true); // an answered command's timer must not linger for up to 31 days
-        this.deliveries = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(65_536),
-                daemon("command-delivery"));
         load();
+        this.timer = Worker.start("command-timer", this::expireDue);
+        this.deliverer = Worker.start("command-delivery", this::deliverNext);
         broker.registerSystemPrefix(RESPONSE_PREFIX, this::onResponse);
         registry.addListener(new DeviceListener() {
             @Override
@@ -125,16 +157,20 @@ public final class Commands implements AutoCloseable {
         if (timeoutSeconds == 0 && !registry.isOnline(deviceId)) {
             throw new CommandException(CommandException.Reason.DEVICE_NOT_ONLINE, String.valueOf(deviceId));
         }
-        if (open.size() >= MAX_OPEN) {
-            throw new CommandException(CommandException.Reason.SYSTEM_LIMIT, "too many open commands (max " + MAX_OPEN + ")");
-        }
+        reserve(productId);
         long now = System.currentTimeMillis();
         long window = timeoutSeconds == 0 ? ONLINE_RESPONSE_WINDOW_MILLIS : timeoutSeconds * 1000L;
         Command created = new Command(UUID.randomUUID().toString(), deviceId, productId, body, qos, timeoutSeconds,
                 CommandStatus.CREATED, now, 0, now + window, null, 0);
-        // Stored before it is sent: every later change is an update of this row.
-        await(writer.submit(c -> CommandStore.insert(c, created)));
-        Open o = track(created);
+        Open o;
+        try {
+            // Stored before it is sent: every later change is an update of this row.
+            await(writer.submit(c -> CommandStore.insert(c, created)));
+            o = track(created);
+        } catch (RuntimeException | Error e) {
+            release(productId);
+            throw e;
+        }
         if (!deliver(o, body) && created.onlineOnly()) {
             // The device went away between the check and the send: as if it had been offline all along.
             if (close(o)) {
@@ -189,12 +225,15 @@ public final class Commands implements AutoCloseable {
         if (!openByDevice.containsKey(deviceId) || !deliveriesQueued.add(deviceId)) {
             return;
         }
-        try {
-            deliveries.execute(() -> deliverOpen(deviceId));
-        } catch (RejectedExecutionException e) {
+        if (closed || !deliveries.offer(deviceId)) {
             deliveriesQueued.remove(deviceId);
             log.warn("[{}] open commands not delivered at this login: delivery queue full or stopped", deviceId);
         }
+    }
+
+    private boolean deliverNext() throws InterruptedException {
+        deliverOpen(deliveries.take());
+        return true;
     }
 
     /**
@@ -278,6 +317,43 @@ public final class Commands implements AutoCloseable {
         }
     }
 
+    /** The timer's round: expires what is due, then waits for the next expiry or an earlier one to be added. */
+    private boolean expireDue() throws InterruptedException {
+        long now = System.currentTimeMillis();
+        Expiry next;
+        while ((next = first()) != null && next.at() <= now) {
+            expire(next.uuid()); // removed after: a failure here leaves it for the next round
+            expiries.remove(next);
+        }
+        // At most a minute: the wall clock may be set forward meanwhile.
+        long wait = next == null ? 60_000 : Math.min(60_000, next.at() - now);
+        synchronized (timerSignal) {
+            if (!timerWakeup && !closed) {
+                timerSignal.wait(Math.max(1, wait));
+            }
+            timerWakeup = false;
+        }
+        return !closed;
+    }
+
+    private Expiry first() {
+        try {
+            return expiries.first();
+        } catch (java.util.NoSuchElementException empty) {
+            return null;
+        }
+    }
+
+    private void schedule(Expiry e) {
+        expiries.add(e);
+        if (first() == e) {
+            synchronized (timerSignal) {
+                timerWakeup = true;
+                timerSignal.notifyAll();
+            }
+        }
+    }
+
     /**
      * Applies a change to an open command and queues its write, under the command's lock so that writes
      * reach the store in the order the changes happened. Null when {@code change} returns null (nothing to
@@ -319,37 +395,65 @@ public final class Commands implements AutoCloseable {
             s.add(cmd.uuid());
             return s;
         });
-        long delay = Math.max(0, cmd.expireAt() - System.currentTimeMillis());
-        synchronized (o) {
-            try {
-                o.expiry = timers.schedule(() -> expire(cmd.uuid()), delay, TimeUnit.MILLISECONDS);
-            } catch (RejectedExecutionException stopping) {
-                // Closing: the command stays open in the store and is expired at the next start.
-            }
-        }
+        schedule(o.expiry);
         return o;
     }
 
     /** Closes an open command; false when it was closed already. */
-    private static boolean close(Open o) {
+    private boolean close(Open o) {
         synchronized (o) {
             if (o.closed) {
                 return false;
             }
             o.closed = true;
-            if (o.expiry != null) {
-                o.expiry.cancel(false);
-            }
+            expiries.remove(o.expiry); // an answered command's expiry must not linger for up to 31 days
             return true;
         }
     }
 
     private void untrack(Open o, Command cmd) {
-        open.remove(cmd.uuid(), o);
+        if (open.remove(cmd.uuid(), o)) {
+            release(cmd.productId());
+        }
         openByDevice.computeIfPresent(cmd.deviceId(), (id, set) -> {
             set.remove(cmd.uuid());
             return set.isEmpty() ? null : set;
         });
+    }
+
+    /** Counts a new command against both bounds, or refuses it with errno 13 (counted in {@link #refusedCount}). */
+    private void reserve(long productId) {
+        boolean[] reserved = {false};
+        openByProduct.compute(productId, (id, n) -> {
+            int count = n == null ? 0 : n;
+            if (count >= maxOpenPerProduct) {
+                return n;
+            }
+            reserved[0] = true;
+            return count + 1;
+        });
+        if (!reserved[0]) {
+            refused.increment();
+            throw new CommandException(CommandException.Reason.SYSTEM_LIMIT, "too many open commands in this product (at most "
+                    + maxOpenPerProduct + ", commands.max-open-per-product)");
+        }
+        if (openTotal.incrementAndGet() > maxOpen) {
+            release(productId);
+            refused.increment();
+            throw new CommandException(CommandException.Reason.SYSTEM_LIMIT, "too many open commands on this server (at most "
+                    + maxOpen + ", commands.max-open)");
+        }
+    }
+
+    /** Counts a command of an earlier run, which was accepted under the bounds of its day. */
+    private void count(long productId) {
+        openByProduct.merge(productId, 1, Integer::sum);
+        openTotal.incrementAndGet();
+    }
+
+    private void release(long productId) {
+        openByProduct.computeIfPresent(productId, (id, n) -> n <= 1 ? null : n - 1);
+        openTotal.decrementAndGet();
     }
 
     /** A deleted device's commands go with it; called on the deleting thread, so nothing here blocks. */
@@ -360,6 +464,7 @@ public final class Commands implements AutoCloseable {
                 Open o = open.remove(uuid);
                 if (o != null) {
                     close(o);
+                    release(o.command.productId());
                 }
             }
         }
@@ -381,6 +486,7 @@ public final class Commands implements AutoCloseable {
                 writer.submit(w -> CommandStore.update(w, ended));
                 expired++;
             } else {
+                count(c.productId());
                 track(c);
                 waiting++;
             }
@@ -412,7 +518,17 @@ public final class Commands implements AutoCloseable {
 
     /** Commands neither answered, expired nor failed. */
     public int openCount() {
-        return open.size();
+        return openTotal.get();
+    }
+
+    /** Commands refused so far because a bound of open commands was reached. */
+    public long refusedCount() {
+        return refused.sum();
+    }
+
+    /** The timer, delivery and writer threads, for readiness and tests. */
+    public List<Worker> workers() {
+        return List.of(timer, deliverer, writer.worker());
     }
 
     // ---- helpers ----------------------------------------------------------------------------------
@@ -433,19 +549,14 @@ public final class Commands implements AutoCloseable {
         }
     }
 
-    private static ThreadFactory daemon(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
-    }
-
-    /** Stops timers and deliveries, then writes what is queued. Open commands stay open in the store. */
+    /** Stops the timer and deliveries, then writes what is queued. Open commands stay open in the store. */
     @Override
     public void close() {
-        timers.shutdownNow();
-        deliveries.shutdownNow();
+        closed = true;
+        timer.stop();
+        deliverer.stop();
+        timer.join(5_000);
+        deliverer.join(5_000);
         writer.close();
     }
 }

@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Data push to an application server, per product (OneNET's "HTTP push"; rest-api.md, Stratus extensions).
@@ -30,7 +32,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code {"msg":"<JSON as a string>","nonce","signature","time","id"}}.
  */
 public final class DataPush {
+    /**
+     * The one answer to every failed verification, whatever failed: a denied network, no answer, a closed port, a
+     * timeout, another status or body. Telling them apart would make the verification a scanner of whatever the
+     * server can reach (closed, open and HTTP ports); the reason goes to the server log only.
+     */
+    public static final String VERIFICATION_FAILED = "push url verification failed: the url must answer a GET with HTTP 200 "
+            + "and the value of its msg parameter as the body";
     private static final int VERIFY_MSG_LENGTH = 16;
+    private static final Logger log = LoggerFactory.getLogger(DataPush.class);
 
     private final PushStore store;
     private final DeviceRegistry registry;
@@ -49,13 +59,18 @@ public final class DataPush {
     /**
      * Verifies {@code url} with {@code token} and then stores it as the product's target, replacing any other.
      * Blocks for up to the hook timeout while the receiver answers. A host in {@code hook.deny-networks} is refused
-     * before any request (an IP literal or loopback name) or when the verification resolves it.
+     * before any request (an IP literal or loopback name) or when the verification resolves it. Every failure but a
+     * malformed URL is {@link #VERIFICATION_FAILED}, with the reason in the log.
      */
     public PushTarget configure(long productId, String url, String token, boolean enabled, boolean batch)
             throws HookException, InterruptedException {
         URI uri = HookUrl.parse(url);
-        networks.check(uri);
-        verify(uri, token);
+        try {
+            networks.check(uri);
+        } catch (HookException e) {
+            throw verificationFailed(productId, uri, e.getMessage());
+        }
+        verify(productId, uri, token);
         long now = System.currentTimeMillis();
         long created = get(productId).map(PushTarget::createTime).orElse(now);
         PushTarget t = new PushTarget(productId, url, token, enabled, batch, created, now);
@@ -99,7 +114,7 @@ public final class DataPush {
         }, "push of product " + target.productId());
     }
 
-    private void verify(URI uri, String token) throws HookException, InterruptedException {
+    private void verify(long productId, URI uri, String token) throws HookException, InterruptedException {
         String msg = Signatures.random(VERIFY_MSG_LENGTH);
         String nonce = Signatures.nonce();
         String signature = Signatures.sign(token, nonce, msg);
@@ -110,15 +125,21 @@ public final class DataPush {
         try {
             reply = delivery.get(check);
         } catch (NetworkPolicy.Denied e) {
-            throw new HookException("push url refused: " + e.getMessage());
+            throw verificationFailed(productId, uri, "refused: " + e.getMessage());
         } catch (IOException e) {
-            throw new HookException("push url verification failed: " + uri.getHost() + " did not answer (" + e + ")");
+            throw verificationFailed(productId, uri, "no answer: " + e);
         }
         String body = reply.body() == null ? "" : reply.body().trim();
         if (reply.status() != 200 || !body.equals(msg)) {
-            throw new HookException("push url verification failed: the receiver must answer HTTP 200 with the msg parameter, "
-                    + "it answered HTTP " + reply.status() + (body.equals(msg) ? "" : " with another body"));
+            throw verificationFailed(productId, uri, "it answered HTTP " + reply.status()
+                    + (body.equals(msg) ? "" : " with another body"));
         }
+    }
+
+    private static HookException verificationFailed(long productId, URI uri, String reason) {
+        // The host only: a URL's path and query may carry the receiver's own secrets.
+        log.info("push url verification of product {} to {} failed: {}", productId, uri.getHost(), reason);
+        return new HookException(VERIFICATION_FAILED);
     }
 
     private static String encode(String s) {

@@ -1,6 +1,7 @@
 package io.stratus.hook;
 
 import io.stratus.Config;
+import io.stratus.monitor.Worker;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -77,7 +78,7 @@ public final class Delivery implements AutoCloseable {
     private final HttpClient client;
     private final Config.HookSettings settings;
     private final BlockingQueue<Post> queue;
-    private final List<Thread> senders = new ArrayList<>();
+    private final List<Worker> senders = new ArrayList<>();
     private final ScheduledExecutorService retries;
     private final LongAdder delivered = new LongAdder();
     private final LongAdder failed = new LongAdder();
@@ -94,9 +95,7 @@ public final class Delivery implements AutoCloseable {
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
         this.retries = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "hook-retry"));
         for (int i = 0; i < settings.senders(); i++) {
-            Thread t = daemon(this::send, "hook-sender-" + i);
-            senders.add(t);
-            t.start();
+            senders.add(Worker.start("hook-sender-" + i, this::sendOne));
         }
     }
 
@@ -157,40 +156,43 @@ public final class Delivery implements AutoCloseable {
         }
     }
 
-    private void send() {
-        while (!closed) {
-            Post post;
-            try {
-                post = queue.take();
-            } catch (InterruptedException e) {
-                return;
-            }
-            String problem;
-            try {
-                problem = attempt(post);
-            } catch (NetworkPolicy.Denied e) {
-                refused(post, e);
-                continue;
-            }
-            if (problem == null) {
-                delivered.increment();
-            } else if (closed) {
-                return;
-            } else if (post.attempt < settings.attempts()) {
-                retried.increment();
-                long delay = settings.retryDelay().toMillis() << Math.min(post.attempt - 1, 16);
-                log.debug("{} to {} failed ({}), try {} of {} in {} ms", post.what, post.url, problem, post.attempt + 1,
-                        settings.attempts(), delay);
-                try {
-                    retries.schedule(() -> offer(post.next()), delay, TimeUnit.MILLISECONDS);
-                } catch (RejectedExecutionException e) {
-                    return; // closed meanwhile
-                }
-            } else {
-                failed.increment();
-                log.warn("{} to {} not delivered after {} tries: {}", post.what, post.url, post.attempt, problem);
-            }
+    /** The sender threads, for readiness and tests. */
+    List<Worker> senders() {
+        return senders;
+    }
+
+    /** One post, taken from the queue (waiting for one); false once closed. */
+    private boolean sendOne() throws InterruptedException {
+        if (closed) {
+            return false;
         }
+        Post post = queue.take();
+        String problem;
+        try {
+            problem = attempt(post);
+        } catch (NetworkPolicy.Denied e) {
+            refused(post, e);
+            return true;
+        }
+        if (problem == null) {
+            delivered.increment();
+        } else if (closed) {
+            return false;
+        } else if (post.attempt < settings.attempts()) {
+            retried.increment();
+            long delay = settings.retryDelay().toMillis() << Math.min(post.attempt - 1, 16);
+            log.debug("{} to {} failed ({}), try {} of {} in {} ms", post.what, post.url, problem, post.attempt + 1,
+                    settings.attempts(), delay);
+            try {
+                retries.schedule(() -> offer(post.next()), delay, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                return false; // closed meanwhile
+            }
+        } else {
+            failed.increment();
+            log.warn("{} to {} not delivered after {} tries: {}", post.what, post.url, post.attempt, problem);
+        }
+        return true;
     }
 
     /** One try: null when delivered, else what went wrong; {@link NetworkPolicy.Denied} when it must not be tried. */
@@ -311,7 +313,7 @@ public final class Delivery implements AutoCloseable {
         }
         closed = true;
         retries.shutdownNow();
-        senders.forEach(Thread::interrupt);
+        senders.forEach(Worker::stop);
         try {
             client.stop(); // aborts what is in flight
         } catch (Exception e) {

@@ -2,6 +2,7 @@ package io.stratus.hook;
 
 import io.stratus.device.Device;
 import io.stratus.device.DeviceListener;
+import io.stratus.monitor.Worker;
 import io.stratus.telemetry.StoredPoint;
 import io.stratus.telemetry.Telemetry;
 import java.util.List;
@@ -17,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * presence (called on MQTT event loops) only put an event on a bounded queue; this one thread takes them, matches
  * triggers, collects push batches, and on a timer checks frozen streams and sends due batches. When the queue is
  * full an event is dropped and counted (logged at most once per {@value Delivery#DROP_LOG_EVERY}): ingest never
- * waits for hooks.
+ * waits for hooks. The thread is a {@link Worker}: whatever a round throws (an OutOfMemoryError included) loses that
+ * round's event, and triggers and push go on with the next.
  */
 final class Dispatcher implements Telemetry.Listener, DeviceListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
@@ -41,8 +43,9 @@ final class Dispatcher implements Telemetry.Listener, DeviceListener, AutoClosea
     private final PushBatches batches;
     private final long silenceCheckMillis;
     private final BlockingQueue<Event> queue;
-    private final Thread thread;
+    private final Worker worker;
     private final LongAdder dropped = new LongAdder();
+    private long nextSilenceCheck;
     private volatile boolean closed;
 
     Dispatcher(TriggerWatch watch, PushBatches batches, int capacity, long silenceCheckMillis) {
@@ -50,9 +53,12 @@ final class Dispatcher implements Telemetry.Listener, DeviceListener, AutoClosea
         this.batches = batches;
         this.silenceCheckMillis = silenceCheckMillis;
         this.queue = new ArrayBlockingQueue<>(capacity);
-        this.thread = new Thread(this::run, "hooks");
-        thread.setDaemon(true);
-        thread.start();
+        this.nextSilenceCheck = System.currentTimeMillis() + silenceCheckMillis;
+        this.worker = Worker.start("hooks", this::step);
+    }
+
+    Worker worker() {
+        return worker;
     }
 
     @Override
@@ -94,34 +100,24 @@ final class Dispatcher implements Telemetry.Listener, DeviceListener, AutoClosea
         }
     }
 
-    private void run() {
-        long nextSilenceCheck = System.currentTimeMillis() + silenceCheckMillis;
-        while (true) {
-            long now = System.currentTimeMillis();
-            long wait = Math.max(1, Math.min(nextSilenceCheck, batches.nextDue()) - now);
-            Event e;
-            try {
-                e = queue.poll(wait, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException ie) {
-                break;
-            }
-            if (e instanceof Stop) {
-                break;
-            }
-            now = System.currentTimeMillis();
-            try {
-                if (e != null) {
-                    handle(e);
-                }
-                batches.flushDue(now);
-                if (now >= nextSilenceCheck) {
-                    watch.checkSilence(now);
-                    nextSilenceCheck = now + silenceCheckMillis;
-                }
-            } catch (RuntimeException ex) {
-                log.error("hook dispatch failed: {}", ex.toString(), ex);
-            }
+    /** One round: the next event (waiting at most until a batch or the silence check is due), then what is due. */
+    private boolean step() throws InterruptedException {
+        long now = System.currentTimeMillis();
+        long wait = Math.max(1, Math.min(nextSilenceCheck, batches.nextDue()) - now);
+        Event e = queue.poll(wait, TimeUnit.MILLISECONDS);
+        if (e instanceof Stop) {
+            return false;
         }
+        if (e != null) {
+            handle(e);
+        }
+        now = System.currentTimeMillis();
+        batches.flushDue(now);
+        if (now >= nextSilenceCheck) {
+            nextSilenceCheck = now + silenceCheckMillis; // first: a check that throws is not retried at once
+            watch.checkSilence(now);
+        }
+        return true;
     }
 
     private void handle(Event e) {
@@ -148,11 +144,7 @@ final class Dispatcher implements Telemetry.Listener, DeviceListener, AutoClosea
         if (left > 0) {
             log.info("{} hook events not handled at shutdown", left);
         }
-        try {
-            thread.join(TimeUnit.SECONDS.toMillis(5));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        worker.join(TimeUnit.SECONDS.toMillis(5));
     }
 }
 

@@ -2,8 +2,11 @@ package io.stratus.hook;
 
 import io.stratus.Config;
 import io.stratus.device.DeviceRegistry;
+import io.stratus.monitor.Worker;
 import io.stratus.store.Database;
 import io.stratus.telemetry.Telemetry;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Outbound HTTP to applications: triggers (rest-api.md §6.4) and data push (Stratus extensions). Built and wired
@@ -47,6 +50,14 @@ public final class Hooks implements AutoCloseable {
     /** Hook events dropped because the dispatcher fell behind. */
     public long droppedEvents() {
         return dispatcher.dropped();
+    }
+
+    /** The dispatcher and sender threads, for readiness and tests. */
+    public List<Worker> workers() {
+        List<Worker> workers = new ArrayList<>();
+        workers.add(dispatcher.worker());
+        workers.addAll(delivery.senders());
+        return workers;
     }
 
     /** Hook events waiting for the dispatcher. */

@@ -19,8 +19,9 @@ import java.util.Optional;
 /**
  * The networks trigger and data-push URLs may not reach ({@code hook.deny-networks}): a comma-separated list of
  * CIDR blocks, IPv4 and IPv6 ({@code 169.254.0.0/16,fe80::/10}); a bare address is a block of one. Empty: no
- * restriction. Stratus is self-hosted, so pushing to the operator's own LAN or loopback is normal and the default
- * denies only what no receiver lives on: link-local (where cloud metadata endpoints answer) and "this host".
+ * restriction. The default denies every address that is not the public internet (loopback, private, shared and
+ * link-local ranges, "this host"): a product's key holder must not reach the server's own API, its LAN or a cloud
+ * metadata endpoint. An operator whose receivers live on the LAN or loopback sets the list without their blocks.
  *
  * <p>Checked twice: when a URL is configured, if its host is an IP literal or a loopback name ({@link #check(URI)},
  * no DNS lookup on an HTTP thread), and by {@link Delivery} on every address a host name resolves to, right before
@@ -124,8 +125,9 @@ public final class NetworkPolicy {
     }
 
     /**
-     * The check when a URL is configured: refuses a host that is an IP literal in a denied block, or a loopback
-     * name ({@code localhost}, {@code *.localhost}, RFC 6761) when 127.0.0.1 or ::1 is denied. Other names are not
+     * The check when a URL is configured: refuses a host that is an IP literal in a denied block (as the JDK or the C
+     * library reads it), or a loopback name ({@code localhost}, {@code *.localhost}, RFC 6761) when 127.0.0.1 or ::1
+     * is denied. Other names are not
      * resolved here (that would put a DNS lookup on an HTTP thread, and the answer may change): delivery checks them.
      */
     public void check(URI url) throws HookException {
@@ -143,6 +145,12 @@ public final class NetworkPolicy {
         } else if (isLoopbackName(host)) {
             addresses.add(InetAddress.getLoopbackAddress());
             addresses.add(literal("::1"));
+        }
+        // The C library's reading as well (0x7f000001, 0177.0.0.1 are 127.0.0.1 to inet_aton, and 0177.0.0.1 is
+        // 177.0.0.1 to the JDK): a host that is a denied address in either reading is refused.
+        InetAddress aton = atonIpv4(host);
+        if (aton != null) {
+            addresses.add(aton);
         }
         for (InetAddress a : addresses) {
             Optional<String> block = deniedBlock(a);
@@ -201,6 +209,46 @@ public final class NetworkPolicy {
         }
         int lastBits = 8 * (5 - parts.length);
         long last = Long.parseLong(parts[parts.length - 1]);
+        if (last >= 1L << lastBits) {
+            return null;
+        }
+        value = value << lastBits | last;
+        byte[] bytes = {(byte) (value >>> 24), (byte) (value >>> 16), (byte) (value >>> 8), (byte) value};
+        try {
+            return InetAddress.getByAddress(bytes);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e); // 4 bytes are always a valid IPv4 address
+        }
+    }
+
+    /**
+     * The C library's {@code inet_aton} reading of a host: 1 to 4 dot-separated numbers, each decimal, octal (a
+     * leading 0) or hexadecimal ({@code 0x}), the last one filling the remaining bytes. Else null.
+     */
+    static InetAddress atonIpv4(String host) {
+        if (host == null || !host.matches("(?i)(0x[0-9a-f]{0,8}|[0-9]{1,12})(\\.(0x[0-9a-f]{0,8}|[0-9]{1,12})){0,3}")) {
+            return null;
+        }
+        String[] parts = host.split("\\.");
+        long[] values = new long[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            String p = parts[i].toLowerCase(Locale.ROOT);
+            try {
+                values[i] = p.startsWith("0x") ? (p.length() == 2 ? 0 : Long.parseLong(p.substring(2), 16))
+                        : p.length() > 1 && p.startsWith("0") ? Long.parseLong(p.substring(1), 8) : Long.parseLong(p);
+            } catch (NumberFormatException notOctal) {
+                return null; // 08, 09: not a number to inet_aton
+            }
+        }
+        long value = 0;
+        for (int i = 0; i < values.length - 1; i++) {
+            if (values[i] > 255) {
+                return null;
+            }
+            value = value << 8 | values[i];
+        }
+        int lastBits = 8 * (5 - values.length);
+        long last = values[values.length - 1];
         if (last >= 1L << lastBits) {
             return null;
         }

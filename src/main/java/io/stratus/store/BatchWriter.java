@@ -1,5 +1,6 @@
 package io.stratus.store;
 
+import io.stratus.monitor.Worker;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -20,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * One writer thread with group commit: it takes everything queued when the previous commit ended (up to
  * {@code maxBatch} writes, no fixed delay, so acks stay fast at low load), runs it in one transaction and
  * then completes each write's future in arrival order. The queue is bounded: {@link #submit} fails fast
- * with {@link Overloaded} when it is full, so callers push back instead of piling up memory.
+ * with {@link Overloaded} when it is full, so callers push back instead of piling up memory. The thread is a
+ * {@link Worker}: an Error in a batch fails that batch's writes and the writer goes on with the next.
  */
 public final class BatchWriter implements AutoCloseable {
     /** One write, run inside the batch's transaction. */
@@ -109,7 +111,8 @@ public final class BatchWriter implements AutoCloseable {
     private final String name;
     private final int maxBatch;
     private final BlockingQueue<Pending> queue;
-    private final Thread thread;
+    private final List<Pending> batch;
+    private final Worker worker;
     private volatile boolean closed;
     /** The reason the latest commit failed; null once a commit succeeds again. Read by the health check. */
     private volatile String lastFailure;
@@ -120,9 +123,13 @@ public final class BatchWriter implements AutoCloseable {
         this.name = name;
         this.maxBatch = maxBatch;
         this.queue = new ArrayBlockingQueue<>(capacity);
-        this.thread = new Thread(this::run, name + "-writer");
-        thread.setDaemon(true);
-        thread.start();
+        this.batch = new ArrayList<>(maxBatch);
+        this.worker = Worker.start(name + "-writer", this::step);
+    }
+
+    /** The writer thread, for readiness and tests. */
+    public Worker worker() {
+        return worker;
     }
 
     /** Queues a write; the future completes after its transaction committed, or fails with the cause. */
@@ -151,24 +158,29 @@ public final class BatchWriter implements AutoCloseable {
         return failure != null && System.currentTimeMillis() - lastFailureAt <= maxAgeMillis ? failure : null;
     }
 
-    private void run() {
-        List<Pending> batch = new ArrayList<>(maxBatch);
-        boolean stopping = false;
-        while (!stopping) {
-            try {
-                batch.add(queue.take());
-            } catch (InterruptedException e) {
-                break;
-            }
-            queue.drainTo(batch, maxBatch - 1);
-            stopping = batch.removeIf(p -> p == STOP); // identity: a record's equals would compare every write
+    /** One transaction: what is queued when it starts (waiting for the first write), up to maxBatch writes. */
+    private boolean step() throws InterruptedException {
+        batch.add(queue.take());
+        queue.drainTo(batch, maxBatch - 1);
+        boolean stopping = batch.removeIf(p -> p == STOP); // identity: a record's equals would compare every write
+        if (stopping) {
+            queue.drainTo(batch); // anything that raced in after STOP still gets written
+            batch.remove(STOP);
+        }
+        try {
             commit(batch);
+        } catch (Throwable t) {
+            // An Error (out of memory) half-way: no write of the batch may wait for an answer that never comes.
+            batch.forEach(p -> p.done.completeExceptionally(t));
+            if (stopping) {
+                log.error("{} writer: the last batch failed at shutdown: {}", name, t.toString());
+                return false;
+            }
+            throw t;
+        } finally {
             batch.clear();
         }
-        // Anything that raced in after STOP still gets written.
-        queue.drainTo(batch);
-        batch.remove(STOP);
-        commit(batch);
+        return !stopping;
     }
 
     private void commit(List<Pending> batch) {
@@ -214,7 +226,7 @@ public final class BatchWriter implements AutoCloseable {
         closed = true;
         try {
             queue.put(STOP);
-            thread.join(TimeUnit.SECONDS.toMillis(30));
+            worker.join(TimeUnit.SECONDS.toMillis(30));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

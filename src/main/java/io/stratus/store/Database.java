@@ -82,7 +82,8 @@ public final class Database implements AutoCloseable {
                 }
                 c.commit();
                 return result;
-            } catch (SQLException | RuntimeException e) {
+            } catch (SQLException | RuntimeException | Error e) {
+                // An Error (out of memory) too: the reset of auto-commit below would otherwise commit half the work.
                 // SQLite may already have rolled back by itself (SQLITE_FULL, SQLITE_IOERR): then rollback and the
                 // reset of auto-commit fail too ("no transaction is active") and must not hide the first error.
                 try {

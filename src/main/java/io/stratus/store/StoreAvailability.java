@@ -79,8 +79,9 @@ public final class StoreAvailability implements AutoCloseable {
             if (probing.isDone() && problem() != null) {
                 probe();
             }
-        } catch (RuntimeException e) {
-            log.warn("store probe failed to start: {}", e.toString()); // and try again next period
+        } catch (Throwable t) {
+            // Anything: a periodic task that throws is never run again, and recovery would go unnoticed.
+            log.warn("store probe failed to start: {}", t.toString()); // and try again next period
         }
     }
 

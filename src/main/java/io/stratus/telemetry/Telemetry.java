@@ -13,6 +13,7 @@ import io.stratus.broker.Publisher;
 import io.stratus.device.Device;
 import io.stratus.device.DeviceListener;
 import io.stratus.device.DeviceRegistry;
+import io.stratus.monitor.Worker;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
 import io.stratus.store.StoreAvailability;
@@ -250,6 +251,11 @@ public final class Telemetry implements AutoCloseable {
         return writer.queueDepth();
     }
 
+    /** The datapoint writer's thread, for readiness and tests. */
+    public Worker writerWorker() {
+        return writer.worker();
+    }
+
     /**
      * Why the latest datapoint commit failed, when it failed within the last 30 s and none succeeded since (for
      * readiness: a nearly full disk may take a small probe write and still refuse points).
@@ -419,7 +425,14 @@ public final class Telemetry implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        s.scheduleWithFixedDelay(this::enforceRetention, 1, 10, TimeUnit.MINUTES);
+        // A periodic task that throws anything is never run again: so nothing may escape.
+        s.scheduleWithFixedDelay(() -> {
+            try {
+                enforceRetention();
+            } catch (Throwable t) {
+                log.error("Retention run failed: {}", t.toString());
+            }
+        }, 1, 10, TimeUnit.MINUTES);
         return s;
     }
 

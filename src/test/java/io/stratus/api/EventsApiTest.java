@@ -231,6 +231,8 @@ class EventsApiTest {
     static final class EventReader implements AutoCloseable {
         final List<Event> events = new CopyOnWriteArrayList<>();
         private final InputStream body;
+        /** The server ended the stream (end of the body), or the test closed it. */
+        volatile boolean ended;
 
         EventReader(InputStream body) {
             this.body = body;
@@ -254,7 +256,15 @@ class EventsApiTest {
                 }
             } catch (IOException e) {
                 // closed by the test
+            } finally {
+                ended = true;
             }
+        }
+
+        /** The first event called {@code name}; fails when none arrives within 5 s. */
+        JsonNode await(String name) {
+            return Awaitility.await().atMost(5, SECONDS).until(() -> events.stream().filter(e -> e.name.equals(name))
+                    .map(Event::data).findFirst().orElse(null), d -> d != null);
         }
 
         JsonNode await(String name, String deviceId) {

@@ -130,7 +130,7 @@ class ProductIsolationTest {
             body.put("dev_ids", List.of(b1.id()));
             body.put("add_dev_ids", List.of(b1.id()));
             body.put("ds_id", "temp");
-            body.put("url", "http://127.0.0.1:9/hijack");
+            body.put("url", "http://192.0.2.1:9/hijack"); // TEST-NET-1: allowed by hook.deny-networks, never routed
             body.put("type", ">");
             body.put("threshold", 1);
             body.put("permissions", List.of(Map.of("resources", List.of(Map.of("dev_id", b1.id())))));
@@ -161,7 +161,7 @@ class ProductIsolationTest {
                 "permissions", List.of(Map.of("resources", List.of(Map.of("dev_id", b1.id()))))));
         ids.put("key", key.errno() == 0 ? key.data().path("key").asText() : "no-such-key");
         Reply trigger = platform.withKey(b.masterKey(), "POST", "/triggers", Map.of("title", "b-trigger", "ds_id", "temp",
-                "dev_ids", List.of(b1.id()), "url", "http://127.0.0.1:9/b", "type", ">", "threshold", 1000000));
+                "dev_ids", List.of(b1.id()), "url", "http://192.0.2.1:9/b", "type", ">", "threshold", 1000000));
         ids.put("trigger", trigger.errno() == 0 ? trigger.data().path("trigger_id").asText() : "1");
         Reply cmd = platform.call("POST", "/cmds?device_id=" + b1.id() + "&timeout=300", "b-command", Map.of("api-key", b.masterKey()));
         ids.put("uuid", cmd.errno() == 0 ? cmd.data().path("cmd_uuid").asText() : "00000000-0000-0000-0000-000000000000");

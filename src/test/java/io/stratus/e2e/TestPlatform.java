@@ -61,6 +61,11 @@ public final class TestPlatform implements AutoCloseable, BeforeAllCallback, Aft
         return new TestPlatform(null, settings);
     }
 
+    /** As {@link #perClass()}, with settings over the test defaults. */
+    public static TestPlatform perClass(Map<String, String> settings) {
+        return new TestPlatform(null, settings);
+    }
+
     @Override
     public void beforeAll(ExtensionContext context) throws IOException {
         startIn(Files.createTempDirectory("stratus-test"));
@@ -141,6 +146,25 @@ public final class TestPlatform implements AutoCloseable, BeforeAllCallback, Aft
             HttpResponse<byte[]> r = HTTP.send(b.method(method, publisher).build(), HttpResponse.BodyHandlers.ofByteArray());
             JsonNode json = r.body().length == 0 ? JSON.nullNode() : JSON.readTree(r.body());
             return new Reply(r.statusCode(), json);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A value of {@code GET /metrics} (Prometheus text); NaN when the metric is absent. */
+    public double metric(String name) {
+        try {
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + platform.httpPort()
+                    + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+            for (String line : r.body().split("\n")) {
+                if (line.startsWith(name + " ")) {
+                    return Double.parseDouble(line.substring(name.length() + 1).trim());
+                }
+            }
+            return Double.NaN;
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {

@@ -14,12 +14,23 @@ import java.util.stream.Collectors;
 
 /** Settings and REST calls shared by the hook tests. */
 final class HookFixtures {
-    /** Short timings so that retries, batches and silence checks happen within a test's patience. */
+    /**
+     * {@code hook.deny-networks} as by default but without loopback: set explicitly wherever a test's receiver listens
+     * on 127.0.0.1, which the default denies.
+     */
+    static final String ALLOW_LOOPBACK = "0.0.0.0/8,10.0.0.0/8,100.64.0.0/10,169.254.0.0/16,172.16.0.0/12,192.168.0.0/16,"
+            + "::/128,fc00::/7,fe80::/10";
+
+    /**
+     * Short timings so that retries, batches and silence checks happen within a test's patience, and loopback allowed
+     * ({@link #ALLOW_LOOPBACK}) for the receivers.
+     */
     static final Map<String, String> FAST = Map.of(
             "hook.timeout-millis", "2000",
             "hook.retry-millis", "50",
             "hook.frozen-check-millis", "100",
-            "push.batch-millis", "50");
+            "push.batch-millis", "50",
+            "hook.deny-networks", ALLOW_LOOPBACK);
 
     private HookFixtures() {
     }

@@ -44,7 +44,7 @@ public final class HookIngestBench {
 
     private static double run(boolean hooks, int deviceCount, int seconds) throws Exception {
         Path dir = Files.createTempDirectory("hook-bench");
-        try (TestPlatform platform = TestPlatform.start(dir, Map.of()); Receiver receiver = Receiver.start()) {
+        try (TestPlatform platform = TestPlatform.start(dir, Map.of("hook.deny-networks", HookFixtures.ALLOW_LOOPBACK)); Receiver receiver = Receiver.start()) {
             TestProduct product = platform.createProduct("bench");
             if (hooks) {
                 HookFixtures.createTrigger(platform, product, Map.of("ds_id", "temperature", "url", receiver.url("/hook"),

@@ -41,24 +41,41 @@ class NetworkPolicyTest {
             "0.0.0.0, 0.0.0.0/8",                 // "this host": connecting to it reaches the server itself
             "0.255.255.255, 0.0.0.0/8",
             "1.0.0.0, allowed",
+            "127.0.0.1, 127.0.0.0/8",             // loopback: the server's own API, its database port, ...
+            "127.255.255.255, 127.0.0.0/8",
+            "126.255.255.255, allowed",
+            "128.0.0.0, allowed",
+            "10.1.2.3, 10.0.0.0/8",
+            "9.255.255.255, allowed",
+            "11.0.0.0, allowed",
+            "100.64.0.1, 100.64.0.0/10",          // shared address space (carrier-grade NAT)
+            "100.127.255.255, 100.64.0.0/10",
+            "100.128.0.0, allowed",
+            "172.15.255.255, allowed",
+            "172.16.0.0, 172.16.0.0/12",
+            "172.31.255.255, 172.16.0.0/12",
+            "172.32.0.0, allowed",
+            "192.168.1.10, 192.168.0.0/16",
+            "192.169.0.0, allowed",
+            "8.8.8.8, allowed",
+            "192.0.2.1, allowed",                 // TEST-NET-1: documentation, not private
             "fe80::1, fe80::/10",
             "fe80::, fe80::/10",
             "febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff, fe80::/10",
             "fe7f:ffff:ffff:ffff:ffff:ffff:ffff:ffff, allowed",
             "fec0::, allowed",
-            "fd00:ec2::254, fd00:ec2::254/128",   // AWS metadata over IPv6
-            "fd00:ec2::253, allowed",
-            "fd00:ec2::255, allowed",
+            "fd00:ec2::254, fc00::/7",            // AWS metadata over IPv6
+            "fc00::, fc00::/7",
+            "fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff, allowed",
             "::, ::/128",
-            "::1, allowed",                       // loopback and LAN are normal receivers of a self-hosted server
-            "127.0.0.1, allowed",
-            "10.1.2.3, allowed",
-            "192.168.1.10, allowed",
-            "8.8.8.8, allowed",
+            "::1, ::1/128",
+            "::2, allowed",
             "2001:db8::1, allowed",
+            "2606:4700::1111, allowed",
             "::ffff:169.254.169.254, 169.254.0.0/16", // an IPv4-mapped IPv6 literal is its IPv4 address
+            "::ffff:127.0.0.1, 127.0.0.0/8",
     })
-    void the_default_denies_link_local_and_this_host_only(String address, String block) {
+    void the_default_denies_everything_but_the_public_internet(String address, String block) {
         assertThat(DEFAULT.deniedBlock(ip(address))).isEqualTo(Optional.ofNullable(block));
     }
 
@@ -82,7 +99,7 @@ class NetworkPolicyTest {
             "fe00::, allowed",
             "fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff, allowed",
     })
-    void the_multi_tenant_list_denies_private_ranges_and_loopback(String address, String block) {
+    void a_list_of_private_ranges_and_loopback_denies_exactly_those(String address, String block) {
         assertThat(MULTI_TENANT.deniedBlock(ip(address))).isEqualTo(Optional.ofNullable(block));
     }
 
@@ -162,7 +179,7 @@ class NetworkPolicyTest {
     @CsvSource({
             "http://169.254.169.254/latest/meta-data/, 169.254.0.0/16",
             "http://169.254.169.254:80/, 169.254.0.0/16",
-            "https://[fd00:ec2::254]/latest, fd00:ec2::254/128",
+            "https://[fd00:ec2::254]/latest, fc00::/7",
             "http://[::ffff:169.254.169.254]/, 169.254.0.0/16",
             "http://[fe80::1%25eth0]:8080/, fe80::/10",
             "http://0.0.0.0:8080/, 0.0.0.0/8",
@@ -200,10 +217,61 @@ class NetworkPolicyTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"http://127.0.0.1:8080/hook", "http://[::1]/hook", "http://localhost/hook",
-            "http://192.168.1.20/hook", "https://example.com/hook", "http://metadata.google.internal/computeMetadata/"})
-    void the_default_lets_loopback_lan_and_names_be_configured(String url) throws HookException {
+    @ValueSource(strings = {"https://example.com/hook", "http://93.184.216.34:8080/hook", "http://[2606:4700::1111]/hook",
+            "http://metadata.google.internal/computeMetadata/", "http://receiver.lan/hook"})
+    void the_default_lets_public_addresses_and_names_be_configured(String url) throws HookException {
         DEFAULT.check(URI.create(url)); // names are checked at delivery, after resolution
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            "http://127.0.0.1:8080/hook, 127.0.0.0/8",
+            "http://localhost:8080/hook, 127.0.0.0/8",
+            "http://LOCALHOST./hook, 127.0.0.0/8",
+            "http://app.localhost/hook, 127.0.0.0/8",
+            "http://[::1]/hook, ::1/128",
+            "http://2130706433:8080/hook, 127.0.0.0/8",  // decimal: the JDK connects to 127.0.0.1
+            "http://0x7f000001/hook, 127.0.0.0/8",       // hexadecimal: inet_aton reads 127.0.0.1
+            "http://0177.0.0.1/hook, 127.0.0.0/8",       // octal to inet_aton (the JDK reads 177.0.0.1)
+            "http://017700000001/hook, 127.0.0.0/8",
+            "http://[::ffff:127.0.0.1]/hook, 127.0.0.0/8",
+            "http://10.1.2.3/hook, 10.0.0.0/8",
+            "http://192.168.1.20/hook, 192.168.0.0/16",
+            "http://[fd12::1]/hook, fc00::/7",
+    })
+    void the_default_refuses_loopback_and_private_hosts_in_every_spelling(String url, String block) {
+        assertThatThrownBy(() -> DEFAULT.check(HookUrl.parse(url))).as(url).isInstanceOf(HookException.class)
+                .hasMessageContaining(block).hasMessageContaining("hook.deny-networks");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"http://0x7f.1/", "http://0x7f.0.0.1/", "http://0xa9.0xfe.0xa9.0xfe/"})
+    void hexadecimal_dotted_forms_are_no_url_host_at_all(String url) {
+        assertThatThrownBy(() -> HookUrl.parse(url)).isInstanceOf(HookException.class).hasMessage("url has no host");
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            "0x7f000001, 127.0.0.1",
+            "0x7f.1, 127.0.0.1",
+            "0177.0.0.1, 127.0.0.1",
+            "017700000001, 127.0.0.1",
+            "127.1, 127.0.0.1",
+            "0X7F.0.0.1, 127.0.0.1",
+            "0xa9.0xfe.0xa9.0xfe, 169.254.169.254",
+            "2852039166, 169.254.169.254",
+            "1.2.3.4, 1.2.3.4",
+            "0, 0.0.0.0",
+    })
+    void inet_aton_forms_read_as_the_c_library_reads_them(String host, String address) {
+        assertThat(NetworkPolicy.atonIpv4(host)).isEqualTo(ip(address));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"08.1", "1.2.3.4.5", "0x100.1", "256.1.1.1", "1.2.3.256", "4294967296", "a.1", "1..2", "0x1g",
+            "example.com"})
+    void other_hosts_are_no_inet_aton_forms(String host) {
+        assertThat(NetworkPolicy.atonIpv4(host)).isNull();
     }
 
     @ParameterizedTest
@@ -237,7 +305,10 @@ class NetworkPolicyTest {
 
     @Test
     void at_delivery_allowed_addresses_pass() throws NetworkPolicy.Denied {
-        DEFAULT.check("receiver.lan", List.of(new InetSocketAddress(ip("192.168.1.20"), 80), new InetSocketAddress(ip("::1"), 80)));
+        DEFAULT.check("receiver.example", List.of(new InetSocketAddress(ip("93.184.216.34"), 80),
+                new InetSocketAddress(ip("2606:4700::1111"), 80)));
+        NetworkPolicy lanAllowed = NetworkPolicy.parse("169.254.0.0/16");
+        lanAllowed.check("receiver.lan", List.of(new InetSocketAddress(ip("192.168.1.20"), 80), new InetSocketAddress(ip("::1"), 80)));
         NetworkPolicy.none().check("anything", List.of(new InetSocketAddress(ip("169.254.169.254"), 80)));
     }
 }

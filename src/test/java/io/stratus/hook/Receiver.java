@@ -91,7 +91,11 @@ final class Receiver implements AutoCloseable {
 
     /** The URL of {@code path} on this receiver. */
     String url(String path) {
-        return "http://127.0.0.1:" + server.getAddress().getPort() + path;
+        return "http://127.0.0.1:" + port() + path;
+    }
+
+    int port() {
+        return server.getAddress().getPort();
     }
 
     void answer(Function<Request, Reply> answer) {

@@ -108,6 +108,26 @@ class BatchWriterBatchTest {
     }
 
     @Test
+    void an_error_in_a_write_fails_its_batch_and_the_writer_goes_on_with_the_next() throws Exception {
+        CountDownLatch release = holdWriter();
+        CompletableFuture<Void> neighbour = writer.submit(c -> c.createStatement().executeUpdate("INSERT INTO t (x) VALUES (1)"));
+        CompletableFuture<Void> failing = writer.submit(c -> {
+            throw new OutOfMemoryError("simulated: Java heap space");
+        });
+        release.countDown();
+
+        await().atMost(5, SECONDS).until(failing::isDone);
+        assertThat(failing).isCompletedExceptionally();
+        assertThat(neighbour).as("its batch was rolled back: no write may wait forever").isCompletedExceptionally();
+        assertThat(count()).isZero();
+
+        writer.submit(c -> c.createStatement().executeUpdate("INSERT INTO t (x) VALUES (2)")).get(5, SECONDS);
+        assertThat(count()).isEqualTo(1);
+        assertThat(writer.worker().failures()).isEqualTo(1);
+        assertThat(writer.worker().problem()).isNull();
+    }
+
+    @Test
     void a_failing_write_is_retried_alone_and_its_neighbours_commit_with_their_end_work() throws Exception {
         CountDownLatch release = holdWriter();
         Object key = new Object();
