@@ -61,11 +61,6 @@ public final class TestPlatform implements AutoCloseable, BeforeAllCallback, Aft
         return new TestPlatform(null, settings);
     }
 
-    /** As {@link #perClass()}, with settings over the test defaults. */
-    public static TestPlatform perClass(Map<String, String> settings) {
-        return new TestPlatform(null, settings);
-    }
-
     @Override
     public void beforeAll(ExtensionContext context) throws IOException {
         startIn(Files.createTempDirectory("stratus-test"));
