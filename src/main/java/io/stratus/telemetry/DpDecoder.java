@@ -506,6 +506,11 @@ public final class DpDecoder {
             if (points.size() == MAX_POINTS) {
                 throw fail("more than " + MAX_POINTS + " data points", at.getAsInt());
             }
+            // Every accepted id must forward to a valid topic /{device}/{stream}: one level, no wildcard, NUL or control.
+            String badId = StreamIds.check(point.stream());
+            if (badId != null) {
+                throw fail(badId, at.getAsInt());
+            }
             points.add(point);
         }
 
