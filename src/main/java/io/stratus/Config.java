@@ -45,6 +45,7 @@ public record Config(
         ZoneId apiTimezone,
         int historyMaxReplyBytes,
         int historyMaxConcurrentQueries,
+        int devicesMaxPerProduct,
         TenantLimits tenantLimits) {
 
     /**
@@ -104,6 +105,8 @@ public record Config(
             // (errno 13 after 5 s without a slot): together they bound the heap history reads can take.
             Map.entry("history.max-reply-bytes", String.valueOf(16 * 1024 * 1024)),
             Map.entry("history.max-concurrent-queries", "4"),
+            // Devices one product may hold: a master key, or anyone with the register code, creates them (errno 13).
+            Map.entry("devices.max-per-product", "100000"),
             Map.entry("store.sync", "normal"),
             Map.entry("dp.on-error", "disconnect"),
             Map.entry("dp.type7", "consecutive-streams"),
@@ -210,6 +213,7 @@ public record Config(
                 ZoneId.of(v.get("api.timezone").trim()),
                 positive(v, "history.max-reply-bytes"),
                 positive(v, "history.max-concurrent-queries"),
+                positive(v, "devices.max-per-product"),
                 new TenantLimits(positive(v, "commands.max-open"), positive(v, "commands.max-open-per-product"),
                         positive(v, "events.max-streams"), positive(v, "events.max-streams-per-product"),
                         positive(v, "events.max-streams-per-credential")));

@@ -42,7 +42,7 @@ public final class Platform implements AutoCloseable {
         this.config = config;
         this.database = Database.openSqlite(config.dataDir(), config.storeSync());
         this.stateWriter = new BatchWriter(database, "state", 65_536, 1_000);
-        this.registry = new DeviceRegistry(database, stateWriter, config.allowAnonymous());
+        this.registry = new DeviceRegistry(database, stateWriter, config.allowAnonymous(), config.devicesMaxPerProduct());
         this.admin = AdminAccount.open(database, config.adminPassword());
         this.broker = new Broker(config, database, stateWriter, registry);
         this.telemetry = new Telemetry(config, database, broker, registry);

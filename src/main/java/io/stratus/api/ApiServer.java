@@ -82,7 +82,9 @@ public final class ApiServer implements AutoCloseable {
                 .counter("stratus_events_dropped_total", "Live events dropped because an /events client fell behind",
                         events::droppedCount)
                 .counter("stratus_event_streams_refused_total", "GET /events refused with errno 13: events.max-streams, "
-                        + "events.max-streams-per-product or events.max-streams-per-credential reached", events::refusedCount);
+                        + "events.max-streams-per-product or events.max-streams-per-credential reached", events::refusedCount)
+                .counter("stratus_devices_refused_total", "Devices not created: devices.max-per-product reached",
+                        registry::devicesRefusedCount);
         // A logout or a master key rotation ends the /events streams of that credential at once (a product deletion
         // reaches them through the registry's listeners).
         this.auth = new AuthApi(admin, guard, events::revokeInvalid);
@@ -256,6 +258,7 @@ public final class ApiServer implements AutoCloseable {
             case ALREADY_EXISTS -> Errno.ALREADY_EXISTS;
             case MISSING_FIELD -> Errno.PARAMETER_REQUIRED;
             case INVALID_FIELD -> Errno.INVALID_PARAMETER;
+            case LIMIT -> Errno.SYSTEM_LIMIT;
         };
     }
 

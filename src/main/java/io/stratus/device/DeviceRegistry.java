@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,8 +48,18 @@ public final class DeviceRegistry {
     private final List<ProductCleanup> productCleanups = new CopyOnWriteArrayList<>();
     private final KeyRegistry keys;
     private final long defaultProductId;
+    private final int maxDevicesPerProduct;
+    private final LongAdder devicesRefused = new LongAdder();
+    /** Devices per product, kept with {@link #devices}: a product's device count without a scan. */
+    private final Map<Long, Integer> deviceCounts = new ConcurrentHashMap<>();
 
     public DeviceRegistry(Database db, BatchWriter presenceWriter, boolean allowAnonymous) {
+        this(db, presenceWriter, allowAnonymous, Integer.MAX_VALUE);
+    }
+
+    /** {@code maxDevicesPerProduct} ({@code devices.max-per-product}) bounds what a master key or register_de can create. */
+    public DeviceRegistry(Database db, BatchWriter presenceWriter, boolean allowAnonymous, int maxDevicesPerProduct) {
+        this.maxDevicesPerProduct = maxDevicesPerProduct;
         this.store = new DeviceStore(db);
         this.presenceWriter = presenceWriter;
         store.loadProducts().forEach(this::cache);
@@ -155,6 +166,11 @@ public final class DeviceRegistry {
         if (deviceByAuthInfo.containsKey(authKey(productId, change.authInfo()))) {
             throw new DeviceException(Reason.ALREADY_EXISTS, "auth_info already used in this product: " + change.authInfo());
         }
+        if (deviceCounts.getOrDefault(productId, 0) >= maxDevicesPerProduct) {
+            devicesRefused.increment();
+            throw new DeviceException(Reason.LIMIT, "product " + productId + " has " + maxDevicesPerProduct
+                    + " devices, the most devices.max-per-product allows");
+        }
         DeviceChange filled = new DeviceChange(change.title(), orEmpty(change.description()), change.authInfo(),
                 change.protocol() == null ? "MQTT" : change.protocol(), change.isPrivate() == null || change.isPrivate(),
                 change.disabled() != null && change.disabled(), change.tags() == null ? List.of() : change.tags(),
@@ -162,6 +178,11 @@ public final class DeviceRegistry {
         Device d = store.insertDevice(productId, filled, System.currentTimeMillis());
         cache(d);
         return d;
+    }
+
+    /** Devices refused by {@code devices.max-per-product} since start. */
+    public long devicesRefusedCount() {
+        return devicesRefused.sum();
     }
 
     public Optional<Device> device(long id) {
@@ -360,12 +381,16 @@ public final class DeviceRegistry {
     }
 
     private void cache(Device d) {
-        devices.put(d.id(), d);
+        if (devices.put(d.id(), d) == null) {
+            deviceCounts.merge(d.productId(), 1, Integer::sum);
+        }
         deviceByAuthInfo.put(authKey(d.productId(), d.authInfo()), d.id());
     }
 
     private void uncache(Device d) {
-        devices.remove(d.id());
+        if (devices.remove(d.id()) != null) {
+            deviceCounts.computeIfPresent(d.productId(), (product, n) -> n > 1 ? n - 1 : null);
+        }
         deviceByAuthInfo.remove(authKey(d.productId(), d.authInfo()));
     }
 
