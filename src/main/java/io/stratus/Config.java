@@ -42,7 +42,8 @@ public record Config(
         boolean onenetHeaderFlags,
         boolean restStatusCodes,
         ZoneId binaryTimezone,
-        ZoneId apiTimezone) {
+        ZoneId apiTimezone,
+        TenantLimits tenantLimits) {
 
     /**
      * Failed-login back-off ({@code auth.*}: after max-failures consecutive failures of a device, or the per-address
@@ -60,6 +61,23 @@ public record Config(
      */
     public record HookSettings(Duration timeout, int queueCapacity, int senders, int attempts, Duration retryDelay,
                         Duration frozenCheck, int pushBatchMax, Duration pushBatchDelay, NetworkPolicy denyNetworks) {
+    }
+
+    /**
+     * What one product (a tenant) or one of its connections may make the server hold, so that no tenant can fill the
+     * heap (docs/reliability.md, "Limits per tenant"). {@code maxConnectBytes} ({@code mqtt.max-connect-bytes}) is the
+     * largest packet read before a CONNECT is accepted; {@code maxPendingPublishBytes} ({@code
+     * mqtt.max-pending-publish-bytes}) the payload bytes of a connection's PUBLISHes waiting for their store commit
+     * before it stops reading; {@code maxInflightBytes} ({@code mqtt.max-inflight-bytes}) the payload bytes of a
+     * session's unacknowledged outgoing QoS 1/2 messages (one message always goes); {@code maxQueuedBytes} ({@code
+     * session.max-queued-bytes}) the payload bytes queued behind them per session; {@code productMaxQueued} and
+     * {@code productMaxQueuedBytes} ({@code product.max-queued}, {@code product.max-queued-bytes}) the same over all
+     * sessions of a product; {@code retainedMaxPerProduct} and {@code retainedMaxBytesPerProduct} ({@code
+     * retained.max-per-product}, {@code retained.max-bytes-per-product}) the retained messages of a product.
+     */
+    public record TenantLimits(int maxConnectBytes, int maxPendingPublishBytes, int maxInflightBytes, int maxQueuedBytes,
+                               int productMaxQueued, int productMaxQueuedBytes, int retainedMaxPerProduct,
+                               int retainedMaxBytesPerProduct) {
     }
 
     public static final Map<String, String> DEFAULTS = Map.ofEntries(
@@ -110,8 +128,19 @@ public record Config(
             Map.entry("auth.backoff-base-millis", "1000"),
             Map.entry("auth.backoff-max-millis", "300000"),
             Map.entry("mqtt.slow-consumer-seconds", "30"),
-            // D26: user topics per product (created or recorded by exact subscriptions); 0 = no limit.
-            Map.entry("topics.max-per-product", "0"));
+            // D26: user topics per product (created or recorded by exact subscriptions); 0 = no limit. Each costs up to
+            // 1 KiB of heap (its name), so the default keeps one product's topics to about 10 MiB.
+            Map.entry("topics.max-per-product", "10000"),
+            // Limits per tenant (docs/reliability.md): a CONNECT with its will needs a few KB; the full
+            // mqtt.max-packet-bytes is read only from a logged-in client.
+            Map.entry("mqtt.max-connect-bytes", String.valueOf(8 * 1024)),
+            Map.entry("mqtt.max-pending-publish-bytes", String.valueOf(8 * 1024 * 1024)),
+            Map.entry("mqtt.max-inflight-bytes", String.valueOf(1024 * 1024)),
+            Map.entry("session.max-queued-bytes", String.valueOf(8 * 1024 * 1024)),
+            Map.entry("product.max-queued", "100000"),
+            Map.entry("product.max-queued-bytes", String.valueOf(64 * 1024 * 1024)),
+            Map.entry("retained.max-per-product", "10000"),
+            Map.entry("retained.max-bytes-per-product", String.valueOf(64 * 1024 * 1024)));
 
     /** Builds a config from the layered sources; {@code flags} holds only the flags actually given. */
     public static Config load(Path configFile, Map<String, String> env, Map<String, String> flags) {
@@ -181,7 +210,11 @@ public record Config(
                 Boolean.parseBoolean(v.get("mqtt.onenet-header-flags").trim()),
                 !choice(v, "api.status-codes", "onenet", "rest"),
                 ZoneId.of(v.get("dp.binary-timezone").trim()),
-                ZoneId.of(v.get("api.timezone").trim()));
+                ZoneId.of(v.get("api.timezone").trim()),
+                new TenantLimits(positive(v, "mqtt.max-connect-bytes"), positive(v, "mqtt.max-pending-publish-bytes"),
+                        positive(v, "mqtt.max-inflight-bytes"), positive(v, "session.max-queued-bytes"),
+                        positive(v, "product.max-queued"), positive(v, "product.max-queued-bytes"),
+                        positive(v, "retained.max-per-product"), positive(v, "retained.max-bytes-per-product")));
     }
 
     /** True for the first of the two allowed values, false for the second. */
