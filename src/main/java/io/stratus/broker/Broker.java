@@ -38,7 +38,7 @@ public final class Broker implements AutoCloseable {
     public record SubscriptionRequest(String filter, int qos) {}
 
     /** A publish refused by a limit of its product: the publisher gets no acknowledgement and is disconnected. */
-    public static final class LimitExceeded extends RuntimeException {
+    static final class LimitExceeded extends RuntimeException {
         LimitExceeded(String message) {
             super(message, null, false, false);
         }
@@ -328,6 +328,10 @@ public final class Broker implements AutoCloseable {
             return NOTHING_TO_STORE;
         }
         List<CompletableFuture<Void>> durable = null; // made only when something must be stored: rarely
+        if (m.retain() && registry.product(productId).isEmpty()) {
+            // A retained message (a will) of a product being deleted: its rows are gone, none may come back.
+            m = m.forDelivery(m.qos(), false);
+        }
         if (m.retain()) {
             String refused = retained.reserve(productId, m.topic(), m.payload().length);
             if (refused != null) {
@@ -435,11 +439,6 @@ public final class Broker implements AutoCloseable {
 
     /** Stores a retained message reserved in the product's budget; it is served once stored (a zero-byte one clears). */
     private CompletableFuture<Void> retain(long productId, Message m) {
-        if (registry.product(productId).isEmpty()) {
-            // A retained message (a will) of a product being deleted: its rows are gone, none may come back.
-            retained.failed(productId, m.topic());
-            return NOTHING_TO_STORE;
-        }
         // Memory follows the store: a retained message that could not be stored (full disk) is neither acknowledged
         // nor served, so what subscribers see is what survives a restart.
         // [MQTT-3.3.1-10] a zero-byte retained message clears the topic's retained message.

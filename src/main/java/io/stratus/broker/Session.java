@@ -27,6 +27,8 @@ public final class Session {
         final int qos;
         final int size;
         final long enqueuedAt;
+        /** Queued bytes before it when it was queued: with {@link #dequeuedBytes}, how far it is from the head. */
+        long queueOffset;
         /** Null while the payload is only in the store. */
         Message message;
         /** Its row is committed: the payload can be read back. */
@@ -87,6 +89,8 @@ public final class Session {
     private final ArrayDeque<Owed> queue = new ArrayDeque<>(1);
     private long queuedBytes;
     private long inflightBytes;
+    private long enqueuedBytes; // ever queued, and ever taken from the head: their difference is queuedBytes
+    private long dequeuedBytes;
     private Set<Integer> incomingQos2; // made on the first incoming QoS 2 message
     private Outbox outbox;
     private int lastPacketId;
@@ -238,11 +242,11 @@ public final class Session {
 
     /**
      * The row of a message delivered with a sequence number is committed: its payload leaves the heap unless it is
-     * about to be sent (online, within one window of the head of the queue) or still needed after sending.
+     * about to be sent (online, within one window of the head of the queue).
      */
     synchronized void stored(Owed owed) {
         owed.stored = true;
-        if (!owed.done && (outbox == null || owed.sent || queuedBytes > rules.maxInflightBytes())) {
+        if (!owed.done && (outbox == null || owed.sent || owed.queueOffset - dequeuedBytes > rules.maxInflightBytes())) {
             release(owed);
         }
     }
@@ -490,12 +494,15 @@ public final class Session {
     }
 
     private void enqueue(Owed owed) {
+        owed.queueOffset = enqueuedBytes;
+        enqueuedBytes += owed.size;
         queue.addLast(owed);
         queuedBytes += owed.size;
         stats.queued(1, owed.size);
     }
 
     private void unqueued(Owed owed) {
+        dequeuedBytes += owed.size;
         queuedBytes -= owed.size;
         budget.release(owed.size);
         stats.queued(-1, -owed.size);

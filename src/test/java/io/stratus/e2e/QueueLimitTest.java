@@ -105,6 +105,33 @@ class QueueLimitTest {
     }
 
     @Test
+    void a_connected_persistent_session_that_lags_keeps_one_window_in_heap_and_gets_all_in_order() throws Exception {
+        try (TestPlatform platform = TestPlatform.start(dataDir, Map.of("mqtt.max-inflight", "2",
+                "mqtt.max-inflight-bytes", "25000"))) {
+            TestProduct product = platform.createProduct("queue-lag");
+            TestDevice subscriber = Clients.device(platform, product, "subscriber");
+            try (RawMqtt sub = Clients.raw(platform, subscriber, false, 30)) {
+                assertThat(Clients.subscribe(sub, 1, "l/#", 1)).isEqualTo(1);
+                publishQos1(platform, Clients.device(platform, product, "publisher"), "l/t", 30, 10_000);
+
+                // Two in flight, 28 queued: only the head of the queue (one window) keeps its payload in heap.
+                await().atMost(5, SECONDS).untilAsserted(() -> {
+                    assertThat(MonitoringTest.metric(platform, "stratus_mqtt_queued_messages")).isEqualTo(28);
+                    assertThat(MonitoringTest.metric(platform, "stratus_mqtt_queued_heap_bytes")).isLessThanOrEqualTo(30_000);
+                });
+                for (int i = 1; i <= 30; i++) {
+                    Publish p = readPublish(sub);
+                    assertThat(p.payload()).as("message %d in order", i).isEqualTo(payload(i, 10_000));
+                    sub.send(ack(PUBACK, p.packetId()));
+                }
+                Clients.ping(sub);
+            }
+            await().atMost(5, SECONDS).untilAsserted(() ->
+                    assertThat(MonitoringTest.metric(platform, "stratus_mqtt_queued_heap_bytes")).isZero());
+        }
+    }
+
+    @Test
     void an_unacknowledged_message_is_resent_from_the_store_with_dup_and_its_packet_id_MQTT_4_4_0_1() throws Exception {
         try (TestPlatform platform = TestPlatform.start(dataDir)) {
             TestProduct product = platform.createProduct("queue-resend");
