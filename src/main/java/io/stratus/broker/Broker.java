@@ -37,19 +37,10 @@ public final class Broker implements AutoCloseable {
     /** One topic filter of a SUBSCRIBE with its requested QoS. */
     public record SubscriptionRequest(String filter, int qos) {}
 
-    /** A publish refused by a limit of its product: the publisher gets no acknowledgement and is disconnected. */
-    static final class LimitExceeded extends RuntimeException {
-        LimitExceeded(String message) {
-            super(message, null, false, false);
-        }
-    }
-
     public static final int SUBACK_FAILURE = 0x80;
     private static final Logger log = LoggerFactory.getLogger(Broker.class);
     /** Reads queued at once: a session queues one at a time, so this is many sessions catching up together. */
     private static final int READER_QUEUE = 16_384;
-    /** At most one line per this interval for each kind of refusal repeated by a misbehaving tenant. */
-    private static final long REPEAT_LOG_MILLIS = 60_000;
     /** What {@link #publish} returns when nothing had to be stored: one shared instance, no garbage per message. */
     private static final CompletableFuture<Void> NOTHING_TO_STORE = CompletableFuture.completedFuture(null);
 
@@ -59,7 +50,7 @@ public final class Broker implements AutoCloseable {
     private final Map<Long, TopicTree<Session>> trees = new ConcurrentHashMap<>();
     private final RetainedMessages retained;
     private final Map<Long, QueueBudget> budgets = new ConcurrentHashMap<>();
-    private final PayloadReader reader = new PayloadReader(READER_QUEUE);
+    private final PayloadReader reader;
     private final Session.Rules rules;
     private final Session.Storage sessionStorage = new Session.Storage() {
         @Override
@@ -68,13 +59,11 @@ public final class Broker implements AutoCloseable {
         }
 
         @Override
-        public boolean load(Session session, List<Session.Owed> owed) {
-            return reader.submit(() -> readPayloads(session, owed));
+        public boolean load(Session session, List<Owed> owed) {
+            return reader.readQueued(session, owed);
         }
     };
-    private final AtomicLong nextInvalidTopicLog = new AtomicLong();
-    private final AtomicLong nextRetainedLog = new AtomicLong();
-    private final AtomicLong nextQueueLog = new AtomicLong();
+    private final RepeatedWarning invalidTopicWarning = new RepeatedWarning(log, "message to invalid topic dropped (product {}): {}");
     private final Map<String, SystemTopicHandler> systemTopics = new ConcurrentHashMap<>();
     private final Map<String, SystemTopicHandler> systemPrefixes = new ConcurrentHashMap<>();
     private final Object[] locks = new Object[64];
@@ -88,9 +77,10 @@ public final class Broker implements AutoCloseable {
         this.config = config;
         this.registry = registry;
         this.store = new BrokerStore(database, writer);
-        this.userTopics = new UserTopics(database, writer, config.topicsMaxPerProduct());
+        this.reader = new PayloadReader(store, READER_QUEUE, this::invalidTopic);
         Config.TenantLimits limits = config.tenantLimits();
-        this.retained = new RetainedMessages(limits.retainedMaxPerProduct(), limits.retainedMaxBytesPerProduct());
+        this.retained = new RetainedMessages(store, reader, stats, limits.retainedMaxPerProduct(), limits.retainedMaxBytesPerProduct());
+        this.userTopics = new UserTopics(database, writer, config.topicsMaxPerProduct());
         this.rules = new Session.Rules(config.maxInflight(), limits.maxInflightBytes(), config.maxQueuedMessages(),
                 limits.maxQueuedBytes(), config.offlineMessageTtl().toMillis(), config.protection().slowConsumerTimeout().toMillis());
         for (int i = 0; i < locks.length; i++) {
@@ -233,68 +223,9 @@ public final class Broker implements AutoCloseable {
         return codes;
     }
 
-    /**
-     * Sends the retained messages matching a just-granted filter [MQTT-3.3.1-6]: small ones at once, large ones (only in
-     * the store) by the reader, one at a time, as the store holds them when read.
-     */
+    /** Sends the retained messages matching a just-granted filter [MQTT-3.3.1-6] (see RetainedMessages#deliver). */
     public void deliverRetained(Session s, String filter, int grantedQos) {
-        List<RetainedMessages.Entry> matching = retained.matching(s.productId, filter);
-        List<String> inStore = null;
-        for (RetainedMessages.Entry e : matching) {
-            if (e.inline() != null) {
-                s.deliver(e.message().forDelivery(Math.min(e.qos(), grantedQos), true), 0);
-            } else {
-                if (inStore == null) {
-                    inStore = new ArrayList<>();
-                }
-                inStore.add(e.topic());
-            }
-        }
-        if (inStore != null) {
-            List<String> topics = inStore;
-            if (!reader.submit(() -> readRetained(s, topics, grantedQos))) {
-                for (int i = 0; i < topics.size(); i++) {
-                    stats.dropped();
-                }
-                log.warn("[{}] {} retained messages for '{}' not sent: the store reader is busy", s.clientId, topics.size(), filter);
-            }
-        }
-    }
-
-    /** On the reader: each large retained message as stored now (a newer one replaced it, or none is left). */
-    private void readRetained(Session s, List<String> topics, int grantedQos) {
-        for (String topic : topics) {
-            if (!s.isOnline()) {
-                return; // a clean session ended, or a persistent one went offline: retained messages are sent on SUBSCRIBE only
-            }
-            Message m = store.loadRetained(s.productId, topic);
-            if (m != null) {
-                s.deliver(m.forDelivery(Math.min(m.qos(), grantedQos), true), 0);
-            }
-        }
-    }
-
-    /** On the reader: payloads of a session's queued or in-flight messages, handed back to it. */
-    private void readPayloads(Session s, List<Session.Owed> owed) {
-        Map<Long, Message> rows;
-        try {
-            List<Long> seqs = new ArrayList<>(owed.size());
-            for (Session.Owed o : owed) {
-                seqs.add(o.seq);
-            }
-            rows = store.loadMessages(s.key, seqs);
-        } catch (RuntimeException e) {
-            s.loadFailed(e.getMessage());
-            return;
-        }
-        rows.values().removeIf(m -> {
-            String problem = Topics.checkTopicName(m.topic());
-            if (problem != null) {
-                invalidTopic(s.productId, m.topic(), problem); // a row written before topics were checked here
-            }
-            return problem != null;
-        });
-        s.loaded(owed, rows);
+        retained.deliver(s, filter, grantedQos);
     }
 
     public void unsubscribe(Session s, List<String> filters) {
@@ -333,22 +264,13 @@ public final class Broker implements AutoCloseable {
             m = m.forDelivery(m.qos(), false);
         }
         if (m.retain()) {
-            String refused = retained.reserve(productId, m.topic(), m.payload().length);
-            if (refused != null) {
-                stats.retainedRefused();
-                logRepeated(nextRetainedLog, "retained publish to {} refused: {}", m.topic(), refused);
-                if (m.qos() > 0) {
-                    // [MQTT-3.3.1-5] a retained QoS 1/2 message must be stored to be accepted: it is not acknowledged
-                    // (3.1.1 has no other refusal of a PUBLISH) and not routed.
-                    return CompletableFuture.failedFuture(new LimitExceeded(refused));
-                }
-                // [MQTT-3.3.1-7] QoS 0: the topic's previous retained message is discarded, and the server may discard
-                // the new one too; it is routed to the subscribers of now.
-                retained.reserve(productId, m.topic(), 0);
-                retain(productId, new Message(m.topic(), new byte[0], 0, true));
-            } else {
+            CompletableFuture<Void> stored = retained.write(productId, m);
+            if (stored.isCompletedExceptionally()) {
+                return stored; // refused: not acknowledged, not routed
+            }
+            if (stored != RetainedMessages.NOT_RETAINED) {
                 durable = new ArrayList<>(2);
-                durable.add(retain(productId, m));
+                durable.add(stored);
             }
         }
         TopicTree<Session> tree = trees.get(productId);
@@ -367,7 +289,7 @@ public final class Broker implements AutoCloseable {
                         }
                         CompletableFuture<Void> stored = store.putMessage(s.key, seq, out);
                         durable.add(stored);
-                        Session.Owed owed = s.deliver(out, seq);
+                        Owed owed = s.deliver(out, seq);
                         if (owed != null) {
                             stored.thenRun(() -> s.stored(owed)); // from now on the payload may leave the heap
                         }
@@ -437,22 +359,6 @@ public final class Broker implements AutoCloseable {
         return sessions.size();
     }
 
-    /** Stores a retained message reserved in the product's budget; it is served once stored (a zero-byte one clears). */
-    private CompletableFuture<Void> retain(long productId, Message m) {
-        // Memory follows the store: a retained message that could not be stored (full disk) is neither acknowledged
-        // nor served, so what subscribers see is what survives a restart.
-        // [MQTT-3.3.1-10] a zero-byte retained message clears the topic's retained message.
-        CompletableFuture<Void> stored = m.payload().length == 0 ? store.deleteRetained(productId, m.topic())
-                : store.putRetained(productId, m);
-        return stored.whenComplete((v, e) -> {
-            if (e == null) {
-                retained.committed(productId, m);
-            } else {
-                retained.failed(productId, m.topic());
-            }
-        });
-    }
-
     /** Retained messages of all products: count, payload bytes (store), and payload bytes the heap holds. */
     public long retainedCount() {
         return retained.count();
@@ -473,26 +379,7 @@ public final class Broker implements AutoCloseable {
 
     private void invalidTopic(long productId, String topic, String problem) {
         stats.invalidTopicDropped();
-        logRepeated(nextInvalidTopicLog, "message to invalid topic dropped (product {}): {}", productId,
-                problem + " in '" + abbreviate(topic) + "'");
-    }
-
-    /** One WARN now, then none for REPEAT_LOG_MILLIS: a misbehaving tenant repeats, the metric counts. */
-    private static void logRepeated(AtomicLong next, String format, Object a, Object b) {
-        long now = System.currentTimeMillis();
-        long due = next.get();
-        if (now >= due && next.compareAndSet(due, now + REPEAT_LOG_MILLIS)) {
-            log.warn(format + " (further ones for a minute only counted)", a, b);
-        }
-    }
-
-    private static String abbreviate(String topic) {
-        StringBuilder out = new StringBuilder(Math.min(topic.length(), 100));
-        for (int i = 0; i < topic.length() && out.length() < 100; i++) {
-            char c = topic.charAt(i);
-            out.append(c < 0x20 ? '?' : c); // a NUL or a newline is not written into the log
-        }
-        return topic.length() > 100 ? out + "..." : out.toString();
+        invalidTopicWarning.warn(productId, problem + " in '" + RepeatedWarning.printable(topic) + "'");
     }
 
     // ---- internals --------------------------------------------------------------------------------
@@ -580,16 +467,7 @@ public final class Broker implements AutoCloseable {
      * large payload is read: a store filled by a hostile tenant starts in the same heap as an empty one.
      */
     private void load() {
-        int[] notServed = {0};
-        store.loadRetainedIndex(RetainedMessages.INLINE_BYTES, (productId, topic, qos, size, inline) -> {
-            if (Topics.checkTopicName(topic) != null || !retained.load(productId, topic, qos, size, inline)) {
-                notServed[0]++;
-            }
-        });
-        if (notServed[0] > 0) {
-            log.warn("{} retained messages in the store are not served: over retained.max-per-product ({}) or with an "
-                    + "invalid topic", notServed[0], config.tenantLimits().retainedMaxPerProduct());
-        }
+        retained.loadFromStore();
         for (BrokerStore.StoredSession stored : store.loadSessions()) {
             long deviceId = parseDeviceId(stored.clientId());
             Session s = newSession(stored.key(), stored.productId(), stored.clientId(), deviceId, true);

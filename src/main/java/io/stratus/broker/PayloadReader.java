@@ -1,5 +1,8 @@
 package io.stratus.broker;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import org.slf4j.Logger;
@@ -8,25 +11,72 @@ import org.slf4j.LoggerFactory;
 /**
  * One thread that reads payloads the heap does not hold (queued messages of persistent sessions, large retained
  * messages) from the store when they are due, so that no event loop waits on the disk. Its queue is bounded: a
- * session has at most one read queued at a time, and {@link #submit} says false when the queue is full.
+ * session has at most one read of queued messages at a time, and a read that does not fit is refused (false).
  */
 final class PayloadReader implements AutoCloseable {
+    /** Told of a stored message whose topic is no valid topic name: it is not handed on. */
+    interface InvalidTopic {
+        void dropped(long productId, String topic, String problem);
+    }
+
     private static final Logger log = LoggerFactory.getLogger(PayloadReader.class);
     private static final Runnable STOP = () -> { };
 
+    private final BrokerStore store;
+    private final InvalidTopic invalidTopic;
     private final BlockingQueue<Runnable> queue;
     private final Thread thread;
 
-    PayloadReader(int capacity) {
+    PayloadReader(BrokerStore store, int capacity, InvalidTopic invalidTopic) {
+        this.store = store;
+        this.invalidTopic = invalidTopic;
         this.queue = new ArrayBlockingQueue<>(capacity);
         this.thread = new Thread(this::run, "broker-reader");
         thread.setDaemon(true);
         thread.start();
     }
 
-    /** Queues a read; false when the queue is full (the caller gives up on it and says so). */
-    boolean submit(Runnable read) {
-        return queue.offer(read);
+    /**
+     * Sends {@code s} the retained messages of {@code topics} as the store holds them when read (a newer one replaced
+     * it, or none is left), one at a time, at most at {@code grantedQos}; false when the read cannot be queued.
+     */
+    boolean readRetained(Session s, List<String> topics, int grantedQos) {
+        return queue.offer(() -> {
+            for (String topic : topics) {
+                if (!s.isOnline()) {
+                    return; // the session ended or went offline: retained messages are sent on SUBSCRIBE only
+                }
+                Message m = store.loadRetained(s.productId, topic);
+                if (m != null) {
+                    s.deliver(m.forDelivery(Math.min(m.qos(), grantedQos), true), 0);
+                }
+            }
+        });
+    }
+
+    /** Reads the payloads of a session's stored messages and hands them to {@link Session#loaded}; false when full. */
+    boolean readQueued(Session s, List<Owed> owed) {
+        return queue.offer(() -> {
+            Map<Long, Message> rows;
+            try {
+                List<Long> seqs = new ArrayList<>(owed.size());
+                for (Owed o : owed) {
+                    seqs.add(o.seq);
+                }
+                rows = store.loadMessages(s.key, seqs);
+            } catch (RuntimeException e) {
+                s.loadFailed(e.getMessage());
+                return;
+            }
+            rows.values().removeIf(m -> {
+                String problem = Topics.checkTopicName(m.topic());
+                if (problem != null) {
+                    invalidTopic.dropped(s.productId, m.topic(), problem); // written before topics were checked
+                }
+                return problem != null;
+            });
+            s.loaded(owed, rows);
+        });
     }
 
     int queueDepth() {

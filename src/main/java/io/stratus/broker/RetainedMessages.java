@@ -4,8 +4,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The index of every product's retained messages, and each product's retained budget ({@code
@@ -21,6 +24,15 @@ import java.util.concurrent.atomic.AtomicLong;
 final class RetainedMessages {
     /** Payloads up to this size stay in the heap and are delivered without a read: status words, small JSON. */
     static final int INLINE_BYTES = 256;
+    /** What {@link #write} returns for a QoS 0 message over the budget: routed, not retained, nothing to wait for. */
+    static final CompletableFuture<Void> NOT_RETAINED = CompletableFuture.completedFuture(null);
+
+    /** A retained publish over its product's budget: the publisher gets no acknowledgement and is disconnected. */
+    static final class LimitExceeded extends RuntimeException {
+        LimitExceeded(String message) {
+            super(message, null, false, false);
+        }
+    }
 
     /** A served retained message; {@code inline} is its payload when small, else null (read from the store). */
     record Entry(String topic, int qos, int size, byte[] inline) {
@@ -41,6 +53,12 @@ final class RetainedMessages {
         long bytes;
     }
 
+    private static final Logger log = LoggerFactory.getLogger(RetainedMessages.class);
+
+    private final BrokerStore store;
+    private final PayloadReader reader;
+    private final BrokerStats stats;
+    private final RepeatedWarning refusals = new RepeatedWarning(log, "retained publish to {} refused: {}");
     private final int maxPerProduct;
     private final long maxBytesPerProduct;
     private final Map<Long, Product> products = new ConcurrentHashMap<>();
@@ -48,17 +66,56 @@ final class RetainedMessages {
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong heapBytes = new AtomicLong();
 
-    RetainedMessages(int maxPerProduct, long maxBytesPerProduct) {
+    RetainedMessages(BrokerStore store, PayloadReader reader, BrokerStats stats, int maxPerProduct, long maxBytesPerProduct) {
+        this.store = store;
+        this.reader = reader;
+        this.stats = stats;
         this.maxPerProduct = maxPerProduct;
         this.maxBytesPerProduct = maxBytesPerProduct;
     }
 
     /**
+     * Stores {@code m} as its topic's retained message within the product's budget; the future completes once the store
+     * committed it, and only then is it served (memory follows the store: a message that could not be stored, on a
+     * full disk say, is neither acknowledged nor served). A zero-byte message clears the topic [MQTT-3.3.1-10].
+     * Over the budget, a QoS 1/2 message gets a failed future ({@link LimitExceeded}): [MQTT-3.3.1-5] it must be
+     * stored to be accepted, and 3.1.1 has no other refusal of a PUBLISH than no acknowledgement. A QoS 0 one gets
+     * {@link #NOT_RETAINED}: the topic's previous retained message is discarded and the server may discard the new one
+     * too [MQTT-3.3.1-7]; it is still routed.
+     */
+    CompletableFuture<Void> write(long productId, Message m) {
+        String refused = reserve(productId, m.topic(), m.payload().length);
+        if (refused == null) {
+            return store(productId, m);
+        }
+        stats.retainedRefused();
+        refusals.warn(RepeatedWarning.printable(m.topic()), refused);
+        if (m.qos() > 0) {
+            return CompletableFuture.failedFuture(new LimitExceeded(refused));
+        }
+        reserve(productId, m.topic(), 0);
+        store(productId, new Message(m.topic(), new byte[0], 0, true));
+        return NOT_RETAINED;
+    }
+
+    private CompletableFuture<Void> store(long productId, Message m) {
+        CompletableFuture<Void> stored = m.payload().length == 0 ? store.deleteRetained(productId, m.topic())
+                : store.putRetained(productId, m);
+        return stored.whenComplete((v, e) -> {
+            if (e == null) {
+                committed(productId, m);
+            } else {
+                failed(productId, m.topic());
+            }
+        });
+    }
+
+    /**
      * Accepts a write of a retained message of {@code size} bytes to {@code topic} (0: a delete) into the product's
-     * budget; returns null, or why it does not fit (nothing then changes). Follow with {@link #committed} or {@link
+     * budget; returns null, or why it does not fit (nothing then changes). Followed by {@link #committed} or {@link
      * #failed}.
      */
-    String reserve(long productId, String topic, int size) {
+    private String reserve(long productId, String topic, int size) {
         Product p = products.computeIfAbsent(productId, id -> new Product());
         synchronized (p) {
             Slot slot = p.slots.get(topic);
@@ -81,7 +138,7 @@ final class RetainedMessages {
     }
 
     /** The write reserved for {@code m} is committed: it is served from now on (a zero-byte payload clears the topic). */
-    void committed(long productId, Message m) {
+    private void committed(long productId, Message m) {
         Product p = products.get(productId);
         if (p == null) {
             return; // the product was deleted meanwhile
@@ -102,7 +159,7 @@ final class RetainedMessages {
     }
 
     /** The write reserved for {@code topic} failed in the store: the accounting goes back to what is served. */
-    void failed(long productId, String topic) {
+    private void failed(long productId, String topic) {
         Product p = products.get(productId);
         if (p == null) {
             return;
@@ -121,10 +178,23 @@ final class RetainedMessages {
     }
 
     /**
-     * Adds a message read from the store at start-up; false when the product already has its maximum (the message
-     * then stays in the store and is not served).
+     * Start-up: the index from the store, payloads of at most {@link #INLINE_BYTES} only. Past a product's maximum, or
+     * with a topic name no longer valid, a message stays in the store and is not served.
      */
-    boolean load(long productId, String topic, int qos, int size, byte[] inline) {
+    void loadFromStore() {
+        int[] notServed = {0};
+        store.loadRetainedIndex(INLINE_BYTES, (productId, topic, qos, size, inline) -> {
+            if (Topics.checkTopicName(topic) != null || !load(productId, topic, qos, size, inline)) {
+                notServed[0]++;
+            }
+        });
+        if (notServed[0] > 0) {
+            log.warn("{} retained messages in the store are not served: over retained.max-per-product ({}) or with an "
+                    + "invalid topic", notServed[0], maxPerProduct);
+        }
+    }
+
+    private boolean load(long productId, String topic, int qos, int size, byte[] inline) {
         Product p = products.computeIfAbsent(productId, id -> new Product());
         synchronized (p) {
             if (p.count >= maxPerProduct || p.slots.containsKey(topic)) {
@@ -138,8 +208,32 @@ final class RetainedMessages {
         }
     }
 
+    /**
+     * Sends {@code s} the retained messages {@code filter} matches, at most at {@code grantedQos}: small ones at once,
+     * large ones (only in the store) by the reader, one at a time, as the store holds them when read.
+     */
+    void deliver(Session s, String filter, int grantedQos) {
+        List<String> inStore = null;
+        for (Entry e : matching(s.productId, filter)) {
+            if (e.inline() != null) {
+                s.deliver(e.message().forDelivery(Math.min(e.qos(), grantedQos), true), 0);
+            } else {
+                if (inStore == null) {
+                    inStore = new ArrayList<>();
+                }
+                inStore.add(e.topic());
+            }
+        }
+        if (inStore != null && !reader.readRetained(s, inStore, grantedQos)) {
+            for (int i = 0; i < inStore.size(); i++) {
+                stats.dropped();
+            }
+            log.warn("[{}] {} retained messages for '{}' not sent: the store reader is busy", s.clientId, inStore.size(), filter);
+        }
+    }
+
     /** The served messages of a product that {@code filter} (a valid topic filter) matches. */
-    List<Entry> matching(long productId, String filter) {
+    private List<Entry> matching(long productId, String filter) {
         Product p = products.get(productId);
         if (p == null) {
             return List.of();
@@ -161,18 +255,6 @@ final class RetainedMessages {
             }
         }
         return out;
-    }
-
-    /** The served message of a topic, or null. */
-    Entry served(long productId, String topic) {
-        Product p = products.get(productId);
-        if (p == null) {
-            return null;
-        }
-        synchronized (p) {
-            Slot slot = p.slots.get(topic);
-            return slot == null ? null : slot.served;
-        }
     }
 
     /** A deleted product: its index goes (its rows went with it). */

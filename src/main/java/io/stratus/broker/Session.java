@@ -21,43 +21,6 @@ import java.util.Set;
  * ({@link Storage#load}) when they are due to be sent or resent.
  */
 public final class Session {
-    /** A QoS 1/2 message owed to the client; {@code seq} is its row in the store (0 when not stored). */
-    static final class Owed {
-        final long seq;
-        final int qos;
-        final int size;
-        final long enqueuedAt;
-        /** Queued bytes before it when it was queued: with {@link #dequeuedBytes}, how far it is from the head. */
-        long queueOffset;
-        /** Null while the payload is only in the store. */
-        Message message;
-        /** Its row is committed: the payload can be read back. */
-        boolean stored;
-        boolean sent;
-        /** Acknowledged, dropped or discarded: owed no more. */
-        boolean done;
-        /** Its row was not found (or not valid) when loaded: dropped when its turn comes. */
-        boolean missing;
-
-        Owed(long seq, int qos, int size, long enqueuedAt, Message message, boolean stored) {
-            this.seq = seq;
-            this.qos = qos;
-            this.size = size;
-            this.enqueuedAt = enqueuedAt;
-            this.message = message;
-            this.stored = stored;
-        }
-    }
-
-    private static final class InFlight {
-        final Owed owed;
-        boolean released; // PUBREC received, PUBREL sent: only PUBCOMP is missing
-
-        InFlight(Owed owed) {
-            this.owed = owed;
-        }
-    }
-
     /** The limits of every session of a server, from its config. */
     record Rules(int maxInflight, int maxInflightBytes, int maxQueued, long maxQueuedBytes, long ttlMillis, long slowMillis) {}
 
@@ -85,7 +48,7 @@ public final class Session {
     // Sized small: most sessions hold one subscription and nothing owed, and idle connections are counted in
     // thousands (memory per connection); the collections grow when used.
     private final Map<String, Integer> subscriptions = new LinkedHashMap<>(2);
-    private final Map<Integer, InFlight> inflight = new LinkedHashMap<>();
+    private final Map<Integer, Owed> inflight = new LinkedHashMap<>();
     private final ArrayDeque<Owed> queue = new ArrayDeque<>(1);
     private long queuedBytes;
     private long inflightBytes;
@@ -190,9 +153,9 @@ public final class Session {
                 release(o);
             }
         }
-        for (InFlight f : inflight.values()) {
-            if (f.owed.stored) {
-                release(f.owed);
+        for (Owed f : inflight.values()) {
+            if (f.stored) {
+                release(f);
             }
         }
         return true;
@@ -222,18 +185,10 @@ public final class Session {
             send(owed); // the common case: straight into the window, nothing queued
             return owed;
         }
-        while (!queue.isEmpty() && (queue.size() >= rules.maxQueued() || queuedBytes + size > rules.maxQueuedBytes())) {
-            closeIfSlow();
-            dropOldest(true); // D18: the oldest queued message gives way
-        }
-        while (!budget.reserve(size)) {
-            stats.productQueueFull();
-            if (queue.isEmpty()) {
-                countDrop();
-                finish(owed);
-                return null;
-            }
-            dropOldest(true);
+        if (!makeRoom(size, true)) {
+            countDrop();
+            finish(owed);
+            return null;
         }
         enqueue(owed);
         drain();
@@ -257,16 +212,10 @@ public final class Session {
      * session's rows, as they come in order), for one delete instead of one per row.
      */
     synchronized void restore(long seq, int qos, int size, long enqueuedAt) {
-        while (!queue.isEmpty() && (queue.size() >= rules.maxQueued() || queuedBytes + size > rules.maxQueuedBytes())) {
-            dropOldest(false);
-        }
-        while (!budget.reserve(size)) {
-            if (queue.isEmpty()) {
-                restoreDroppedUpTo = seq;
-                countDrop();
-                return;
-            }
-            dropOldest(false);
+        if (!makeRoom(size, false)) {
+            restoreDroppedUpTo = seq;
+            countDrop();
+            return;
         }
         enqueue(new Owed(seq, qos, size, enqueuedAt, null, true));
     }
@@ -312,29 +261,29 @@ public final class Session {
     }
 
     public synchronized void onPuback(int packetId) {
-        InFlight f = inflight.get(packetId);
-        if (f != null && f.owed.qos == 1) {
+        Owed f = inflight.get(packetId);
+        if (f != null && f.qos == 1) {
             inflight.remove(packetId);
-            inflightBytes -= f.owed.size;
+            inflightBytes -= f.size;
             lastProgress = System.currentTimeMillis();
-            finish(f.owed);
+            finish(f);
             drain();
         }
     }
 
     public synchronized void onPubrec(int packetId) {
-        InFlight f = inflight.get(packetId);
-        if (f != null && f.owed.qos == 2 && !f.released) {
+        Owed f = inflight.get(packetId);
+        if (f != null && f.qos == 2 && !f.released) {
             f.released = true;
-            inflightBytes -= f.owed.size;
+            inflightBytes -= f.size;
             lastProgress = System.currentTimeMillis();
             // The client owns the message now; only the PUBREL/PUBCOMP exchange remains [MQTT-4.3.3].
-            finish(f.owed);
+            finish(f);
         }
     }
 
     public synchronized void onPubcomp(int packetId) {
-        InFlight f = inflight.get(packetId);
+        Owed f = inflight.get(packetId);
         if (f != null && f.released) {
             inflight.remove(packetId);
             drain();
@@ -357,9 +306,9 @@ public final class Session {
             release(o);
         }
         queue.clear();
-        for (InFlight f : inflight.values()) {
-            f.owed.done = true;
-            release(f.owed);
+        for (Owed f : inflight.values()) {
+            f.done = true;
+            release(f);
         }
         inflight.clear();
         inflightBytes = 0;
@@ -376,12 +325,12 @@ public final class Session {
             return;
         }
         List<Owed> toLoad = null;
-        for (InFlight f : inflight.values()) {
-            if (!f.released && f.owed.message == null && !f.owed.missing) {
+        for (Owed f : inflight.values()) {
+            if (!f.released && f.message == null && !f.missing) {
                 if (toLoad == null) {
                     toLoad = new ArrayList<>();
                 }
-                toLoad.add(f.owed);
+                toLoad.add(f);
             }
         }
         if (toLoad != null) {
@@ -390,19 +339,19 @@ public final class Session {
             return;
         }
         resending = false;
-        for (Iterator<Map.Entry<Integer, InFlight>> it = inflight.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<Integer, InFlight> e = it.next();
-            InFlight f = e.getValue();
+        for (Iterator<Map.Entry<Integer, Owed>> it = inflight.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Integer, Owed> e = it.next();
+            Owed f = e.getValue();
             if (f.released) {
                 outbox.pubrel(e.getKey());
-            } else if (f.owed.missing) {
+            } else if (f.missing) {
                 it.remove();
-                inflightBytes -= f.owed.size;
-                finish(f.owed);
+                inflightBytes -= f.size;
+                finish(f);
                 countDrop();
             } else {
-                outbox.publish(f.owed.message, e.getKey(), true);
-                afterSend(f.owed);
+                outbox.publish(f.message, e.getKey(), true);
+                afterSend(f);
             }
         }
         drain();
@@ -436,7 +385,7 @@ public final class Session {
 
     private void send(Owed owed) {
         int id = nextPacketId();
-        inflight.put(id, new InFlight(owed));
+        inflight.put(id, owed);
         inflightBytes += owed.size;
         outbox.publish(owed.message, id, false);
         afterSend(owed);
@@ -491,6 +440,30 @@ public final class Session {
                     + " unacknowledged (session.max-queued " + rules.maxQueued() + "; " + queuedBytes
                     + " bytes, session.max-queued-bytes " + rules.maxQueuedBytes() + ")");
         }
+    }
+
+    /**
+     * Room in the queue for one more message of {@code size} bytes within the session's and the product's limits,
+     * the oldest giving way (D18); false when the product's queues are full and this one has nothing left to give.
+     * {@code live} false while restoring: no slow-consumer check, and the rows go in one delete later.
+     */
+    private boolean makeRoom(int size, boolean live) {
+        while (!queue.isEmpty() && (queue.size() >= rules.maxQueued() || queuedBytes + size > rules.maxQueuedBytes())) {
+            if (live) {
+                closeIfSlow();
+            }
+            dropOldest(live);
+        }
+        while (!budget.reserve(size)) {
+            if (live) {
+                stats.productQueueFull();
+            }
+            if (queue.isEmpty()) {
+                return false;
+            }
+            dropOldest(live);
+        }
+        return true;
     }
 
     private void enqueue(Owed owed) {
