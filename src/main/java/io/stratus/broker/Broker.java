@@ -62,6 +62,11 @@ public final class Broker implements AutoCloseable {
         public boolean load(Session session, List<Owed> owed) {
             return reader.readQueued(session, owed);
         }
+
+        @Override
+        public boolean resume(Runnable read) {
+            return reader.submit(read);
+        }
     };
     private final RepeatedWarning invalidTopicWarning = new RepeatedWarning(log, "message to invalid topic dropped (product {}): {}");
     private final Map<String, SystemTopicHandler> systemTopics = new ConcurrentHashMap<>();

@@ -38,20 +38,46 @@ final class PayloadReader implements AutoCloseable {
 
     /**
      * Sends {@code s} the retained messages of {@code topics} as the store holds them when read (a newer one replaced
-     * it, or none is left), one at a time, at most at {@code grantedQos}; false when the read cannot be queued.
+     * it, or none is left), one at a time, at most at {@code grantedQos}; false when the read cannot be queued. At QoS
+     * 1/2 it goes at the session's pace: while the session's queue holds more than a window, the rest waits with the
+     * session ({@link Session#parkWhileFull}), which hands it back when it has room.
      */
     boolean readRetained(Session s, List<String> topics, int grantedQos) {
-        return queue.offer(() -> {
-            for (String topic : topics) {
-                if (!s.isOnline()) {
+        return submit(new RetainedFeed(s, topics, grantedQos));
+    }
+
+    private final class RetainedFeed implements Runnable {
+        private final Session session;
+        private final List<String> topics;
+        private final int grantedQos;
+        private int next;
+
+        RetainedFeed(Session session, List<String> topics, int grantedQos) {
+            this.session = session;
+            this.topics = topics;
+            this.grantedQos = grantedQos;
+        }
+
+        @Override
+        public void run() {
+            while (next < topics.size()) {
+                if (!session.isOnline()) {
                     return; // the session ended or went offline: retained messages are sent on SUBSCRIBE only
                 }
-                Message m = store.loadRetained(s.productId, topic);
+                if (grantedQos > 0 && session.parkWhileFull(this)) {
+                    return;
+                }
+                Message m = store.loadRetained(session.productId, topics.get(next++));
                 if (m != null) {
-                    s.deliver(m.forDelivery(Math.min(m.qos(), grantedQos), true), 0);
+                    session.deliver(m.forDelivery(Math.min(m.qos(), grantedQos), true), 0);
                 }
             }
-        });
+        }
+    }
+
+    /** Queues a read (or the rest of one handed back by a session); false when the queue is full. */
+    boolean submit(Runnable read) {
+        return queue.offer(read);
     }
 
     /** Reads the payloads of a session's stored messages and hands them to {@link Session#loaded}; false when full. */

@@ -34,6 +34,9 @@ public final class Session {
          * when that cannot be queued now.
          */
         boolean load(Session session, List<Owed> owed);
+
+        /** Hands back a read that waited for room in this session's queue ({@link #parkWhileFull}); false when full. */
+        boolean resume(Runnable read);
     }
 
     final String key;
@@ -63,6 +66,7 @@ public final class Session {
     private boolean loading; // a load of payloads is queued or running
     private boolean resending; // attached, waiting for the payloads of in-flight messages to resend them first
     private long restoreDroppedUpTo; // the newest stored row dropped while restoring (rows up to it are deleted)
+    private Runnable parked; // a read of retained messages waiting for room in the queue
 
     Session(String key, long productId, String clientId, long deviceId, boolean persistent, Rules rules,
             Storage storage, BrokerStats stats, QueueBudget budget) {
@@ -148,6 +152,7 @@ public final class Session {
         }
         outbox = null;
         resending = false;
+        parked = null; // retained messages are sent on SUBSCRIBE only, not on a later attach
         for (Owed o : queue) {
             if (o.stored) {
                 release(o);
@@ -252,6 +257,18 @@ public final class Session {
         }
     }
 
+    /**
+     * True when the queue holds more than one window, and {@code read} then waits with the session, to be handed back to
+     * the reader once the queue drains: large retained messages go at the client's pace, not into the heap at once.
+     */
+    synchronized boolean parkWhileFull(Runnable read) {
+        if (queuedBytes <= rules.maxInflightBytes()) {
+            return false;
+        }
+        parked = read;
+        return true;
+    }
+
     /** A load could not be read or queued: the connection is closed, and the next attach tries again. */
     synchronized void loadFailed(String reason) {
         loading = false;
@@ -312,6 +329,7 @@ public final class Session {
         }
         inflight.clear();
         inflightBytes = 0;
+        parked = null;
     }
 
     // ---- internals ----------------------------------------------------------------------------------
@@ -375,6 +393,13 @@ public final class Session {
             queue.pollFirst();
             unqueued(next);
             send(next);
+        }
+        if (parked != null && queuedBytes <= rules.maxInflightBytes()) {
+            Runnable read = parked;
+            parked = null;
+            if (!storage.resume(read)) {
+                outbox.close("retained messages could not be sent: the store reader is busy");
+            }
         }
     }
 

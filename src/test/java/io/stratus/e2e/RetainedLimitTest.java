@@ -4,6 +4,8 @@ import static io.stratus.e2e.Clients.PUBACK;
 import static io.stratus.e2e.Clients.expectAck;
 import static io.stratus.e2e.Clients.next;
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
@@ -158,6 +160,42 @@ class RetainedLimitTest {
                 assertThat(retained.get("large/" + i)).as("large/" + i).isEqualTo(payload(i, 100 * 1024));
             }
             assertThat(retained.get("small/1")).isEqualTo("on".getBytes(UTF_8));
+        }
+    }
+
+    @Test
+    void large_retained_messages_go_to_a_qos1_subscriber_at_its_pace(@TempDir Path paceDir) throws Exception {
+        try (TestPlatform server = TestPlatform.start(paceDir, Map.of("mqtt.max-inflight-bytes", "100000"))) {
+            TestProduct product = server.createProduct("retained-pace");
+            TestDevice publisher = Clients.device(server, product, "publisher");
+            try (RawMqtt raw = Clients.raw(server, publisher, true, 30)) {
+                for (int i = 1; i <= 10; i++) {
+                    raw.send(retainedPublish("pace/" + i, 1, i, payload(i, 60_000)));
+                    expectAck(raw, PUBACK, i);
+                }
+            }
+            TestDevice reader = Clients.device(server, product, "reader");
+            try (RawMqtt sub = Clients.raw(server, reader, true, 30)) {
+                assertThat(Clients.subscribe(sub, 1, "pace/#", 1)).isEqualTo(1);
+                Clients.Publish first = Clients.readPublish(sub);
+
+                // Not acknowledged: two in flight (100,000 bytes of window), at most two queued behind them; the other
+                // six wait in the store, not in the heap.
+                await().atMost(5, SECONDS).untilAsserted(() ->
+                        assertThat(MonitoringTest.metric(server, "stratus_mqtt_queued_messages")).isEqualTo(2));
+                assertThat(MonitoringTest.metric(server, "stratus_mqtt_queued_heap_bytes")).isLessThanOrEqualTo(120_000);
+
+                java.util.Set<String> topics = new java.util.HashSet<>(java.util.List.of(first.topic()));
+                sub.send(Clients.ack(PUBACK, first.packetId()));
+                while (topics.size() < 10) {
+                    Clients.Publish p = Clients.readPublish(sub);
+                    int n = Integer.parseInt(p.topic().substring("pace/".length()));
+                    assertThat(p.payload()).as(p.topic()).isEqualTo(payload(n, 60_000));
+                    topics.add(p.topic());
+                    sub.send(Clients.ack(PUBACK, p.packetId()));
+                }
+                Clients.ping(sub);
+            }
         }
     }
 
