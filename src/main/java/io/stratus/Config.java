@@ -46,6 +46,7 @@ public record Config(
         int historyMaxReplyBytes,
         int historyMaxConcurrentQueries,
         int devicesMaxPerProduct,
+        SharedLimits sharedLimits,
         TenantLimits tenantLimits) {
 
     /**
@@ -67,13 +68,30 @@ public record Config(
     }
 
     /**
-     * Shared resources one product could otherwise take for itself (docs/reliability.md, "Limits per product"):
+     * Shared resources one product could otherwise take for itself (docs/security.md):
      * open commands ({@code commands.max-open}, {@code commands.max-open-per-product}) and {@code GET /events}
      * streams ({@code events.max-streams}, {@code events.max-streams-per-product},
      * {@code events.max-streams-per-credential}).
      */
-    public record TenantLimits(int commandsMaxOpen, int commandsMaxOpenPerProduct, int eventsMaxStreams,
+    public record SharedLimits(int commandsMaxOpen, int commandsMaxOpenPerProduct, int eventsMaxStreams,
                                int eventsMaxStreamsPerProduct, int eventsMaxStreamsPerCredential) {
+    }
+
+    /**
+     * What one product (a tenant) or one of its connections may make the server hold, so that no tenant can fill the
+     * heap (docs/reliability.md, "Limits per tenant"). {@code maxConnectBytes} ({@code mqtt.max-connect-bytes}) is the
+     * largest packet read before a CONNECT is accepted; {@code maxPendingPublishBytes} ({@code
+     * mqtt.max-pending-publish-bytes}) the payload bytes of a connection's PUBLISHes waiting for their store commit
+     * before it stops reading; {@code maxInflightBytes} ({@code mqtt.max-inflight-bytes}) the payload bytes of a
+     * session's unacknowledged outgoing QoS 1/2 messages (one message always goes); {@code maxQueuedBytes} ({@code
+     * session.max-queued-bytes}) the payload bytes queued behind them per session; {@code productMaxQueued} and
+     * {@code productMaxQueuedBytes} ({@code product.max-queued}, {@code product.max-queued-bytes}) the same over all
+     * sessions of a product; {@code retainedMaxPerProduct} and {@code retainedMaxBytesPerProduct} ({@code
+     * retained.max-per-product}, {@code retained.max-bytes-per-product}) the retained messages of a product.
+     */
+    public record TenantLimits(int maxConnectBytes, int maxPendingPublishBytes, int maxInflightBytes, int maxQueuedBytes,
+                               int productMaxQueued, int productMaxQueuedBytes, int retainedMaxPerProduct,
+                               int retainedMaxBytesPerProduct) {
     }
 
     public static final Map<String, String> DEFAULTS = Map.ofEntries(
@@ -132,15 +150,26 @@ public record Config(
             Map.entry("auth.backoff-base-millis", "1000"),
             Map.entry("auth.backoff-max-millis", "300000"),
             Map.entry("mqtt.slow-consumer-seconds", "30"),
-            // D26: user topics per product (created or recorded by exact subscriptions); 0 = no limit.
-            Map.entry("topics.max-per-product", "0"),
             // Open commands (status 1 or 2) in all and per product; beyond, POST /cmds is errno 13.
             Map.entry("commands.max-open", "100000"),
             Map.entry("commands.max-open-per-product", "10000"),
             // GET /events streams in all, per product and per credential (admin token or master key); beyond, errno 13.
             Map.entry("events.max-streams", "64"),
             Map.entry("events.max-streams-per-product", "16"),
-            Map.entry("events.max-streams-per-credential", "8"));
+            Map.entry("events.max-streams-per-credential", "8"),
+            // D26: user topics per product (created or recorded by exact subscriptions); 0 = no limit. Each costs up to
+            // 1 KiB of heap (its name), so the default keeps one product's topics to about 10 MiB.
+            Map.entry("topics.max-per-product", "10000"),
+            // Limits per tenant (docs/reliability.md): a CONNECT with its will needs a few KB; the full
+            // mqtt.max-packet-bytes is read only from a logged-in client.
+            Map.entry("mqtt.max-connect-bytes", String.valueOf(8 * 1024)),
+            Map.entry("mqtt.max-pending-publish-bytes", String.valueOf(8 * 1024 * 1024)),
+            Map.entry("mqtt.max-inflight-bytes", String.valueOf(1024 * 1024)),
+            Map.entry("session.max-queued-bytes", String.valueOf(8 * 1024 * 1024)),
+            Map.entry("product.max-queued", "100000"),
+            Map.entry("product.max-queued-bytes", String.valueOf(64 * 1024 * 1024)),
+            Map.entry("retained.max-per-product", "10000"),
+            Map.entry("retained.max-bytes-per-product", String.valueOf(64 * 1024 * 1024)));
 
     /** Builds a config from the layered sources; {@code flags} holds only the flags actually given. */
     public static Config load(Path configFile, Map<String, String> env, Map<String, String> flags) {
@@ -214,9 +243,13 @@ public record Config(
                 positive(v, "history.max-reply-bytes"),
                 positive(v, "history.max-concurrent-queries"),
                 positive(v, "devices.max-per-product"),
-                new TenantLimits(positive(v, "commands.max-open"), positive(v, "commands.max-open-per-product"),
+                new SharedLimits(positive(v, "commands.max-open"), positive(v, "commands.max-open-per-product"),
                         positive(v, "events.max-streams"), positive(v, "events.max-streams-per-product"),
-                        positive(v, "events.max-streams-per-credential")));
+                        positive(v, "events.max-streams-per-credential")),
+                new TenantLimits(positive(v, "mqtt.max-connect-bytes"), positive(v, "mqtt.max-pending-publish-bytes"),
+                        positive(v, "mqtt.max-inflight-bytes"), positive(v, "session.max-queued-bytes"),
+                        positive(v, "product.max-queued"), positive(v, "product.max-queued-bytes"),
+                        positive(v, "retained.max-per-product"), positive(v, "retained.max-bytes-per-product")));
     }
 
     /** True for the first of the two allowed values, false for the second. */

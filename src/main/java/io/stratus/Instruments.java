@@ -40,6 +40,33 @@ final class Instruments {
                         stats::droppedCount)
                 .counter("stratus_mqtt_slow_consumers_disconnected_total", "Clients disconnected for not reading",
                         stats::slowConsumerCount)
+                .counter("stratus_mqtt_invalid_topic_dropped_total",
+                        "Messages dropped before any delivery because their topic is no valid topic name (a data stream id with '#')",
+                        stats::invalidTopicCount)
+                .counter("stratus_mqtt_retained_refused_total",
+                        "Retained PUBLISHes over their product's retained.max-per-product or retained.max-bytes-per-product",
+                        stats::retainedRefusedCount)
+                .counter("stratus_mqtt_product_queue_full_total",
+                        "QoS 1/2 messages dropped from or not queued for a session because its product's queues were full "
+                                + "(product.max-queued, product.max-queued-bytes)", stats::productQueueFullCount)
+                .counter("stratus_mqtt_topics_refused_total",
+                        "Subscriptions refused (SUBACK 0x80) because their product has topics.max-per-product topics",
+                        stats::topicsRefusedCount)
+                .counter("stratus_mqtt_oversize_before_connect_total",
+                        "Connections closed for a packet over mqtt.max-connect-bytes before their CONNECT was accepted",
+                        stats::oversizeBeforeConnectCount)
+                .gauge("stratus_mqtt_queued_messages", "QoS 1/2 messages queued for sessions behind their in-flight windows",
+                        stats::queuedMessageCount)
+                .gauge("stratus_mqtt_queued_bytes", "Payload bytes of those messages (heap or store)", stats::queuedByteCount)
+                .gauge("stratus_mqtt_queued_heap_bytes",
+                        "Payload bytes of messages owed to sessions that the heap holds (the rest is read from the store when due)",
+                        stats::queuedHeapByteCount)
+                .gauge("stratus_mqtt_retained_messages", "Retained messages of all products", broker::retainedCount)
+                .gauge("stratus_mqtt_retained_bytes", "Payload bytes of the retained messages (in the store)", broker::retainedBytes)
+                .gauge("stratus_mqtt_retained_heap_bytes", "Payload bytes of retained messages the heap holds (small ones only)",
+                        broker::retainedHeapBytes)
+                .gauge("stratus_broker_reader_queue_depth", "Reads of payloads from the store waiting for the broker's reader",
+                        broker::readerQueueDepth)
                 .counter("stratus_datapoints_stored_total", "Data points committed to the store", telemetry::storedPointCount)
                 .counter("stratus_history_queries_refused_total",
                         "History queries refused: reply over history.max-reply-bytes, or no query slot within 5 s",

@@ -46,8 +46,8 @@ public final class Platform implements AutoCloseable {
         this.admin = AdminAccount.open(database, config.adminPassword());
         this.broker = new Broker(config, database, stateWriter, registry);
         this.telemetry = new Telemetry(config, database, broker, registry);
-        this.commands = new Commands(database, broker, registry, config.tenantLimits().commandsMaxOpen(),
-                config.tenantLimits().commandsMaxOpenPerProduct());
+        this.commands = new Commands(database, broker, registry, config.sharedLimits().commandsMaxOpen(),
+                config.sharedLimits().commandsMaxOpenPerProduct());
         this.hooks = Hooks.start(config, database, registry, telemetry);
         LoginThrottle throttle = MqttServer.newThrottle(config); // one failed-login budget for MQTT and HTTP
         this.store = new StoreAvailability(stateWriter, telemetry::writerFailure, registry::probeStore);

@@ -77,7 +77,7 @@ public final class ApiServer implements AutoCloseable {
         this.admin = admin;
         Times times = new Times(config.apiTimezone());
         this.guard = new LoginGuard(throttle);
-        this.events = new EventsApi(registry, admin, guard, telemetry, times, config.tenantLimits());
+        this.events = new EventsApi(registry, admin, guard, telemetry, times, config.sharedLimits());
         metrics.gauge("stratus_event_streams", "Open GET /events streams", events::openStreams)
                 .counter("stratus_events_dropped_total", "Live events dropped because an /events client fell behind",
                         events::droppedCount)

@@ -5,6 +5,7 @@ import io.javalin.http.Context;
 import io.stratus.device.Device;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.telemetry.Datastream;
+import io.stratus.telemetry.StreamIds;
 import io.stratus.telemetry.Telemetry;
 import java.util.Arrays;
 import java.util.List;
@@ -29,6 +30,10 @@ final class DatastreamApi {
         Device d = caller.deviceOfStreams(ctx, registry);
         JsonBody body = JsonBody.read(ctx);
         String id = body.requiredText("id", MAX_STREAM_ID);
+        String problem = StreamIds.check(id); // its points are forwarded to /{device_id}/{id}
+        if (problem != null) {
+            throw ApiError.invalid(problem);
+        }
         caller.checkStream(d, id);
         if (!telemetry.createStream(d.id(), id, body.text("unit", 64), body.text("unit_symbol", 64), body.strings("tags", 64, 64))) {
             throw new ApiError(Errno.DATASTREAM_EXISTS, id);

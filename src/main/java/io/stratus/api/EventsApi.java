@@ -64,7 +64,7 @@ final class EventsApi implements AutoCloseable {
     private final LoginGuard guard;
     private final Times times;
     private final Telemetry telemetry;
-    private final Config.TenantLimits limits;
+    private final Config.SharedLimits limits;
     private final Set<Stream> streams = ConcurrentHashMap.newKeySet();
     /** Open slots in all, per product scope and per credential; changed together under {@link #slots}. */
     private final Object slots = new Object();
@@ -76,7 +76,7 @@ final class EventsApi implements AutoCloseable {
     private volatile boolean closed;
 
     EventsApi(DeviceRegistry registry, AdminAccount admin, LoginGuard guard, Telemetry telemetry, Times times,
-              Config.TenantLimits limits) {
+              Config.SharedLimits limits) {
         this.registry = registry;
         this.admin = admin;
         this.guard = guard;

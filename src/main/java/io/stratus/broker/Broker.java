@@ -8,12 +8,14 @@ import io.stratus.device.Product;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +25,10 @@ import org.slf4j.LoggerFactory;
  * so nothing published in one product can reach a subscriber of another, wildcards included. Also holds
  * the table of system topics ({@code $dp}, {@code $crsp/}) and the sessions (takeover, clean/persistent).
  * Netty-free: connections reach it through {@link Outbox}.
+ *
+ * <p>What a product can make it hold is bounded (docs/reliability.md, "Limits per tenant"): retained messages per
+ * product ({@link RetainedMessages}), queued messages per session and per product ({@link Session}, {@link
+ * QueueBudget}); payloads the heap does not need stay in the store and are read when due ({@link PayloadReader}).
  */
 public final class Broker implements AutoCloseable {
     /** A session bound to a new connection; {@code sessionPresent} as in CONNACK. */
@@ -33,6 +39,8 @@ public final class Broker implements AutoCloseable {
 
     public static final int SUBACK_FAILURE = 0x80;
     private static final Logger log = LoggerFactory.getLogger(Broker.class);
+    /** Reads queued at once: a session queues one at a time, so this is many sessions catching up together. */
+    private static final int READER_QUEUE = 16_384;
     /** What {@link #publish} returns when nothing had to be stored: one shared instance, no garbage per message. */
     private static final CompletableFuture<Void> NOTHING_TO_STORE = CompletableFuture.completedFuture(null);
 
@@ -40,7 +48,27 @@ public final class Broker implements AutoCloseable {
     private final BrokerStore store;
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
     private final Map<Long, TopicTree<Session>> trees = new ConcurrentHashMap<>();
-    private final Map<Long, Map<String, Message>> retained = new ConcurrentHashMap<>();
+    private final RetainedMessages retained;
+    private final Map<Long, QueueBudget> budgets = new ConcurrentHashMap<>();
+    private final PayloadReader reader;
+    private final Session.Rules rules;
+    private final Session.Storage sessionStorage = new Session.Storage() {
+        @Override
+        public void settled(Session session, long seq) {
+            store.deleteMessage(session.key, seq);
+        }
+
+        @Override
+        public boolean load(Session session, List<Owed> owed) {
+            return reader.readQueued(session, owed);
+        }
+
+        @Override
+        public boolean resume(Runnable read) {
+            return reader.submit(read);
+        }
+    };
+    private final RepeatedWarning invalidTopicWarning = new RepeatedWarning(log, "message to invalid topic dropped (product {}): {}");
     private final Map<String, SystemTopicHandler> systemTopics = new ConcurrentHashMap<>();
     private final Map<String, SystemTopicHandler> systemPrefixes = new ConcurrentHashMap<>();
     private final Object[] locks = new Object[64];
@@ -54,7 +82,12 @@ public final class Broker implements AutoCloseable {
         this.config = config;
         this.registry = registry;
         this.store = new BrokerStore(database, writer);
+        this.reader = new PayloadReader(store, READER_QUEUE, this::invalidTopic);
+        Config.TenantLimits limits = config.tenantLimits();
+        this.retained = new RetainedMessages(store, reader, stats, limits.retainedMaxPerProduct(), limits.retainedMaxBytesPerProduct());
         this.userTopics = new UserTopics(database, writer, config.topicsMaxPerProduct());
+        this.rules = new Session.Rules(config.maxInflight(), limits.maxInflightBytes(), config.maxQueuedMessages(),
+                limits.maxQueuedBytes(), config.offlineMessageTtl().toMillis(), config.protection().slowConsumerTimeout().toMillis());
         for (int i = 0; i < locks.length; i++) {
             locks[i] = new Object();
         }
@@ -175,7 +208,8 @@ public final class Broker implements AutoCloseable {
                 problem = "too many subscriptions (max " + config.maxSubscriptions() + ")"; // D8
             }
             if (problem == null && Topics.isExact(r.filter()) && !userTopics.record(s.productId, r.filter())) {
-                problem = "the product has its maximum of " + userTopics.maxPerProduct() + " topics"; // D26
+                problem = "the product has its maximum of " + userTopics.maxPerProduct() + " topics (topics.max-per-product)"; // D26
+                stats.topicRefused();
             }
             if (problem != null) {
                 log.info("[{}] subscription to '{}' refused: {}", s.clientId, r.filter(), problem);
@@ -194,21 +228,9 @@ public final class Broker implements AutoCloseable {
         return codes;
     }
 
-    /** Sends the retained messages matching a just-granted filter [MQTT-3.3.1-6]. */
+    /** Sends the retained messages matching a just-granted filter [MQTT-3.3.1-6] (see RetainedMessages#deliver). */
     public void deliverRetained(Session s, String filter, int grantedQos) {
-        Map<String, Message> messages = retained.get(s.productId);
-        if (messages == null || messages.isEmpty()) {
-            return;
-        }
-        TopicTree<Boolean> single = new TopicTree<>();
-        single.subscribe(filter, Boolean.TRUE, grantedQos);
-        for (Message m : messages.values()) {
-            boolean[] matched = {false};
-            single.match(m.topic(), (x, q) -> matched[0] = true);
-            if (matched[0]) {
-                s.deliver(m.forDelivery(Math.min(m.qos(), grantedQos), true), 0);
-            }
-        }
+        retained.deliver(s, filter, grantedQos);
     }
 
     public void unsubscribe(Session s, List<String> filters) {
@@ -234,10 +256,27 @@ public final class Broker implements AutoCloseable {
      */
     public CompletableFuture<Void> publish(long productId, Message m) {
         published.increment();
+        String problem = Topics.checkTopicName(m.topic());
+        if (problem != null) {
+            // Nothing the MQTT encoder would refuse is ever queued or sent: such a message would close every
+            // connection it is sent to, and a persistent session holding it at every reconnect.
+            invalidTopic(productId, m.topic(), problem);
+            return NOTHING_TO_STORE;
+        }
         List<CompletableFuture<Void>> durable = null; // made only when something must be stored: rarely
+        if (m.retain() && registry.product(productId).isEmpty()) {
+            // A retained message (a will) of a product being deleted: its rows are gone, none may come back.
+            m = m.forDelivery(m.qos(), false);
+        }
         if (m.retain()) {
-            durable = new ArrayList<>(2);
-            durable.add(retain(productId, m));
+            CompletableFuture<Void> stored = retained.write(productId, m);
+            if (stored.isCompletedExceptionally()) {
+                return stored; // refused: not acknowledged, not routed
+            }
+            if (stored != RetainedMessages.NOT_RETAINED) {
+                durable = new ArrayList<>(2);
+                durable.add(stored);
+            }
         }
         TopicTree<Session> tree = trees.get(productId);
         if (tree != null) {
@@ -248,15 +287,20 @@ public final class Broker implements AutoCloseable {
                     Session s = targets.session(i);
                     // [MQTT-3.3.1-9] a message sent because of a live subscription goes out with retain 0.
                     Message out = m.forDelivery(Math.min(m.qos(), targets.qos(i)), false);
-                    long seq = 0;
                     if (s.persistent() && out.qos() > 0) {
-                        seq = seqs.incrementAndGet();
+                        long seq = seqs.incrementAndGet();
                         if (durable == null) {
                             durable = new ArrayList<>(2);
                         }
-                        durable.add(store.putMessage(s.key, seq, out));
+                        CompletableFuture<Void> stored = store.putMessage(s.key, seq, out);
+                        durable.add(stored);
+                        Owed owed = s.deliver(out, seq);
+                        if (owed != null) {
+                            stored.thenRun(() -> s.stored(owed)); // from now on the payload may leave the heap
+                        }
+                    } else {
+                        s.deliver(out, 0);
                     }
-                    s.deliver(out, seq);
                 }
             } finally {
                 targets.release();
@@ -273,6 +317,11 @@ public final class Broker implements AutoCloseable {
      * {@code $creq/...} unsubscribed). Empty when the device is not connected.
      */
     public Optional<CompletableFuture<Void>> sendToDevice(long productId, long deviceId, Message message) {
+        String problem = Topics.checkTopicName(message.topic());
+        if (problem != null) {
+            invalidTopic(productId, message.topic(), problem);
+            return Optional.of(CompletableFuture.failedFuture(new IllegalArgumentException("invalid topic: " + problem)));
+        }
         Session s = sessions.get(productId + "/" + deviceId);
         Outbox outbox = s == null ? null : s.outbox();
         return outbox == null ? Optional.empty() : Optional.of(outbox.sendDirect(message));
@@ -315,28 +364,35 @@ public final class Broker implements AutoCloseable {
         return sessions.size();
     }
 
-    private CompletableFuture<Void> retain(long productId, Message m) {
-        if (registry.product(productId).isEmpty()) {
-            // A retained message (a will) of a product being deleted: its rows are gone, none may come back.
-            return NOTHING_TO_STORE;
-        }
-        Map<String, Message> messages = retained.computeIfAbsent(productId, p -> new ConcurrentHashMap<>());
-        // Memory follows the store: a retained message that could not be stored (full disk) is neither acknowledged
-        // nor served, so what subscribers see is what survives a restart.
-        if (m.payload().length == 0) {
-            // [MQTT-3.3.1-10] a zero-byte retained message clears the topic's retained message.
-            return store.deleteRetained(productId, m.topic()).thenRun(() -> messages.remove(m.topic()));
-        }
-        return store.putRetained(productId, m).thenRun(() -> messages.put(m.topic(), m));
+    /** Retained messages of all products: count, payload bytes (store), and payload bytes the heap holds. */
+    public long retainedCount() {
+        return retained.count();
+    }
+
+    public long retainedBytes() {
+        return retained.bytes();
+    }
+
+    public long retainedHeapBytes() {
+        return retained.heapBytes();
+    }
+
+    /** Reads of payloads from the store waiting for the reader. */
+    public int readerQueueDepth() {
+        return reader.queueDepth();
+    }
+
+    private void invalidTopic(long productId, String topic, String problem) {
+        stats.invalidTopicDropped();
+        invalidTopicWarning.warn(productId, problem + " in '" + RepeatedWarning.printable(topic) + "'");
     }
 
     // ---- internals --------------------------------------------------------------------------------
 
     private Session newSession(String key, long productId, String clientId, long deviceId, boolean persistent) {
-        return new Session(key, productId, clientId, deviceId, persistent, config.maxInflight(),
-                config.maxQueuedMessages(), config.offlineMessageTtl().toMillis(),
-                (session, seq) -> store.deleteMessage(session.key, seq), stats,
-                config.protection().slowConsumerTimeout().toMillis());
+        QueueBudget budget = budgets.computeIfAbsent(productId, p -> new QueueBudget(
+                config.tenantLimits().productMaxQueued(), config.tenantLimits().productMaxQueuedBytes()));
+        return new Session(key, productId, clientId, deviceId, persistent, rules, sessionStorage, stats, budget);
     }
 
     private void discard(Session s) {
@@ -397,7 +453,8 @@ public final class Broker implements AutoCloseable {
                 discard(s);
             }
         }
-        retained.remove(productId);
+        retained.forget(productId);
+        budgets.remove(productId);
         trees.remove(productId);
         userTopics.forget(productId);
     }
@@ -410,10 +467,12 @@ public final class Broker implements AutoCloseable {
         return locks[Math.floorMod(key.hashCode(), locks.length)];
     }
 
+    /**
+     * Start-up: the retained index, the persistent sessions and stubs of what they are owed, within the limits. No
+     * large payload is read: a store filled by a hostile tenant starts in the same heap as an empty one.
+     */
     private void load() {
-        for (BrokerStore.StoredRetained r : store.loadRetained()) {
-            retained.computeIfAbsent(r.productId(), p -> new ConcurrentHashMap<>()).put(r.message().topic(), r.message());
-        }
+        retained.loadFromStore();
         for (BrokerStore.StoredSession stored : store.loadSessions()) {
             long deviceId = parseDeviceId(stored.clientId());
             Session s = newSession(stored.key(), stored.productId(), stored.clientId(), deviceId, true);
@@ -423,17 +482,34 @@ public final class Broker implements AutoCloseable {
             });
             sessions.put(s.key, s);
         }
-        long maxSeq = 0;
-        for (BrokerStore.StoredMessage m : store.loadMessages()) {
-            Session s = sessions.get(m.sessionKey());
-            if (s != null) {
-                s.restore(m.message(), m.seq(), m.createdAt());
+        long[] maxSeq = {0};
+        AtomicReference<Session> current = new AtomicReference<>();
+        store.loadMessageStubs((sessionKey, seq, qos, size, createdAt) -> {
+            Session s = current.get();
+            if (s == null || !s.key.equals(sessionKey)) {
+                s = sessions.get(sessionKey);
+                current.set(s);
             }
-            maxSeq = Math.max(maxSeq, m.seq());
+            if (s != null) {
+                s.restore(seq, qos, size, createdAt);
+            }
+            maxSeq[0] = Math.max(maxSeq[0], seq);
+        });
+        Map<String, Long> dropped = new HashMap<>();
+        for (Session s : sessions.values()) {
+            if (s.restoreDroppedUpTo() != 0) {
+                dropped.put(s.key, s.restoreDroppedUpTo());
+            }
         }
-        seqs.set(Math.max(maxSeq, System.currentTimeMillis() * 1000));
-        if (!sessions.isEmpty()) {
-            log.info("Restored {} persistent sessions and retained messages of {} products", sessions.size(), retained.size());
+        if (!dropped.isEmpty()) {
+            store.deleteMessagesUpTo(dropped);
+            log.warn("{} persistent sessions had more queued than session.max-queued(-bytes) or product.max-queued(-bytes) "
+                    + "allow: their oldest messages were dropped", dropped.size());
+        }
+        seqs.set(Math.max(maxSeq[0], System.currentTimeMillis() * 1000));
+        if (!sessions.isEmpty() || retained.count() > 0) {
+            log.info("Restored {} persistent sessions ({} queued messages) and {} retained messages of {} products",
+                    sessions.size(), stats.queuedMessageCount(), retained.count(), retained.productCount());
         }
     }
 
@@ -447,6 +523,7 @@ public final class Broker implements AutoCloseable {
 
     @Override
     public void close() {
-        // Everything the broker must remember was written as it changed; nothing to flush here.
+        // Everything the broker must remember was written as it changed; reads still queued are of no use now.
+        reader.close();
     }
 }

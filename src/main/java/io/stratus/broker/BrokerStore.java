@@ -10,6 +10,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,10 +22,6 @@ import java.util.concurrent.CompletableFuture;
  */
 final class BrokerStore {
     record StoredSession(String key, long productId, String clientId, Map<String, Integer> subscriptions) {}
-
-    record StoredMessage(String sessionKey, long seq, Message message, long createdAt) {}
-
-    record StoredRetained(long productId, Message message) {}
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private final Database db;
@@ -124,16 +121,46 @@ final class BrokerStore {
         });
     }
 
-    List<StoredRetained> loadRetained() {
-        return db.withConnection(c -> {
-            List<StoredRetained> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT product_id, topic, qos, payload FROM retained_message");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new StoredRetained(rs.getLong(1), new Message(rs.getString(2), rs.getBytes(4), rs.getInt(3), true)));
+    /** One row of the retained index: {@code inline} is the payload when it is at most the inline size, else null. */
+    interface RetainedRow {
+        void accept(long productId, String topic, int qos, int size, byte[] inline);
+    }
+
+    /** One queued message without its payload or topic (a stub). */
+    interface MessageRow {
+        void accept(String sessionKey, long seq, int qos, int size, long createdAt);
+    }
+
+    /**
+     * Streams the retained index to {@code rows}: payloads only up to {@code inlineBytes} (SQLite's length() of a
+     * blob column reads no overflow page), so a start-up reads no large payload and holds no list of them.
+     */
+    void loadRetainedIndex(int inlineBytes, RetainedRow rows) {
+        db.withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT product_id, topic, qos, length(payload), "
+                    + "CASE WHEN length(payload) <= ? THEN payload END FROM retained_message")) {
+                ps.setInt(1, inlineBytes);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        rows.accept(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getInt(4), rs.getBytes(5));
+                    }
                 }
             }
-            return out;
+            return null;
+        });
+    }
+
+    /** The retained message of a topic as stored now, or null. */
+    Message loadRetained(long productId, String topic) {
+        return db.withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT qos, payload FROM retained_message WHERE product_id = ? AND topic = ?")) {
+                ps.setLong(1, productId);
+                ps.setString(2, topic);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? new Message(topic, rs.getBytes(2), rs.getInt(1), true) : null;
+                }
+            }
         });
     }
 
@@ -150,20 +177,60 @@ final class BrokerStore {
         });
     }
 
-    /** Owed messages in the order they were queued. */
-    List<StoredMessage> loadMessages() {
-        return db.withConnection(c -> {
+    /**
+     * Streams the owed messages as stubs (no topic, no payload), each session's in the order they were queued, after
+     * deleting those of sessions that no longer exist.
+     */
+    void loadMessageStubs(MessageRow rows) {
+        db.withConnection(c -> {
             try (PreparedStatement orphans = c.prepareStatement(
                     "DELETE FROM session_message WHERE session_key NOT IN (SELECT session_key FROM mqtt_session)")) {
                 orphans.executeUpdate();
             }
-            List<StoredMessage> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT session_key, seq, topic, qos, retain, payload, created_at "
-                    + "FROM session_message ORDER BY seq");
+            // The primary key's order: no sort over the whole table.
+            try (PreparedStatement ps = c.prepareStatement("SELECT session_key, seq, qos, length(payload), created_at "
+                    + "FROM session_message ORDER BY session_key, seq");
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new StoredMessage(rs.getString(1), rs.getLong(2),
-                            new Message(rs.getString(3), rs.getBytes(6), rs.getInt(4), rs.getInt(5) != 0), rs.getLong(7)));
+                    rows.accept(rs.getString(1), rs.getLong(2), rs.getInt(3), rs.getInt(4), rs.getLong(5));
+                }
+            }
+            return null;
+        });
+    }
+
+    /** Deletes a session's rows up to {@code seq}: what gave way to the limits while restoring. */
+    void deleteMessagesUpTo(Map<String, Long> upTo) {
+        if (upTo.isEmpty()) {
+            return;
+        }
+        db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM session_message WHERE session_key = ? AND seq <= ?")) {
+                for (Map.Entry<String, Long> e : upTo.entrySet()) {
+                    ps.setString(1, e.getKey());
+                    ps.setLong(2, e.getValue());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            return null;
+        });
+    }
+
+    /** The owed messages of a session with these sequence numbers, as stored now (an absent one is gone). */
+    Map<Long, Message> loadMessages(String sessionKey, List<Long> seqs) {
+        return db.withConnection(c -> {
+            Map<Long, Message> out = new HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT topic, qos, retain, payload FROM session_message WHERE session_key = ? AND seq = ?")) {
+                ps.setString(1, sessionKey);
+                for (long seq : seqs) {
+                    ps.setLong(2, seq);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (rs.next()) {
+                            out.put(seq, new Message(rs.getString(1), rs.getBytes(4), rs.getInt(2), rs.getInt(3) != 0));
+                        }
+                    }
                 }
             }
             return out;

@@ -34,15 +34,27 @@ public final class UserTopics {
     UserTopics(Database db, BatchWriter writer, int maxPerProduct) {
         this.writer = writer;
         this.maxPerProduct = maxPerProduct;
+        // At most the limit per product, the oldest first: a store holding more (written under a higher limit, or none)
+        // must not fill the heap at start-up. The others stay in the table, unlisted, and count for nothing.
+        int[] skipped = {0};
         db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT product_id, name, create_time FROM mqtt_topic");
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT product_id, name, create_time FROM mqtt_topic ORDER BY product_id, create_time, name");
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    of(rs.getLong(1)).put(rs.getString(2), rs.getLong(3));
+                    Map<String, Long> m = of(rs.getLong(1));
+                    if (full(m)) {
+                        skipped[0]++;
+                    } else {
+                        m.put(rs.getString(2), rs.getLong(3));
+                    }
                 }
             }
             return null;
         });
+        if (skipped[0] > 0) {
+            log.warn("{} user topics in the store are over topics.max-per-product ({}) and not loaded", skipped[0], maxPerProduct);
+        }
     }
 
     /** The limit of topics per product ({@code topics.max-per-product}); 0 = none. */

@@ -9,25 +9,34 @@ import java.util.function.Consumer;
  * their storage completes out of order. Used only on the connection's event loop.
  */
 final class AckQueue {
-    private record Pending(CompletableFuture<Void> stored, Runnable ack, Consumer<Throwable> fail) {}
+    private record Pending(CompletableFuture<Void> stored, Runnable ack, Consumer<Throwable> fail, int bytes) {}
 
     private final ArrayDeque<Pending> pending = new ArrayDeque<>(2); // grows when used; idle connections are many
+    private long bytes;
 
-    void add(CompletableFuture<Void> stored, Runnable ack, Consumer<Throwable> fail) {
-        pending.addLast(new Pending(stored, ack, fail));
+    /** {@code bytes}: the PUBLISH's payload, held until its storage finishes. */
+    void add(CompletableFuture<Void> stored, Runnable ack, Consumer<Throwable> fail, int bytes) {
+        pending.addLast(new Pending(stored, ack, fail, bytes));
+        this.bytes += bytes;
     }
 
     int size() {
         return pending.size();
     }
 
+    /** Payload bytes of the PUBLISHes not yet acknowledged. */
+    long bytes() {
+        return bytes;
+    }
+
     /** Sends every acknowledgement at the head whose storage has finished; stops at the first failure. */
     void release() {
         while (!pending.isEmpty() && pending.peekFirst().stored.isDone()) {
             Pending p = pending.pollFirst();
+            bytes -= p.bytes;
             Throwable failure = p.stored.handle((v, e) -> e).join();
             if (failure != null) {
-                pending.clear();
+                clear();
                 p.fail.accept(failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure);
                 return;
             }
@@ -37,5 +46,6 @@ final class AckQueue {
 
     void clear() {
         pending.clear();
+        bytes = 0;
     }
 }

@@ -1,5 +1,6 @@
 package io.stratus.mqtt;
 
+import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.internal.PlatformDependent;
@@ -7,6 +8,7 @@ import java.util.Queue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The PUBLISHes to one client. Netty makes every write from outside the channel's event loop a task of its own,
@@ -18,6 +20,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class DeliveryQueue {
     /** Queued beyond this, the client counts as not writable: QoS 0 is dropped, as for a full socket buffer. */
     private static final int MAX_QUEUED = 4096;
+    /**
+     * The same in payload bytes: Netty's writability only changes when the loop writes, so without it a thread handing
+     * over large messages faster than the loop drains (the reader of large retained messages) could queue thousands.
+     */
+    private static final long MAX_QUEUED_BYTES = 1024 * 1024;
     /** Small chunks: a queue holds a burst at most, and many connections never get one. */
     private static final int CHUNK = 32;
 
@@ -25,6 +32,7 @@ final class DeliveryQueue {
     /** Made on the first write from another thread: an idle connection carries no queue (memory per connection). */
     private volatile Queue<Object> queue;
     private final AtomicInteger queued = new AtomicInteger();
+    private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final Runnable drain = this::drain;
 
@@ -39,6 +47,7 @@ final class DeliveryQueue {
             ctx.writeAndFlush(message, ctx.voidPromise());
             return;
         }
+        queuedBytes.addAndGet(bytesOf(message));
         queue().offer(message);
         queued.incrementAndGet();
         if (scheduled.compareAndSet(false, true)) {
@@ -51,7 +60,11 @@ final class DeliveryQueue {
     }
 
     boolean isFull() {
-        return queued.get() >= MAX_QUEUED;
+        return queued.get() >= MAX_QUEUED || queuedBytes.get() >= MAX_QUEUED_BYTES;
+    }
+
+    private static long bytesOf(Object message) {
+        return message instanceof ByteBufHolder h ? h.content().readableBytes() : 0;
     }
 
     private void drain() {
@@ -84,6 +97,7 @@ final class DeliveryQueue {
         Object m;
         while ((m = q.poll()) != null) {
             queued.decrementAndGet();
+            queuedBytes.addAndGet(-bytesOf(m));
             ctx.write(m, ctx.voidPromise());
             n++;
         }
@@ -95,6 +109,7 @@ final class DeliveryQueue {
         Object m;
         while ((m = q.poll()) != null) {
             queued.decrementAndGet();
+            queuedBytes.addAndGet(-bytesOf(m));
             ReferenceCountUtil.release(m);
         }
     }

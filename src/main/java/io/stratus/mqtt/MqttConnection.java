@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.mqtt.MqttConnectMessage;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttDecoder;
 import io.netty.handler.codec.mqtt.MqttFixedHeader;
 import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
@@ -120,6 +121,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
             if (state == State.CLOSED || !(msg instanceof MqttMessage m)) {
                 return;
             }
+            if (m.fixedHeader() != null && state == State.AWAITING_CONNECT
+                    && m.fixedHeader().remainingLength() > MqttServer.maxConnectBytes(config)) {
+                // Checked before the decoder's result: the decoder skipped the packet's bytes without holding them.
+                broker.stats().oversizeBeforeConnect();
+                closeFor("packet of " + m.fixedHeader().remainingLength() + " bytes before CONNECT is over "
+                        + "mqtt.max-connect-bytes (" + MqttServer.maxConnectBytes(config) + ")");
+                return;
+            }
             if (m.fixedHeader() != null && m.fixedHeader().remainingLength() > config.maxPacketBytes()) {
                 // D14, checked before the decoder's result: Netty's own limit also counts the fixed header.
                 closeFor("packet of " + m.fixedHeader().remainingLength() + " bytes is over mqtt.max-packet-bytes ("
@@ -217,6 +226,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         ctx.flush();
         log.debug("[{}] connected from {} (product {}, clean {})", clientId, remote(), login.productId(),
                 accepted.cleanSession());
+        ChannelHandlerContext decoder = ctx.pipeline().context(MqttDecoder.class);
+        if (decoder != null) {
+            // Logged in: packets up to mqtt.max-packet-bytes from now on. Last, once CONNACK is written: the bytes the
+            // old decoder holds (packets pipelined behind the CONNECT) go to the new one now, and this handler reads them.
+            ctx.pipeline().replace(decoder.name(), decoder.name(), MqttServer.newDecoder(config));
+        }
     }
 
     /** A refused CONNECT: CONNACK with the refusal's code, then close; or, without a code, close without a CONNACK. */
@@ -282,13 +297,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
                 session.endIncomingQos2(packetId);
             }
             closeFor("publish to " + topic + " failed: " + e.getMessage());
-        });
+        }, payload.length);
         if (handled.isDone()) {
             acks.release();
             ctx.flush();
         } else {
             handled.whenComplete((v, e) -> ctx.executor().execute(this::releaseAcks));
-            if (acks.size() >= MAX_PENDING_ACKS) {
+            if (acks.size() >= MAX_PENDING_ACKS || acks.bytes() >= config.tenantLimits().maxPendingPublishBytes()) {
+                // Payloads waiting for the store are heap: a publisher of large messages waits, as one of many does.
                 ctx.channel().config().setAutoRead(false);
             }
         }
@@ -300,7 +316,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         }
         acks.release();
         ctx.flush();
-        if (acks.size() < MAX_PENDING_ACKS / 2 && !ctx.channel().config().isAutoRead()) {
+        if (acks.size() < MAX_PENDING_ACKS / 2 && acks.bytes() < config.tenantLimits().maxPendingPublishBytes() / 2
+                && !ctx.channel().config().isAutoRead()) {
             ctx.channel().config().setAutoRead(true);
         }
     }

@@ -113,7 +113,7 @@ public final class MqttServer implements AutoCloseable {
                             ch.pipeline().addLast("onenet-header-flags", new OneNetHeaderFlags());
                         }
                         ch.pipeline()
-                                .addLast("decoder", newDecoder(config))
+                                .addLast("decoder", newConnectDecoder(config))
                                 .addLast("encoder", MqttEncoder.INSTANCE)
                                 .addLast("connection", new MqttConnection(config, registry, broker, () -> stopping, connectCheck));
                     }
@@ -131,12 +131,27 @@ public final class MqttServer implements AutoCloseable {
     }
 
     /**
-     * The decoder of one connection. Netty counts the fixed header in its size limit, D14 limits only the remaining
-     * length: the decoder lets the fixed header's bytes more through and MqttConnection enforces the exact limit.
+     * The decoder of a logged-in connection. Netty counts the fixed header in its size limit, D14 limits only the
+     * remaining length: the decoder lets the fixed header's bytes more through and MqttConnection enforces the exact
+     * limit.
      */
     static MqttDecoder newDecoder(Config config) {
         return new MqttDecoder(Math.min(config.maxPacketBytes(), MAX_REMAINING_LENGTH) + MAX_FIXED_HEADER_BYTES,
                 MAX_CLIENT_ID_LENGTH);
+    }
+
+    /**
+     * The decoder of a connection until its CONNECT is accepted: packets up to {@link #maxConnectBytes}. A decoder
+     * buffers a whole packet before handing it on, so with the full limit every unauthenticated socket could make the
+     * server hold mqtt.max-packet-bytes; MqttConnection swaps in {@link #newDecoder} after CONNACK 0.
+     */
+    static MqttDecoder newConnectDecoder(Config config) {
+        return new MqttDecoder(maxConnectBytes(config) + MAX_FIXED_HEADER_BYTES, MAX_CLIENT_ID_LENGTH);
+    }
+
+    /** The largest remaining length read before a CONNECT is accepted ({@code mqtt.max-connect-bytes}). */
+    static int maxConnectBytes(Config config) {
+        return Math.min(config.tenantLimits().maxConnectBytes(), Math.min(config.maxPacketBytes(), MAX_REMAINING_LENGTH));
     }
 
     public int port() {

@@ -144,6 +144,17 @@ class DatastreamApiTest {
     }
 
     @Test
+    void create_refuses_an_id_that_makes_no_topic_level_with_errno_6() {
+        TestDevice device = Clients.device(platform, product, "bad-id");
+
+        for (String id : List.of("a#b", "+", "a/b", "nul\u0000", "x".repeat(129))) {
+            Reply r = call("POST", streams(device), Map.of("id", id));
+            assertThat(r.errno()).as(id).isEqualTo(6);
+        }
+        assertThat(call("POST", streams(device), Map.of("id", "x".repeat(128))).errno()).isZero();
+    }
+
+    @Test
     void create_needs_an_id() {
         TestDevice device = Clients.device(platform, product, "no-id");
 

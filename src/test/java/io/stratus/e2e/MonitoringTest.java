@@ -59,6 +59,16 @@ class MonitoringTest {
         }
     }
 
+    /** One value of {@code GET /metrics}; fails the test when the metric is absent. */
+    static long metric(TestPlatform platform, String name) {
+        for (String line : metricsText(platform).split("\n")) {
+            if (line.startsWith(name + " ")) {
+                return (long) Double.parseDouble(line.substring(name.length() + 1).trim());
+            }
+        }
+        throw new AssertionError("no metric " + name);
+    }
+
     /** The body of {@code GET /metrics}, checking its content type. */
     static String metricsText(TestPlatform platform) {
         try {

@@ -196,6 +196,54 @@ class PreConnectTest {
         }
     }
 
+    // ---- mqtt.max-connect-bytes -------------------------------------------------------------------------
+
+    @Test
+    void a_100_kb_publish_before_connect_is_closed_after_at_most_max_connect_bytes() throws IOException {
+        long before = MonitoringTest.metric(platform, "stratus_mqtt_oversize_before_connect_total");
+        try (RawMqtt raw = new RawMqtt(platform.mqttPort())) {
+            byte[] publish = RawMqtt.publishPacket("early/big", 1, 1, new byte[100 * 1024]);
+            // Only the first 1000 bytes are sent: the server must not wait for (and hold) the other 99 KiB.
+            raw.send(java.util.Arrays.copyOf(publish, 1000));
+
+            assertThat(raw.packetsUntilClosed(5000)).as("closed without a reply").isEmpty();
+            String address = "127.0.0.1:" + raw.localPort();
+            log.await(address, "closed: packet of " + (publish.length - 4) + " bytes before CONNECT is over mqtt.max-connect-bytes (8192)");
+            assertThat(log.lines(address)).hasSize(1);
+        }
+        assertThat(MonitoringTest.metric(platform, "stratus_mqtt_oversize_before_connect_total")).isEqualTo(before + 1);
+        assertNothingRoutedBefore();
+    }
+
+    @Test
+    void a_connect_with_a_will_over_max_connect_bytes_is_closed_without_connack() throws IOException {
+        try (RawMqtt raw = new RawMqtt(platform.mqttPort())) {
+            raw.send(Clients.connectWithWill(device, 60, "will/" + device.id(), new byte[9 * 1024], 1, false));
+
+            assertThat(raw.packetsUntilClosed(5000)).as("no CONNACK").isEmpty();
+            log.await("127.0.0.1:" + raw.localPort(), "before CONNECT is over mqtt.max-connect-bytes (8192)");
+        }
+    }
+
+    @Test
+    void after_connack_a_pipelined_100_kb_publish_is_read_whole() throws IOException {
+        byte[] big = new byte[100 * 1024];
+        java.util.Arrays.fill(big, (byte) 'b');
+        try (RawMqtt raw = new RawMqtt(platform.mqttPort())) {
+            raw.send(concat(
+                    RawMqtt.connectPacket(4, echoDevice.id(), echoDevice.productId(), echoDevice.authInfo(), 60, true),
+                    RawMqtt.subscribePacket(7, "echo/big", 0),
+                    RawMqtt.publishPacket("echo/big", 0, 0, big)));
+
+            assertThat(raw.read().type()).as("CONNACK").isEqualTo(2);
+            assertThat(raw.read().type()).as("SUBACK").isEqualTo(9);
+            Packet own = raw.read();
+            assertThat(own.type()).as("the client's own PUBLISH").isEqualTo(3);
+            assertThat(own.body()).hasSize(2 + "echo/big".length() + big.length);
+            raw.sendHex("E0 00");
+        }
+    }
+
     /** The next message the bystander receives is a probe published now: nothing was routed before it. */
     private static void assertNothingRoutedBefore() {
         String topic = "probe/" + probes.incrementAndGet();

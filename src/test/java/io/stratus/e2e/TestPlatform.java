@@ -84,6 +84,12 @@ public final class TestPlatform implements AutoCloseable, BeforeAllCallback, Aft
 
     /** Stops the server gracefully and starts it again on the same data directory and ports. */
     public void restart() {
+        restart(Map.of());
+    }
+
+    /** {@link #restart()} with some settings changed from now on. */
+    public void restart(Map<String, String> changed) {
+        settings.putAll(changed);
         int mqtt = platform.mqttPort();
         int http = platform.httpPort();
         platform.close();
