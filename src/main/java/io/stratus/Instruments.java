@@ -40,6 +40,9 @@ final class Instruments {
                         stats::droppedCount)
                 .counter("stratus_mqtt_slow_consumers_disconnected_total", "Clients disconnected for not reading",
                         stats::slowConsumerCount)
+                .counter("stratus_mqtt_publish_denied_total",
+                        "PUBLISHes acknowledged and not routed: a device publishing another device's /{device_id}/{stream}",
+                        stats::publishDeniedCount)
                 .counter("stratus_mqtt_invalid_topic_dropped_total",
                         "Messages dropped before any delivery because their topic is no valid topic name (a data stream id with '#')",
                         stats::invalidTopicCount)

@@ -13,6 +13,7 @@ import io.stratus.telemetry.HistoryPage;
 import io.stratus.telemetry.HistoryQuery;
 import io.stratus.telemetry.SampledHistory;
 import io.stratus.telemetry.StoredPoint;
+import io.stratus.telemetry.StreamIds;
 import io.stratus.telemetry.Telemetry;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -203,6 +204,10 @@ final class DatapointApi {
         String stream = Params.text(ctx, "datastream_id");
         if (stream == null) {
             throw ApiError.required("datastream_id");
+        }
+        String badId = StreamIds.check(stream); // /bindata does not pass the $dp decoder, which checks the others
+        if (badId != null) {
+            throw ApiError.invalid(badId);
         }
         caller.checkStream(d, stream);
         byte[] content = ctx.isMultipartFormData() ? MultipartFile.read(ctx, MAX_BINARY_BYTES)

@@ -199,6 +199,8 @@ public final class Broker implements AutoCloseable {
     public List<Integer> subscribe(Session s, List<SubscriptionRequest> requests) {
         List<Integer> codes = new ArrayList<>(requests.size());
         boolean changed = false;
+        int refused = 0;
+        String firstRefused = null;
         for (SubscriptionRequest r : requests) {
             String problem = Topics.checkFilter(r.filter());
             if (problem == null && Topics.isSystem(r.filter())) {
@@ -212,7 +214,9 @@ public final class Broker implements AutoCloseable {
                 stats.topicRefused();
             }
             if (problem != null) {
-                log.info("[{}] subscription to '{}' refused: {}", s.clientId, r.filter(), problem);
+                if (refused++ == 0) {
+                    firstRefused = "'" + r.filter() + "': " + problem;
+                }
                 codes.add(SUBACK_FAILURE);
                 continue;
             }
@@ -221,6 +225,10 @@ public final class Broker implements AutoCloseable {
             tree(s.productId).subscribe(r.filter(), s, granted);
             codes.add(granted);
             changed = true;
+        }
+        if (refused > 0) {
+            // One line per SUBSCRIBE, however many filters it refuses: a packet of 20,000 bad filters is one event.
+            log.info("[{}] {} of {} subscriptions refused; the first, {}", s.clientId, refused, requests.size(), firstRefused);
         }
         if (changed && s.persistent()) {
             store.putSession(s, s.subscriptions());

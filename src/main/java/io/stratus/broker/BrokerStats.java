@@ -5,6 +5,7 @@ import java.util.concurrent.atomic.LongAdder;
 /** Message counters of one broker, read by {@code /metrics}. Cheap to bump from any thread. */
 public final class BrokerStats {
     private final LongAdder received = new LongAdder();
+    private final LongAdder publishDenied = new LongAdder();
     private final LongAdder sent = new LongAdder();
     private final LongAdder dropped = new LongAdder();
     private final LongAdder slowConsumers = new LongAdder();
@@ -55,6 +56,15 @@ public final class BrokerStats {
     /** A subscription was refused (SUBACK 0x80) because its product has its maximum of user topics. */
     void topicRefused() {
         topicsRefused.increment();
+    }
+
+    /** A PUBLISH was acknowledged and not routed: a device may not publish another device's forward topic. */
+    public void publishDenied() {
+        publishDenied.increment();
+    }
+
+    public long publishDeniedCount() {
+        return publishDenied.sum();
     }
 
     /** A connection was closed for a packet over {@code mqtt.max-connect-bytes} before its CONNECT was accepted. */

@@ -59,6 +59,25 @@ public final class Topics {
         return !topicOrFilter.isEmpty() && topicOrFilter.charAt(0) == '$';
     }
 
+    /**
+     * The device a topic of the forward form {@code /{device_id}/{stream}} names (D4: where a device's stored data
+     * points are forwarded), or 0 when the topic is not of that form: a leading '/', a device id in its one decimal
+     * spelling, and exactly one more level (a stream id has no '/').
+     */
+    public static long forwardDevice(String topic) {
+        int second = topic.indexOf('/', 1);
+        if (topic.isEmpty() || topic.charAt(0) != '/' || second < 2 || second > 19 || topic.charAt(1) == '0'
+                || topic.indexOf('/', second + 1) >= 0 || second == topic.length() - 1) {
+            return 0;
+        }
+        for (int i = 1; i < second; i++) {
+            if (topic.charAt(i) < '0' || topic.charAt(i) > '9') {
+                return 0;
+            }
+        }
+        return Long.parseLong(topic, 1, second, 10);
+    }
+
     /** Whether this filter has no wildcard, so it matches exactly one topic name (D26 records such topics). */
     public static boolean isExact(String filter) {
         return filter.indexOf('+') < 0 && filter.indexOf('#') < 0;

@@ -25,6 +25,11 @@ import java.util.function.Supplier;
  * answers from memory.
  */
 final class ConnectCheck {
+    /**
+     * Client ids longer than this are refused with CONNACK 2; device ids are far shorter. Netty's decoder applies its
+     * own limit only to MQTT 3.1 CONNECTs, so the check for 3.1.1 is here [MQTT-3.1.3-5 allows a server any limit].
+     */
+    static final int MAX_CLIENT_ID_LENGTH = 256;
     /** What {@link #check} decided. */
     sealed interface Outcome permits Accepted, Refused {
         /** The client id to log with: the CONNECT's, or the one assigned to an empty id [MQTT-3.1.3-6]. */
@@ -101,6 +106,10 @@ final class ConnectCheck {
         if (anonymous ? registry.defaultProductId() == 0 : !(h.hasUserName() && h.hasPassword())) {
             // D5: OneNET requires both the user name and the password flag.
             return Refused.close(clientId, "CONNECT without user name and password");
+        }
+        if (clientId.length() > MAX_CLIENT_ID_LENGTH) {
+            return Refused.connAck(clientId.substring(0, 32) + "...", ConnectCode.IDENTIFIER_REJECTED,
+                    "client id longer than " + MAX_CLIENT_ID_LENGTH + " characters");
         }
         if (clientId.isEmpty()) {
             if (!anonymous || !h.isCleanSession()) {

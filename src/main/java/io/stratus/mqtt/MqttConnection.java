@@ -76,6 +76,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     private volatile Credential credential;
     private long onlineToken;
     private volatile boolean closeLogged;
+    /** A denied PUBLISH was logged on this connection (the next ones are only counted). */
+    private boolean deniedLogged;
     private ScheduledFuture<?> slowConsumerCheck;
 
     MqttConnection(Config config, DeviceRegistry registry, Broker broker, BooleanSupplier serverStopping) {
@@ -257,6 +259,13 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
 
     // ---- PUBLISH from the client --------------------------------------------------------------------
 
+    /** Whether {@code topic} is the forward topic of a device of this product other than the publisher. */
+    private boolean forwardOfAnotherDevice(String topic) {
+        long named = Topics.forwardDevice(topic);
+        return named != 0 && named != publisher.deviceId()
+                && registry.device(named).filter(d -> d.productId() == publisher.productId()).isPresent();
+    }
+
     private void onPublish(MqttPublishMessage m) {
         broker.stats().received();
         String topic = m.variableHeader().topicName();
@@ -281,6 +290,16 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
                 return;
             }
             handled = handler.get().handle(publisher, topic, payload, qos);
+        } else if (forwardOfAnotherDevice(topic)) {
+            // /{device_id}/{stream} carries that device's stored points (D4); another device's PUBLISH there would be
+            // indistinguishable from them. 3.1.1 cannot refuse a PUBLISH: acknowledged, not routed [MQTT-3.3.5-2].
+            broker.stats().publishDenied();
+            if (!deniedLogged) {
+                deniedLogged = true;
+                log.info("[{}] {} publish to {} acknowledged and dropped: it is another device's forward topic (logged once "
+                        + "per connection)", clientId, remote(), topic);
+            }
+            handled = CompletableFuture.completedFuture(null);
         } else {
             handled = broker.publish(publisher.productId(), new Message(topic, payload, qos, m.fixedHeader().isRetain()));
         }

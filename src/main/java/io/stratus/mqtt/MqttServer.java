@@ -35,8 +35,6 @@ import org.slf4j.LoggerFactory;
 /** The MQTT 3.1.1 listener: Netty bootstrap (epoll where available) and the per-connection pipeline. */
 public final class MqttServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MqttServer.class);
-    /** Client ids longer than this are refused with CONNACK 2; device ids are far shorter. */
-    private static final int MAX_CLIENT_ID_LENGTH = 256;
     /** A fixed header is at most 5 bytes: a type byte and up to 4 of remaining length. */
     private static final int MAX_FIXED_HEADER_BYTES = 5;
     /** The largest remaining length four bytes can encode (MQTT 3.1.1 section 2.2.3). */
@@ -137,7 +135,7 @@ public final class MqttServer implements AutoCloseable {
      */
     static MqttDecoder newDecoder(Config config) {
         return new MqttDecoder(Math.min(config.maxPacketBytes(), MAX_REMAINING_LENGTH) + MAX_FIXED_HEADER_BYTES,
-                MAX_CLIENT_ID_LENGTH);
+                ConnectCheck.MAX_CLIENT_ID_LENGTH);
     }
 
     /**
@@ -146,7 +144,7 @@ public final class MqttServer implements AutoCloseable {
      * server hold mqtt.max-packet-bytes; MqttConnection swaps in {@link #newDecoder} after CONNACK 0.
      */
     static MqttDecoder newConnectDecoder(Config config) {
-        return new MqttDecoder(maxConnectBytes(config) + MAX_FIXED_HEADER_BYTES, MAX_CLIENT_ID_LENGTH);
+        return new MqttDecoder(maxConnectBytes(config) + MAX_FIXED_HEADER_BYTES, ConnectCheck.MAX_CLIENT_ID_LENGTH);
     }
 
     /** The largest remaining length read before a CONNECT is accepted ({@code mqtt.max-connect-bytes}). */

@@ -187,4 +187,23 @@ class TopicsTest {
     void isExact_means_no_wildcard(String filter, boolean exact) {
         assertThat(Topics.isExact(filter)).isEqualTo(exact);
     }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            /500000001/temp       | 500000001
+            /500000001/t e m p    | 500000001
+            /1/x                  | 1
+            /0500000001/temp      | 0
+            /500000001/a/b        | 0
+            /500000001/           | 0
+            /500000001            | 0
+            500000001/temp        | 0
+            //temp                | 0
+            /5000x0001/temp       | 0
+            /12345678901234567890/temp | 0
+            /$dp/x                | 0
+            """)
+    void forwardDevice_names_the_device_of_a_forward_topic_D4(String topic, long device) {
+        assertThat(Topics.forwardDevice(topic)).isEqualTo(device);
+    }
 }

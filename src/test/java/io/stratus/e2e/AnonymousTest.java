@@ -159,6 +159,16 @@ class AnonymousTest {
     }
 
     @Test
+    void a_client_id_over_256_characters_gets_connack_2_and_256_are_accepted() throws Exception {
+        try (RawMqtt raw = new RawMqtt(platform.mqttPort())) {
+            assertThat(raw.connect("c".repeat(257), null, null, 30, true)).isEqualTo(2);
+        }
+        try (RawMqtt raw = new RawMqtt(platform.mqttPort())) {
+            assertThat(raw.connect("c".repeat(256), null, null, 30, true)).isZero();
+        }
+    }
+
+    @Test
     void client_without_credentials_is_closed_when_anonymous_access_is_off(@TempDir Path dir) throws Exception {
         try (TestPlatform strict = TestPlatform.start(dir);
              PahoClient paho = new PahoClient(strict, "anon-refused")) {

@@ -52,6 +52,14 @@ class StreamIdRulesTest {
     }
 
     @Test
+    void binary_uploads_refuse_them_too() {
+        Reply r = platform.withKey(product.masterKey(), "POST", "/bindata?device_id=" + device.id() + "&datastream_id=a%23b",
+                new byte[] {1, 2, 3});
+        assertThat(r.errno()).isEqualTo(6);
+        assertThat(r.body().path("error").asText()).contains("wildcard '#'");
+    }
+
+    @Test
     void a_dp_with_a_wildcard_id_is_malformed_and_a_follower_stays_connected() throws IOException {
         try (RawMqtt follower = new RawMqtt(platform.mqttPort()); RawMqtt sender = new RawMqtt(platform.mqttPort())) {
             TestDevice other = platform.createDevice(product, "follower", "SN-IDS-F");
