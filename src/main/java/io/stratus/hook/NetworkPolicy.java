@@ -199,26 +199,11 @@ public final class NetworkPolicy {
             return null;
         }
         String[] parts = host.split("\\.");
-        long value = 0;
-        for (int i = 0; i < parts.length - 1; i++) {
-            long part = Long.parseLong(parts[i]);
-            if (part > 255) {
-                return null;
-            }
-            value = value << 8 | part;
+        long[] values = new long[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            values[i] = Long.parseLong(parts[i]);
         }
-        int lastBits = 8 * (5 - parts.length);
-        long last = Long.parseLong(parts[parts.length - 1]);
-        if (last >= 1L << lastBits) {
-            return null;
-        }
-        value = value << lastBits | last;
-        byte[] bytes = {(byte) (value >>> 24), (byte) (value >>> 16), (byte) (value >>> 8), (byte) value};
-        try {
-            return InetAddress.getByAddress(bytes);
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException(e); // 4 bytes are always a valid IPv4 address
-        }
+        return packed(values);
     }
 
     /**
@@ -240,6 +225,14 @@ public final class NetworkPolicy {
                 return null; // 08, 09: not a number to inet_aton
             }
         }
+        return packed(values);
+    }
+
+    /**
+     * 1 to 4 numbers as IPv4 reads them: each but the last one byte, the last filling the remaining bytes; null when a
+     * number does not fit.
+     */
+    private static InetAddress packed(long[] values) {
         long value = 0;
         for (int i = 0; i < values.length - 1; i++) {
             if (values[i] > 255) {
