@@ -122,7 +122,8 @@ public record Config(
             // The value bytes one history reply may hold (errno 6 beyond), and how many history reads run at once
             // (errno 13 after 5 s without a slot): together they bound the heap history reads can take.
             Map.entry("history.max-reply-bytes", String.valueOf(16 * 1024 * 1024)),
-            Map.entry("history.max-concurrent-queries", "4"),
+            // 2 of the store's 4 pooled connections at most, so that history reads never hold up the writers.
+            Map.entry("history.max-concurrent-queries", "2"),
             // Devices one product may hold: a master key, or anyone with the register code, creates them (errno 13).
             Map.entry("devices.max-per-product", "100000"),
             Map.entry("store.sync", "normal"),

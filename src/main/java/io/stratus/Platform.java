@@ -53,6 +53,7 @@ public final class Platform implements AutoCloseable {
         this.store = new StoreAvailability(stateWriter, telemetry::writerFailure, registry::probeStore);
         this.mqtt = new MqttServer(config, registry, broker, throttle, store::problem);
         workers.add(stateWriter.worker());
+        workers.add(broker.readerWorker());
         workers.add(telemetry.writerWorker());
         workers.addAll(commands.workers());
         workers.addAll(hooks.workers());

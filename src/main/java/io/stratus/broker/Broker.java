@@ -5,6 +5,7 @@ import io.stratus.device.Device;
 import io.stratus.device.DeviceListener;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.device.Product;
+import io.stratus.monitor.Worker;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
 import java.util.ArrayList;
@@ -383,6 +384,11 @@ public final class Broker implements AutoCloseable {
 
     public long retainedHeapBytes() {
         return retained.heapBytes();
+    }
+
+    /** The thread that reads stored payloads (retained and queued messages), for readiness. */
+    public Worker readerWorker() {
+        return reader.worker();
     }
 
     /** Reads of payloads from the store waiting for the reader. */

@@ -1,5 +1,6 @@
 package io.stratus.broker;
 
+import io.stratus.monitor.Worker;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,15 +26,14 @@ final class PayloadReader implements AutoCloseable {
     private final BrokerStore store;
     private final InvalidTopic invalidTopic;
     private final BlockingQueue<Runnable> queue;
-    private final Thread thread;
+    /** A Worker: a read that throws anything, an Error included, is logged and the thread goes on. */
+    private final Worker worker;
 
     PayloadReader(BrokerStore store, int capacity, InvalidTopic invalidTopic) {
         this.store = store;
         this.invalidTopic = invalidTopic;
         this.queue = new ArrayBlockingQueue<>(capacity);
-        this.thread = new Thread(this::run, "broker-reader");
-        thread.setDaemon(true);
-        thread.start();
+        this.worker = Worker.start("broker-reader", this::readNext);
     }
 
     /**
@@ -109,35 +109,26 @@ final class PayloadReader implements AutoCloseable {
         return queue.size();
     }
 
-    private void run() {
-        while (true) {
-            Runnable read;
-            try {
-                read = queue.take();
-            } catch (InterruptedException e) {
-                return;
-            }
-            if (read == STOP) {
-                return;
-            }
-            try {
-                read.run();
-            } catch (RuntimeException e) {
-                log.warn("reading payloads from the store failed: {}", e.toString());
-            }
+    /** For readiness: the thread that reads payloads. */
+    Worker worker() {
+        return worker;
+    }
+
+    private boolean readNext() throws InterruptedException {
+        Runnable read = queue.take();
+        if (read == STOP) {
+            return false;
         }
+        read.run();
+        return true;
     }
 
     @Override
     public void close() {
         queue.clear();
         if (!queue.offer(STOP)) {
-            thread.interrupt();
+            worker.stop();
         }
-        try {
-            thread.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        worker.join(5_000);
     }
 }
