@@ -333,6 +333,12 @@ public final class Broker implements AutoCloseable {
         }
         Session s = sessions.get(productId + "/" + deviceId);
         Outbox outbox = s == null ? null : s.outbox();
+        if (outbox != null && !outbox.isWritable()) {
+            // A device that does not read its socket: what it has not read yet is the bound (the send buffer), not
+            // every command an API caller sends it. The command fails or waits for the next login, as for a drop.
+            stats.dropped();
+            return Optional.of(CompletableFuture.failedFuture(new IllegalStateException("the device is not reading")));
+        }
         return outbox == null ? Optional.empty() : Optional.of(outbox.sendDirect(message));
     }
 

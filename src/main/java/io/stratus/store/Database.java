@@ -5,6 +5,8 @@ import com.zaxxer.hikari.HikariDataSource;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import org.flywaydb.core.Flyway;
 
 /** The embedded store: one SQLite file in the data directory, migrated by Flyway, behind a small pool. */
@@ -27,6 +29,32 @@ public final class Database implements AutoCloseable {
         this.directory = directory;
     }
 
+    /** Connections to the store: the writers, the broker's reader and the API's reads share them. */
+    static final int POOL_SIZE = 4;
+
+    /**
+     * Opens every pooled connection now rather than in the pool's background filler: the server is ready with all its
+     * descriptors and connection memory, and neither grows later under load.
+     */
+    private static void fill(HikariDataSource ds, int size) {
+        List<Connection> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < size; i++) {
+                held.add(ds.getConnection());
+            }
+        } catch (SQLException e) {
+            throw new StoreException("cannot open the store's connections: " + e.getMessage(), e);
+        } finally {
+            for (Connection c : held) {
+                try {
+                    c.close();
+                } catch (SQLException ignored) {
+                    // returned to the pool; nothing to undo
+                }
+            }
+        }
+    }
+
     /** Opens (creating if needed) {@code dataDir/stratus.db} and brings its schema up to date. */
     public static Database openSqlite(Path dataDir, String sync) {
         DataDirectory directory = DataDirectory.lock(dataDir);
@@ -35,13 +63,14 @@ public final class Database implements AutoCloseable {
         // WAL + synchronous=NORMAL survives a killed process; FULL also survives a power cut.
         hikari.setJdbcUrl("jdbc:sqlite:" + file + "?journal_mode=WAL&synchronous=" + sync.toUpperCase()
                 + "&busy_timeout=10000&foreign_keys=true");
-        hikari.setMaximumPoolSize(4);
+        hikari.setMaximumPoolSize(POOL_SIZE);
         hikari.setPoolName("store");
         HikariDataSource ds = null;
         try {
             directory.ownerOnlyStore(file);
             ds = new HikariDataSource(hikari);
             Flyway.configure().dataSource(ds).locations("classpath:db/migration/sqlite").load().migrate();
+            fill(ds, POOL_SIZE);
             return new Database(ds, Dialect.SQLITE, directory);
         } catch (RuntimeException e) {
             if (ds != null) {
