@@ -3,6 +3,7 @@ package io.stratus.it;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
@@ -100,7 +101,9 @@ class HostileTenantIT {
                 raw.send(packet);
                 assertThat(raw.packetsUntilClosed(10_000)).as("no PUBACK").isEmpty();
             }
-            assertThat(server.lines("closed: publish to retained/more failed", "over retained.max-bytes-per-product")).hasSize(1);
+            // The server's output is read by another thread: the line may follow the close by a moment.
+            await().atMost(5, SECONDS).untilAsserted(() -> assertThat(
+                    server.lines("closed: publish to retained/more failed", "over retained.max-bytes-per-product")).hasSize(1));
 
             Mqtt3BlockingClient client = client(server.mqttPort(), reader, product, "sn-reader");
             client.connectWith().cleanSession(true).keepAlive(60).send();
