@@ -1,5 +1,7 @@
 package io.stratus.broker;
 
+import io.stratus.device.Device;
+
 /**
  * Validity rules for MQTT 3.1.1 topic names and topic filters (section 4.7), plus the Stratus size limit (D26).
  *
@@ -66,16 +68,11 @@ public final class Topics {
      */
     public static long forwardDevice(String topic) {
         int second = topic.indexOf('/', 1);
-        if (topic.isEmpty() || topic.charAt(0) != '/' || second < 2 || second > 19 || topic.charAt(1) == '0'
-                || topic.indexOf('/', second + 1) >= 0 || second == topic.length() - 1) {
+        if (topic.isEmpty() || topic.charAt(0) != '/' || second < 0 || topic.indexOf('/', second + 1) >= 0
+                || second == topic.length() - 1) {
             return 0;
         }
-        for (int i = 1; i < second; i++) {
-            if (topic.charAt(i) < '0' || topic.charAt(i) > '9') {
-                return 0;
-            }
-        }
-        return Long.parseLong(topic, 1, second, 10);
+        return Device.idOf(topic.substring(1, second));
     }
 
     /** Whether this filter has no wildcard, so it matches exactly one topic name (D26 records such topics). */

@@ -23,4 +23,21 @@ public record Device(long id, long productId, String title, String description, 
         return new Device(id, productId, title, description, authInfo, protocol, isPrivate, disabled, tags,
                 locationJson, otherJson, createTime, lastLogin, at);
     }
+
+    /**
+     * The device id {@code s} spells in its one canonical form (decimal digits, no leading zero, at most 18), or 0.
+     * Any other spelling ("0500000002") would be a second identity of the device, its session keyed apart from the
+     * device's; so client ids, login budgets and forward topics all read ids through this.
+     */
+    public static long idOf(String s) {
+        if (s == null || s.isEmpty() || s.length() > 18 || s.charAt(0) == '0') {
+            return 0;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+                return 0;
+            }
+        }
+        return Long.parseLong(s);
+    }
 }

@@ -250,7 +250,7 @@ public final class DeviceRegistry {
      * product's master key or a device-level key naming the device. Codes as in D5. Reads only memory, so it may run on an event loop.
      */
     public Login authenticate(String clientId, String username, String password) {
-        Device device = parseId(clientId).map(devices::get).orElse(null);
+        Device device = devices.get(Device.idOf(clientId));
         if (device == null) {
             return Login.refused(ConnectCode.IDENTIFIER_REJECTED);
         }
@@ -408,22 +408,6 @@ public final class DeviceRegistry {
             throw new DeviceException(Reason.NOT_FOUND, "device not found: " + id);
         }
         return d;
-    }
-
-    /**
-     * The device a client id names, in its one canonical spelling: decimal digits without a leading zero. Any other
-     * spelling ("0500000002") would be a second identity of the device, its session keyed apart from the device's.
-     */
-    private static Optional<Long> parseId(String s) {
-        if (s == null || s.isEmpty() || s.length() > 18 || s.charAt(0) == '0') {
-            return Optional.empty();
-        }
-        for (int i = 0; i < s.length(); i++) {
-            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
-                return Optional.empty();
-            }
-        }
-        return Optional.of(Long.parseLong(s));
     }
 
     private static String authKey(long productId, String authInfo) {

@@ -7,6 +7,7 @@ import io.netty.handler.codec.mqtt.MqttUnacceptableProtocolVersionException;
 import io.stratus.broker.Message;
 import io.stratus.broker.Topics;
 import io.stratus.device.ConnectCode;
+import io.stratus.device.Device;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.device.Login;
 import io.stratus.device.LoginThrottle;
@@ -134,7 +135,7 @@ final class ConnectCheck {
             // Failed logins are rate-limited per client address and per device and address, with exponential
             // back-off; while either is blocked even a right password gets CONNACK 5 (D5), so guessing gains nothing
             // from speed, and failures from elsewhere never lock the real device out.
-            long claimed = deviceIdOf(clientId);
+            long claimed = Device.idOf(clientId); // 0 for no device: any other spelling counts for none
             String ip = ipOf(remote);
             String address = LoginThrottle.address(ip);
             // A client id that names no device (not a number) counts against the address only.
@@ -172,17 +173,5 @@ final class ConnectCheck {
     private static String ipOf(SocketAddress remote) {
         return remote instanceof InetSocketAddress a && a.getAddress() != null
                 ? a.getAddress().getHostAddress() : String.valueOf(remote);
-    }
-
-    /**
-     * The device id a client id names (OneNET: client id = device id); 0 when it is not one, a leading zero included,
-     * so that no other spelling of a device's id counts against that device's login budget.
-     */
-    private static long deviceIdOf(String clientId) {
-        if (clientId.isEmpty() || clientId.length() > 18 || clientId.charAt(0) == '0'
-                || !clientId.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            return 0;
-        }
-        return Long.parseLong(clientId);
     }
 }
