@@ -9,6 +9,7 @@ import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3AsyncClient;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3Client;
 import io.stratus.e2e.RawMqtt;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -48,6 +49,8 @@ class HostileTenantSoakIT {
     /** The payload of the retained flood: the issue used 4 MiB; the default packet limit allows just under it. */
     private static final int RETAINED_BYTES = Integer.getInteger("hostile.soak.retained-bytes", 4 * 1024 * 1024 - 1024);
     private static final String HEAP = "256m";
+    private static final byte[] RETAINED_PAYLOAD = new byte[RETAINED_BYTES];
+    private static final byte[] QUEUED_PAYLOAD = new byte[300 * 1024];
     /**
      * A pause between the rounds of each attack. The attackers run on this machine's two cores beside the server; in
      * a busy loop they would measure the test's own CPU contention, not the server (a real attacker brings its own).
@@ -237,14 +240,35 @@ class HostileTenantSoakIT {
             if (raw.connect(device, product, authInfo, 30, true) != 0) {
                 return;
             }
-            byte[] payload = new byte[RETAINED_BYTES];
             for (int i = 0; i < 1000; i++) {
-                byte[] p = RawMqtt.publishPacket("big/" + System.nanoTime(), 1, 1 + i % 60000, payload);
-                p[0] |= 0x01; // retain
-                raw.send(p);
+                publishQos1(raw, "big/" + System.nanoTime(), true, 1 + i % 60000, RETAINED_PAYLOAD);
                 raw.read(); // PUBACK, or the close that refuses it
             }
         }
+    }
+
+    /**
+     * Writes a QoS 1 PUBLISH as its header, then the shared payload as it is: the attackers run in this JVM beside the
+     * victim's client, and a fresh copy of each 4 MiB message would make this JVM's garbage collector, not the
+     * server, the victim's tail latency.
+     */
+    private static void publishQos1(RawMqtt raw, String topic, boolean retain, int packetId, byte[] payload) throws IOException {
+        byte[] name = topic.getBytes(UTF_8);
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        head.write(0x32 | (retain ? 0x01 : 0));
+        int remaining = 2 + name.length + 2 + payload.length;
+        do {
+            int b = remaining % 128;
+            remaining /= 128;
+            head.write(remaining > 0 ? b | 0x80 : b);
+        } while (remaining > 0);
+        head.write(name.length >> 8);
+        head.write(name.length & 0xFF);
+        head.writeBytes(name);
+        head.write(packetId >> 8);
+        head.write(packetId & 0xFF);
+        raw.send(head.toByteArray());
+        raw.send(payload);
     }
 
     /** A persistent session subscribed to everything, offline, while another device publishes 300 KB QoS 1 messages. */
@@ -260,9 +284,8 @@ class HostileTenantSoakIT {
             if (raw.connect(publisher, product, "sn-a2", 30, true) != 0) {
                 return;
             }
-            byte[] payload = new byte[300 * 1024];
             for (int i = 0; i < 100; i++) {
-                raw.send(RawMqtt.publishPacket("q/x", 1, 1 + i, payload));
+                publishQos1(raw, "q/x", false, 1 + i, QUEUED_PAYLOAD);
                 raw.read();
             }
         }
