@@ -69,7 +69,7 @@ public final class Database implements AutoCloseable {
         try {
             directory.ownerOnlyStore(file);
             ds = new HikariDataSource(hikari);
-            Flyway.configure().dataSource(ds).locations("classpath:db/migration/sqlite").load().migrate();
+            Flyway.configure().dataSource(ds).locations(Dialect.SQLITE.migrations()).load().migrate();
             fill(ds, POOL_SIZE);
             return new Database(ds, Dialect.SQLITE, directory);
         } catch (RuntimeException e) {

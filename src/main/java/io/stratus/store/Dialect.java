@@ -1,6 +1,53 @@
 package io.stratus.store;
 
-/** The SQL databases Stratus runs on. Only the embedded one exists so far; PostgreSQL comes with scale-out. */
+import java.util.ArrayList;
+import java.util.List;
+import java.util.StringJoiner;
+
+/**
+ * The SQL databases Stratus runs on, and the statements whose text differs between them. Stores build such statements
+ * here, from {@link Database#dialect()}, and never spell a database's own syntax themselves; a new database is a new
+ * constant and its migrations folder, with no caller to change.
+ */
 public enum Dialect {
-    SQLITE
+    SQLITE("classpath:db/migration/sqlite");
+
+    private final String migrations;
+
+    Dialect(String migrations) {
+        this.migrations = migrations;
+    }
+
+    /** Where Flyway finds this database's migrations. */
+    public String migrations() {
+        return migrations;
+    }
+
+    /**
+     * An insert that replaces the values of the row with the same key when there is one, with one {@code ?} per column,
+     * keys first: {@code INSERT INTO table (k.., c..) VALUES (?..) ON CONFLICT (k..) DO UPDATE SET c = excluded.c}.
+     * Written the way SQLite (3.24 and later) and PostgreSQL both read it, rather than SQLite's {@code INSERT OR
+     * REPLACE}, which deletes the old row first.
+     */
+    public String upsert(String table, List<String> keys, List<String> columns) {
+        if (keys.isEmpty() || columns.isEmpty()) {
+            throw new IllegalArgumentException("an upsert needs key and value columns");
+        }
+        List<String> all = new ArrayList<>(keys);
+        all.addAll(columns);
+        StringJoiner set = new StringJoiner(", ");
+        for (String c : columns) {
+            set.add(c + " = excluded." + c);
+        }
+        return "INSERT INTO " + table + " (" + String.join(", ", all) + ") VALUES (" + "?,".repeat(all.size() - 1) + "?)"
+                + " ON CONFLICT (" + String.join(", ", keys) + ") DO UPDATE SET " + set;
+    }
+
+    /** An insert that leaves an existing row with the same key as it is: {@code ... ON CONFLICT (k..) DO NOTHING}. */
+    public String insertIfAbsent(String table, List<String> keys, List<String> columns) {
+        List<String> all = new ArrayList<>(keys);
+        all.addAll(columns);
+        return "INSERT INTO " + table + " (" + String.join(", ", all) + ") VALUES (" + "?,".repeat(all.size() - 1) + "?)"
+                + " ON CONFLICT (" + String.join(", ", keys) + ") DO NOTHING";
+    }
 }
