@@ -45,6 +45,8 @@ public final class Platform implements AutoCloseable {
         this.registry = new DeviceRegistry(database, stateWriter, config.allowAnonymous(), config.devicesMaxPerProduct());
         this.admin = AdminAccount.open(database, config.adminPassword());
         this.broker = new Broker(config, database, stateWriter, registry);
+        registry.addListener(broker.deviceEvents());
+        registry.addProductCleanup(broker.productCleanup());
         this.telemetry = new Telemetry(config, database, broker, registry);
         this.commands = new Commands(database, broker, registry, config.sharedLimits().commandsMaxOpen(),
                 config.sharedLimits().commandsMaxOpenPerProduct());

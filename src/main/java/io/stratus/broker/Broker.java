@@ -1,6 +1,7 @@
 package io.stratus.broker;
 
 import io.stratus.Config;
+import io.stratus.device.Credential;
 import io.stratus.device.Device;
 import io.stratus.device.DeviceListener;
 import io.stratus.device.DeviceRegistry;
@@ -9,23 +10,21 @@ import io.stratus.monitor.Worker;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Routing between sessions, scoped by product: each product has its own topic tree and retained messages,
- * so nothing published in one product can reach a subscriber of another, wildcards included. Also holds
- * the table of system topics ({@code $dp}, {@code $crsp/}) and the sessions (takeover, clean/persistent).
- * Netty-free: connections reach it through {@link Outbox}.
+ * so nothing published in one product can reach a subscriber of another, wildcards included. The sessions are in
+ * {@link Sessions}, the system topics ({@code $dp}, {@code $crsp/}, registered by {@code Platform}) in {@link
+ * SystemTopics}, and what the broker keeps of each logged-in client in {@link Client}. Netty-free: connections reach
+ * it through {@link Outbox}.
  *
  * <p>What a product can make it hold is bounded (docs/reliability.md, "Limits per tenant"): retained messages per
  * product ({@link RetainedMessages}), queued messages per session and per product ({@link Session}, {@link
@@ -47,32 +46,11 @@ public final class Broker implements AutoCloseable {
 
     private final Config config;
     private final BrokerStore store;
-    private final Map<String, Session> sessions = new ConcurrentHashMap<>();
-    private final Map<Long, TopicTree<Session>> trees = new ConcurrentHashMap<>();
+    private final Sessions sessions;
     private final RetainedMessages retained;
-    private final Map<Long, QueueBudget> budgets = new ConcurrentHashMap<>();
     private final PayloadReader reader;
-    private final Session.Rules rules;
-    private final Session.Storage sessionStorage = new Session.Storage() {
-        @Override
-        public void settled(Session session, long seq) {
-            store.deleteMessage(session.key, seq);
-        }
-
-        @Override
-        public boolean load(Session session, List<Owed> owed) {
-            return reader.readQueued(session, owed);
-        }
-
-        @Override
-        public boolean resume(Runnable read) {
-            return reader.submit(read);
-        }
-    };
     private final RepeatedWarning invalidTopicWarning = new RepeatedWarning(log, "message to invalid topic dropped (product {}): {}");
-    private final Map<String, SystemTopicHandler> systemTopics = new ConcurrentHashMap<>();
-    private final Map<String, SystemTopicHandler> systemPrefixes = new ConcurrentHashMap<>();
-    private final Object[] locks = new Object[64];
+    private final SystemTopics systemTopics = new SystemTopics();
     private final AtomicLong seqs = new AtomicLong();
     private final LongAdder published = new LongAdder();
     private final BrokerStats stats = new BrokerStats();
@@ -87,73 +65,90 @@ public final class Broker implements AutoCloseable {
         Config.TenantLimits limits = config.tenantLimits();
         this.retained = new RetainedMessages(store, reader, stats, limits.retainedMaxPerProduct(), limits.retainedMaxBytesPerProduct());
         this.userTopics = new UserTopics(database, writer, config.topicsMaxPerProduct());
-        this.rules = new Session.Rules(config.maxInflight(), limits.maxInflightBytes(), config.maxQueuedMessages(),
-                limits.maxQueuedBytes(), config.offlineMessageTtl().toMillis(), config.protection().slowConsumerTimeout().toMillis());
-        for (int i = 0; i < locks.length; i++) {
-            locks[i] = new Object();
-        }
+        this.sessions = new Sessions(config, store, registry, stats, new Session.Storage() {
+            @Override
+            public void settled(Session session, long seq) {
+                store.deleteMessage(session.key, seq);
+            }
+
+            @Override
+            public boolean load(Session session, List<Owed> owed) {
+                return reader.readQueued(session, owed);
+            }
+
+            @Override
+            public boolean resume(Runnable read) {
+                return reader.submit(read);
+            }
+        });
         load();
-        registry.addListener(new DeviceListener() {
+    }
+
+    /** What a deleted, disabled or revoked device or a deleted product does to sessions, connections and caches. */
+    public DeviceListener deviceEvents() {
+        return new DeviceListener() {
             @Override
             public void removed(Device device) {
-                evict(device);
+                sessions.evict(device);
             }
 
             @Override
             public void disabled(Device device) {
-                endLogin(device, "device " + device.id() + " was disabled");
+                sessions.endLogin(device, "device " + device.id() + " was disabled");
             }
 
             @Override
             public void credentialsChanged(Device device, String reason) {
-                endLogin(device, "login of device " + device.id() + " revoked: " + reason);
+                sessions.endLogin(device, "login of device " + device.id() + " revoked: " + reason);
             }
 
             @Override
             public void productRemoved(Product product) {
-                forgetProduct(product.id());
+                sessions.forgetProduct(product.id());
+                retained.forget(product.id());
+                userTopics.forget(product.id());
             }
-        });
-        registry.addProductCleanup((c, productId) -> {
+        };
+    }
+
+    /** The broker's rows of a product (sessions, owed and retained messages, user topics), in its deletion. */
+    public DeviceRegistry.ProductCleanup productCleanup() {
+        return (c, productId) -> {
             BrokerStore.deleteProduct(c, productId);
             UserTopics.deleteProduct(c, productId);
-        });
-        SystemTopicHandler notYetHandled = (publisher, topic, payload, qos) -> {
-            log.info("[{}] {} of {} bytes accepted and dropped: no handler for this system topic yet",
-                    publisher.clientId(), topic, payload.length);
-            return CompletableFuture.completedFuture(null);
         };
-        registerSystemTopic("$dp", notYetHandled);
-        registerSystemPrefix("$crsp/", notYetHandled);
     }
 
     // ---- system topics ----------------------------------------------------------------------------
 
     /** Routes PUBLISHes to exactly {@code topic} (e.g. {@code $dp}) to {@code handler}. */
     public void registerSystemTopic(String topic, SystemTopicHandler handler) {
-        systemTopics.put(topic, handler);
+        systemTopics.route(topic, handler);
     }
 
     /** Routes PUBLISHes to topics starting with {@code prefix} (e.g. {@code $crsp/}) to {@code handler}. */
     public void registerSystemPrefix(String prefix, SystemTopicHandler handler) {
-        systemPrefixes.put(prefix, handler);
+        systemTopics.routePrefix(prefix, handler);
     }
 
     /** The handler of a system topic a client may publish to; empty for any other {@code $} topic. */
     public Optional<SystemTopicHandler> systemHandler(String topic) {
-        SystemTopicHandler exact = systemTopics.get(topic);
-        if (exact != null) {
-            return Optional.of(exact);
-        }
-        for (Map.Entry<String, SystemTopicHandler> e : systemPrefixes.entrySet()) {
-            if (topic.startsWith(e.getKey()) && topic.length() > e.getKey().length()) {
-                return Optional.of(e.getValue());
-            }
-        }
-        return Optional.empty();
+        return systemTopics.handler(topic);
     }
 
     // ---- sessions ---------------------------------------------------------------------------------
+
+    /**
+     * A client whose CONNECT was accepted: binds it to its session ({@link #connect}) and returns what the broker keeps
+     * of it for its connection. The connection sends CONNACK and then calls {@link Client#attach}.
+     *
+     * @param remote the client's address, for log lines
+     */
+    public Client login(long productId, long deviceId, String clientId, boolean cleanSession, Message will,
+                        Credential credential, Object remote) {
+        Connected connected = connect(productId, deviceId, clientId, cleanSession);
+        return new Client(this, registry, new Publisher(productId, deviceId, clientId), connected, will, credential, remote);
+    }
 
     /**
      * Binds a client to its session. An older connection with the same client id is closed (takeover);
@@ -161,39 +156,12 @@ public final class Broker implements AutoCloseable {
      * The caller sends CONNACK and then calls {@link Session#attach}.
      */
     public Connected connect(long productId, long deviceId, String clientId, boolean cleanSession) {
-        String key = productId + "/" + clientId;
-        synchronized (lockFor(key)) {
-            Session existing = sessions.get(key);
-            if (existing != null) {
-                Outbox previous = existing.outbox();
-                if (previous != null) {
-                    existing.detach(previous);
-                    previous.close("session taken over by a new connection");
-                }
-                if (cleanSession || !existing.persistent()) {
-                    discard(existing);
-                    existing = null;
-                }
-            }
-            if (existing != null) {
-                return new Connected(existing, true);
-            }
-            Session s = newSession(key, productId, clientId, deviceId, !cleanSession);
-            sessions.put(key, s);
-            if (!cleanSession) {
-                store.putSession(s, Map.of());
-            }
-            return new Connected(s, false);
-        }
+        return sessions.connect(productId, deviceId, clientId, cleanSession);
     }
 
     /** The connection of a session ended; a clean session ends with it [MQTT-3.1.2-6]. */
     public void disconnect(Session s, Outbox outbox) {
-        synchronized (lockFor(s.key)) {
-            if (s.detach(outbox) && !s.persistent()) {
-                discard(s);
-            }
-        }
+        sessions.disconnect(s, outbox);
     }
 
     /** Grants or refuses each filter: SUBACK codes 0-2 or 0x80. */
@@ -223,7 +191,7 @@ public final class Broker implements AutoCloseable {
             }
             int granted = Math.min(r.qos(), 2);
             s.putSubscription(r.filter(), granted);
-            tree(s.productId).subscribe(r.filter(), s, granted);
+            sessions.tree(s.productId).subscribe(r.filter(), s, granted);
             codes.add(granted);
             changed = true;
         }
@@ -246,7 +214,7 @@ public final class Broker implements AutoCloseable {
         boolean changed = false;
         for (String f : filters) {
             if (s.removeSubscription(f)) {
-                tree(s.productId).unsubscribe(f, s);
+                sessions.tree(s.productId).unsubscribe(f, s);
                 changed = true;
             }
         }
@@ -287,7 +255,7 @@ public final class Broker implements AutoCloseable {
                 durable.add(stored);
             }
         }
-        TopicTree<Session> tree = trees.get(productId);
+        TopicTree<Session> tree = sessions.existingTree(productId);
         if (tree != null) {
             Targets targets = Targets.borrow();
             try {
@@ -331,7 +299,7 @@ public final class Broker implements AutoCloseable {
             invalidTopic(productId, message.topic(), problem);
             return Optional.of(CompletableFuture.failedFuture(new IllegalArgumentException("invalid topic: " + problem)));
         }
-        Session s = sessions.get(productId + "/" + deviceId);
+        Session s = sessions.get(productId, String.valueOf(deviceId));
         Outbox outbox = s == null ? null : s.outbox();
         if (outbox != null && !outbox.isWritable()) {
             // A device that does not read its socket: what it has not read yet is the bound (the send buffer), not
@@ -348,7 +316,7 @@ public final class Broker implements AutoCloseable {
 
     /** Whether anything in the product subscribes at all; lets a caller skip building messages nobody can receive. */
     public boolean hasSubscriptions(long productId) {
-        TopicTree<Session> tree = trees.get(productId);
+        TopicTree<Session> tree = sessions.existingTree(productId);
         return tree != null && tree.size() > 0;
     }
 
@@ -359,15 +327,13 @@ public final class Broker implements AutoCloseable {
 
     /** The topic filters a client's session holds, live or persistent and offline; empty without a session. */
     public Map<String, Integer> subscriptionsOf(long productId, String clientId) {
-        Session s = sessions.get(productId + "/" + clientId);
+        Session s = sessions.get(productId, clientId);
         return s == null ? Map.of() : s.subscriptions();
     }
 
     /** The devices of a product whose sessions (live, or persistent and offline) hold exactly this filter, by id. */
     public List<Long> devicesSubscribedTo(long productId, String filter) {
-        return sessions.values().stream()
-                .filter(s -> s.productId == productId && s.deviceId != 0 && s.hasSubscription(filter))
-                .map(s -> s.deviceId).distinct().sorted().toList();
+        return sessions.devicesSubscribedTo(productId, filter);
     }
 
     /** Message counters for {@code /metrics}. */
@@ -407,137 +373,19 @@ public final class Broker implements AutoCloseable {
         invalidTopicWarning.warn(productId, problem + " in '" + RepeatedWarning.printable(topic) + "'");
     }
 
-    // ---- internals --------------------------------------------------------------------------------
-
-    private Session newSession(String key, long productId, String clientId, long deviceId, boolean persistent) {
-        QueueBudget budget = budgets.computeIfAbsent(productId, p -> new QueueBudget(
-                config.tenantLimits().productMaxQueued(), config.tenantLimits().productMaxQueuedBytes()));
-        return new Session(key, productId, clientId, deviceId, persistent, rules, sessionStorage, stats, budget);
-    }
-
-    private void discard(Session s) {
-        sessions.remove(s.key, s);
-        TopicTree<Session> tree = tree(s.productId);
-        for (String filter : s.subscriptions().keySet()) {
-            tree.unsubscribe(filter, s);
-        }
-        s.discardAll();
-        if (s.persistent()) {
-            store.deleteSession(s.key);
-        }
-    }
+    // ---- start-up ---------------------------------------------------------------------------------
 
     /**
-     * A deleted device loses its connection, without its will (nothing of a deleted device is published, see
-     * docs/api-decisions.md), and its session.
-     */
-    private void evict(Device device) {
-        String key = device.productId() + "/" + device.id();
-        synchronized (lockFor(key)) {
-            Session s = sessions.get(key);
-            if (s == null) {
-                return;
-            }
-            Outbox outbox = s.outbox();
-            if (outbox != null) {
-                outbox.close("device " + device.id() + " was deleted", false);
-            }
-            discard(s);
-        }
-    }
-
-    /**
-     * A disabled device, or one whose login secret stopped working, loses its connection unless that logged in with a
-     * secret that still works. The will is published: the server ends the connection without a DISCONNECT
-     * [MQTT-3.1.2-8]. A persistent session stays, for when the device logs in again with a valid secret.
-     */
-    private void endLogin(Device device, String reason) {
-        Session s = sessions.get(device.productId() + "/" + device.id());
-        Outbox outbox = s == null ? null : s.outbox();
-        if (outbox != null && !registry.stillValid(device.id(), outbox.credential())) {
-            outbox.close(reason, true);
-        }
-    }
-
-    /** A deleted product: every remaining session (anonymous clients of the default product) and what is cached. */
-    private void forgetProduct(long productId) {
-        for (Session s : sessions.values()) {
-            if (s.productId != productId) {
-                continue;
-            }
-            synchronized (lockFor(s.key)) {
-                Outbox outbox = s.outbox();
-                if (outbox != null) {
-                    outbox.close("product " + productId + " was deleted", false);
-                }
-                discard(s);
-            }
-        }
-        retained.forget(productId);
-        budgets.remove(productId);
-        trees.remove(productId);
-        userTopics.forget(productId);
-    }
-
-    private TopicTree<Session> tree(long productId) {
-        return trees.computeIfAbsent(productId, p -> new TopicTree<>());
-    }
-
-    private Object lockFor(String key) {
-        return locks[Math.floorMod(key.hashCode(), locks.length)];
-    }
-
-    /**
-     * Start-up: the retained index, the persistent sessions and stubs of what they are owed, within the limits. No
-     * large payload is read: a store filled by a hostile tenant starts in the same heap as an empty one.
+     * The retained index, the persistent sessions and stubs of what they are owed, within the limits. No large payload
+     * is read: a store filled by a hostile tenant starts in the same heap as an empty one.
      */
     private void load() {
         retained.loadFromStore();
-        for (BrokerStore.StoredSession stored : store.loadSessions()) {
-            long deviceId = parseDeviceId(stored.clientId());
-            Session s = newSession(stored.key(), stored.productId(), stored.clientId(), deviceId, true);
-            stored.subscriptions().forEach((filter, qos) -> {
-                s.putSubscription(filter, qos);
-                tree(s.productId).subscribe(filter, s, qos);
-            });
-            sessions.put(s.key, s);
-        }
-        long[] maxSeq = {0};
-        AtomicReference<Session> current = new AtomicReference<>();
-        store.loadMessageStubs((sessionKey, seq, qos, size, createdAt) -> {
-            Session s = current.get();
-            if (s == null || !s.key.equals(sessionKey)) {
-                s = sessions.get(sessionKey);
-                current.set(s);
-            }
-            if (s != null) {
-                s.restore(seq, qos, size, createdAt);
-            }
-            maxSeq[0] = Math.max(maxSeq[0], seq);
-        });
-        Map<String, Long> dropped = new HashMap<>();
-        for (Session s : sessions.values()) {
-            if (s.restoreDroppedUpTo() != 0) {
-                dropped.put(s.key, s.restoreDroppedUpTo());
-            }
-        }
-        if (!dropped.isEmpty()) {
-            store.deleteMessagesUpTo(dropped);
-            log.warn("{} persistent sessions had more queued than session.max-queued(-bytes) or product.max-queued(-bytes) "
-                    + "allow: their oldest messages were dropped", dropped.size());
-        }
-        seqs.set(Math.max(maxSeq[0], System.currentTimeMillis() * 1000));
-        if (!sessions.isEmpty() || retained.count() > 0) {
+        long maxSeq = sessions.restore();
+        seqs.set(Math.max(maxSeq, System.currentTimeMillis() * 1000));
+        if (sessions.size() > 0 || retained.count() > 0) {
             log.info("Restored {} persistent sessions ({} queued messages) and {} retained messages of {} products",
                     sessions.size(), stats.queuedMessageCount(), retained.count(), retained.productCount());
-        }
-    }
-
-    private static long parseDeviceId(String clientId) {
-        try {
-            return Long.parseLong(clientId);
-        } catch (NumberFormatException e) {
-            return 0;
         }
     }
 

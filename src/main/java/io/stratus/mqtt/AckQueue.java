@@ -29,6 +29,19 @@ final class AckQueue {
         return bytes;
     }
 
+    /**
+     * Whether the connection should stop reading: {@code maxCount} PUBLISHes or {@code maxBytes} of their payloads wait
+     * for the store (payloads waiting are heap: a publisher of large messages waits, as one of many does).
+     */
+    boolean full(int maxCount, long maxBytes) {
+        return pending.size() >= maxCount || bytes >= maxBytes;
+    }
+
+    /** Whether a connection that stopped reading ({@link #full}) may read again: below half of both limits. */
+    boolean drained(int maxCount, long maxBytes) {
+        return pending.size() < maxCount / 2 && bytes < maxBytes / 2;
+    }
+
     /** Sends every acknowledgement at the head whose storage has finished; stops at the first failure. */
     void release() {
         while (!pending.isEmpty() && pending.peekFirst().stored.isDone()) {

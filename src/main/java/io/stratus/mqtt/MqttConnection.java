@@ -1,48 +1,34 @@
 package io.stratus.mqtt;
 
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.mqtt.MqttConnectMessage;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
-import io.netty.handler.codec.mqtt.MqttDecoder;
-import io.netty.handler.codec.mqtt.MqttFixedHeader;
 import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
-import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttPublishMessage;
-import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
-import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
 import io.netty.handler.codec.mqtt.MqttTopicSubscription;
 import io.netty.handler.codec.mqtt.MqttUnsubscribeMessage;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.stratus.Config;
 import io.stratus.broker.Broker;
-import io.stratus.broker.Message;
-import io.stratus.broker.Outbox;
-import io.stratus.broker.Publisher;
-import io.stratus.broker.Session;
-import io.stratus.broker.SystemTopicHandler;
+import io.stratus.broker.Client;
+import io.stratus.broker.PublishRefused;
 import io.stratus.broker.Topics;
 import io.stratus.device.ConnectCode;
 import io.stratus.device.Credential;
-import io.stratus.device.DeviceRegistry;
 import io.stratus.device.Login;
-import io.stratus.device.LoginThrottle;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * method per packet. Payloads are copied to {@code byte[]} here, at the edge; nothing past this class sees
  * a ByteBuf. Inbound handling runs on the channel's event loop and never blocks.
  */
-final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbox {
+final class MqttConnection extends ChannelInboundHandlerAdapter {
     private enum State { AWAITING_CONNECT, CONNECTED, CLOSED }
 
     private static final Logger log = LoggerFactory.getLogger(MqttConnection.class);
@@ -59,46 +45,22 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     private static final int MAX_PENDING_ACKS = 1024;
 
     private final Config config;
-    private final DeviceRegistry registry;
     private final Broker broker;
     private final BooleanSupplier serverStopping;
     private final ConnectCheck connectCheck;
     private final AckQueue acks = new AckQueue();
     private ChannelHandlerContext ctx;
-    private DeliveryQueue deliveries;
+    private ConnectionOutbox outbox;
     private State state = State.AWAITING_CONNECT;
     private ScheduledFuture<?> connectTimeout;
     private String clientId = "-";
-    private Publisher publisher;
-    private Session session;
-    private Message will;
-    /** What the client logged in with, so that the broker can end the connection when it stops working. */
-    private volatile Credential credential;
-    private long onlineToken;
+    /** The broker's side of the logged-in client; set once its CONNECT is accepted, read by the broker's threads. */
+    private volatile Client client;
     private volatile boolean closeLogged;
-    /** A denied PUBLISH was logged on this connection (the next ones are only counted). */
-    private boolean deniedLogged;
-    private ScheduledFuture<?> slowConsumerCheck;
-
-    MqttConnection(Config config, DeviceRegistry registry, Broker broker, BooleanSupplier serverStopping) {
-        this(config, registry, broker, serverStopping, MqttServer.newThrottle(config));
-    }
-
-    MqttConnection(Config config, DeviceRegistry registry, Broker broker, BooleanSupplier serverStopping,
-                   LoginThrottle throttle) {
-        this(config, registry, broker, serverStopping, () -> null, throttle);
-    }
-
-    MqttConnection(Config config, DeviceRegistry registry, Broker broker, BooleanSupplier serverStopping,
-                   Supplier<String> storeProblem, LoginThrottle throttle) {
-        this(config, registry, broker, serverStopping, new ConnectCheck(registry, throttle, serverStopping, storeProblem));
-    }
 
     /** {@code connectCheck} is the server's one CONNECT policy, shared by all its connections. */
-    MqttConnection(Config config, DeviceRegistry registry, Broker broker, BooleanSupplier serverStopping,
-                   ConnectCheck connectCheck) {
+    MqttConnection(Config config, Broker broker, BooleanSupplier serverStopping, ConnectCheck connectCheck) {
         this.config = config;
-        this.registry = registry;
         this.broker = broker;
         this.serverStopping = serverStopping;
         this.connectCheck = connectCheck;
@@ -107,7 +69,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.deliveries = new DeliveryQueue(ctx);
+        this.outbox = new ConnectionOutbox(ctx, this, broker.stats());
         long timeout = config.connectTimeout().toMillis();
         connectTimeout = ctx.executor().schedule(() -> {
             if (state == State.AWAITING_CONNECT) {
@@ -123,18 +85,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
             if (state == State.CLOSED || !(msg instanceof MqttMessage m)) {
                 return;
             }
-            if (m.fixedHeader() != null && state == State.AWAITING_CONNECT
-                    && m.fixedHeader().remainingLength() > MqttServer.maxConnectBytes(config)) {
-                // Checked before the decoder's result: the decoder skipped the packet's bytes without holding them.
-                broker.stats().oversizeBeforeConnect();
-                closeFor("packet of " + m.fixedHeader().remainingLength() + " bytes before CONNECT is over "
-                        + "mqtt.max-connect-bytes (" + MqttServer.maxConnectBytes(config) + ")");
-                return;
-            }
-            if (m.fixedHeader() != null && m.fixedHeader().remainingLength() > config.maxPacketBytes()) {
-                // D14, checked before the decoder's result: Netty's own limit also counts the fixed header.
-                closeFor("packet of " + m.fixedHeader().remainingLength() + " bytes is over mqtt.max-packet-bytes ("
-                        + config.maxPacketBytes() + ")");
+            boolean beforeConnect = state == State.AWAITING_CONNECT;
+            String tooLong = m.fixedHeader() == null ? null : PacketRules.checkLength(m.fixedHeader(), beforeConnect,
+                    MqttServer.maxConnectBytes(config), config.maxPacketBytes());
+            if (tooLong != null) {
+                if (beforeConnect && m.fixedHeader().remainingLength() > MqttServer.maxConnectBytes(config)) {
+                    broker.stats().oversizeBeforeConnect();
+                }
+                closeFor(tooLong);
                 return;
             }
             if (m.decoderResult().isFailure()) {
@@ -164,10 +122,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     private void dispatch(MqttMessage m) {
         switch (m.fixedHeader().messageType()) {
             case PUBLISH -> onPublish((MqttPublishMessage) m);
-            case PUBACK -> session.onPuback(packetId(m));
-            case PUBREC -> onPubrec(packetId(m));
-            case PUBREL -> onPubrel(packetId(m));
-            case PUBCOMP -> session.onPubcomp(packetId(m));
+            case PUBACK -> client.session().onPuback(Packets.packetId(m));
+            case PUBREC -> onPubrec(Packets.packetId(m));
+            case PUBREL -> onPubrel(Packets.packetId(m));
+            case PUBCOMP -> client.session().onPubcomp(Packets.packetId(m));
             case SUBSCRIBE -> onSubscribe((MqttSubscribeMessage) m);
             case UNSUBSCRIBE -> onUnsubscribe((MqttUnsubscribeMessage) m);
             case PINGREQ -> ctx.writeAndFlush(MqttMessage.PINGRESP);
@@ -199,41 +157,19 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
             return;
         }
         Login login = accepted.login();
-        will = accepted.will();
-        long deviceId = accepted.deviceId();
-        publisher = new Publisher(login.productId(), deviceId, clientId);
-        Broker.Connected connected = broker.connect(login.productId(), deviceId, clientId, accepted.cleanSession());
-        session = connected.session();
+        client = broker.login(login.productId(), accepted.deviceId(), clientId, accepted.cleanSession(), accepted.will(),
+                login.credential(), ctx.channel().remoteAddress());
         state = State.CONNECTED;
         ctx.write(MqttMessageBuilders.connAck().returnCode(MqttConnectReturnCode.CONNECTION_ACCEPTED)
-                .sessionPresent(connected.sessionPresent()).build());
-        if (accepted.keepAliveSeconds() > 0) {
-            // D7: closed after 1.5 x keep-alive of silence [MQTT-3.1.2-24].
-            long idleMillis = accepted.keepAliveSeconds() * 1500L;
-            ctx.pipeline().addBefore(ctx.name(), "keepalive", new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
-        }
-        credential = login.credential();
-        session.attach(this);
-        if (registry.credentialChanges() != accepted.credentialChanges() && !registry.stillValid(deviceId, credential)) {
-            // Revoked between the login check and attach, where the revocation could not find this connection
-            // (DeviceRegistry#credentialChanges): as if refused, so without the will.
-            will = null;
+                .sessionPresent(client.sessionPresent()).build());
+        if (!client.attach(outbox, accepted.credentialChanges())) {
             closeFor("login revoked while connecting");
             return;
-        }
-        if (deviceId != 0) {
-            // After attach, so that whoever reacts to "online" (pending commands) can already send.
-            onlineToken = registry.markOnline(deviceId);
         }
         ctx.flush();
         log.debug("[{}] connected from {} (product {}, clean {})", clientId, remote(), login.productId(),
                 accepted.cleanSession());
-        ChannelHandlerContext decoder = ctx.pipeline().context(MqttDecoder.class);
-        if (decoder != null) {
-            // Logged in: packets up to mqtt.max-packet-bytes from now on. Last, once CONNACK is written: the bytes the
-            // old decoder holds (packets pipelined behind the CONNECT) go to the new one now, and this handler reads them.
-            ctx.pipeline().replace(decoder.name(), decoder.name(), MqttServer.newDecoder(config));
-        }
+        MqttServer.loggedIn(ctx, accepted.keepAliveSeconds(), config); // last, once CONNACK is written
     }
 
     /** A refused CONNECT: CONNACK with the refusal's code, then close; or, without a code, close without a CONNACK. */
@@ -251,20 +187,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         state = State.CLOSED;
         ctx.channel().config().setAutoRead(false); // D20: after a refused CONNECT nothing more is read
         closeLogged = true;
-        // [MQTT-3.1.2-2] a 3.1.1 CONNACK whatever level the client asked for: after an MQTT 5 CONNECT the
-        // encoder would write an MQTT 5 CONNACK, which a 3.1.1 return code does not fit.
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {0x20, 0x02, 0x00, (byte) code.code}))
-                .addListener(f -> ctx.close());
+        ctx.writeAndFlush(Packets.connAckRefusal(code.code)).addListener(f -> ctx.close());
     }
 
     // ---- PUBLISH from the client --------------------------------------------------------------------
-
-    /** Whether {@code topic} is the forward topic of a device of this product other than the publisher. */
-    private boolean forwardOfAnotherDevice(String topic) {
-        long named = Topics.forwardDevice(topic);
-        return named != 0 && named != publisher.deviceId()
-                && registry.device(named).filter(d -> d.productId() == publisher.productId()).isPresent();
-    }
 
     private void onPublish(MqttPublishMessage m) {
         broker.stats().received();
@@ -273,47 +199,33 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         int packetId = m.variableHeader().packetId();
         String problem = Topics.checkTopicName(topic);
         if (problem != null) {
-            closeFor("invalid topic name: " + problem);
+            closeFor("invalid topic name: " + problem); // before the payload is copied or a QoS 2 id recorded
             return;
         }
         byte[] payload = ByteBufUtil.getBytes(m.content());
-        if (qos == 2 && !session.beginIncomingQos2(packetId)) {
+        if (qos == 2 && !client.session().beginIncomingQos2(packetId)) {
             // A resent QoS 2 PUBLISH that was already routed: acknowledge again, route nothing [MQTT-4.3.3-2].
-            ctx.writeAndFlush(ack(MqttMessageType.PUBREC, packetId));
+            ctx.writeAndFlush(Packets.ack(MqttMessageType.PUBREC, packetId));
             return;
         }
         CompletableFuture<Void> handled;
-        if (Topics.isSystem(topic)) {
-            Optional<SystemTopicHandler> handler = broker.systemHandler(topic);
-            if (handler.isEmpty()) {
-                closeFor("publishing to system topic " + topic + " is not allowed"); // D9
-                return;
-            }
-            handled = handler.get().handle(publisher, topic, payload, qos);
-        } else if (forwardOfAnotherDevice(topic)) {
-            // /{device_id}/{stream} carries that device's stored points (D4); another device's PUBLISH there would be
-            // indistinguishable from them. 3.1.1 cannot refuse a PUBLISH: acknowledged, not routed [MQTT-3.3.5-2].
-            broker.stats().publishDenied();
-            if (!deniedLogged) {
-                deniedLogged = true;
-                log.info("[{}] {} publish to {} acknowledged and dropped: it is another device's forward topic (logged once "
-                        + "per connection)", clientId, remote(), topic);
-            }
-            handled = CompletableFuture.completedFuture(null);
-        } else {
-            handled = broker.publish(publisher.productId(), new Message(topic, payload, qos, m.fixedHeader().isRetain()));
+        try {
+            handled = client.publish(topic, payload, qos, m.fixedHeader().isRetain());
+        } catch (PublishRefused e) {
+            closeFor(e.getMessage());
+            return;
         }
         if (qos == 0 && handled.isDone() && !handled.isCompletedExceptionally()) {
             return; // routed, and QoS 0 has no acknowledgement to queue (the common case under load)
         }
         Runnable sendAck = switch (qos) {
-            case 1 -> () -> ctx.write(ack(MqttMessageType.PUBACK, packetId));
-            case 2 -> () -> ctx.write(ack(MqttMessageType.PUBREC, packetId));
+            case 1 -> () -> ctx.write(Packets.ack(MqttMessageType.PUBACK, packetId));
+            case 2 -> () -> ctx.write(Packets.ack(MqttMessageType.PUBREC, packetId));
             default -> () -> { };
         };
         acks.add(handled, sendAck, e -> {
             if (qos == 2) {
-                session.endIncomingQos2(packetId);
+                client.session().endIncomingQos2(packetId);
             }
             closeFor("publish to " + topic + " failed: " + e.getMessage());
         }, payload.length);
@@ -322,8 +234,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
             ctx.flush();
         } else {
             handled.whenComplete((v, e) -> ctx.executor().execute(this::releaseAcks));
-            if (acks.size() >= MAX_PENDING_ACKS || acks.bytes() >= config.tenantLimits().maxPendingPublishBytes()) {
-                // Payloads waiting for the store are heap: a publisher of large messages waits, as one of many does.
+            if (acks.full(MAX_PENDING_ACKS, config.tenantLimits().maxPendingPublishBytes())) {
                 ctx.channel().config().setAutoRead(false);
             }
         }
@@ -335,20 +246,20 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         }
         acks.release();
         ctx.flush();
-        if (acks.size() < MAX_PENDING_ACKS / 2 && acks.bytes() < config.tenantLimits().maxPendingPublishBytes() / 2
+        if (acks.drained(MAX_PENDING_ACKS, config.tenantLimits().maxPendingPublishBytes())
                 && !ctx.channel().config().isAutoRead()) {
             ctx.channel().config().setAutoRead(true);
         }
     }
 
     private void onPubrec(int packetId) {
-        session.onPubrec(packetId);
-        ctx.writeAndFlush(ack(MqttMessageType.PUBREL, packetId));
+        client.session().onPubrec(packetId);
+        ctx.writeAndFlush(Packets.ack(MqttMessageType.PUBREL, packetId));
     }
 
     private void onPubrel(int packetId) {
-        session.endIncomingQos2(packetId);
-        ctx.writeAndFlush(ack(MqttMessageType.PUBCOMP, packetId));
+        client.session().endIncomingQos2(packetId);
+        ctx.writeAndFlush(Packets.ack(MqttMessageType.PUBCOMP, packetId));
     }
 
     // ---- SUBSCRIBE / UNSUBSCRIBE ---------------------------------------------------------------------
@@ -363,17 +274,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         for (MqttTopicSubscription s : subs) {
             requests.add(new Broker.SubscriptionRequest(s.topicFilter(), s.qualityOfService().value()));
         }
-        List<Integer> codes = broker.subscribe(session, requests);
-        MqttMessageBuilders.SubAckBuilder subAck = MqttMessageBuilders.subAck().packetId(m.variableHeader().messageId());
-        for (int code : codes) {
-            subAck.addGrantedQos(MqttQoS.valueOf(code));
-        }
-        ctx.write(subAck.build());
-        for (int i = 0; i < codes.size(); i++) {
-            if (codes.get(i) != Broker.SUBACK_FAILURE) {
-                broker.deliverRetained(session, requests.get(i).filter(), codes.get(i));
-            }
-        }
+        List<Integer> codes = client.subscribe(requests);
+        ctx.write(Packets.subAck(m.variableHeader().messageId(), codes));
+        client.deliverRetained(requests, codes);
         ctx.flush();
     }
 
@@ -383,12 +286,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
             closeFor("UNSUBSCRIBE without topic filters"); // [MQTT-3.10.3-2]
             return;
         }
-        broker.unsubscribe(session, filters);
+        client.unsubscribe(filters);
         ctx.writeAndFlush(MqttMessageBuilders.unsubAck().packetId(m.variableHeader().messageId()).build());
     }
 
     private void onDisconnect() {
-        will = null; // [MQTT-3.14.4-3] a clean DISCONNECT discards the will
+        client.discardWill(); // [MQTT-3.14.4-3]
         closeLogged = true;
         log.debug("[{}] disconnected", clientId);
         ctx.close();
@@ -405,26 +308,20 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         }
     }
 
-    /**
-     * A client whose send buffer stays full for {@code mqtt.slow-consumer-seconds} is disconnected: QoS 0 to it is
-     * dropped meanwhile (Session), but a client that never reads must not hold a connection and its buffers forever.
-     */
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (!ctx.channel().isWritable() && slowConsumerCheck == null && state == State.CONNECTED) {
-            long millis = config.protection().slowConsumerTimeout().toMillis();
-            slowConsumerCheck = ctx.executor().schedule(() -> {
-                slowConsumerCheck = null;
-                if (!ctx.channel().isWritable() && state == State.CONNECTED) {
-                    broker.stats().slowConsumerDisconnected();
-                    closeFor("slow consumer: send buffer full for " + millis + " ms");
-                }
-            }, millis, TimeUnit.MILLISECONDS);
-        } else if (ctx.channel().isWritable() && slowConsumerCheck != null) {
-            slowConsumerCheck.cancel(false);
-            slowConsumerCheck = null;
+        if (state == State.CONNECTED) {
+            outbox.writabilityChanged(config.protection().slowConsumerTimeout().toMillis());
         }
         ctx.fireChannelWritabilityChanged();
+    }
+
+    /** The send buffer stayed full for {@code millis} (see {@link ConnectionOutbox#writabilityChanged}). */
+    void closeSlowConsumer(long millis) {
+        if (state == State.CONNECTED) {
+            broker.stats().slowConsumerDisconnected();
+            closeFor("slow consumer: send buffer full for " + millis + " ms");
+        }
     }
 
     @Override
@@ -435,18 +332,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         if (connectTimeout != null) {
             connectTimeout.cancel(false);
         }
-        if (slowConsumerCheck != null) {
-            slowConsumerCheck.cancel(false);
-        }
+        outbox.cancelSlowConsumerCheck();
         if (before == State.CONNECTED) {
-            if (will != null && !serverStopping.getAsBoolean()) {
-                // [MQTT-3.1.2-8] the will is published when the connection ends without DISCONNECT.
-                broker.publish(publisher.productId(), will);
-            }
-            broker.disconnect(session, this);
-            if (publisher.deviceId() != 0) {
-                registry.markOffline(publisher.deviceId(), onlineToken);
-            }
+            client.ended(outbox, serverStopping.getAsBoolean());
             if (!closeLogged) {
                 log.info("[{}] {} connection lost", clientId, remote());
             }
@@ -481,73 +369,21 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         return String.valueOf(ctx.channel().remoteAddress());
     }
 
-    // ---- Outbox: packets to the client, from any thread ------------------------------------------------
-
-    @Override
-    public void publish(Message message, int packetId, boolean dup) {
-        MqttFixedHeader header = new MqttFixedHeader(MqttMessageType.PUBLISH, dup,
-                MqttQoS.valueOf(message.qos()), message.retain(), 0);
-        broker.stats().sent();
-        deliveries.write(new MqttPublishMessage(header, new MqttPublishVariableHeader(message.topic(), packetId),
-                Unpooled.wrappedBuffer(message.payload())));
+    /** The broker ends the connection (takeover, a revoked login, a deleted device); on the event loop. */
+    void closeForBroker(String reason, boolean publishWill) {
+        if (!publishWill) {
+            client.discardWill();
+        }
+        if (!closeLogged) {
+            closeLogged = true;
+            log.info("[{}] {} closed: {}", clientId, remote(), reason);
+        }
+        ctx.close();
     }
 
-    @Override
-    public CompletableFuture<Void> sendDirect(Message message) {
-        CompletableFuture<Void> written = new CompletableFuture<>();
-        broker.stats().sent();
-        MqttFixedHeader header = new MqttFixedHeader(MqttMessageType.PUBLISH, false, MqttQoS.AT_MOST_ONCE, false, 0);
-        ctx.writeAndFlush(new MqttPublishMessage(header, new MqttPublishVariableHeader(message.topic(), 0),
-                Unpooled.wrappedBuffer(message.payload()))).addListener(f -> {
-                    if (f.isSuccess()) {
-                        written.complete(null);
-                    } else {
-                        written.completeExceptionally(f.cause());
-                    }
-                });
-        return written;
-    }
-
-    @Override
-    public void pubrel(int packetId) {
-        ctx.writeAndFlush(ack(MqttMessageType.PUBREL, packetId), ctx.voidPromise());
-    }
-
-    @Override
-    public boolean isWritable() {
-        return ctx.channel().isWritable() && !deliveries.isFull();
-    }
-
-    @Override
-    public void close(String reason) {
-        close(reason, true);
-    }
-
-    @Override
-    public void close(String reason, boolean publishWill) {
-        ctx.executor().execute(() -> {
-            if (!publishWill) {
-                will = null;
-            }
-            if (!closeLogged) {
-                closeLogged = true;
-                log.info("[{}] {} closed: {}", clientId, remote(), reason);
-            }
-            ctx.close();
-        });
-    }
-
-    @Override
-    public Credential credential() {
-        return credential;
-    }
-
-    private static MqttMessage ack(MqttMessageType type, int packetId) {
-        MqttQoS qos = type == MqttMessageType.PUBREL ? MqttQoS.AT_LEAST_ONCE : MqttQoS.AT_MOST_ONCE;
-        return new MqttMessage(new MqttFixedHeader(type, false, qos, false, 0), MqttMessageIdVariableHeader.from(packetId));
-    }
-
-    private static int packetId(MqttMessage m) {
-        return ((MqttMessageIdVariableHeader) m.variableHeader()).messageId();
+    /** What the client logged in with; null before. */
+    Credential credential() {
+        Client c = client;
+        return c == null ? null : c.credential();
     }
 }

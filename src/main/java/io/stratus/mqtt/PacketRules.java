@@ -30,4 +30,21 @@ final class PacketRules {
                         ? "reserved flags of " + h.messageType() + " are not 0000" : null;
         }
     }
+
+    /**
+     * Null when the packet's length is allowed, else the reason: at most {@code maxConnectBytes} before CONNECT
+     * (mqtt.max-connect-bytes), at most {@code maxPacketBytes} (mqtt.max-packet-bytes, D14) after. Checked before the
+     * decoder's result: the decoder skipped an oversized packet's bytes without holding them, and Netty's own limit
+     * also counts the fixed header.
+     */
+    static String checkLength(MqttFixedHeader h, boolean beforeConnect, int maxConnectBytes, int maxPacketBytes) {
+        if (beforeConnect && h.remainingLength() > maxConnectBytes) {
+            return "packet of " + h.remainingLength() + " bytes before CONNECT is over mqtt.max-connect-bytes ("
+                    + maxConnectBytes + ")";
+        }
+        if (h.remainingLength() > maxPacketBytes) {
+            return "packet of " + h.remainingLength() + " bytes is over mqtt.max-packet-bytes (" + maxPacketBytes + ")";
+        }
+        return null;
+    }
 }

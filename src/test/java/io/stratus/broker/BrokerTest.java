@@ -43,7 +43,7 @@ class BrokerTest {
     private long otherProduct;
 
     /** One client: its session, its connection, and CONNACK's session-present flag. */
-    private record Client(Session session, ListOutbox outbox, boolean sessionPresent) {}
+    private record Attached(Session session, ListOutbox outbox, boolean sessionPresent) {}
 
     @BeforeEach
     void start() {
@@ -52,7 +52,7 @@ class BrokerTest {
         registry = new DeviceRegistry(db, writer, false);
         product = registry.createProduct("lamps", "", "MQTT").id();
         otherProduct = registry.createProduct("meters", "", "MQTT").id();
-        broker = new Broker(Config.of(Map.of("mqtt.max-subscriptions", String.valueOf(MAX_SUBSCRIPTIONS))), db, writer, registry);
+        broker = newBroker(Config.of(Map.of("mqtt.max-subscriptions", String.valueOf(MAX_SUBSCRIPTIONS))));
     }
 
     @AfterEach
@@ -66,7 +66,7 @@ class BrokerTest {
 
     @Test
     void subscribe_grants_the_requested_qos_of_each_filter_MQTT_3_9_3_1() {
-        Client c = connect(product, "c1", true);
+        Attached c = connect(product, "c1", true);
 
         List<Integer> codes = broker.subscribe(c.session(), List.of(
                 new Broker.SubscriptionRequest("a/0", 0),
@@ -80,7 +80,7 @@ class BrokerTest {
     @ParameterizedTest
     @ValueSource(strings = {"$dp", "$SYS/#", "$creq/+", "$crsp/x", "$"})
     void subscribe_refuses_system_topic_filters_D9(String filter) {
-        Client c = connect(product, "c1", true);
+        Attached c = connect(product, "c1", true);
 
         List<Integer> codes = broker.subscribe(c.session(), List.of(
                 new Broker.SubscriptionRequest(filter, 1), new Broker.SubscriptionRequest("ok", 1)));
@@ -92,7 +92,7 @@ class BrokerTest {
     @ParameterizedTest
     @ValueSource(strings = {"a/#/b", "a#", "a+/b", "+a", ""})
     void subscribe_refuses_malformed_filters_MQTT_4_7_1_2_and_3(String filter) {
-        Client c = connect(product, "c1", true);
+        Attached c = connect(product, "c1", true);
 
         assertThat(broker.subscribe(c.session(), List.of(new Broker.SubscriptionRequest(filter, 0))))
                 .containsExactly(Broker.SUBACK_FAILURE);
@@ -101,7 +101,7 @@ class BrokerTest {
 
     @Test
     void subscribe_refuses_filters_over_max_subscriptions_but_not_a_resubscription_D8() {
-        Client c = connect(product, "c1", true);
+        Attached c = connect(product, "c1", true);
         for (int i = 0; i < MAX_SUBSCRIPTIONS; i++) {
             subscribe(c, "t/" + i, 0);
         }
@@ -117,7 +117,7 @@ class BrokerTest {
 
     @Test
     void a_resubscription_replaces_the_granted_qos_MQTT_3_8_4_3() {
-        Client c = connect(product, "c1", true);
+        Attached c = connect(product, "c1", true);
         subscribe(c, "a", 0);
         subscribe(c, "a", 2);
 
@@ -128,7 +128,7 @@ class BrokerTest {
 
     @Test
     void unsubscribe_stops_delivery() {
-        Client c = connect(product, "c1", true);
+        Attached c = connect(product, "c1", true);
         subscribe(c, "a/+", 0);
 
         broker.unsubscribe(c.session(), List.of("a/+", "never/subscribed"));
@@ -143,11 +143,11 @@ class BrokerTest {
 
     @Test
     void publish_reaches_matching_sessions_of_its_own_product_only() {
-        Client sameExact = connect(product, "same-exact", true);
-        Client sameWildcard = connect(product, "same-wildcard", true);
-        Client sameOther = connect(product, "same-other", true);
-        Client otherExact = connect(otherProduct, "other-exact", true);
-        Client otherWildcard = connect(otherProduct, "other-wildcard", true);
+        Attached sameExact = connect(product, "same-exact", true);
+        Attached sameWildcard = connect(product, "same-wildcard", true);
+        Attached sameOther = connect(product, "same-other", true);
+        Attached otherExact = connect(otherProduct, "other-exact", true);
+        Attached otherWildcard = connect(otherProduct, "other-wildcard", true);
         subscribe(sameExact, "room/1/temp", 0);
         subscribe(sameWildcard, "#", 0);
         subscribe(sameOther, "room/2/temp", 0);
@@ -165,8 +165,8 @@ class BrokerTest {
 
     @Test
     void the_same_client_id_in_two_products_is_two_sessions() {
-        Client a = connect(product, "42", true);
-        Client b = connect(otherProduct, "42", true);
+        Attached a = connect(product, "42", true);
+        Attached b = connect(otherProduct, "42", true);
         subscribe(a, "t", 0);
         subscribe(b, "t", 0);
 
@@ -192,7 +192,7 @@ class BrokerTest {
             """)
     void publish_is_delivered_at_the_lower_of_published_and_granted_qos_MQTT_3_8_4_6(int published, int granted,
                                                                                    int delivered) {
-        Client c = connect(product, "c1", true);
+        Attached c = connect(product, "c1", true);
         subscribe(c, "q", granted);
 
         broker.publish(product, message("q", "x", published, false));
@@ -207,7 +207,7 @@ class BrokerTest {
 
     @Test
     void overlapping_filters_deliver_once_at_the_highest_granted_qos_MQTT_3_3_5_1() {
-        Client c = connect(product, "c1", true);
+        Attached c = connect(product, "c1", true);
         subscribe(c, "a/+", 0);
         subscribe(c, "a/#", 2);
         subscribe(c, "a/b", 1);
@@ -234,7 +234,7 @@ class BrokerTest {
             """)
     void wildcards_match_levels_and_never_a_topic_starting_with_dollar_MQTT_4_7_2_1(String filter, String topic,
                                                                                     boolean delivered) {
-        Client c = connect(product, "c1", true);
+        Attached c = connect(product, "c1", true);
         subscribe(c, filter, 0);
 
         broker.publish(product, message(topic, "x", 0, false));
@@ -245,7 +245,7 @@ class BrokerTest {
     @ParameterizedTest
     @ValueSource(strings = {"a/+", "a/#", ""})
     void publish_to_an_invalid_topic_name_is_routed_nowhere_MQTT_3_3_2_2(String topic) {
-        Client c = connect(product, "c1", true);
+        Attached c = connect(product, "c1", true);
         subscribe(c, "#", 0);
 
         broker.publish(product, message(topic, "x", 1, true)).join();
@@ -256,7 +256,7 @@ class BrokerTest {
 
     @Test
     void a_message_sent_for_a_live_subscription_has_retain_0_MQTT_3_3_1_9() {
-        Client c = connect(product, "c1", true);
+        Attached c = connect(product, "c1", true);
         subscribe(c, "r", 1);
 
         broker.publish(product, message("r", "on", 1, true)).join();
@@ -266,7 +266,7 @@ class BrokerTest {
 
     @Test
     void qos_0_is_dropped_while_the_connection_is_not_writable() {
-        Client c = connect(product, "c1", true);
+        Attached c = connect(product, "c1", true);
         subscribe(c, "q", 1);
         c.outbox().writable(false);
 
@@ -282,7 +282,7 @@ class BrokerTest {
     @Test
     void a_retained_message_is_delivered_on_subscribe_with_retain_1_MQTT_3_3_1_6_and_3_3_1_8() {
         broker.publish(product, message("lamp/1/state", "on", 1, true)).join();
-        Client c = connect(product, "late", true);
+        Attached c = connect(product, "late", true);
 
         subscribeAndGetRetained(c, "lamp/+/state", 1);
 
@@ -297,7 +297,7 @@ class BrokerTest {
     @Test
     void a_retained_message_is_delivered_at_most_at_the_granted_qos() {
         broker.publish(product, message("r", "x", 2, true)).join();
-        Client c = connect(product, "late", true);
+        Attached c = connect(product, "late", true);
 
         subscribeAndGetRetained(c, "r", 0);
 
@@ -308,7 +308,7 @@ class BrokerTest {
     void a_new_retained_message_replaces_the_topics_previous_one_MQTT_3_3_1_5() {
         broker.publish(product, message("r", "old", 1, true)).join();
         broker.publish(product, message("r", "new", 1, true)).join();
-        Client c = connect(product, "late", true);
+        Attached c = connect(product, "late", true);
 
         subscribeAndGetRetained(c, "r", 1);
 
@@ -320,7 +320,7 @@ class BrokerTest {
     void a_zero_byte_retained_message_clears_the_topic_MQTT_3_3_1_10() {
         broker.publish(product, message("r", "on", 1, true)).join();
         broker.publish(product, message("r", "", 1, true)).join();
-        Client c = connect(product, "late", true);
+        Attached c = connect(product, "late", true);
 
         subscribeAndGetRetained(c, "#", 1);
 
@@ -331,7 +331,7 @@ class BrokerTest {
     @Test
     void a_retained_message_of_another_product_is_not_delivered() {
         broker.publish(otherProduct, message("r", "theirs", 1, true)).join();
-        Client c = connect(product, "late", true);
+        Attached c = connect(product, "late", true);
 
         subscribeAndGetRetained(c, "#", 1);
 
@@ -343,7 +343,7 @@ class BrokerTest {
         byte[] big = new byte[RetainedMessages.INLINE_BYTES * 4];
         Arrays.fill(big, (byte) 'b');
         broker.publish(product, new Message("big", big, 1, true)).join();
-        Client c = connect(product, "late", true);
+        Attached c = connect(product, "late", true);
 
         subscribeAndGetRetained(c, "big", 1);
 
@@ -358,8 +358,8 @@ class BrokerTest {
     void a_retained_message_survives_a_restart_of_the_broker() {
         broker.publish(product, message("r", "kept", 1, true)).join();
         broker.close();
-        broker = new Broker(Config.of(Map.of()), db, writer, registry);
-        Client c = connect(product, "late", true);
+        broker = newBroker(Config.of(Map.of()));
+        Attached c = connect(product, "late", true);
 
         subscribeAndGetRetained(c, "r", 1);
 
@@ -370,13 +370,13 @@ class BrokerTest {
 
     @Test
     void a_clean_session_ends_with_its_connection_MQTT_3_1_2_6() {
-        Client first = connect(product, "c1", true);
+        Attached first = connect(product, "c1", true);
         subscribe(first, "t", 1);
         broker.disconnect(first.session(), first.outbox());
 
         assertThat(broker.sessionCount()).isZero();
         broker.publish(product, message("t", "while away", 1, false)).join();
-        Client again = connect(product, "c1", true);
+        Attached again = connect(product, "c1", true);
 
         assertThat(again.sessionPresent()).isFalse();
         assertThat(again.session().subscriptions()).isEmpty();
@@ -386,7 +386,7 @@ class BrokerTest {
 
     @Test
     void a_persistent_session_keeps_its_subscriptions_and_queues_qos_1_and_2_while_offline_MQTT_3_1_2_4_and_3_1_2_5() {
-        Client first = connect(product, "c1", false);
+        Attached first = connect(product, "c1", false);
         assertThat(first.sessionPresent()).isFalse();
         subscribe(first, "t", 2);
         broker.disconnect(first.session(), first.outbox());
@@ -395,7 +395,7 @@ class BrokerTest {
         broker.publish(product, message("t", "qos1", 1, false)).join();
         broker.publish(product, message("t", "qos2", 2, false)).join();
         assertThat(broker.subscriptionsOf(product, "c1")).containsOnly(entry("t", 2));
-        Client again = connect(product, "c1", false);
+        Attached again = connect(product, "c1", false);
 
         assertThat(again.sessionPresent()).isTrue();
         assertThat(again.session()).isSameAs(first.session());
@@ -408,14 +408,14 @@ class BrokerTest {
 
     @Test
     void a_persistent_session_and_what_it_is_owed_survive_a_restart_of_the_broker() {
-        Client first = connect(product, "c1", false);
+        Attached first = connect(product, "c1", false);
         subscribe(first, "t", 1);
         broker.disconnect(first.session(), first.outbox());
         broker.publish(product, message("t", "owed", 1, false)).join();
         broker.close();
-        broker = new Broker(Config.of(Map.of()), db, writer, registry);
+        broker = newBroker(Config.of(Map.of()));
 
-        Client again = connect(product, "c1", false);
+        Attached again = connect(product, "c1", false);
 
         assertThat(again.sessionPresent()).isTrue();
         assertThat(again.session().subscriptions()).containsOnly(entry("t", 1));
@@ -425,13 +425,13 @@ class BrokerTest {
 
     @Test
     void an_unacknowledged_message_is_resent_with_dup_at_reconnect_MQTT_4_4_0_1() {
-        Client first = connect(product, "c1", false);
+        Attached first = connect(product, "c1", false);
         subscribe(first, "t", 1);
         broker.publish(product, message("t", "once", 1, false)).join();
         int packetId = first.outbox().published().get(0).packetId();
         broker.disconnect(first.session(), first.outbox());
 
-        Client again = connect(product, "c1", false);
+        Attached again = connect(product, "c1", false);
 
         await().atMost(5, SECONDS).untilAsserted(() -> assertThat(again.outbox().published()).singleElement()
                 .satisfies(s -> {
@@ -443,7 +443,7 @@ class BrokerTest {
 
     @Test
     void an_acknowledged_message_is_not_resent_at_reconnect() {
-        Client first = connect(product, "c1", false);
+        Attached first = connect(product, "c1", false);
         subscribe(first, "t", 1);
         broker.publish(product, message("t", "once", 1, false)).join();
         first.session().onPuback(first.outbox().published().get(0).packetId());
@@ -451,7 +451,7 @@ class BrokerTest {
         broker.disconnect(first.session(), first.outbox());
         broker.publish(product, message("t", "twice", 1, false)).join();
 
-        Client again = connect(product, "c1", false);
+        Attached again = connect(product, "c1", false);
 
         await().atMost(5, SECONDS).untilAsserted(() -> assertThat(again.outbox().published())
                 .extracting(s -> text(s.message())).containsExactly("twice"));
@@ -459,19 +459,19 @@ class BrokerTest {
 
     @Test
     void a_clean_connect_discards_a_persistent_session_MQTT_3_1_2_6() {
-        Client first = connect(product, "c1", false);
+        Attached first = connect(product, "c1", false);
         subscribe(first, "t", 1);
         broker.disconnect(first.session(), first.outbox());
         broker.publish(product, message("t", "owed", 1, false)).join();
 
-        Client clean = connect(product, "c1", true);
+        Attached clean = connect(product, "c1", true);
 
         assertThat(clean.sessionPresent()).isFalse();
         assertThat(clean.session().subscriptions()).isEmpty();
         assertThat(clean.session().queuedCount()).isZero();
         assertThat(clean.outbox().published()).isEmpty();
         broker.disconnect(clean.session(), clean.outbox());
-        Client persistentAgain = connect(product, "c1", false);
+        Attached persistentAgain = connect(product, "c1", false);
         assertThat(persistentAgain.sessionPresent()).isFalse();
         assertThat(persistentAgain.outbox().published()).isEmpty();
     }
@@ -480,10 +480,10 @@ class BrokerTest {
 
     @Test
     void a_second_connection_with_the_same_client_id_closes_the_first_MQTT_3_1_4_2() {
-        Client first = connect(product, "c1", true);
+        Attached first = connect(product, "c1", true);
         subscribe(first, "t", 0);
 
-        Client second = connect(product, "c1", true);
+        Attached second = connect(product, "c1", true);
 
         assertThat(first.outbox().closed()).singleElement()
                 .satisfies(c -> assertThat(c.reason()).contains("taken over"));
@@ -497,8 +497,8 @@ class BrokerTest {
 
     @Test
     void the_old_connection_ending_after_a_takeover_leaves_the_new_session_alone() {
-        Client first = connect(product, "c1", true);
-        Client second = connect(product, "c1", true);
+        Attached first = connect(product, "c1", true);
+        Attached second = connect(product, "c1", true);
         subscribe(second, "t", 0);
 
         broker.disconnect(first.session(), first.outbox()); // the old channel goes inactive after the takeover
@@ -510,10 +510,10 @@ class BrokerTest {
 
     @Test
     void a_takeover_of_a_persistent_session_resumes_it_with_session_present() {
-        Client first = connect(product, "c1", false);
+        Attached first = connect(product, "c1", false);
         subscribe(first, "t", 1);
 
-        Client second = connect(product, "c1", false);
+        Attached second = connect(product, "c1", false);
 
         assertThat(first.outbox().closed()).hasSize(1);
         assertThat(second.sessionPresent()).isTrue();
@@ -528,7 +528,7 @@ class BrokerTest {
     @Test
     void a_disabled_devices_connection_is_closed_with_its_will_MQTT_3_1_2_8() {
         Device device = registry.createDevice(product, new DeviceChange("lamp", null, "sn-1", null, null, null, null, null, null));
-        Client c = connect(product, device.id(), String.valueOf(device.id()), true);
+        Attached c = connect(product, device.id(), String.valueOf(device.id()), true);
 
         registry.updateDevice(device.id(), new DeviceChange(null, null, null, null, null, true, null, null, null));
 
@@ -541,7 +541,7 @@ class BrokerTest {
     @Test
     void a_deleted_devices_connection_is_closed_without_its_will_and_its_session_goes() {
         Device device = registry.createDevice(product, new DeviceChange("lamp", null, "sn-1", null, null, null, null, null, null));
-        Client c = connect(product, device.id(), String.valueOf(device.id()), false);
+        Attached c = connect(product, device.id(), String.valueOf(device.id()), false);
         subscribe(c, "t", 1);
 
         registry.deleteDevice(device.id());
@@ -556,7 +556,7 @@ class BrokerTest {
     @Test
     void send_to_device_reaches_its_live_connection_without_a_subscription() {
         Device device = registry.createDevice(product, new DeviceChange("lamp", null, "sn-1", null, null, null, null, null, null));
-        Client c = connect(product, device.id(), String.valueOf(device.id()), true);
+        Attached c = connect(product, device.id(), String.valueOf(device.id()), true);
 
         assertThat(broker.sendToDevice(product, device.id(), message("$creq/1", "on", 0, false))).isPresent();
         assertThat(broker.sendToDevice(otherProduct, device.id(), message("$creq/2", "on", 0, false)))
@@ -569,25 +569,33 @@ class BrokerTest {
 
     // ---- helpers ------------------------------------------------------------------------------------
 
-    private Client connect(long productId, String clientId, boolean clean) {
+    /** A broker wired to the registry as Platform wires it. */
+    private Broker newBroker(Config config) {
+        Broker b = new Broker(config, db, writer, registry);
+        registry.addListener(b.deviceEvents());
+        registry.addProductCleanup(b.productCleanup());
+        return b;
+    }
+
+    private Attached connect(long productId, String clientId, boolean clean) {
         return connect(productId, 0, clientId, clean);
     }
 
     /** What a connection does once its CONNECT is accepted: bind the session, then attach. */
-    private Client connect(long productId, long deviceId, String clientId, boolean clean) {
+    private Attached connect(long productId, long deviceId, String clientId, boolean clean) {
         Broker.Connected connected = broker.connect(productId, deviceId, clientId, clean);
         ListOutbox outbox = new ListOutbox();
         connected.session().attach(outbox);
-        return new Client(connected.session(), outbox, connected.sessionPresent());
+        return new Attached(connected.session(), outbox, connected.sessionPresent());
     }
 
-    private void subscribe(Client c, String filter, int qos) {
+    private void subscribe(Attached c, String filter, int qos) {
         assertThat(broker.subscribe(c.session(), List.of(new Broker.SubscriptionRequest(filter, qos))))
                 .containsExactly(qos);
     }
 
     /** SUBSCRIBE as the connection handles it: the grant, then the retained messages [MQTT-3.3.1-6]. */
-    private void subscribeAndGetRetained(Client c, String filter, int qos) {
+    private void subscribeAndGetRetained(Attached c, String filter, int qos) {
         subscribe(c, filter, qos);
         broker.deliverRetained(c.session(), filter, qos);
     }

@@ -20,7 +20,7 @@ class ForwardTopicTest {
     @RegisterExtension
     static final TestPlatform platform = TestPlatform.perClass();
     @RegisterExtension
-    final LogCapture log = LogCapture.mqttConnection();
+    final LogCapture log = LogCapture.of("io.stratus.broker.Client");
 
     @Test
     void another_device_cannot_forge_a_forward_and_the_real_one_arrives() throws IOException {

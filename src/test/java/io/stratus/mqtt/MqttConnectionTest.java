@@ -195,13 +195,14 @@ class MqttConnectionTest {
 
     private void openWithStoreDown() {
         channel = new EmbeddedChannel(MqttServer.newDecoder(config), MqttEncoder.INSTANCE,
-                new MqttConnection(config, registry, broker, () -> false, () -> "store not writable: disk full",
-                        MqttServer.newThrottle(config)));
+                new MqttConnection(config, broker, () -> false, new ConnectCheck(registry, MqttServer.newThrottle(config),
+                        () -> false, () -> "store not writable: disk full")));
     }
 
     private void open(BooleanSupplier serverStopping) {
         channel = new EmbeddedChannel(MqttServer.newDecoder(config), MqttEncoder.INSTANCE,
-                new MqttConnection(config, registry, broker, serverStopping));
+                new MqttConnection(config, broker, serverStopping,
+                        new ConnectCheck(registry, MqttServer.newThrottle(config), serverStopping, () -> null)));
         channel.freezeTime();
     }
 

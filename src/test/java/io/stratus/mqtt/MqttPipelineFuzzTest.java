@@ -68,6 +68,7 @@ class MqttPipelineFuzzTest {
             Device device = registry.createDevice(product.id(), new DeviceChange("d", null, "sn", null, null, null, null, null, null));
             // Failed logins are part of the fuzz; the throttle must not turn them all into CONNACK 5.
             LoginThrottle throttle = new LoginThrottle(Integer.MAX_VALUE, Integer.MAX_VALUE, 1, 1);
+            ConnectCheck connectCheck = new ConnectCheck(registry, throttle, () -> false, () -> null);
             byte[] connect = RawMqtt.connectPacket(4, String.valueOf(device.id()), String.valueOf(product.id()), "sn", 60, true);
             List<byte[]> corpus = corpus(connect);
             Mutator mutator = new Mutator(seed, corpus);
@@ -86,7 +87,7 @@ class MqttPipelineFuzzTest {
                     input = mutator.mutate(corpus.get(random.nextInt(corpus.size())));
                 }
                 EmbeddedChannel channel = new EmbeddedChannel(new OneNetHeaderFlags(), MqttServer.newDecoder(config), MqttEncoder.INSTANCE,
-                        new MqttConnection(config, registry, broker, () -> false, throttle));
+                        new MqttConnection(config, broker, () -> false, connectCheck));
                 try {
                     for (int at = 0; at < input.length && channel.isOpen(); ) {
                         int len = 1 + random.nextInt(input.length - at);

@@ -2,22 +2,33 @@ package io.stratus.mqtt;
 
 import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.util.internal.PlatformDependent;
+import io.stratus.broker.BrokerStats;
+import io.stratus.broker.Message;
+import io.stratus.broker.Outbox;
+import io.stratus.device.Credential;
 import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The PUBLISHes to one client. Netty makes every write from outside the channel's event loop a task of its own,
+ * The packets the broker sends to one client, from any thread (the broker's {@link Outbox}); closing and the login's
+ * credential are its connection's.
+ *
+ * <p>PUBLISHes are queued here. Netty makes every write from outside the channel's event loop a task of its own,
  * with its own wake-up and flush; with many publishers on other loops (fan-in) that was a large share of a
  * delivery's cost. Here writes from other threads queue up and one task writes the whole burst and flushes once.
  * A write on the loop first writes what is queued, so the wire order is the order in which the session handed
  * the messages over (the session calls under its lock), which keeps each publisher's order [MQTT-4.6.0-5].
  */
-final class DeliveryQueue {
+final class ConnectionOutbox implements Outbox {
     /** Queued beyond this, the client counts as not writable: QoS 0 is dropped, as for a full socket buffer. */
     private static final int MAX_QUEUED = 4096;
     /**
@@ -29,15 +40,90 @@ final class DeliveryQueue {
     private static final int CHUNK = 32;
 
     private final ChannelHandlerContext ctx;
+    private final MqttConnection connection;
+    private final BrokerStats stats;
     /** Made on the first write from another thread: an idle connection carries no queue (memory per connection). */
     private volatile Queue<Object> queue;
     private final AtomicInteger queued = new AtomicInteger();
     private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final Runnable drain = this::drain;
+    private ScheduledFuture<?> slowConsumerCheck; // on the event loop only
 
-    DeliveryQueue(ChannelHandlerContext ctx) {
+    ConnectionOutbox(ChannelHandlerContext ctx, MqttConnection connection, BrokerStats stats) {
         this.ctx = ctx;
+        this.connection = connection;
+        this.stats = stats;
+    }
+
+    @Override
+    public void publish(Message message, int packetId, boolean dup) {
+        stats.sent();
+        write(Packets.publish(message, packetId, dup));
+    }
+
+    @Override
+    public CompletableFuture<Void> sendDirect(Message message) {
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        stats.sent();
+        ctx.writeAndFlush(Packets.publishDirect(message)).addListener(f -> {
+            if (f.isSuccess()) {
+                written.complete(null);
+            } else {
+                written.completeExceptionally(f.cause());
+            }
+        });
+        return written;
+    }
+
+    @Override
+    public void pubrel(int packetId) {
+        ctx.writeAndFlush(Packets.ack(MqttMessageType.PUBREL, packetId), ctx.voidPromise());
+    }
+
+    @Override
+    public boolean isWritable() {
+        return ctx.channel().isWritable() && !isFull();
+    }
+
+    @Override
+    public void close(String reason) {
+        close(reason, true);
+    }
+
+    @Override
+    public void close(String reason, boolean publishWill) {
+        ctx.executor().execute(() -> connection.closeForBroker(reason, publishWill));
+    }
+
+    @Override
+    public Credential credential() {
+        return connection.credential();
+    }
+
+    /**
+     * A client whose send buffer stays full for {@code millis} ({@code mqtt.slow-consumer-seconds}) is disconnected:
+     * QoS 0 to it is dropped meanwhile (Session), but a client that never reads must not hold a connection and its
+     * buffers forever. Called on the event loop when the channel's writability changes.
+     */
+    void writabilityChanged(long millis) {
+        if (!ctx.channel().isWritable() && slowConsumerCheck == null) {
+            slowConsumerCheck = ctx.executor().schedule(() -> {
+                slowConsumerCheck = null;
+                if (!ctx.channel().isWritable()) {
+                    connection.closeSlowConsumer(millis);
+                }
+            }, millis, TimeUnit.MILLISECONDS);
+        } else if (ctx.channel().isWritable() && slowConsumerCheck != null) {
+            cancelSlowConsumerCheck();
+        }
+    }
+
+    void cancelSlowConsumerCheck() {
+        if (slowConsumerCheck != null) {
+            slowConsumerCheck.cancel(false);
+            slowConsumerCheck = null;
+        }
     }
 
     /** Writes and flushes {@code message} (any thread); the flush is shared with the rest of a burst. */
@@ -59,7 +145,7 @@ final class DeliveryQueue {
         }
     }
 
-    boolean isFull() {
+    private boolean isFull() {
         return queued.get() >= MAX_QUEUED || queuedBytes.get() >= MAX_QUEUED_BYTES;
     }
 

@@ -1,0 +1,230 @@
+package io.stratus.broker;
+
+import io.stratus.Config;
+import io.stratus.device.Device;
+import io.stratus.device.DeviceRegistry;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every session of the server with the per-product topic trees their subscriptions live in: binding clients to
+ * sessions (takeover, clean and persistent), ending them, and what a deleted device or product or a revoked login
+ * does to them. Changes to one session are serialised by a striped lock on its key.
+ */
+final class Sessions {
+    private static final Logger log = LoggerFactory.getLogger(Sessions.class);
+
+    private final Config config;
+    private final BrokerStore store;
+    private final DeviceRegistry registry;
+    private final BrokerStats stats;
+    private final Session.Rules rules;
+    private final Session.Storage storage;
+    private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+    private final Map<Long, TopicTree<Session>> trees = new ConcurrentHashMap<>();
+    private final Map<Long, QueueBudget> budgets = new ConcurrentHashMap<>();
+    private final Object[] locks = new Object[64];
+
+    Sessions(Config config, BrokerStore store, DeviceRegistry registry, BrokerStats stats, Session.Storage storage) {
+        this.config = config;
+        this.store = store;
+        this.registry = registry;
+        this.stats = stats;
+        this.storage = storage;
+        Config.TenantLimits limits = config.tenantLimits();
+        this.rules = new Session.Rules(config.maxInflight(), limits.maxInflightBytes(), config.maxQueuedMessages(),
+                limits.maxQueuedBytes(), config.offlineMessageTtl().toMillis(), config.protection().slowConsumerTimeout().toMillis());
+        for (int i = 0; i < locks.length; i++) {
+            locks[i] = new Object();
+        }
+    }
+
+    /** See {@link Broker#connect}. */
+    Broker.Connected connect(long productId, long deviceId, String clientId, boolean cleanSession) {
+        String key = productId + "/" + clientId;
+        synchronized (lockFor(key)) {
+            Session existing = sessions.get(key);
+            if (existing != null) {
+                Outbox previous = existing.outbox();
+                if (previous != null) {
+                    existing.detach(previous);
+                    previous.close("session taken over by a new connection");
+                }
+                if (cleanSession || !existing.persistent()) {
+                    discard(existing);
+                    existing = null;
+                }
+            }
+            if (existing != null) {
+                return new Broker.Connected(existing, true);
+            }
+            Session s = newSession(key, productId, clientId, deviceId, !cleanSession);
+            sessions.put(key, s);
+            if (!cleanSession) {
+                store.putSession(s, Map.of());
+            }
+            return new Broker.Connected(s, false);
+        }
+    }
+
+    /** The connection of a session ended; a clean session ends with it [MQTT-3.1.2-6]. */
+    void disconnect(Session s, Outbox outbox) {
+        synchronized (lockFor(s.key)) {
+            if (s.detach(outbox) && !s.persistent()) {
+                discard(s);
+            }
+        }
+    }
+
+    Session get(long productId, String clientId) {
+        return sessions.get(productId + "/" + clientId);
+    }
+
+    int size() {
+        return sessions.size();
+    }
+
+    /** The devices of a product whose sessions (live, or persistent and offline) hold exactly this filter, by id. */
+    List<Long> devicesSubscribedTo(long productId, String filter) {
+        return sessions.values().stream()
+                .filter(s -> s.productId == productId && s.deviceId != 0 && s.hasSubscription(filter))
+                .map(s -> s.deviceId).distinct().sorted().toList();
+    }
+
+    /** The product's topic tree, made on its first subscription. */
+    TopicTree<Session> tree(long productId) {
+        return trees.computeIfAbsent(productId, p -> new TopicTree<>());
+    }
+
+    /** The product's topic tree if anything in it ever subscribed; null otherwise (nothing to route to). */
+    TopicTree<Session> existingTree(long productId) {
+        return trees.get(productId);
+    }
+
+    /**
+     * A deleted device loses its connection, without its will (nothing of a deleted device is published, see
+     * docs/api-decisions.md), and its session.
+     */
+    void evict(Device device) {
+        String key = device.productId() + "/" + device.id();
+        synchronized (lockFor(key)) {
+            Session s = sessions.get(key);
+            if (s == null) {
+                return;
+            }
+            Outbox outbox = s.outbox();
+            if (outbox != null) {
+                outbox.close("device " + device.id() + " was deleted", false);
+            }
+            discard(s);
+        }
+    }
+
+    /**
+     * A disabled device, or one whose login secret stopped working, loses its connection unless that logged in with a
+     * secret that still works. The will is published: the server ends the connection without a DISCONNECT
+     * [MQTT-3.1.2-8]. A persistent session stays, for when the device logs in again with a valid secret.
+     */
+    void endLogin(Device device, String reason) {
+        Session s = sessions.get(device.productId() + "/" + device.id());
+        Outbox outbox = s == null ? null : s.outbox();
+        if (outbox != null && !registry.stillValid(device.id(), outbox.credential())) {
+            outbox.close(reason, true);
+        }
+    }
+
+    /** A deleted product: every remaining session (anonymous clients of the default product), its trees and budget. */
+    void forgetProduct(long productId) {
+        for (Session s : sessions.values()) {
+            if (s.productId != productId) {
+                continue;
+            }
+            synchronized (lockFor(s.key)) {
+                Outbox outbox = s.outbox();
+                if (outbox != null) {
+                    outbox.close("product " + productId + " was deleted", false);
+                }
+                discard(s);
+            }
+        }
+        budgets.remove(productId);
+        trees.remove(productId);
+    }
+
+    /**
+     * Start-up: the persistent sessions and stubs of what they are owed, within the limits; returns the highest
+     * sequence number stored. No payload is read: a store filled by a hostile tenant starts in the same heap as an
+     * empty one.
+     */
+    long restore() {
+        for (BrokerStore.StoredSession stored : store.loadSessions()) {
+            long deviceId = parseDeviceId(stored.clientId());
+            Session s = newSession(stored.key(), stored.productId(), stored.clientId(), deviceId, true);
+            stored.subscriptions().forEach((filter, qos) -> {
+                s.putSubscription(filter, qos);
+                tree(s.productId).subscribe(filter, s, qos);
+            });
+            sessions.put(s.key, s);
+        }
+        long[] maxSeq = {0};
+        AtomicReference<Session> current = new AtomicReference<>();
+        store.loadMessageStubs((sessionKey, seq, qos, size, createdAt) -> {
+            Session s = current.get();
+            if (s == null || !s.key.equals(sessionKey)) {
+                s = sessions.get(sessionKey);
+                current.set(s);
+            }
+            if (s != null) {
+                s.restore(seq, qos, size, createdAt);
+            }
+            maxSeq[0] = Math.max(maxSeq[0], seq);
+        });
+        Map<String, Long> dropped = new HashMap<>();
+        for (Session s : sessions.values()) {
+            if (s.restoreDroppedUpTo() != 0) {
+                dropped.put(s.key, s.restoreDroppedUpTo());
+            }
+        }
+        if (!dropped.isEmpty()) {
+            store.deleteMessagesUpTo(dropped);
+            log.warn("{} persistent sessions had more queued than session.max-queued(-bytes) or product.max-queued(-bytes) "
+                    + "allow: their oldest messages were dropped", dropped.size());
+        }
+        return maxSeq[0];
+    }
+
+    private Session newSession(String key, long productId, String clientId, long deviceId, boolean persistent) {
+        QueueBudget budget = budgets.computeIfAbsent(productId, p -> new QueueBudget(
+                config.tenantLimits().productMaxQueued(), config.tenantLimits().productMaxQueuedBytes()));
+        return new Session(key, productId, clientId, deviceId, persistent, rules, storage, stats, budget);
+    }
+
+    private void discard(Session s) {
+        sessions.remove(s.key, s);
+        TopicTree<Session> tree = tree(s.productId);
+        for (String filter : s.subscriptions().keySet()) {
+            tree.unsubscribe(filter, s);
+        }
+        s.discardAll();
+        if (s.persistent()) {
+            store.deleteSession(s.key);
+        }
+    }
+
+    private Object lockFor(String key) {
+        return locks[Math.floorMod(key.hashCode(), locks.length)];
+    }
+
+    private static long parseDeviceId(String clientId) {
+        try {
+            return Long.parseLong(clientId);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+}
