@@ -28,6 +28,7 @@ public final class Platform implements AutoCloseable {
     private final DeviceRegistry registry;
     private final AdminAccount admin;
     private final Broker broker;
+    private final BatchWriter datapointWriter;
     private final Telemetry telemetry;
     private final Commands commands;
     private final Hooks hooks;
@@ -47,7 +48,11 @@ public final class Platform implements AutoCloseable {
         this.broker = new Broker(config, database, stateWriter, registry);
         registry.addListener(broker.deviceEvents());
         registry.addProductCleanup(broker.productCleanup());
-        this.telemetry = new Telemetry(config, database, broker, registry);
+        this.datapointWriter = new BatchWriter(database, "datapoint", 65_536, 1_000);
+        this.telemetry = new Telemetry(config, database, broker, datapointWriter);
+        broker.registerSystemTopic("$dp", telemetry::onDp);
+        registry.addListener(telemetry.deviceEvents());
+        registry.addProductCleanup(telemetry.productCleanup());
         this.commands = new Commands(database, broker, registry, config.sharedLimits().commandsMaxOpen(),
                 config.sharedLimits().commandsMaxOpenPerProduct());
         this.hooks = Hooks.start(config, database, registry, telemetry);
@@ -56,7 +61,7 @@ public final class Platform implements AutoCloseable {
         this.mqtt = new MqttServer(config, registry, broker, throttle, store::problem);
         workers.add(stateWriter.worker());
         workers.add(broker.readerWorker());
-        workers.add(telemetry.writerWorker());
+        workers.add(datapointWriter.worker());
         workers.addAll(commands.workers());
         workers.addAll(hooks.workers());
         this.api = new ApiServer(config, registry, admin, telemetry, commands, throttle,
@@ -136,6 +141,7 @@ public final class Platform implements AutoCloseable {
         quietly(mqtt::close);
         quietly(store::close);
         quietly(telemetry::close);
+        quietly(datapointWriter::close);
         quietly(hooks::close);
         quietly(commands::close);
         quietly(broker::close);

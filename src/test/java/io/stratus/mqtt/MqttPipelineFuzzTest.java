@@ -58,12 +58,16 @@ class MqttPipelineFuzzTest {
         ResourceLeakDetector.Level leakLevel = ResourceLeakDetector.getLevel();
         try (Database database = Database.openSqlite(dataDir, "normal");
              BatchWriter writer = new BatchWriter(database, "state", 65_536, 1000);
+             BatchWriter datapointWriter = new BatchWriter(database, "datapoint", 65_536, 1_000);
              LogCapture leaks = LogCapture.of("io.netty.util.ResourceLeakDetector").attach()) {
             stratus.setLevel(Level.OFF); // tens of thousands of "closed: malformed packet" lines
             ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
             DeviceRegistry registry = new DeviceRegistry(database, writer, false);
             Broker broker = new Broker(config, database, writer, registry);
-            Telemetry telemetry = new Telemetry(config, database, broker, registry);
+            Telemetry telemetry = new Telemetry(config, database, broker, datapointWriter);
+            broker.registerSystemTopic("$dp", telemetry::onDp);
+            registry.addListener(telemetry.deviceEvents());
+            registry.addProductCleanup(telemetry.productCleanup());
             Product product = registry.createProduct("p", null, "MQTT");
             Device device = registry.createDevice(product.id(), new DeviceChange("d", null, "sn", null, null, null, null, null, null));
             // Failed logins are part of the fuzz; the throttle must not turn them all into CONNACK 5.

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The fast path of {@link Telemetry#compact} writes exactly what Jackson writes, so stored values do not change. */
+/** The fast path of {@link ValueJson#compact} writes exactly what Jackson writes, so stored values do not change. */
 class CompactValueTest {
     private static final ObjectMapper JACKSON = JsonMapper.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
@@ -30,7 +30,7 @@ class CompactValueTest {
             values.add(NODES.numberNode(random.nextLong()));
         }
         for (JsonNode v : values) {
-            assertThat(Telemetry.compact(v)).as("%s", v).isEqualTo(JACKSON.writeValueAsString(v));
+            assertThat(ValueJson.compact(v)).as("%s", v).isEqualTo(JACKSON.writeValueAsString(v));
         }
     }
 
@@ -38,7 +38,7 @@ class CompactValueTest {
     void other_values_still_go_through_jackson() throws Exception {
         for (String json : List.of("\"a \\\"quoted\\\" text\"", "true", "null", "{\"x\":[1,2.5,\"y\"]}", "12345678901234567890123")) {
             JsonNode v = JACKSON.readTree(json);
-            assertThat(Telemetry.compact(v)).isEqualTo(JACKSON.writeValueAsString(v));
+            assertThat(ValueJson.compact(v)).isEqualTo(JACKSON.writeValueAsString(v));
         }
     }
 }

@@ -1,0 +1,108 @@
+package io.stratus.telemetry;
+
+import io.stratus.store.BatchWriter;
+import io.stratus.store.Dialect;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * SQL run inside the datapoint writer's transactions: points into the datapoint (history) and datastream (latest
+ * value) tables, binary points, and the removal of a deleted device's rows.
+ */
+final class DatapointWrites {
+    // The latest value is replaced only by a point at least as new (D22), which Dialect.upsert cannot say.
+    private static final String UPSERT_LATEST = "INSERT INTO datastream (device_id, stream, uuid, create_time, update_time, "
+            + "latest_at, latest_value) VALUES (?,?,?,?,?,?,?) ON CONFLICT (device_id, stream) DO UPDATE SET "
+            + "update_time = excluded.update_time, latest_at = excluded.latest_at, latest_value = excluded.latest_value "
+            + "WHERE datastream.latest_at IS NULL OR excluded.latest_at >= datastream.latest_at";
+    /** Key of a batch's newest point per stream, written once at the batch's end. */
+    private static final Object LATEST = new Object();
+
+    private record StreamKey(long deviceId, String stream) {}
+
+    private record Latest(long at, String valueJson, long now) {}
+
+    /** A point with the time of a stored one replaces it (D21). */
+    private final String insertHistory;
+    /** A redelivered type-2 point replaces its blob (D16). */
+    private final String insertBinary;
+
+    DatapointWrites(Dialect dialect) {
+        this.insertHistory = dialect.upsert("datapoint", List.of("device_id", "stream", "ts"), List.of("value"));
+        this.insertBinary = dialect.upsert("bindata", List.of("idx"),
+                List.of("device_id", "stream", "description", "content", "create_time"));
+    }
+
+    /**
+     * Writes points of one device inside the writer's transaction: history upsert (D21) now, and the latest value
+     * (D22) of each stream once per batch, at its end: a batch holds many messages of the same streams, and only
+     * the newest point of each can become the stream's latest (ties: the later one, as the upsert's {@code >=}).
+     */
+    void insert(BatchWriter.Batch batch, long deviceId, List<StoredPoint> points, long now) throws SQLException {
+        PreparedStatement history = batch.statement(insertHistory);
+        Map<StreamKey, Latest> latest = batch.shared(LATEST, HashMap::new);
+        for (StoredPoint p : points) {
+            history.setLong(1, deviceId);
+            history.setString(2, p.stream());
+            history.setLong(3, p.at());
+            history.setString(4, p.valueJson());
+            history.addBatch();
+            latest.merge(new StreamKey(deviceId, p.stream()), new Latest(p.at(), p.valueJson(), now),
+                    (old, next) -> next.at() >= old.at() ? next : old);
+        }
+        history.executeBatch();
+        batch.atEnd(LATEST, DatapointWrites::writeLatest);
+    }
+
+    private static void writeLatest(BatchWriter.Batch batch) throws SQLException {
+        Map<StreamKey, Latest> latest = batch.shared(LATEST, HashMap::new);
+        if (latest.isEmpty()) {
+            return;
+        }
+        PreparedStatement ps = batch.statement(UPSERT_LATEST);
+        for (Map.Entry<StreamKey, Latest> e : latest.entrySet()) {
+            Latest l = e.getValue();
+            ps.setLong(1, e.getKey().deviceId());
+            ps.setString(2, e.getKey().stream());
+            ps.setString(3, UUID.randomUUID().toString());
+            ps.setLong(4, l.now());
+            ps.setLong(5, l.now());
+            ps.setLong(6, l.at());
+            ps.setString(7, l.valueJson());
+            ps.addBatch();
+        }
+        ps.executeBatch();
+    }
+
+    void insertBinary(Connection c, String index, long deviceId, String stream, String description, byte[] content,
+                      long now) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(insertBinary)) {
+            ps.setString(1, index);
+            ps.setLong(2, deviceId);
+            ps.setString(3, stream);
+            ps.setString(4, description);
+            ps.setBytes(5, content);
+            ps.setLong(6, now);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Removes everything a device stored: streams, history and binary points (and latest values its batch still holds). */
+    static void deleteDevice(BatchWriter.Batch batch, long deviceId) throws SQLException {
+        Map<StreamKey, Latest> latest = batch.shared(LATEST, HashMap::new);
+        latest.keySet().removeIf(k -> k.deviceId() == deviceId);
+        Connection c = batch.connection();
+        for (String sql : List.of("DELETE FROM datapoint WHERE device_id = ?", "DELETE FROM datastream WHERE device_id = ?",
+                "DELETE FROM bindata WHERE device_id = ?")) {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setLong(1, deviceId);
+                ps.executeUpdate();
+            }
+        }
+    }
+}
