@@ -30,6 +30,7 @@ public final class Platform implements AutoCloseable {
     private final Broker broker;
     private final BatchWriter datapointWriter;
     private final Telemetry telemetry;
+    private final BatchWriter commandWriter;
     private final Commands commands;
     private final Hooks hooks;
     private final StoreAvailability store;
@@ -53,8 +54,11 @@ public final class Platform implements AutoCloseable {
         broker.registerSystemTopic("$dp", telemetry::onDp);
         registry.addListener(telemetry.deviceEvents());
         registry.addProductCleanup(telemetry.productCleanup());
-        this.commands = new Commands(database, broker, registry, config.sharedLimits().commandsMaxOpen(),
+        this.commandWriter = new BatchWriter(database, "command", 16_384, 500);
+        this.commands = new Commands(database, commandWriter, broker, registry, config.sharedLimits().commandsMaxOpen(),
                 config.sharedLimits().commandsMaxOpenPerProduct());
+        broker.registerSystemPrefix(Commands.RESPONSE_PREFIX, commands::onResponse);
+        registry.addListener(commands.deviceEvents());
         this.hooks = Hooks.start(config, database, registry, telemetry);
         LoginThrottle throttle = MqttServer.newThrottle(config); // one failed-login budget for MQTT and HTTP
         this.store = new StoreAvailability(stateWriter, telemetry::writerFailure, registry::probeStore);
@@ -144,6 +148,7 @@ public final class Platform implements AutoCloseable {
         quietly(datapointWriter::close);
         quietly(hooks::close);
         quietly(commands::close);
+        quietly(commandWriter::close);
         quietly(broker::close);
         quietly(stateWriter::close);
         quietly(database::close);

@@ -41,6 +41,7 @@ class CommandsTest {
     Path dir;
     private Database db;
     private BatchWriter writer;
+    private BatchWriter commandWriter;
     private DeviceRegistry registry;
     private Broker broker;
     private Commands commands;
@@ -57,7 +58,10 @@ class CommandsTest {
         writer = new BatchWriter(db, "state", 1_000, 100);
         registry = new DeviceRegistry(db, writer, false);
         broker = new Broker(Config.of(Map.of()), db, writer, registry);
-        commands = new Commands(db, broker, registry, MAX_OPEN, MAX_OPEN_PER_PRODUCT);
+        commandWriter = new BatchWriter(db, "command", 16_384, 500);
+        commands = new Commands(db, commandWriter, broker, registry, MAX_OPEN, MAX_OPEN_PER_PRODUCT);
+        broker.registerSystemPrefix(Commands.RESPONSE_PREFIX, commands::onResponse);
+        registry.addListener(commands.deviceEvents());
         product = registry.createProduct("lamps", "", "MQTT").id();
         device = createDevice(product, "sn-1");
         otherDevice = createDevice(product, "sn-2");
@@ -66,6 +70,7 @@ class CommandsTest {
     @AfterEach
     void stop() {
         commands.close();
+        commandWriter.close();
         broker.close();
         writer.close();
         db.close();

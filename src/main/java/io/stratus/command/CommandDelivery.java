@@ -1,0 +1,131 @@
+package io.stratus.command;
+
+import io.stratus.broker.Broker;
+import io.stratus.broker.Message;
+import io.stratus.monitor.Worker;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Pushes commands to devices on {@code $creq/{uuid}}: at once when created, and at a device's login, on the {@code
+ * command-delivery} thread, its stored open commands, each body read from the store (up to 64 KB, so nothing kept in
+ * memory for an open command refers to it).
+ */
+final class CommandDelivery {
+    /** The commands' one logger, whichever part of them logs. */
+    private static final Logger log = LoggerFactory.getLogger(Commands.class);
+
+    private final Broker broker;
+    private final OpenCommands open;
+    private final CommandStore store;
+    /** Devices with a delivery queued: a device that logs in ten times has one delivery in the queue, not ten. */
+    private final Set<Long> deliveriesQueued = ConcurrentHashMap.newKeySet();
+    private final BlockingQueue<Long> deliveries = new ArrayBlockingQueue<>(65_536);
+    private final Worker deliverer;
+    private volatile boolean closed;
+
+    /** Starts the thread. */
+    CommandDelivery(Broker broker, OpenCommands open, CommandStore store) {
+        this.broker = broker;
+        this.open = open;
+        this.store = store;
+        this.deliverer = Worker.start("command-delivery", this::deliverNext);
+    }
+
+    /**
+     * Pushes the body to the device's live connection. False when the device is not connected; true when the
+     * send started, or when there is nothing to send (closed, or a send of it is being written).
+     */
+    boolean deliver(OpenCommand o, byte[] body) {
+        Command cmd;
+        synchronized (o) {
+            if (o.closed || o.sending) {
+                return true;
+            }
+            o.sending = true;
+            o.sendStartedAt = System.currentTimeMillis();
+            cmd = o.command;
+        }
+        // OneNET §4: always QoS 0, whether or not the device subscribed to anything.
+        Optional<CompletableFuture<Void>> written = broker.sendToDevice(cmd.productId(), cmd.deviceId(),
+                new Message(Commands.REQUEST_PREFIX + cmd.uuid(), body, 0, false));
+        if (written.isEmpty()) {
+            synchronized (o) {
+                o.sending = false;
+            }
+            return false;
+        }
+        written.get().whenComplete((v, e) -> {
+            synchronized (o) {
+                o.sending = false;
+            }
+            if (e == null) {
+                long at = System.currentTimeMillis();
+                open.transition(o, c -> c.status() == CommandStatus.CREATED || c.status() == CommandStatus.SENT ? c.sent(at) : null);
+            } else {
+                log.info("[{}] command {} not written, the connection dropped: {}", cmd.deviceId(), cmd.uuid(), e.toString());
+                // An online-only command has failed; a stored one waits for the next login.
+                open.transition(o, c -> c.onlineOnly() && c.status() == CommandStatus.CREATED ? c.withStatus(CommandStatus.SEND_FAILED) : null);
+            }
+        });
+        return true;
+    }
+
+    /** At a login: queues the delivery of the device's open commands, unless one is queued already. Never blocks. */
+    void queue(long deviceId) {
+        if (!open.hasAny(deviceId) || !deliveriesQueued.add(deviceId)) {
+            return;
+        }
+        if (closed || !deliveries.offer(deviceId)) {
+            deliveriesQueued.remove(deviceId);
+            log.warn("[{}] open commands not delivered at this login: delivery queue full or stopped", deviceId);
+        }
+    }
+
+    private boolean deliverNext() throws InterruptedException {
+        deliverOpen(deliveries.take());
+        return true;
+    }
+
+    /**
+     * At a login: sends, oldest first, the stored commands never sent and the {@code qos=1} ones sent but not
+     * answered, while they are valid. Online-only commands are never sent again.
+     */
+    private void deliverOpen(long deviceId) {
+        deliveriesQueued.remove(deviceId); // first, so that a login from now on queues another round
+        List<OpenCommand> due = open.ofDevice(deviceId);
+        try {
+            for (OpenCommand o : due) {
+                Command c = o.command;
+                boolean wanted = !c.onlineOnly() && c.expireAt() > System.currentTimeMillis()
+                        && (c.status() == CommandStatus.CREATED || c.status() == CommandStatus.SENT && c.qos() == 1);
+                if (!wanted) {
+                    continue;
+                }
+                Optional<byte[]> body = store.body(c.uuid());
+                if (body.isPresent() && !deliver(o, body.get())) {
+                    return; // gone again: the next login delivers the rest
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("[{}] delivering open commands failed: {}", deviceId, e.toString());
+        }
+    }
+
+    Worker worker() {
+        return deliverer;
+    }
+
+    /** Tells the thread to end; does not wait (join its {@link #worker}). */
+    void stop() {
+        closed = true;
+        deliverer.stop();
+    }
+}
