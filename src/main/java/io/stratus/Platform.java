@@ -60,6 +60,8 @@ public final class Platform implements AutoCloseable {
         broker.registerSystemPrefix(Commands.RESPONSE_PREFIX, commands::onResponse);
         registry.addListener(commands.deviceEvents());
         this.hooks = Hooks.start(config, database, registry, telemetry);
+        telemetry.addListener(hooks.pointEvents());
+        registry.addListener(hooks.deviceEvents());
         LoginThrottle throttle = MqttServer.newThrottle(config); // one failed-login budget for MQTT and HTTP
         this.store = new StoreAvailability(stateWriter, telemetry::writerFailure, registry::probeStore);
         this.mqtt = new MqttServer(config, registry, broker, throttle, store::problem);
@@ -71,6 +73,8 @@ public final class Platform implements AutoCloseable {
         this.api = new ApiServer(config, registry, admin, telemetry, commands, throttle,
                 Instruments.metrics(mqtt, broker, telemetry, stateWriter, throttle, commands, workers),
                 Instruments.health(mqtt, store, workers), hooks, broker, mqtt::port);
+        registry.addListener(api.events().deviceEvents());
+        telemetry.addListener(api.events().pointEvents());
         try {
             mqtt.start();
             api.start();

@@ -312,6 +312,11 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /** The bound port (the real one when configured as 0). */
+    /** The live events of {@code GET /events}: Platform connects them to presence and stored points. */
+    public EventsApi events() {
+        return events;
+    }
+
     public int port() {
         return app.port();
     }

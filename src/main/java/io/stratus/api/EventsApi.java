@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * holding (logout, master key rotated, product deleted, session expired) ends with a last {@code revoked} event
  * ({@code {"reason":...}}): at once when the registry or a logout tells, else at its next event or heartbeat.
  */
-final class EventsApi implements AutoCloseable {
+public final class EventsApi implements AutoCloseable {
     static final int QUEUE_CAPACITY = 1024;
     static final long HEARTBEAT_MILLIS = 15_000;
     /** Events written per flush when a backlog has built up. */
@@ -83,7 +83,11 @@ final class EventsApi implements AutoCloseable {
         this.times = times;
         this.telemetry = telemetry;
         this.limits = limits;
-        registry.addListener(new DeviceListener() {
+    }
+
+    /** Presence events to stream, and the end of streams whose product was deleted. */
+    public DeviceListener deviceEvents() {
+        return new DeviceListener() {
             @Override
             public void online(Device d) {
                 presence("device.online", d, d.lastLogin());
@@ -98,8 +102,12 @@ final class EventsApi implements AutoCloseable {
             public void productRemoved(Product product) {
                 revokeInvalid();
             }
-        });
-        telemetry.addListener(this::stored);
+        };
+    }
+
+    /** Data point events to stream, after each commit. */
+    public Telemetry.Listener pointEvents() {
+        return this::stored;
     }
 
     /** The route: checks the caller, then holds the response open and writes events to it. */

@@ -1,6 +1,7 @@
 package io.stratus.hook;
 
 import io.stratus.Config;
+import io.stratus.device.DeviceListener;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.monitor.Worker;
 import io.stratus.store.Database;
@@ -9,9 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Outbound HTTP to applications: triggers (rest-api.md §6.4) and data push (Stratus extensions). Built and wired
- * here so that the composition root needs one line: points and presence come in through listeners that only
- * enqueue, one dispatcher thread decides what to send, and one {@link Delivery} sends it.
+ * Outbound HTTP to applications: triggers (rest-api.md §6.4) and data push (Stratus extensions). Points and
+ * presence come in through listeners that only enqueue ({@link #pointEvents}, {@link #deviceEvents}, registered by
+ * {@code Platform}), one dispatcher thread decides what to send, and one {@link Delivery} sends it.
  */
 public final class Hooks implements AutoCloseable {
     private final Delivery delivery;
@@ -26,12 +27,20 @@ public final class Hooks implements AutoCloseable {
         TriggerWatch watch = new TriggerWatch(triggers, registry, new TriggerPosts(telemetry, delivery), System.currentTimeMillis());
         PushBatches batches = new PushBatches(push, settings.pushBatchMax(), settings.pushBatchDelay().toMillis());
         this.dispatcher = new Dispatcher(watch, batches, settings.queueCapacity(), settings.frozenCheck().toMillis());
-        telemetry.addListener(dispatcher);
-        registry.addListener(dispatcher);
     }
 
     public static Hooks start(Config config, Database database, DeviceRegistry registry, Telemetry telemetry) {
         return new Hooks(config.hooks(), database, registry, telemetry);
+    }
+
+    /** Stored points, for triggers and data push: only enqueued, the dispatcher thread decides. */
+    public Telemetry.Listener pointEvents() {
+        return dispatcher;
+    }
+
+    /** Presence and device changes, for triggers ({@code live}, {@code frozen}) and data push: only enqueued. */
+    public DeviceListener deviceEvents() {
+        return dispatcher;
     }
 
     public Triggers triggers() {
