@@ -1,9 +1,6 @@
 package io.stratus.broker;
 
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,9 +8,10 @@ import java.util.Set;
 
 /**
  * The broker's state of one client: its subscriptions, its outgoing QoS 1/2 messages in flight (a window
- * of packet ids) and queued behind the window, and the ids of incoming QoS 2 messages awaiting PUBREL.
- * All methods are synchronized: a session is touched by its own connection's event loop, by the threads of
- * publishers routing to it, by the writer committing its messages and by the reader loading them.
+ * of packet ids, {@link InflightWindow}) and queued behind the window ({@link OwedQueue}), and the ids of incoming
+ * QoS 2 messages awaiting PUBREL. All methods are synchronized: a session is touched by its own connection's event
+ * loop, by the threads of publishers routing to it, by the writer committing its messages and by the reader loading
+ * them. Its window, queue and {@link OwedLedger} have no lock of their own: only the session calls them, under its lock.
  *
  * <p>Memory does not follow what a session is owed: a message of a persistent session is in the store, so once its
  * row is committed the heap keeps only a stub (sequence number, size, time) while the session is offline, while its
@@ -47,25 +45,18 @@ public final class Session {
     private final Rules rules;
     private final Storage storage;
     private final BrokerStats stats;
-    private final QueueBudget budget;
-    // Sized small: most sessions hold one subscription and nothing owed, and idle connections are counted in
-    // thousands (memory per connection); the collections grow when used.
+    // Sized small: most sessions hold one subscription, and idle connections are counted in thousands (memory per
+    // connection); the map grows when used.
     private final Map<String, Integer> subscriptions = new LinkedHashMap<>(2);
-    private final Map<Integer, Owed> inflight = new LinkedHashMap<>();
-    private final ArrayDeque<Owed> queue = new ArrayDeque<>(1);
-    private long queuedBytes;
-    private long inflightBytes;
-    private long enqueuedBytes; // ever queued, and ever taken from the head: their difference is queuedBytes
-    private long dequeuedBytes;
+    private final OwedLedger ledger;
+    private final InflightWindow window;
+    private final OwedQueue queue;
     private Set<Integer> incomingQos2; // made on the first incoming QoS 2 message
     private Outbox outbox;
-    private int lastPacketId;
-    private long dropped;
     private boolean closingSlow; // the connection was told to close as a slow consumer
     private long lastProgress; // when the client last acknowledged something (or attached)
     private boolean loading; // a load of payloads is queued or running
     private boolean resending; // attached, waiting for the payloads of in-flight messages to resend them first
-    private long restoreDroppedUpTo; // the newest stored row dropped while restoring (rows up to it are deleted)
     private Runnable parked; // a read of retained messages waiting for room in the queue
 
     Session(String key, long productId, String clientId, long deviceId, boolean persistent, Rules rules,
@@ -78,7 +69,9 @@ public final class Session {
         this.rules = rules;
         this.storage = storage;
         this.stats = stats;
-        this.budget = budget;
+        this.ledger = new OwedLedger(this, storage, stats);
+        this.window = new InflightWindow(rules, persistent, ledger);
+        this.queue = new OwedQueue(rules, budget, stats, ledger);
     }
 
     public boolean persistent() {
@@ -107,7 +100,7 @@ public final class Session {
 
     /** Messages dropped from this session's queue since it was created (QoS 0 when not writable, overflow, expiry). */
     synchronized long dropped() {
-        return dropped;
+        return ledger.dropped();
     }
 
     // ---- subscriptions ----------------------------------------------------------------------------
@@ -153,16 +146,8 @@ public final class Session {
         outbox = null;
         resending = false;
         parked = null; // retained messages are sent on SUBSCRIBE only, not on a later attach
-        for (Owed o : queue) {
-            if (o.stored) {
-                release(o);
-            }
-        }
-        for (Owed f : inflight.values()) {
-            if (f.stored) {
-                release(f);
-            }
-        }
+        queue.releaseStored();
+        window.releaseStored();
         return true;
     }
 
@@ -179,23 +164,23 @@ public final class Session {
             if (outbox != null && outbox.isWritable()) {
                 outbox.publish(message, 0, false);
             } else {
-                countDrop();
+                ledger.countDrop();
             }
             return null;
         }
         int size = message.payload().length;
         Owed owed = new Owed(seq, message.qos(), size, System.currentTimeMillis(), null, false);
-        hold(owed, message);
-        if (outbox != null && !resending && queue.isEmpty() && windowOpen()) {
-            send(owed); // the common case: straight into the window, nothing queued
+        ledger.hold(owed, message);
+        if (outbox != null && !resending && queue.isEmpty() && window.open()) {
+            window.send(owed, outbox); // the common case: straight into the window, nothing queued
             return owed;
         }
-        if (!makeRoom(size, true)) {
-            countDrop();
-            finish(owed);
+        if (!makeRoom(size)) {
+            ledger.countDrop();
+            ledger.finish(owed);
             return null;
         }
-        enqueue(owed);
+        queue.add(owed);
         drain();
         return owed;
     }
@@ -206,28 +191,19 @@ public final class Session {
      */
     synchronized void stored(Owed owed) {
         owed.stored = true;
-        if (!owed.done && (outbox == null || owed.sent || owed.queueOffset - dequeuedBytes > rules.maxInflightBytes())) {
-            release(owed);
+        if (!owed.done && (outbox == null || owed.sent || queue.farFromHead(owed))) {
+            ledger.release(owed);
         }
     }
 
-    /**
-     * Restores a stored message at start-up as a stub (its payload stays in the store), within the same limits as
-     * {@link #deliver}; what gives way is remembered in {@link #restoreDroppedUpTo} (always a prefix of the
-     * session's rows, as they come in order), for one delete instead of one per row.
-     */
+    /** Restores a stored message at start-up as a stub, within the same limits as {@link #deliver}. */
     synchronized void restore(long seq, int qos, int size, long enqueuedAt) {
-        if (!makeRoom(size, false)) {
-            restoreDroppedUpTo = seq;
-            countDrop();
-            return;
-        }
-        enqueue(new Owed(seq, qos, size, enqueuedAt, null, true));
+        queue.restore(seq, qos, size, enqueuedAt);
     }
 
-    /** The newest row dropped by {@link #restore}, 0 when none. */
+    /** The newest row dropped by {@link #restore}, 0 when none (rows up to it are deleted at once). */
     synchronized long restoreDroppedUpTo() {
-        return restoreDroppedUpTo;
+        return queue.restoreDroppedUpTo();
     }
 
     /**
@@ -247,7 +223,7 @@ public final class Session {
             if (m == null) {
                 o.missing = true;
             } else {
-                hold(o, m);
+                ledger.hold(o, m);
             }
         }
         if (resending) {
@@ -262,7 +238,7 @@ public final class Session {
      * the reader once the queue drains: large retained messages go at the client's pace, not into the heap at once.
      */
     synchronized boolean parkWhileFull(Runnable read) {
-        if (queuedBytes <= rules.maxInflightBytes()) {
+        if (!queue.holdsMoreThanWindow()) {
             return false;
         }
         parked = read;
@@ -278,37 +254,31 @@ public final class Session {
     }
 
     public synchronized void onPuback(int packetId) {
-        Owed f = inflight.get(packetId);
-        if (f != null && f.qos == 1) {
-            inflight.remove(packetId);
-            inflightBytes -= f.size;
+        Owed f = window.puback(packetId);
+        if (f != null) {
             lastProgress = System.currentTimeMillis();
-            finish(f);
+            ledger.finish(f);
             drain();
         }
     }
 
     public synchronized void onPubrec(int packetId) {
-        Owed f = inflight.get(packetId);
-        if (f != null && f.qos == 2 && !f.released) {
-            f.released = true;
-            inflightBytes -= f.size;
+        Owed f = window.pubrec(packetId);
+        if (f != null) {
             lastProgress = System.currentTimeMillis();
             // The client owns the message now; only the PUBREL/PUBCOMP exchange remains [MQTT-4.3.3].
-            finish(f);
+            ledger.finish(f);
         }
     }
 
     public synchronized void onPubcomp(int packetId) {
-        Owed f = inflight.get(packetId);
-        if (f != null && f.released) {
-            inflight.remove(packetId);
+        if (window.pubcomp(packetId)) {
             drain();
         }
     }
 
     public synchronized int inflightCount() {
-        return inflight.size();
+        return window.size();
     }
 
     public synchronized int queuedCount() {
@@ -317,18 +287,8 @@ public final class Session {
 
     /** Forgets everything owed, for a session being discarded (its stored rows go with the session's). */
     synchronized void discardAll() {
-        for (Owed o : queue) {
-            unqueued(o);
-            o.done = true;
-            release(o);
-        }
-        queue.clear();
-        for (Owed f : inflight.values()) {
-            f.done = true;
-            release(f);
-        }
-        inflight.clear();
-        inflightBytes = 0;
+        queue.discard();
+        window.discard();
         parked = null;
     }
 
@@ -342,99 +302,38 @@ public final class Session {
         if (outbox == null) {
             return;
         }
-        List<Owed> toLoad = null;
-        for (Owed f : inflight.values()) {
-            if (!f.released && f.message == null && !f.missing) {
-                if (toLoad == null) {
-                    toLoad = new ArrayList<>();
-                }
-                toLoad.add(f);
-            }
-        }
+        List<Owed> toLoad = window.stubsToResend();
         if (toLoad != null) {
             resending = true;
             requestLoad(toLoad); // when another load is running, its completion comes back here
             return;
         }
         resending = false;
-        for (Iterator<Map.Entry<Integer, Owed>> it = inflight.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<Integer, Owed> e = it.next();
-            Owed f = e.getValue();
-            if (f.released) {
-                outbox.pubrel(e.getKey());
-            } else if (f.missing) {
-                it.remove();
-                inflightBytes -= f.size;
-                finish(f);
-                countDrop();
-            } else {
-                outbox.publish(f.message, e.getKey(), true);
-                afterSend(f);
-            }
-        }
+        window.resend(outbox);
         drain();
     }
 
+    /** Sends from the head of the queue while the window has room, loading stubs a window at a time. */
     private void drain() {
         if (outbox == null || resending) {
             return;
         }
         long now = System.currentTimeMillis();
-        while (!queue.isEmpty() && windowOpen()) {
-            Owed next = queue.peekFirst();
-            if (next.missing || now - next.enqueuedAt > rules.ttlMillis()) {
-                dropOldest(true);
-                continue;
-            }
+        Owed next;
+        while (window.open() && (next = queue.liveHead(now)) != null) {
             if (next.message == null) {
-                requestLoad(windowToLoad());
+                requestLoad(queue.stubsAtHead());
                 return;
             }
-            queue.pollFirst();
-            unqueued(next);
-            send(next);
+            window.send(queue.take(), outbox);
         }
-        if (parked != null && queuedBytes <= rules.maxInflightBytes()) {
+        if (parked != null && !queue.holdsMoreThanWindow()) {
             Runnable read = parked;
             parked = null;
             if (!storage.resume(read)) {
                 outbox.close("retained messages could not be sent: the store reader is busy");
             }
         }
-    }
-
-    /** Room in the in-flight window: under mqtt.max-inflight messages and mqtt.max-inflight-bytes (one always fits). */
-    private boolean windowOpen() {
-        return inflight.size() < rules.maxInflight() && (inflight.isEmpty() || inflightBytes < rules.maxInflightBytes());
-    }
-
-    private void send(Owed owed) {
-        int id = nextPacketId();
-        inflight.put(id, owed);
-        inflightBytes += owed.size;
-        outbox.publish(owed.message, id, false);
-        afterSend(owed);
-    }
-
-    /** The stubs at the head of the queue, up to one window (count and bytes, at least one). */
-    private List<Owed> windowToLoad() {
-        List<Owed> batch = new ArrayList<>();
-        long bytes = 0;
-        int scanned = 0;
-        for (Owed o : queue) {
-            if (batch.size() >= rules.maxInflight() || scanned++ >= rules.maxQueued()) {
-                break;
-            }
-            if (o.message != null || o.missing) {
-                continue;
-            }
-            if (!batch.isEmpty() && bytes + o.size > rules.maxInflightBytes()) {
-                break;
-            }
-            batch.add(o);
-            bytes += o.size;
-        }
-        return batch;
     }
 
     private void requestLoad(List<Owed> batch) {
@@ -447,12 +346,16 @@ public final class Session {
         }
     }
 
-    /** A sent message keeps its payload only if it may have to be resent and cannot be read back. */
-    private void afterSend(Owed owed) {
-        owed.sent = true;
-        if (owed.stored || !persistent) {
-            release(owed);
+    /**
+     * Room in the queue for one more message of {@code size} bytes within the session's and the product's limits,
+     * the oldest giving way (D18); false when the product's queues are full and this one has nothing left to give.
+     */
+    private boolean makeRoom(int size) {
+        while (queue.overLimits(size)) {
+            closeIfSlow();
+            queue.dropOldest(true);
         }
+        return queue.reserve(size, true);
     }
 
     private void closeIfSlow() {
@@ -461,96 +364,10 @@ public final class Session {
             // It is disconnected (the connection logs why); a persistent session keeps queueing under D18.
             closingSlow = true;
             stats.slowConsumerDisconnected();
-            outbox.close("slow consumer: " + queue.size() + " QoS 1/2 messages queued behind " + inflight.size()
-                    + " unacknowledged (session.max-queued " + rules.maxQueued() + "; " + queuedBytes
+            outbox.close("slow consumer: " + queue.size() + " QoS 1/2 messages queued behind " + window.size()
+                    + " unacknowledged (session.max-queued " + rules.maxQueued() + "; " + queue.bytes()
                     + " bytes, session.max-queued-bytes " + rules.maxQueuedBytes() + ")");
         }
-    }
-
-    /**
-     * Room in the queue for one more message of {@code size} bytes within the session's and the product's limits,
-     * the oldest giving way (D18); false when the product's queues are full and this one has nothing left to give.
-     * {@code live} false while restoring: no slow-consumer check, and the rows go in one delete later.
-     */
-    private boolean makeRoom(int size, boolean live) {
-        while (!queue.isEmpty() && (queue.size() >= rules.maxQueued() || queuedBytes + size > rules.maxQueuedBytes())) {
-            if (live) {
-                closeIfSlow();
-            }
-            dropOldest(live);
-        }
-        while (!budget.reserve(size)) {
-            if (live) {
-                stats.productQueueFull();
-            }
-            if (queue.isEmpty()) {
-                return false;
-            }
-            dropOldest(live);
-        }
-        return true;
-    }
-
-    private void enqueue(Owed owed) {
-        owed.queueOffset = enqueuedBytes;
-        enqueuedBytes += owed.size;
-        queue.addLast(owed);
-        queuedBytes += owed.size;
-        stats.queued(1, owed.size);
-    }
-
-    private void unqueued(Owed owed) {
-        dequeuedBytes += owed.size;
-        queuedBytes -= owed.size;
-        budget.release(owed.size);
-        stats.queued(-1, -owed.size);
-    }
-
-    /** Drops the head of the queue; {@code settle} false while restoring (the rows go in one delete). */
-    private void dropOldest(boolean settle) {
-        Owed o = queue.pollFirst();
-        unqueued(o);
-        if (settle) {
-            finish(o);
-        } else {
-            o.done = true;
-            restoreDroppedUpTo = o.seq;
-        }
-        countDrop();
-    }
-
-    /** The message is owed no more: its payload and its row can go. */
-    private void finish(Owed owed) {
-        owed.done = true;
-        release(owed);
-        if (owed.seq != 0) {
-            storage.settled(this, owed.seq);
-        }
-    }
-
-    private void hold(Owed owed, Message message) {
-        owed.message = message;
-        stats.heldInHeap(owed.size);
-    }
-
-    private void release(Owed owed) {
-        if (owed.message != null) {
-            owed.message = null;
-            stats.heldInHeap(-owed.size);
-        }
-    }
-
-    private void countDrop() {
-        dropped++;
-        stats.dropped();
-    }
-
-    private int nextPacketId() {
-        // Ids of messages still in flight are skipped; the window is far smaller than 65535.
-        do {
-            lastPacketId = lastPacketId % 65535 + 1;
-        } while (inflight.containsKey(lastPacketId));
-        return lastPacketId;
     }
 
     // ---- incoming QoS 2 ---------------------------------------------------------------------------
