@@ -39,31 +39,54 @@ public final class Platform implements AutoCloseable {
     private final List<Worker> workers = new ArrayList<>();
     private volatile boolean closed;
 
+    /**
+     * Builds the server in the order data flows through it. docs/architecture.md walks the same path: a {@code $dp} from
+     * socket to SQL, history out, a command round trip.
+     */
     private Platform(Config config) {
         long started = System.nanoTime();
         this.config = config;
+
+        // The store and its writers. Each BatchWriter is one thread that commits what is queued in one transaction.
         this.database = Database.openSqlite(config.dataDir(), config.storeSync());
-        this.stateWriter = new BatchWriter(database, "state", 65_536, 1_000);
+        this.stateWriter = new BatchWriter(database, "state", 65_536, 1_000); // presence, sessions, retained, user topics
+        this.datapointWriter = new BatchWriter(database, "datapoint", 65_536, 1_000);
+        this.commandWriter = new BatchWriter(database, "command", 16_384, 500);
+
+        // Products, devices and keys: the store's in-memory cache that every login and API call reads.
         this.registry = new DeviceRegistry(database, stateWriter, config.allowAnonymous(), config.devicesMaxPerProduct());
         this.admin = AdminAccount.open(database, config.adminPassword());
+
+        // MQTT routing. A connection hands each PUBLISH to its broker.Client: a system topic goes to the handler
+        // registered here, any other topic to the subscribers of the publisher's product.
         this.broker = new Broker(config, database, stateWriter, registry);
-        registry.addListener(broker.deviceEvents());
-        registry.addProductCleanup(broker.productCleanup());
-        this.datapointWriter = new BatchWriter(database, "datapoint", 65_536, 1_000);
+
+        // $dp: decoded on the publisher's event loop (Telemetry.onDp), committed by datapoint-writer, forwarded to
+        // /{device_id}/{stream} after the commit; the PUBACK waits for the commit.
         this.telemetry = new Telemetry(config, database, broker, datapointWriter);
         broker.registerSystemTopic("$dp", telemetry::onDp);
-        registry.addListener(telemetry.deviceEvents());
-        registry.addProductCleanup(telemetry.productCleanup());
-        this.commandWriter = new BatchWriter(database, "command", 16_384, 500);
+
+        // Commands: POST /cmds -> Commands.send -> $creq/{uuid} on the device's connection; $crsp/{uuid} comes back here.
         this.commands = new Commands(database, commandWriter, broker, registry, config.sharedLimits().commandsMaxOpen(),
                 config.sharedLimits().commandsMaxOpenPerProduct());
         broker.registerSystemPrefix(Commands.RESPONSE_PREFIX, commands::onResponse);
-        registry.addListener(commands.deviceEvents());
+
+        // Triggers and data push: fed by every commit of points and by presence; one dispatcher, bounded senders.
         this.hooks = Hooks.start(config, database, registry, telemetry);
         telemetry.addListener(hooks.pointEvents());
-        registry.addListener(hooks.deviceEvents());
-        LoginThrottle throttle = MqttServer.newThrottle(config); // one failed-login budget for MQTT and HTTP
-        this.store = new StoreAvailability(stateWriter, telemetry::writerFailure, registry::probeStore);
+
+        // What a change of a device or product sets off, in this order (DeviceListener).
+        registry.addListener(broker.deviceEvents()); // connections closed, sessions and caches dropped
+        registry.addListener(telemetry.deviceEvents()); // a deleted device's points
+        registry.addListener(commands.deviceEvents()); // open commands sent at login, a deleted device's forgotten
+        registry.addListener(hooks.deviceEvents()); // live and frozen triggers
+        // The rows other parts keep of a product, deleted in the product's own transaction.
+        registry.addProductCleanup(broker.productCleanup());
+        registry.addProductCleanup(telemetry.productCleanup());
+
+        // The doors: MQTT for devices, HTTP for programs and the console. One failed-login budget for both.
+        LoginThrottle throttle = MqttServer.newThrottle(config);
+        this.store = new StoreAvailability(stateWriter, datapointWriter, registry::probeStore); // CONNACK 3, readiness
         this.mqtt = new MqttServer(config, registry, broker, throttle, store::problem);
         workers.add(stateWriter.worker());
         workers.add(broker.readerWorker());
@@ -73,8 +96,8 @@ public final class Platform implements AutoCloseable {
         this.api = new ApiServer(config, registry, admin, telemetry, commands, throttle,
                 Instruments.metrics(mqtt, broker, telemetry, stateWriter, throttle, commands, workers),
                 Instruments.health(mqtt, store, workers), hooks, broker, mqtt::port);
-        registry.addListener(api.events().deviceEvents());
-        telemetry.addListener(api.events().pointEvents());
+        registry.addListener(api.events().deviceEvents()); // GET /events: presence
+        telemetry.addListener(api.events().pointEvents()); // GET /events: stored points
         try {
             mqtt.start();
             api.start();

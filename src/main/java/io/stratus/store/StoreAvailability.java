@@ -31,7 +31,7 @@ public final class StoreAvailability implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StoreAvailability.class);
 
     private final BatchWriter stateWriter;
-    private final Supplier<String> datapointFailure;
+    private final BatchWriter datapointWriter;
     private final Supplier<CompletableFuture<Void>> probeWrite;
     private final ScheduledExecutorService prober;
     /** The latest probe; no second one is queued while it waits (a locked database holds a commit up to 10 s). */
@@ -39,14 +39,13 @@ public final class StoreAvailability implements AutoCloseable {
 
     /**
      * @param stateWriter      the writer {@code probeWrite} goes through
-     * @param datapointFailure why the latest datapoint commit failed, when within {@link #FAILURE_WINDOW_MILLIS} and none
-     *                         succeeded since, else null
+     * @param datapointWriter  the data points' writer, whose failed commits count too
      * @param probeWrite       one small write through {@code stateWriter}, completing after its commit
      */
-    public StoreAvailability(BatchWriter stateWriter, Supplier<String> datapointFailure,
+    public StoreAvailability(BatchWriter stateWriter, BatchWriter datapointWriter,
                              Supplier<CompletableFuture<Void>> probeWrite) {
         this.stateWriter = stateWriter;
-        this.datapointFailure = datapointFailure;
+        this.datapointWriter = datapointWriter;
         this.probeWrite = probeWrite;
         this.prober = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "store-probe");
@@ -63,7 +62,7 @@ public final class StoreAvailability implements AutoCloseable {
         if (state != null) {
             return "store not writable: " + state;
         }
-        String points = datapointFailure.get();
+        String points = datapointWriter.recentFailure(FAILURE_WINDOW_MILLIS);
         return points == null ? null : "store not writable: last datapoint commit failed: " + points;
     }
 

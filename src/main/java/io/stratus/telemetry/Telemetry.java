@@ -8,7 +8,6 @@ import io.stratus.device.DeviceListener;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
-import io.stratus.store.StoreAvailability;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -193,14 +192,6 @@ public final class Telemetry implements AutoCloseable {
 
     public int writerQueueDepth() {
         return writer.queueDepth();
-    }
-
-    /**
-     * Why the latest datapoint commit failed, when it failed within the last 30 s and none succeeded since (for
-     * readiness: a nearly full disk may take a small probe write and still refuse points).
-     */
-    public String writerFailure() {
-        return writer.recentFailure(StoreAvailability.FAILURE_WINDOW_MILLIS);
     }
 
     // ---- queries ----------------------------------------------------------------------------------
