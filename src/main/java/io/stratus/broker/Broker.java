@@ -116,7 +116,7 @@ public final class Broker implements AutoCloseable {
         });
         registry.addProductCleanup((c, productId) -> {
             BrokerStore.deleteProduct(c, productId);
-            UserTopics.deleteProduct(c, productId);
+            UserTopicStore.deleteProduct(c, productId);
         });
         SystemTopicHandler notYetHandled = (publisher, topic, payload, qos) -> {
             log.info("[{}] {} of {} bytes accepted and dropped: no handler for this system topic yet",

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stratus.store.Database;
+import io.stratus.store.ProductCleanup;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -17,9 +18,11 @@ import java.util.List;
 final class DeviceStore {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final Database db;
+    private final String putSetting;
 
     DeviceStore(Database db) {
         this.db = db;
+        this.putSetting = db.dialect().upsert("setting", List.of("name"), List.of("value"));
     }
 
     List<Product> loadProducts() {
@@ -74,25 +77,18 @@ final class DeviceStore {
     }
 
     void updateProduct(Product p) {
-        db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE product SET title = ?, description = ?, protocol = ?, register_code = ? WHERE id = ?")) {
-                ps.setString(1, p.title());
-                ps.setString(2, p.description());
-                ps.setString(3, p.protocol());
-                ps.setString(4, p.registerCode());
-                ps.setLong(5, p.id());
-                return ps.executeUpdate();
-            }
+        db.update("UPDATE product SET title = ?, description = ?, protocol = ?, register_code = ? WHERE id = ?", ps -> {
+            ps.setString(1, p.title());
+            ps.setString(2, p.description());
+            ps.setString(3, p.protocol());
+            ps.setString(4, p.registerCode());
+            ps.setLong(5, p.id());
         });
     }
 
     void replaceMasterKey(long productId, String key, long now) {
         db.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM api_key WHERE product_id = ? AND kind = 'master'")) {
-                ps.setLong(1, productId);
-                ps.executeUpdate();
-            }
+            Database.update(c, "DELETE FROM api_key WHERE product_id = ? AND kind = 'master'", ps -> ps.setLong(1, productId));
             insertMasterKey(c, productId, key, now);
             return null;
         });
@@ -103,17 +99,14 @@ final class DeviceStore {
      * ({@code cleanups}: retained messages, sessions, topics, data points), then devices (their commands cascade),
      * keys and the product row (its triggers and push target cascade).
      */
-    void deleteProduct(long productId, List<DeviceRegistry.ProductCleanup> cleanups) {
+    void deleteProduct(long productId, List<ProductCleanup> cleanups) {
         db.inTransaction(c -> {
-            for (DeviceRegistry.ProductCleanup cleanup : cleanups) {
+            for (ProductCleanup cleanup : cleanups) {
                 cleanup.delete(c, productId);
             }
             for (String sql : List.of("DELETE FROM device WHERE product_id = ?", "DELETE FROM api_key WHERE product_id = ?",
                     "DELETE FROM product WHERE id = ?")) {
-                try (PreparedStatement ps = c.prepareStatement(sql)) {
-                    ps.setLong(1, productId);
-                    ps.executeUpdate();
-                }
+                Database.update(c, sql, ps -> ps.setLong(1, productId));
             }
             return null;
         });
@@ -135,34 +128,25 @@ final class DeviceStore {
     }
 
     void updateDevice(Device d) {
-        db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE device SET title = ?, description = ?, auth_info = ?, "
-                    + "protocol = ?, private = ?, disabled = ?, tags = ?, location = ?, other = ? WHERE id = ?")) {
-                bindDeviceFields(ps, 1, new DeviceChange(d.title(), d.description(), d.authInfo(), d.protocol(),
-                        d.isPrivate(), d.disabled(), d.tags(), d.locationJson(), d.otherJson()));
-                ps.setLong(10, d.id());
-                return ps.executeUpdate();
-            }
+        db.update("UPDATE device SET title = ?, description = ?, auth_info = ?, "
+                + "protocol = ?, private = ?, disabled = ?, tags = ?, location = ?, other = ? WHERE id = ?", ps -> {
+            bindDeviceFields(ps, 1, new DeviceChange(d.title(), d.description(), d.authInfo(), d.protocol(),
+                    d.isPrivate(), d.disabled(), d.tags(), d.locationJson(), d.otherJson()));
+            ps.setLong(10, d.id());
         });
     }
 
     void deleteDevice(long deviceId) {
-        db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM device WHERE id = ?")) {
-                ps.setLong(1, deviceId);
-                return ps.executeUpdate();
-            }
-        });
+        db.update("DELETE FROM device WHERE id = ?", ps -> ps.setLong(1, deviceId));
     }
 
     /** Records login and logout times; called from the registry's background writer. */
     static void writePresence(Connection c, long deviceId, long lastLogin, long lastLogout) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE device SET last_login = ?, last_logout = ? WHERE id = ?")) {
+        Database.update(c, "UPDATE device SET last_login = ?, last_logout = ? WHERE id = ?", ps -> {
             ps.setLong(1, lastLogin);
             ps.setLong(2, lastLogout);
             ps.setLong(3, deviceId);
-            ps.executeUpdate();
-        }
+        });
     }
 
     String setting(String name) {
@@ -177,34 +161,28 @@ final class DeviceStore {
     }
 
     /** Upserts a setting inside a writer's transaction. */
-    static void writeSetting(Connection c, String name, String value) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO setting (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")) {
-            ps.setString(1, name);
-            ps.setString(2, value);
-            ps.executeUpdate();
-        }
+    void writeSetting(Connection c, String name, String value) throws SQLException {
+        Database.update(c, putSetting, setting(name, value));
     }
 
     void putSetting(String name, String value) {
-        db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO setting (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")) {
-                ps.setString(1, name);
-                ps.setString(2, value);
-                return ps.executeUpdate();
-            }
-        });
+        db.update(putSetting, setting(name, value));
+    }
+
+    private static Database.Parameters setting(String name, String value) {
+        return ps -> {
+            ps.setString(1, name);
+            ps.setString(2, value);
+        };
     }
 
     private static void insertMasterKey(Connection c, long productId, String key, long now) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO api_key (api_key, product_id, kind, title, create_time) VALUES (?, ?, 'master', 'master key', ?)")) {
+        Database.update(c, "INSERT INTO api_key (api_key, product_id, kind, title, create_time) "
+                + "VALUES (?, ?, 'master', 'master key', ?)", ps -> {
             ps.setString(1, key);
             ps.setLong(2, productId);
             ps.setLong(3, now);
-            ps.executeUpdate();
-        }
+        });
     }
 
     private static void bindDeviceFields(PreparedStatement ps, int i, DeviceChange d) throws SQLException {

@@ -44,38 +44,26 @@ final class KeyStore {
     }
 
     void insert(ApiKey k) {
-        db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO api_key (api_key, product_id, kind, title, permissions, "
-                    + "create_time) VALUES (?, ?, 'device', ?, ?, ?)")) {
-                ps.setString(1, k.key());
-                ps.setLong(2, k.productId());
-                ps.setString(3, k.title());
-                ps.setString(4, writePermissions(k.permissions()));
-                ps.setLong(5, k.createTime());
-                return ps.executeUpdate();
-            }
+        db.update("INSERT INTO api_key (api_key, product_id, kind, title, permissions, create_time) "
+                + "VALUES (?, ?, 'device', ?, ?, ?)", ps -> {
+            ps.setString(1, k.key());
+            ps.setLong(2, k.productId());
+            ps.setString(3, k.title());
+            ps.setString(4, writePermissions(k.permissions()));
+            ps.setLong(5, k.createTime());
         });
     }
 
     void update(ApiKey k) {
-        db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE api_key SET title = ?, permissions = ? WHERE api_key = ? AND kind = 'device'")) {
-                ps.setString(1, k.title());
-                ps.setString(2, writePermissions(k.permissions()));
-                ps.setString(3, k.key());
-                return ps.executeUpdate();
-            }
+        db.update("UPDATE api_key SET title = ?, permissions = ? WHERE api_key = ? AND kind = 'device'", ps -> {
+            ps.setString(1, k.title());
+            ps.setString(2, writePermissions(k.permissions()));
+            ps.setString(3, k.key());
         });
     }
 
     void delete(String key) {
-        db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM api_key WHERE api_key = ? AND kind = 'device'")) {
-                ps.setString(1, key);
-                return ps.executeUpdate();
-            }
-        });
+        db.update("DELETE FROM api_key WHERE api_key = ? AND kind = 'device'", ps -> ps.setString(1, key));
     }
 
     static String writePermissions(List<ApiKey.Permission> permissions) {
