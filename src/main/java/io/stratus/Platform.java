@@ -7,6 +7,7 @@ import io.stratus.device.AdminAccount;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.device.LoginThrottle;
 import io.stratus.hook.Hooks;
+import io.stratus.hook.NetworkPolicy;
 import io.stratus.monitor.Worker;
 import io.stratus.mqtt.MqttServer;
 import io.stratus.store.BatchWriter;
@@ -40,6 +41,8 @@ public final class Platform implements AutoCloseable {
     private Platform(Config config) {
         long started = System.nanoTime();
         this.config = config;
+        // Read before anything opens: an entry that is no CIDR block refuses the start, naming it and the setting.
+        NetworkPolicy deniedNetworks = NetworkPolicy.of(config.hooks().denyNetworks());
         this.database = Database.openSqlite(config.dataDir(), config.storeSync());
         this.stateWriter = new BatchWriter(database, "state", 65_536, 1_000);
         this.registry = new DeviceRegistry(database, stateWriter, config.allowAnonymous(), config.devicesMaxPerProduct());
@@ -48,7 +51,7 @@ public final class Platform implements AutoCloseable {
         this.telemetry = new Telemetry(config, database, broker, registry);
         this.commands = new Commands(database, broker, registry, config.sharedLimits().commandsMaxOpen(),
                 config.sharedLimits().commandsMaxOpenPerProduct());
-        this.hooks = Hooks.start(config, database, registry, telemetry);
+        this.hooks = Hooks.start(config, deniedNetworks, database, registry, telemetry);
         LoginThrottle throttle = MqttServer.newThrottle(config); // one failed-login budget for MQTT and HTTP
         this.store = new StoreAvailability(stateWriter, telemetry::writerFailure, registry::probeStore);
         this.mqtt = new MqttServer(config, registry, broker, throttle, store::problem);

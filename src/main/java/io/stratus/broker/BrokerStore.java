@@ -9,7 +9,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -152,16 +151,8 @@ final class BrokerStore {
     }
 
     List<StoredSession> loadSessions() {
-        return db.withConnection(c -> {
-            List<StoredSession> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT session_key, product_id, client_id, subscriptions FROM mqtt_session");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new StoredSession(rs.getString(1), rs.getLong(2), rs.getString(3), fromJson(rs.getString(4))));
-                }
-            }
-            return out;
-        });
+        return db.list("SELECT session_key, product_id, client_id, subscriptions FROM mqtt_session",
+                rs -> new StoredSession(rs.getString(1), rs.getLong(2), rs.getString(3), fromJson(rs.getString(4))));
     }
 
     /**

@@ -11,7 +11,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
-import java.util.ArrayList;
 import java.util.List;
 
 /** SQL for products, devices, keys and server settings. */
@@ -26,35 +25,18 @@ final class DeviceStore {
     }
 
     List<Product> loadProducts() {
-        return db.withConnection(c -> {
-            List<Product> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT p.id, p.title, p.description, p.protocol, k.api_key, p.register_code, p.create_time "
-                            + "FROM product p LEFT JOIN api_key k ON k.product_id = p.id AND k.kind = 'master'");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Product(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                            rs.getString(5), rs.getString(6), rs.getLong(7)));
-                }
-            }
-            return out;
-        });
+        return db.list("SELECT p.id, p.title, p.description, p.protocol, k.api_key, p.register_code, p.create_time "
+                + "FROM product p LEFT JOIN api_key k ON k.product_id = p.id AND k.kind = 'master'",
+                rs -> new Product(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                        rs.getString(6), rs.getLong(7)));
     }
 
     List<Device> loadDevices() {
-        return db.withConnection(c -> {
-            List<Device> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT id, product_id, title, description, auth_info, "
-                    + "protocol, private, disabled, tags, location, other, create_time, last_login, last_logout FROM device");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Device(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                            rs.getString(6), rs.getInt(7) != 0, rs.getInt(8) != 0, readTags(rs.getString(9)),
-                            rs.getString(10), rs.getString(11), rs.getLong(12), rs.getLong(13), rs.getLong(14)));
-                }
-            }
-            return out;
-        });
+        return db.list("SELECT id, product_id, title, description, auth_info, protocol, private, disabled, tags, location, "
+                + "other, create_time, last_login, last_logout FROM device",
+                rs -> new Device(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                        rs.getString(6), rs.getInt(7) != 0, rs.getInt(8) != 0, readTags(rs.getString(9)),
+                        rs.getString(10), rs.getString(11), rs.getLong(12), rs.getLong(13), rs.getLong(14)));
     }
 
     Product insertProduct(String title, String description, String protocol, String masterKey, String registerCode, long now) {

@@ -6,8 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.stratus.store.Database;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -29,18 +27,10 @@ final class KeyStore {
     }
 
     List<ApiKey> load() {
-        return db.withConnection(c -> {
-            List<ApiKey> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT api_key, product_id, title, permissions, create_time "
-                    + "FROM api_key WHERE kind = 'device' ORDER BY create_time, api_key");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new ApiKey(rs.getString(1), rs.getLong(2), rs.getString(3), readPermissions(rs.getString(4)),
-                            rs.getLong(5)));
-                }
-            }
-            return out;
-        });
+        return db.list("SELECT api_key, product_id, title, permissions, create_time "
+                + "FROM api_key WHERE kind = 'device' ORDER BY create_time, api_key",
+                rs -> new ApiKey(rs.getString(1), rs.getLong(2), rs.getString(3), readPermissions(rs.getString(4)),
+                        rs.getLong(5)));
     }
 
     void insert(ApiKey k) {

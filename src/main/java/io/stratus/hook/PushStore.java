@@ -1,9 +1,6 @@
 package io.stratus.hook;
 
 import io.stratus.store.Database;
-import java.sql.ResultSet;
-import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 
 /** SQL for the {@code push_target} table. */
@@ -15,17 +12,9 @@ final class PushStore {
     }
 
     List<PushTarget> loadAll() {
-        return db.withConnection(c -> {
-            List<PushTarget> out = new ArrayList<>();
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                    "SELECT product_id, url, token, enabled, batch, create_time, update_time FROM push_target")) {
-                while (rs.next()) {
-                    out.add(new PushTarget(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getBoolean(4), rs.getBoolean(5),
-                            rs.getLong(6), rs.getLong(7)));
-                }
-            }
-            return out;
-        });
+        return db.list("SELECT product_id, url, token, enabled, batch, create_time, update_time FROM push_target",
+                rs -> new PushTarget(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getBoolean(4), rs.getBoolean(5),
+                        rs.getLong(6), rs.getLong(7)));
     }
 
     /**

@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +17,12 @@ public final class Database implements AutoCloseable {
     @FunctionalInterface
     public interface SqlWork<T> {
         T run(Connection connection) throws SQLException;
+    }
+
+    /** Reads the current row of a query. */
+    @FunctionalInterface
+    public interface Row<T> {
+        T read(ResultSet row) throws SQLException;
     }
 
     /** Sets the parameters of one statement. */
@@ -104,6 +111,19 @@ public final class Database implements AutoCloseable {
         } catch (SQLException e) {
             throw new StoreException(e.getMessage(), e);
         }
+    }
+
+    /** Every row of a query without parameters, each read by {@code row}, on a pooled connection. */
+    public <T> List<T> list(String sql, Row<T> row) {
+        return withConnection(c -> {
+            List<T> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(row.read(rs));
+                }
+            }
+            return out;
+        });
     }
 
     /** Runs one INSERT, UPDATE or DELETE on a pooled connection in auto-commit mode; returns the rows it changed. */
