@@ -1,13 +1,14 @@
 package io.stratus;
 
-import io.stratus.hook.NetworkPolicy;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.ZoneId;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -61,10 +62,11 @@ public record Config(
 
     /**
      * Outbound HTTP of triggers and data push ({@code io.stratus.hook}); keys {@code hook.*} and {@code push.*}.
-     * {@code denyNetworks} ({@code hook.deny-networks}) are the CIDR blocks their URLs may not reach.
+     * {@code denyNetworks} ({@code hook.deny-networks}) are the CIDR blocks their URLs may not reach, as written (the
+     * hook package reads them, and refuses the start when one is not a CIDR block).
      */
     public record HookSettings(Duration timeout, int queueCapacity, int senders, int attempts, Duration retryDelay,
-                        Duration frozenCheck, int pushBatchMax, Duration pushBatchDelay, NetworkPolicy denyNetworks) {
+                        Duration frozenCheck, int pushBatchMax, Duration pushBatchDelay, List<String> denyNetworks) {
     }
 
     /**
@@ -231,7 +233,7 @@ public record Config(
                 new HookSettings(Duration.ofMillis(positive(v, "hook.timeout-millis")), positive(v, "hook.queue"),
                         positive(v, "hook.senders"), positive(v, "hook.attempts"), Duration.ofMillis(positive(v, "hook.retry-millis")),
                         Duration.ofMillis(positive(v, "hook.frozen-check-millis")), positive(v, "push.batch-max"),
-                        Duration.ofMillis(positive(v, "push.batch-millis")), NetworkPolicy.parse(v.get("hook.deny-networks"))),
+                        Duration.ofMillis(positive(v, "push.batch-millis")), list(v, "hook.deny-networks")),
                 new Protection(positive(v, "auth.max-failures"), positive(v, "auth.max-failures-per-address"),
                         Duration.ofMillis(positive(v, "auth.backoff-base-millis")),
                         Duration.ofMillis(positive(v, "auth.backoff-max-millis")),
@@ -260,6 +262,22 @@ public record Config(
             throw new IllegalArgumentException(key + " must be " + first + " or " + second + ", not " + value);
         }
         return value.equals(first);
+    }
+
+    /** A comma-separated list, each entry trimmed: a blank setting is no entry, an empty entry an error. */
+    private static List<String> list(Map<String, String> v, String key) {
+        String value = v.get(key);
+        List<String> entries = new ArrayList<>();
+        for (String entry : value.split(",", -1)) {
+            if (entry.trim().isEmpty()) {
+                if (value.isBlank()) {
+                    break;
+                }
+                throw new IllegalArgumentException(key + ": empty entry in \"" + value + "\"");
+            }
+            entries.add(entry.trim());
+        }
+        return List.copyOf(entries);
     }
 
     private static int port(Map<String, String> v, String key) {

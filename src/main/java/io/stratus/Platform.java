@@ -7,6 +7,7 @@ import io.stratus.device.AdminAccount;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.device.LoginThrottle;
 import io.stratus.hook.Hooks;
+import io.stratus.hook.NetworkPolicy;
 import io.stratus.monitor.Worker;
 import io.stratus.mqtt.MqttServer;
 import io.stratus.store.BatchWriter;
@@ -47,6 +48,9 @@ public final class Platform implements AutoCloseable {
         long started = System.nanoTime();
         this.config = config;
 
+        // Read before anything opens: an entry that is no CIDR block refuses the start, naming it and the setting.
+        NetworkPolicy deniedNetworks = NetworkPolicy.of(config.hooks().denyNetworks());
+
         // The store and its writers. Each BatchWriter is one thread that commits what is queued in one transaction.
         this.database = Database.openSqlite(config.dataDir(), config.storeSync());
         this.stateWriter = new BatchWriter(database, "state", 65_536, 1_000); // presence, sessions, retained, user topics
@@ -72,7 +76,7 @@ public final class Platform implements AutoCloseable {
         broker.registerSystemPrefix(Commands.RESPONSE_PREFIX, commands::onResponse);
 
         // Triggers and data push: fed by every commit of points and by presence; one dispatcher, bounded senders.
-        this.hooks = Hooks.start(config, database, registry, telemetry);
+        this.hooks = Hooks.start(config, deniedNetworks, database, registry, telemetry);
         telemetry.addListener(hooks.pointEvents());
 
         // What a change of a device or product sets off, in this order (DeviceListener).

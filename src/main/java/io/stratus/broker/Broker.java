@@ -9,6 +9,7 @@ import io.stratus.device.Product;
 import io.stratus.monitor.Worker;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
+import io.stratus.store.ProductCleanup;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -112,11 +113,8 @@ public final class Broker implements AutoCloseable {
     }
 
     /** The broker's rows of a product (sessions, owed and retained messages, user topics), in its deletion. */
-    public DeviceRegistry.ProductCleanup productCleanup() {
-        return (c, productId) -> {
-            BrokerStore.deleteProduct(c, productId);
-            UserTopics.deleteProduct(c, productId);
-        };
+    public ProductCleanup productCleanup() {
+        return BrokerStore::deleteProduct;
     }
 
     // ---- system topics ----------------------------------------------------------------------------

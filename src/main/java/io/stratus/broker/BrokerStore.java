@@ -9,7 +9,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,60 +23,57 @@ final class BrokerStore {
     record StoredSession(String key, long productId, String clientId, Map<String, Integer> subscriptions) {}
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Not {@link io.stratus.store.Dialect#upsert}, which replaces every value: the epoch counts the row's writes. This
+     * {@code ON CONFLICT} form reads the same in SQLite and PostgreSQL.
+     */
+    private static final String PUT_SESSION = "INSERT INTO mqtt_session (session_key, product_id, client_id, subscriptions, "
+            + "updated_at) VALUES (?,?,?,?,?) ON CONFLICT (session_key) DO UPDATE SET "
+            + "subscriptions = excluded.subscriptions, updated_at = excluded.updated_at, epoch = mqtt_session.epoch + 1";
     private final Database db;
     private final BatchWriter writer;
+    private final String putRetained;
+    private final String putMessage;
 
     BrokerStore(Database db, BatchWriter writer) {
         this.db = db;
         this.writer = writer;
+        this.putRetained = db.dialect().upsert("retained_message", List.of("product_id", "topic"), List.of("qos", "payload"));
+        this.putMessage = db.dialect().upsert("session_message", List.of("session_key", "seq"),
+                List.of("topic", "qos", "retain", "payload", "created_at"));
     }
 
     CompletableFuture<Void> putRetained(long productId, Message m) {
-        return writer.submit(c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO retained_message (product_id, topic, qos, payload) "
-                    + "VALUES (?,?,?,?) ON CONFLICT (product_id, topic) DO UPDATE SET qos = excluded.qos, payload = excluded.payload")) {
-                ps.setLong(1, productId);
-                ps.setString(2, m.topic());
-                ps.setInt(3, m.qos());
-                ps.setBytes(4, m.payload());
-                ps.executeUpdate();
-            }
+        return writer.submitUpdate(putRetained, ps -> {
+            ps.setLong(1, productId);
+            ps.setString(2, m.topic());
+            ps.setInt(3, m.qos());
+            ps.setBytes(4, m.payload());
         });
     }
 
     CompletableFuture<Void> deleteRetained(long productId, String topic) {
-        return writer.submit(c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM retained_message WHERE product_id = ? AND topic = ?")) {
-                ps.setLong(1, productId);
-                ps.setString(2, topic);
-                ps.executeUpdate();
-            }
+        return writer.submitUpdate("DELETE FROM retained_message WHERE product_id = ? AND topic = ?", ps -> {
+            ps.setLong(1, productId);
+            ps.setString(2, topic);
         });
     }
 
     CompletableFuture<Void> putSession(Session s, Map<String, Integer> subscriptions) {
         String subs = toJson(subscriptions);
-        return writer.submit(c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO mqtt_session (session_key, product_id, client_id, "
-                    + "subscriptions, updated_at) VALUES (?,?,?,?,?) ON CONFLICT (session_key) DO UPDATE SET "
-                    + "subscriptions = excluded.subscriptions, updated_at = excluded.updated_at, epoch = mqtt_session.epoch + 1")) {
-                ps.setString(1, s.key);
-                ps.setLong(2, s.productId);
-                ps.setString(3, s.clientId);
-                ps.setString(4, subs);
-                ps.setLong(5, System.currentTimeMillis());
-                ps.executeUpdate();
-            }
+        return writer.submitUpdate(PUT_SESSION, ps -> {
+            ps.setString(1, s.key);
+            ps.setLong(2, s.productId);
+            ps.setString(3, s.clientId);
+            ps.setString(4, subs);
+            ps.setLong(5, System.currentTimeMillis());
         });
     }
 
     CompletableFuture<Void> deleteSession(String key) {
         return writer.submit(c -> {
             for (String sql : List.of("DELETE FROM session_message WHERE session_key = ?", "DELETE FROM mqtt_session WHERE session_key = ?")) {
-                try (PreparedStatement ps = c.prepareStatement(sql)) {
-                    ps.setString(1, key);
-                    ps.executeUpdate();
-                }
+                Database.update(c, sql, ps -> ps.setString(1, key));
             }
         });
     }
@@ -87,37 +83,28 @@ final class BrokerStore {
         for (String sql : List.of("DELETE FROM retained_message WHERE product_id = ?",
                 "DELETE FROM session_message WHERE session_key IN (SELECT session_key FROM mqtt_session WHERE product_id = ?)",
                 "DELETE FROM mqtt_session WHERE product_id = ?")) {
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                ps.setLong(1, productId);
-                ps.executeUpdate();
-            }
+            Database.update(c, sql, ps -> ps.setLong(1, productId));
         }
+        UserTopicStore.deleteProduct(c, productId);
     }
 
     CompletableFuture<Void> putMessage(String sessionKey, long seq, Message m) {
         long now = System.currentTimeMillis();
-        return writer.submit(c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT OR REPLACE INTO session_message "
-                    + "(session_key, seq, topic, qos, retain, payload, created_at) VALUES (?,?,?,?,?,?,?)")) {
-                ps.setString(1, sessionKey);
-                ps.setLong(2, seq);
-                ps.setString(3, m.topic());
-                ps.setInt(4, m.qos());
-                ps.setInt(5, m.retain() ? 1 : 0);
-                ps.setBytes(6, m.payload());
-                ps.setLong(7, now);
-                ps.executeUpdate();
-            }
+        return writer.submitUpdate(putMessage, ps -> {
+            ps.setString(1, sessionKey);
+            ps.setLong(2, seq);
+            ps.setString(3, m.topic());
+            ps.setInt(4, m.qos());
+            ps.setInt(5, m.retain() ? 1 : 0);
+            ps.setBytes(6, m.payload());
+            ps.setLong(7, now);
         });
     }
 
     CompletableFuture<Void> deleteMessage(String sessionKey, long seq) {
-        return writer.submit(c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM session_message WHERE session_key = ? AND seq = ?")) {
-                ps.setString(1, sessionKey);
-                ps.setLong(2, seq);
-                ps.executeUpdate();
-            }
+        return writer.submitUpdate("DELETE FROM session_message WHERE session_key = ? AND seq = ?", ps -> {
+            ps.setString(1, sessionKey);
+            ps.setLong(2, seq);
         });
     }
 
@@ -165,16 +152,8 @@ final class BrokerStore {
     }
 
     List<StoredSession> loadSessions() {
-        return db.withConnection(c -> {
-            List<StoredSession> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT session_key, product_id, client_id, subscriptions FROM mqtt_session");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new StoredSession(rs.getString(1), rs.getLong(2), rs.getString(3), fromJson(rs.getString(4))));
-                }
-            }
-            return out;
-        });
+        return db.list("SELECT session_key, product_id, client_id, subscriptions FROM mqtt_session",
+                rs -> new StoredSession(rs.getString(1), rs.getLong(2), rs.getString(3), fromJson(rs.getString(4))));
     }
 
     /**
@@ -183,10 +162,8 @@ final class BrokerStore {
      */
     void loadMessageStubs(MessageRow rows) {
         db.withConnection(c -> {
-            try (PreparedStatement orphans = c.prepareStatement(
-                    "DELETE FROM session_message WHERE session_key NOT IN (SELECT session_key FROM mqtt_session)")) {
-                orphans.executeUpdate();
-            }
+            Database.update(c, "DELETE FROM session_message WHERE session_key NOT IN (SELECT session_key FROM mqtt_session)",
+                    ps -> {});
             // The primary key's order: no sort over the whole table.
             try (PreparedStatement ps = c.prepareStatement("SELECT session_key, seq, qos, length(payload), created_at "
                     + "FROM session_message ORDER BY session_key, seq");

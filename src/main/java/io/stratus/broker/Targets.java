@@ -1,6 +1,5 @@
 package io.stratus.broker;
 
-import io.netty.util.concurrent.FastThreadLocal;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -14,12 +13,7 @@ import java.util.function.BiConsumer;
  */
 final class Targets implements BiConsumer<Session, Integer> {
     private static final int SCAN_LIMIT = 8;
-    private static final FastThreadLocal<Targets> PER_THREAD = new FastThreadLocal<>() {
-        @Override
-        protected Targets initialValue() {
-            return new Targets();
-        }
-    };
+    private static final ThreadLocal<Targets> PER_THREAD = ThreadLocal.withInitial(Targets::new);
 
     private Session[] sessions = new Session[4];
     private int[] qos = new int[4];

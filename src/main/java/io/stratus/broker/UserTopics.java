@@ -2,10 +2,6 @@ package io.stratus.broker;
 
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -16,9 +12,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The user topics of each product, as the {@code /mqtt/topic} API shows them (D26): created through that API, or
  * recorded when a client subscribes to an exact topic name (wildcard filters record nothing). Deleting one does
- * not touch subscriptions; a later exact subscription records it again. Table {@code mqtt_topic} is the truth,
- * written through the state writer in call order (each write is queued under the product's lock), and this map
- * is its cache, so that a SUBSCRIBE is handled on the event loop without I/O.
+ * not touch subscriptions; a later exact subscription records it again. Table {@code mqtt_topic} ({@link UserTopicStore})
+ * is the truth, written through the state writer in call order (each write is queued under the product's lock), and
+ * this map is its cache, so that a SUBSCRIBE is handled on the event loop without I/O.
  */
 public final class UserTopics {
     /** What {@link #create} did. */
@@ -26,31 +22,24 @@ public final class UserTopics {
 
     private static final Logger log = LoggerFactory.getLogger(UserTopics.class);
 
-    private final BatchWriter writer;
+    private final UserTopicStore store;
     private final int maxPerProduct;
     /** Product id -> topic name -> creation time (epoch ms). */
     private final Map<Long, Map<String, Long>> topics = new ConcurrentHashMap<>();
 
     UserTopics(Database db, BatchWriter writer, int maxPerProduct) {
-        this.writer = writer;
+        this.store = new UserTopicStore(db, writer);
         this.maxPerProduct = maxPerProduct;
         // At most the limit per product, the oldest first: a store holding more (written under a higher limit, or none)
         // must not fill the heap at start-up. The others stay in the table, unlisted, and count for nothing.
         int[] skipped = {0};
-        db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT product_id, name, create_time FROM mqtt_topic ORDER BY product_id, create_time, name");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    Map<String, Long> m = of(rs.getLong(1));
-                    if (full(m)) {
-                        skipped[0]++;
-                    } else {
-                        m.put(rs.getString(2), rs.getLong(3));
-                    }
-                }
+        store.load((productId, name, createTime) -> {
+            Map<String, Long> m = of(productId);
+            if (full(m)) {
+                skipped[0]++;
+            } else {
+                m.put(name, createTime);
             }
-            return null;
         });
         if (skipped[0] > 0) {
             log.warn("{} user topics in the store are over topics.max-per-product ({}) and not loaded", skipped[0], maxPerProduct);
@@ -90,7 +79,7 @@ public final class UserTopics {
                 return CompletableFuture.completedFuture(Outcome.LIMIT);
             }
             m.put(name, now);
-            stored = insert(productId, name, now);
+            stored = store.insert(productId, name, now);
         }
         return stored.handle((ok, e) -> {
             if (e != null) {
@@ -111,13 +100,7 @@ public final class UserTopics {
             if (m.remove(name) == null) {
                 return CompletableFuture.completedFuture(false);
             }
-            return writer.submit(c -> {
-                try (PreparedStatement ps = c.prepareStatement("DELETE FROM mqtt_topic WHERE product_id = ? AND name = ?")) {
-                    ps.setLong(1, productId);
-                    ps.setString(2, name);
-                    ps.executeUpdate();
-                }
-            }).thenApply(v -> true);
+            return store.delete(productId, name).thenApply(v -> true);
         }
     }
 
@@ -136,19 +119,11 @@ public final class UserTopics {
             }
             long now = System.currentTimeMillis();
             m.put(name, now);
-            insert(productId, name, now).exceptionally(e -> {
+            store.insert(productId, name, now).exceptionally(e -> {
                 log.warn("topic '{}' of product {} not stored: {}", name, productId, e.getMessage());
                 return null;
             });
             return true;
-        }
-    }
-
-    /** The rows of a deleted product, in its deletion's transaction. */
-    static void deleteProduct(Connection c, long productId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM mqtt_topic WHERE product_id = ?")) {
-            ps.setLong(1, productId);
-            ps.executeUpdate();
         }
     }
 
@@ -159,18 +134,6 @@ public final class UserTopics {
 
     private boolean full(Map<String, Long> m) {
         return maxPerProduct > 0 && m.size() >= maxPerProduct;
-    }
-
-    private CompletableFuture<Void> insert(long productId, String name, long now) {
-        return writer.submit(c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO mqtt_topic (product_id, name, create_time) "
-                    + "VALUES (?,?,?) ON CONFLICT (product_id, name) DO NOTHING")) {
-                ps.setLong(1, productId);
-                ps.setString(2, name);
-                ps.setLong(3, now);
-                ps.executeUpdate();
-            }
-        });
     }
 
     private Map<String, Long> of(long productId) {

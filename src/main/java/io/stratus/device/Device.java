@@ -14,6 +14,17 @@ public record Device(long id, long productId, String title, String description, 
         tags = List.copyOf(tags);
     }
 
+    /** This device with the fields {@code c} gives; its null fields leave these as they are. */
+    Device with(DeviceChange c) {
+        return new Device(id, productId, or(c.title(), title), or(c.description(), description), or(c.authInfo(), authInfo),
+                or(c.protocol(), protocol), or(c.isPrivate(), isPrivate), or(c.disabled(), disabled), or(c.tags(), tags),
+                or(c.locationJson(), locationJson), or(c.otherJson(), otherJson), createTime, lastLogin, lastLogout);
+    }
+
+    private static <T> T or(T value, T fallback) {
+        return value == null ? fallback : value;
+    }
+
     Device withLogin(long at) {
         return new Device(id, productId, title, description, authInfo, protocol, isPrivate, disabled, tags,
                 locationJson, otherJson, createTime, at, lastLogout);

@@ -8,4 +8,11 @@ import java.util.List;
  */
 public record DeviceChange(String title, String description, String authInfo, String protocol, Boolean isPrivate,
                            Boolean disabled, List<String> tags, String locationJson, String otherJson) {
+
+    /** The fields of a new device: no description, protocol MQTT, private, enabled, no tags where this gives none. */
+    DeviceChange withDefaults() {
+        return new DeviceChange(title, description == null ? "" : description, authInfo, protocol == null ? "MQTT" : protocol,
+                isPrivate == null || isPrivate, disabled != null && disabled, tags == null ? List.of() : tags,
+                locationJson, otherJson);
+    }
 }

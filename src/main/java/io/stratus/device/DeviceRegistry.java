@@ -3,12 +3,12 @@ package io.stratus.device;
 import io.stratus.device.DeviceException.Reason;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
-import java.sql.Connection;
-import java.sql.SQLException;
+import io.stratus.store.ProductCleanup;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,20 +17,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Products and devices: their CRUD, the login check of MQTT clients and live presence. The store is the
- * truth; the maps here are its cache, so that a CONNECT is authenticated on the event loop without I/O.
- * Mutations are serialised on this object; reads are lock-free.
+ * Products and devices: their CRUD, the login check of MQTT clients ({@link LoginCheck}) and live presence
+ * ({@link Presence}). The store is the truth; the maps here are its cache, so that a CONNECT is authenticated on the
+ * event loop without I/O. Mutations are serialised on this object; reads are lock-free.
  */
 public final class DeviceRegistry {
-    /**
-     * Deletes what a package keeps per product in its own tables, inside the transaction that deletes the product
-     * (before its devices go, so that it may select them).
-     */
-    @FunctionalInterface
-    public interface ProductCleanup {
-        void delete(Connection c, long productId) throws SQLException;
-    }
-
     private static final Logger log = LoggerFactory.getLogger(DeviceRegistry.class);
     private static final String DEFAULT_PRODUCT = "default_product_id";
 
@@ -40,14 +31,14 @@ public final class DeviceRegistry {
     private final Map<String, Product> productsByMasterKey = new ConcurrentHashMap<>();
     private final Map<Long, Device> devices = new ConcurrentHashMap<>();
     private final Map<String, Long> deviceByAuthInfo = new ConcurrentHashMap<>();
-    private final Map<Long, Long> onlineTokens = new ConcurrentHashMap<>();
-    private final AtomicLong tokens = new AtomicLong();
     /** Bumped whenever a login that was valid may have stopped being so; see {@link #credentialChanges}. */
     private final AtomicLong credentialChanges = new AtomicLong();
     private final List<DeviceListener> listeners = new CopyOnWriteArrayList<>();
     private final List<ProductCleanup> productCleanups = new CopyOnWriteArrayList<>();
     private final KeyRegistry keys;
     private final long defaultProductId;
+    private final LoginCheck logins;
+    private final Presence presence;
     private final int maxDevicesPerProduct;
     private final LongAdder devicesRefused = new LongAdder();
     /** Devices per product, kept with {@link #devices}: a product's device count without a scan. */
@@ -65,7 +56,10 @@ public final class DeviceRegistry {
         store.loadProducts().forEach(this::cache);
         store.loadDevices().forEach(this::cache);
         this.keys = new KeyRegistry(db, this);
+        addListener(keys.deviceEvents());
         this.defaultProductId = allowAnonymous ? ensureDefaultProduct() : 0;
+        this.logins = new LoginCheck(products, devices, keys, defaultProductId);
+        this.presence = new Presence(devices, listeners, presenceWriter);
     }
 
     public void addListener(DeviceListener listener) {
@@ -171,11 +165,7 @@ public final class DeviceRegistry {
             throw new DeviceException(Reason.LIMIT, "product " + productId + " has " + maxDevicesPerProduct
                     + " devices, the most devices.max-per-product allows");
         }
-        DeviceChange filled = new DeviceChange(change.title(), orEmpty(change.description()), change.authInfo(),
-                change.protocol() == null ? "MQTT" : change.protocol(), change.isPrivate() == null || change.isPrivate(),
-                change.disabled() != null && change.disabled(), change.tags() == null ? List.of() : change.tags(),
-                change.locationJson(), change.otherJson());
-        Device d = store.insertDevice(productId, filled, System.currentTimeMillis());
+        Device d = store.insertDevice(productId, change.withDefaults(), System.currentTimeMillis());
         cache(d);
         return d;
     }
@@ -213,10 +203,7 @@ public final class DeviceRegistry {
                 && deviceByAuthInfo.containsKey(authKey(old.productId(), c.authInfo()))) {
             throw new DeviceException(Reason.ALREADY_EXISTS, "auth_info already used in this product: " + c.authInfo());
         }
-        Device d = new Device(id, old.productId(), or(c.title(), old.title()), or(c.description(), old.description()),
-                or(c.authInfo(), old.authInfo()), or(c.protocol(), old.protocol()), or(c.isPrivate(), old.isPrivate()),
-                or(c.disabled(), old.disabled()), or(c.tags(), old.tags()), or(c.locationJson(), old.locationJson()),
-                or(c.otherJson(), old.otherJson()), old.createTime(), old.lastLogin(), old.lastLogout());
+        Device d = old.with(c);
         store.updateDevice(d);
         deviceByAuthInfo.remove(authKey(old.productId(), old.authInfo()));
         cache(d);
@@ -241,62 +228,17 @@ public final class DeviceRegistry {
 
     /** The product an anonymous client joins, when anonymous access is on. */
     public Login anonymous() {
-        return defaultProductId == 0 ? Login.refused(ConnectCode.NOT_AUTHORIZED)
-                : new Login(ConnectCode.ACCEPTED, defaultProductId, null, Credential.ANONYMOUS);
+        return logins.anonymous();
     }
 
-    /**
-     * OneNET login: client id = device id, user name = product id, password = the device's auth_info, the
-     * product's master key or a device-level key naming the device. Codes as in D5. Reads only memory, so it may run on an event loop.
-     */
+    /** The OneNET login of an MQTT client ({@link LoginCheck#authenticate}). Reads only memory, so it may run on an event loop. */
     public Login authenticate(String clientId, String username, String password) {
-        Device device = devices.get(Device.idOf(clientId));
-        if (device == null) {
-            return Login.refused(ConnectCode.IDENTIFIER_REJECTED);
-        }
-        Product product = products.get(device.productId());
-        if (product == null || !String.valueOf(product.id()).equals(username)) {
-            return Login.refused(ConnectCode.BAD_USERNAME_OR_PASSWORD);
-        }
-        boolean authInfoMatches = Secrets.constantTimeEquals(password, device.authInfo());
-        boolean masterKeyMatches = Secrets.constantTimeEquals(password, product.masterKey());
-        boolean deviceKeyMatches = keys.allowsLogin(password, device);
-        if (!authInfoMatches && !masterKeyMatches && !deviceKeyMatches) {
-            return Login.refused(ConnectCode.BAD_USERNAME_OR_PASSWORD);
-        }
-        if (device.disabled()) {
-            return Login.refused(ConnectCode.NOT_AUTHORIZED);
-        }
-        // Keys are random 192-bit tokens, so a password matches one secret (unless an auth_info was copied from a key);
-        // when it matches several, the first in this order is the one the connection remembers.
-        Credential.Kind kind = authInfoMatches ? Credential.Kind.AUTH_INFO
-                : masterKeyMatches ? Credential.Kind.MASTER_KEY : Credential.Kind.DEVICE_KEY;
-        return new Login(ConnectCode.ACCEPTED, product.id(), device, Credential.of(kind, password));
+        return logins.authenticate(clientId, username, password);
     }
 
-    /**
-     * Whether a device's open login with {@code credential} would still be accepted now: the device and its product
-     * exist, the device is enabled, and the secret still works (same auth_info, master key not rotated, the key still
-     * exists and names the device). Reads only memory.
-     */
+    /** Whether a device's open login would still be accepted now ({@link LoginCheck#stillValid}). Reads only memory. */
     public boolean stillValid(long deviceId, Credential credential) {
-        if (credential == null) {
-            return false;
-        }
-        if (credential.kind() == Credential.Kind.ANONYMOUS) {
-            return deviceId == 0 && products.containsKey(defaultProductId);
-        }
-        Device d = devices.get(deviceId);
-        Product p = d == null ? null : products.get(d.productId());
-        if (p == null || d.disabled()) {
-            return false;
-        }
-        return switch (credential.kind()) {
-            case AUTH_INFO -> Secrets.constantTimeEquals(credential.digest(), Secrets.digest(d.authInfo()));
-            case MASTER_KEY -> p.masterKey() != null && Secrets.constantTimeEquals(credential.digest(), Secrets.digest(p.masterKey()));
-            case DEVICE_KEY -> keys.namesDevice(credential.digest(), d);
-            case ANONYMOUS -> false;
-        };
+        return logins.stillValid(deviceId, credential);
     }
 
     /**
@@ -316,48 +258,26 @@ public final class DeviceRegistry {
     }
 
     public boolean isOnline(long deviceId) {
-        return onlineTokens.containsKey(deviceId);
+        return presence.isOnline(deviceId);
     }
 
     /** Marks a device online; the returned token must be handed back to {@link #markOffline}. */
     public long markOnline(long deviceId) {
-        long token = tokens.incrementAndGet();
-        onlineTokens.put(deviceId, token);
-        Device d = devices.computeIfPresent(deviceId, (id, old) -> old.withLogin(System.currentTimeMillis()));
-        if (d != null) {
-            persistPresence(d);
-            listeners.forEach(l -> l.online(d));
-        }
-        return token;
+        return presence.markOnline(deviceId);
     }
 
     /** Marks a device offline unless a newer connection of it (a takeover) has marked it online since. */
     public void markOffline(long deviceId, long token) {
-        if (!onlineTokens.remove(deviceId, token)) {
-            return;
-        }
-        Device d = devices.computeIfPresent(deviceId, (id, old) -> old.withLogout(System.currentTimeMillis()));
-        if (d != null) {
-            persistPresence(d);
-            listeners.forEach(l -> l.offline(d));
-        }
+        presence.markOffline(deviceId, token);
     }
 
     /**
      * A real write (a settings row) through the state writer, for readiness: it fails while the store takes no writes
      * (full disk, locked database), which an empty commit would not show.
      */
-    public java.util.concurrent.CompletableFuture<Void> probeStore() {
+    public CompletableFuture<Void> probeStore() {
         String now = String.valueOf(System.currentTimeMillis());
-        return presenceWriter.submit(c -> DeviceStore.writeSetting(c, "health_probe", now));
-    }
-
-    private void persistPresence(Device d) {
-        presenceWriter.submit(c -> DeviceStore.writePresence(c, d.id(), d.lastLogin(), d.lastLogout()))
-                .exceptionally(e -> {
-                    log.warn("[{}] presence not stored: {}", d.id(), e.getMessage());
-                    return null;
-                });
+        return presenceWriter.submit(c -> store.writeSetting(c, "health_probe", now));
     }
 
     // ---- helpers --------------------------------------------------------------------------------
@@ -422,9 +342,5 @@ public final class DeviceRegistry {
 
     private static String orEmpty(String s) {
         return s == null ? "" : s;
-    }
-
-    private static <T> T or(T value, T fallback) {
-        return value == null ? fallback : value;
     }
 }

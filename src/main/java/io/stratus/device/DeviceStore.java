@@ -4,54 +4,39 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stratus.store.Database;
+import io.stratus.store.ProductCleanup;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
-import java.util.ArrayList;
 import java.util.List;
 
 /** SQL for products, devices, keys and server settings. */
 final class DeviceStore {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final Database db;
+    private final String putSetting;
 
     DeviceStore(Database db) {
         this.db = db;
+        this.putSetting = db.dialect().upsert("setting", List.of("name"), List.of("value"));
     }
 
     List<Product> loadProducts() {
-        return db.withConnection(c -> {
-            List<Product> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT p.id, p.title, p.description, p.protocol, k.api_key, p.register_code, p.create_time "
-                            + "FROM product p LEFT JOIN api_key k ON k.product_id = p.id AND k.kind = 'master'");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Product(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                            rs.getString(5), rs.getString(6), rs.getLong(7)));
-                }
-            }
-            return out;
-        });
+        return db.list("SELECT p.id, p.title, p.description, p.protocol, k.api_key, p.register_code, p.create_time "
+                + "FROM product p LEFT JOIN api_key k ON k.product_id = p.id AND k.kind = 'master'",
+                rs -> new Product(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                        rs.getString(6), rs.getLong(7)));
     }
 
     List<Device> loadDevices() {
-        return db.withConnection(c -> {
-            List<Device> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT id, product_id, title, description, auth_info, "
-                    + "protocol, private, disabled, tags, location, other, create_time, last_login, last_logout FROM device");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Device(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                            rs.getString(6), rs.getInt(7) != 0, rs.getInt(8) != 0, readTags(rs.getString(9)),
-                            rs.getString(10), rs.getString(11), rs.getLong(12), rs.getLong(13), rs.getLong(14)));
-                }
-            }
-            return out;
-        });
+        return db.list("SELECT id, product_id, title, description, auth_info, protocol, private, disabled, tags, location, "
+                + "other, create_time, last_login, last_logout FROM device",
+                rs -> new Device(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                        rs.getString(6), rs.getInt(7) != 0, rs.getInt(8) != 0, readTags(rs.getString(9)),
+                        rs.getString(10), rs.getString(11), rs.getLong(12), rs.getLong(13), rs.getLong(14)));
     }
 
     Product insertProduct(String title, String description, String protocol, String masterKey, String registerCode, long now) {
@@ -74,25 +59,18 @@ final class DeviceStore {
     }
 
     void updateProduct(Product p) {
-        db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE product SET title = ?, description = ?, protocol = ?, register_code = ? WHERE id = ?")) {
-                ps.setString(1, p.title());
-                ps.setString(2, p.description());
-                ps.setString(3, p.protocol());
-                ps.setString(4, p.registerCode());
-                ps.setLong(5, p.id());
-                return ps.executeUpdate();
-            }
+        db.update("UPDATE product SET title = ?, description = ?, protocol = ?, register_code = ? WHERE id = ?", ps -> {
+            ps.setString(1, p.title());
+            ps.setString(2, p.description());
+            ps.setString(3, p.protocol());
+            ps.setString(4, p.registerCode());
+            ps.setLong(5, p.id());
         });
     }
 
     void replaceMasterKey(long productId, String key, long now) {
         db.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM api_key WHERE product_id = ? AND kind = 'master'")) {
-                ps.setLong(1, productId);
-                ps.executeUpdate();
-            }
+            Database.update(c, "DELETE FROM api_key WHERE product_id = ? AND kind = 'master'", ps -> ps.setLong(1, productId));
             insertMasterKey(c, productId, key, now);
             return null;
         });
@@ -103,17 +81,14 @@ final class DeviceStore {
      * ({@code cleanups}: retained messages, sessions, topics, data points), then devices (their commands cascade),
      * keys and the product row (its triggers and push target cascade).
      */
-    void deleteProduct(long productId, List<DeviceRegistry.ProductCleanup> cleanups) {
+    void deleteProduct(long productId, List<ProductCleanup> cleanups) {
         db.inTransaction(c -> {
-            for (DeviceRegistry.ProductCleanup cleanup : cleanups) {
+            for (ProductCleanup cleanup : cleanups) {
                 cleanup.delete(c, productId);
             }
             for (String sql : List.of("DELETE FROM device WHERE product_id = ?", "DELETE FROM api_key WHERE product_id = ?",
                     "DELETE FROM product WHERE id = ?")) {
-                try (PreparedStatement ps = c.prepareStatement(sql)) {
-                    ps.setLong(1, productId);
-                    ps.executeUpdate();
-                }
+                Database.update(c, sql, ps -> ps.setLong(1, productId));
             }
             return null;
         });
@@ -135,34 +110,25 @@ final class DeviceStore {
     }
 
     void updateDevice(Device d) {
-        db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE device SET title = ?, description = ?, auth_info = ?, "
-                    + "protocol = ?, private = ?, disabled = ?, tags = ?, location = ?, other = ? WHERE id = ?")) {
-                bindDeviceFields(ps, 1, new DeviceChange(d.title(), d.description(), d.authInfo(), d.protocol(),
-                        d.isPrivate(), d.disabled(), d.tags(), d.locationJson(), d.otherJson()));
-                ps.setLong(10, d.id());
-                return ps.executeUpdate();
-            }
+        db.update("UPDATE device SET title = ?, description = ?, auth_info = ?, "
+                + "protocol = ?, private = ?, disabled = ?, tags = ?, location = ?, other = ? WHERE id = ?", ps -> {
+            bindDeviceFields(ps, 1, new DeviceChange(d.title(), d.description(), d.authInfo(), d.protocol(),
+                    d.isPrivate(), d.disabled(), d.tags(), d.locationJson(), d.otherJson()));
+            ps.setLong(10, d.id());
         });
     }
 
     void deleteDevice(long deviceId) {
-        db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM device WHERE id = ?")) {
-                ps.setLong(1, deviceId);
-                return ps.executeUpdate();
-            }
-        });
+        db.update("DELETE FROM device WHERE id = ?", ps -> ps.setLong(1, deviceId));
     }
 
     /** Records login and logout times; called from the registry's background writer. */
     static void writePresence(Connection c, long deviceId, long lastLogin, long lastLogout) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE device SET last_login = ?, last_logout = ? WHERE id = ?")) {
+        Database.update(c, "UPDATE device SET last_login = ?, last_logout = ? WHERE id = ?", ps -> {
             ps.setLong(1, lastLogin);
             ps.setLong(2, lastLogout);
             ps.setLong(3, deviceId);
-            ps.executeUpdate();
-        }
+        });
     }
 
     String setting(String name) {
@@ -177,34 +143,28 @@ final class DeviceStore {
     }
 
     /** Upserts a setting inside a writer's transaction. */
-    static void writeSetting(Connection c, String name, String value) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO setting (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")) {
-            ps.setString(1, name);
-            ps.setString(2, value);
-            ps.executeUpdate();
-        }
+    void writeSetting(Connection c, String name, String value) throws SQLException {
+        Database.update(c, putSetting, setting(name, value));
     }
 
     void putSetting(String name, String value) {
-        db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO setting (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")) {
-                ps.setString(1, name);
-                ps.setString(2, value);
-                return ps.executeUpdate();
-            }
-        });
+        db.update(putSetting, setting(name, value));
+    }
+
+    private static Database.Parameters setting(String name, String value) {
+        return ps -> {
+            ps.setString(1, name);
+            ps.setString(2, value);
+        };
     }
 
     private static void insertMasterKey(Connection c, long productId, String key, long now) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO api_key (api_key, product_id, kind, title, create_time) VALUES (?, ?, 'master', 'master key', ?)")) {
+        Database.update(c, "INSERT INTO api_key (api_key, product_id, kind, title, create_time) "
+                + "VALUES (?, ?, 'master', 'master key', ?)", ps -> {
             ps.setString(1, key);
             ps.setLong(2, productId);
             ps.setLong(3, now);
-            ps.executeUpdate();
-        }
+        });
     }
 
     private static void bindDeviceFields(PreparedStatement ps, int i, DeviceChange d) throws SQLException {

@@ -46,12 +46,16 @@ public final class KeyRegistry {
         this.store = new KeyStore(db);
         this.registry = registry;
         store.load().forEach(this::index);
-        registry.addListener(new DeviceListener() {
+    }
+
+    /** What the keys do when a device changes: a deleted device leaves every key ({@link #deviceRemoved}). */
+    public DeviceListener deviceEvents() {
+        return new DeviceListener() {
             @Override
             public void removed(Device device) {
                 deviceRemoved(device);
             }
-        });
+        };
     }
 
     /** The device-level key with this secret. */

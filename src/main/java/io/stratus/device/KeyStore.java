@@ -6,8 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.stratus.store.Database;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -29,53 +27,33 @@ final class KeyStore {
     }
 
     List<ApiKey> load() {
-        return db.withConnection(c -> {
-            List<ApiKey> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT api_key, product_id, title, permissions, create_time "
-                    + "FROM api_key WHERE kind = 'device' ORDER BY create_time, api_key");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new ApiKey(rs.getString(1), rs.getLong(2), rs.getString(3), readPermissions(rs.getString(4)),
-                            rs.getLong(5)));
-                }
-            }
-            return out;
-        });
+        return db.list("SELECT api_key, product_id, title, permissions, create_time "
+                + "FROM api_key WHERE kind = 'device' ORDER BY create_time, api_key",
+                rs -> new ApiKey(rs.getString(1), rs.getLong(2), rs.getString(3), readPermissions(rs.getString(4)),
+                        rs.getLong(5)));
     }
 
     void insert(ApiKey k) {
-        db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO api_key (api_key, product_id, kind, title, permissions, "
-                    + "create_time) VALUES (?, ?, 'device', ?, ?, ?)")) {
-                ps.setString(1, k.key());
-                ps.setLong(2, k.productId());
-                ps.setString(3, k.title());
-                ps.setString(4, writePermissions(k.permissions()));
-                ps.setLong(5, k.createTime());
-                return ps.executeUpdate();
-            }
+        db.update("INSERT INTO api_key (api_key, product_id, kind, title, permissions, create_time) "
+                + "VALUES (?, ?, 'device', ?, ?, ?)", ps -> {
+            ps.setString(1, k.key());
+            ps.setLong(2, k.productId());
+            ps.setString(3, k.title());
+            ps.setString(4, writePermissions(k.permissions()));
+            ps.setLong(5, k.createTime());
         });
     }
 
     void update(ApiKey k) {
-        db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE api_key SET title = ?, permissions = ? WHERE api_key = ? AND kind = 'device'")) {
-                ps.setString(1, k.title());
-                ps.setString(2, writePermissions(k.permissions()));
-                ps.setString(3, k.key());
-                return ps.executeUpdate();
-            }
+        db.update("UPDATE api_key SET title = ?, permissions = ? WHERE api_key = ? AND kind = 'device'", ps -> {
+            ps.setString(1, k.title());
+            ps.setString(2, writePermissions(k.permissions()));
+            ps.setString(3, k.key());
         });
     }
 
     void delete(String key) {
-        db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM api_key WHERE api_key = ? AND kind = 'device'")) {
-                ps.setString(1, key);
-                return ps.executeUpdate();
-            }
-        });
+        db.update("DELETE FROM api_key WHERE api_key = ? AND kind = 'device'", ps -> ps.setString(1, key));
     }
 
     static String writePermissions(List<ApiKey.Permission> permissions) {

@@ -89,9 +89,10 @@ public final class Delivery implements AutoCloseable {
     private final Map<String, Long> deniedLoggedAt = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    public Delivery(Config.HookSettings settings) {
+    /** {@code networks}: the addresses never connected to ({@code hook.deny-networks}). */
+    public Delivery(Config.HookSettings settings, NetworkPolicy networks) {
         this.settings = settings;
-        this.client = client(settings);
+        this.client = client(settings, networks);
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
         this.retries = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "hook-retry"));
         for (int i = 0; i < settings.senders(); i++) {
@@ -259,14 +260,13 @@ public final class Delivery implements AutoCloseable {
      * receivers might mishandle), no redirects (a 3xx is a failed post, so no redirect can lead to a denied
      * address), and the resolver that checks every address against {@code hook.deny-networks}.
      */
-    private static HttpClient client(Config.HookSettings settings) {
+    private static HttpClient client(Config.HookSettings settings, NetworkPolicy policy) {
         long timeout = settings.timeout().toMillis();
         QueuedThreadPool pool = new QueuedThreadPool(Math.max(8, 2 * settings.senders() + 4), 2);
         pool.setName("hook-http");
         pool.setDaemon(true);
         ScheduledExecutorScheduler timer = new ScheduledExecutorScheduler("hook-http-timer", true);
         SocketAddressResolver dns = new SocketAddressResolver.Async(pool, timer, timeout);
-        NetworkPolicy policy = settings.denyNetworks();
         HttpClient client = new HttpClient();
         client.setExecutor(pool);
         client.setScheduler(timer);

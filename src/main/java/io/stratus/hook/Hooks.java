@@ -20,17 +20,20 @@ public final class Hooks implements AutoCloseable {
     private final DataPush push;
     private final Dispatcher dispatcher;
 
-    private Hooks(Config.HookSettings settings, Database database, DeviceRegistry registry, Telemetry telemetry) {
-        this.delivery = new Delivery(settings);
-        this.triggers = new Triggers(database, registry, settings.denyNetworks());
-        this.push = new DataPush(database, registry, delivery, settings.denyNetworks());
+    private Hooks(Config.HookSettings settings, NetworkPolicy networks, Database database, DeviceRegistry registry,
+                  Telemetry telemetry) {
+        this.delivery = new Delivery(settings, networks);
+        this.triggers = new Triggers(database, registry, networks);
+        this.push = new DataPush(database, registry, delivery, networks);
         TriggerWatch watch = new TriggerWatch(triggers, registry, new TriggerPosts(telemetry, delivery), System.currentTimeMillis());
         PushBatches batches = new PushBatches(push, settings.pushBatchMax(), settings.pushBatchDelay().toMillis());
         this.dispatcher = new Dispatcher(watch, batches, settings.queueCapacity(), settings.frozenCheck().toMillis());
     }
 
-    public static Hooks start(Config config, Database database, DeviceRegistry registry, Telemetry telemetry) {
-        return new Hooks(config.hooks(), database, registry, telemetry);
+    /** {@code networks} is the policy of {@code hook.deny-networks} ({@link NetworkPolicy#of}). */
+    public static Hooks start(Config config, NetworkPolicy networks, Database database, DeviceRegistry registry,
+                              Telemetry telemetry) {
+        return new Hooks(config.hooks(), networks, database, registry, telemetry);
     }
 
     /** Stored points, for triggers and data push: only enqueued, the dispatcher thread decides. */

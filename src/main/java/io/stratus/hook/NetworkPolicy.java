@@ -1,8 +1,5 @@
 package io.stratus.hook;
 
-import io.netty.handler.ipfilter.IpFilterRuleType;
-import io.netty.handler.ipfilter.IpSubnetFilterRule;
-import io.netty.util.NetUtil;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
@@ -26,17 +23,28 @@ import java.util.Optional;
  * <p>Checked twice: when a URL is configured, if its host is an IP literal or a loopback name ({@link #check(URI)},
  * no DNS lookup on an HTTP thread), and by {@link Delivery} on every address a host name resolves to, right before
  * connecting to one of those very addresses ({@link #check(String, List)}), which defeats names pointing at denied
- * addresses and DNS rebinding. The matching is Netty's {@link IpSubnetFilterRule}; entries are parsed here without
- * any DNS lookup (that rule's String constructor would resolve a name).
+ * addresses and DNS rebinding. Entries and hosts are read here as IP literals, byte by byte, never with a DNS lookup
+ * (the JDK's {@code InetAddress.getByName} would resolve whatever is not a literal to it).
  */
 public final class NetworkPolicy {
     /** The setting, for messages. */
     public static final String KEY = "hook.deny-networks";
 
-    /** One denied block, as written in the setting (trimmed). */
-    private record Block(String cidr, IpSubnetFilterRule rule) {
-        boolean contains(InetAddress address) {
-            return rule.matches(new InetSocketAddress(address, 0));
+    /** One denied block, as written in the setting (trimmed): its address's bytes, of which the first prefix bits count. */
+    private record Block(String cidr, byte[] network, int prefix) {
+        /** Whether an address of the same family (4 or 16 bytes) has the same first {@code prefix} bits. */
+        boolean contains(byte[] address) {
+            if (address.length != network.length) {
+                return false;
+            }
+            int whole = prefix / 8;
+            for (int i = 0; i < whole; i++) {
+                if (address[i] != network[i]) {
+                    return false;
+                }
+            }
+            int mask = (0xff << (8 - prefix % 8)) & 0xff;
+            return prefix % 8 == 0 || ((address[whole] ^ network[whole]) & mask) == 0;
         }
     }
 
@@ -69,19 +77,13 @@ public final class NetworkPolicy {
     }
 
     /**
-     * Parses the setting; an {@link IllegalArgumentException} names the first entry that is not a CIDR block, so a
-     * typo stops the server at start instead of silently allowing what it meant to deny.
+     * The policy of the setting's entries ({@link io.stratus.Config.HookSettings#denyNetworks}); an {@link
+     * IllegalArgumentException} names the first entry that is not a CIDR block, so a typo stops the server at start
+     * instead of silently allowing what it meant to deny.
      */
-    public static NetworkPolicy parse(String list) {
+    public static NetworkPolicy of(List<String> cidrs) {
         List<Block> blocks = new ArrayList<>();
-        for (String entry : list.split(",", -1)) {
-            String cidr = entry.trim();
-            if (cidr.isEmpty()) {
-                if (list.isBlank()) {
-                    break;
-                }
-                throw new IllegalArgumentException(KEY + ": empty entry in \"" + list + "\"");
-            }
+        for (String cidr : cidrs) {
             blocks.add(block(cidr));
         }
         return blocks.isEmpty() ? NONE : new NetworkPolicy(List.copyOf(blocks));
@@ -105,7 +107,7 @@ public final class NetworkPolicy {
                         + (bits == 32 ? "IPv4" : "IPv6") + ")");
             }
         }
-        return new Block(cidr, new IpSubnetFilterRule(address, prefix, IpFilterRuleType.REJECT));
+        return new Block(cidr, address.getAddress(), prefix);
     }
 
     /** True when nothing is denied. */
@@ -115,7 +117,7 @@ public final class NetworkPolicy {
 
     /** The block that denies {@code address}, if any; an IPv4-mapped IPv6 address counts as its IPv4 address. */
     public Optional<String> deniedBlock(InetAddress address) {
-        InetAddress a = unmapped(address);
+        byte[] a = unmapped(address).getAddress();
         for (Block b : blocks) {
             if (b.contains(a)) {
                 return Optional.of(b.cidr);
@@ -176,7 +178,10 @@ public final class NetworkPolicy {
         }
     }
 
-    /** An IP literal (brackets and an IPv6 zone allowed, as in URLs) without any DNS lookup, else null. */
+    /**
+     * An IP literal (brackets and an IPv6 zone allowed, as in URLs) without any DNS lookup, else null: IPv4 as four
+     * decimal numbers of 0 to 255, IPv6 as RFC 4291 writes it. An IPv4-mapped IPv6 address is its IPv4 address.
+     */
     static InetAddress literal(String host) {
         if (host == null || host.isEmpty()) {
             return null;
@@ -186,7 +191,91 @@ public final class NetworkPolicy {
         if (zone >= 0 && h.indexOf(':') >= 0) {
             h = h.substring(0, zone); // fe80::1%eth0 is still fe80::1
         }
-        return NetUtil.createInetAddressFromIpAddressString(h);
+        byte[] bytes = h.indexOf(':') >= 0 ? ipv6(h) : ipv4(h);
+        try {
+            return bytes == null ? null : InetAddress.getByAddress(bytes);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e); // 4 or 16 bytes are always a valid address
+        }
+    }
+
+    /** A dotted-quad IPv4 address: four decimal numbers of 0 to 255 (leading zeros are decimal too). Else null. */
+    private static byte[] ipv4(String s) {
+        if (!s.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
+            return null;
+        }
+        String[] parts = s.split("\\.");
+        byte[] bytes = new byte[4];
+        for (int i = 0; i < 4; i++) {
+            int n = Integer.parseInt(parts[i]);
+            if (n > 255) {
+                return null;
+            }
+            bytes[i] = (byte) n;
+        }
+        return bytes;
+    }
+
+    /**
+     * An IPv6 address: eight groups of 1 to 4 hex digits separated by colons, or fewer around one {@code ::} that
+     * stands for at least one group of zeros. A dotted-quad IPv4 address may end it only after 80 zero bits and 16
+     * zero or one bits (IPv4-compatible {@code ::a.b.c.d} or IPv4-mapped {@code ::ffff:a.b.c.d}), and then the
+     * result is that IPv4 address, as Netty's parser read these. Else null.
+     */
+    private static byte[] ipv6(String s) {
+        int gap = s.indexOf("::");
+        if (gap >= 0 && s.indexOf("::", gap + 1) >= 0) {
+            return null;
+        }
+        int[] head = groups(gap < 0 ? s : s.substring(0, gap), gap < 0);
+        int[] tail = gap < 0 ? new int[0] : groups(s.substring(gap + 2), true);
+        if (head == null || tail == null || (gap < 0 ? head.length != 8 : head.length + tail.length > 7)) {
+            return null;
+        }
+        byte[] bytes = new byte[16];
+        for (int i = 0; i < head.length; i++) {
+            bytes[2 * i] = (byte) (head[i] >> 8);
+            bytes[2 * i + 1] = (byte) head[i];
+        }
+        for (int i = 0; i < tail.length; i++) {
+            int at = 16 - 2 * (tail.length - i);
+            bytes[at] = (byte) (tail[i] >> 8);
+            bytes[at + 1] = (byte) tail[i];
+        }
+        return s.indexOf('.') < 0 ? bytes : embeddedIpv4(bytes);
+    }
+
+    /** The IPv4 address in the last 4 bytes of an IPv4-compatible or -mapped IPv6 address, else null. */
+    private static byte[] embeddedIpv4(byte[] ipv6) {
+        for (int i = 0; i < 10; i++) {
+            if (ipv6[i] != 0) {
+                return null;
+            }
+        }
+        boolean compatibleOrMapped = ipv6[10] == ipv6[11] && (ipv6[10] == 0 || ipv6[10] == (byte) 0xff);
+        return compatibleOrMapped ? Arrays.copyOfRange(ipv6, 12, 16) : null;
+    }
+
+    /** Colon-separated 16-bit groups ("" is none); an IPv4 address as the last, where allowed, is two. Else null. */
+    private static int[] groups(String s, boolean ipv4Last) {
+        if (s.isEmpty()) {
+            return new int[0];
+        }
+        String[] parts = s.split(":", -1);
+        byte[] v4 = ipv4Last && parts[parts.length - 1].indexOf('.') >= 0 ? ipv4(parts[parts.length - 1]) : null;
+        int hex = v4 == null ? parts.length : parts.length - 1;
+        int[] out = new int[v4 == null ? hex : hex + 2];
+        for (int i = 0; i < hex; i++) {
+            if (!parts[i].matches("[0-9a-fA-F]{1,4}")) {
+                return null;
+            }
+            out[i] = Integer.parseInt(parts[i], 16);
+        }
+        if (v4 != null) {
+            out[hex] = (v4[0] & 0xff) << 8 | v4[1] & 0xff;
+            out[hex + 1] = (v4[2] & 0xff) << 8 | v4[3] & 0xff;
+        }
+        return out;
     }
 
     /**

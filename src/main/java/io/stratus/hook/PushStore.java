@@ -1,10 +1,6 @@
 package io.stratus.hook;
 
 import io.stratus.store.Database;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 
 /** SQL for the {@code push_target} table. */
@@ -16,42 +12,31 @@ final class PushStore {
     }
 
     List<PushTarget> loadAll() {
-        return db.withConnection(c -> {
-            List<PushTarget> out = new ArrayList<>();
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                    "SELECT product_id, url, token, enabled, batch, create_time, update_time FROM push_target")) {
-                while (rs.next()) {
-                    out.add(new PushTarget(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getBoolean(4), rs.getBoolean(5),
-                            rs.getLong(6), rs.getLong(7)));
-                }
-            }
-            return out;
-        });
+        return db.list("SELECT product_id, url, token, enabled, batch, create_time, update_time FROM push_target",
+                rs -> new PushTarget(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getBoolean(4), rs.getBoolean(5),
+                        rs.getLong(6), rs.getLong(7)));
     }
 
+    /**
+     * Stores the product's target, replacing its other values but keeping the stored create_time (so not {@link
+     * io.stratus.store.Dialect#upsert}, which replaces every value; this {@code ON CONFLICT} form reads the same in
+     * SQLite and PostgreSQL).
+     */
     void put(PushTarget t) {
-        db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO push_target (product_id, url, token, enabled, batch, "
-                    + "create_time, update_time) VALUES (?,?,?,?,?,?,?) ON CONFLICT (product_id) DO UPDATE SET url = excluded.url, "
-                    + "token = excluded.token, enabled = excluded.enabled, batch = excluded.batch, update_time = excluded.update_time")) {
-                ps.setLong(1, t.productId());
-                ps.setString(2, t.url());
-                ps.setString(3, t.token());
-                ps.setBoolean(4, t.enabled());
-                ps.setBoolean(5, t.batch());
-                ps.setLong(6, t.createTime());
-                ps.setLong(7, t.updateTime());
-                return ps.executeUpdate();
-            }
+        db.update("INSERT INTO push_target (product_id, url, token, enabled, batch, create_time, update_time) "
+                + "VALUES (?,?,?,?,?,?,?) ON CONFLICT (product_id) DO UPDATE SET url = excluded.url, token = excluded.token, "
+                + "enabled = excluded.enabled, batch = excluded.batch, update_time = excluded.update_time", ps -> {
+            ps.setLong(1, t.productId());
+            ps.setString(2, t.url());
+            ps.setString(3, t.token());
+            ps.setBoolean(4, t.enabled());
+            ps.setBoolean(5, t.batch());
+            ps.setLong(6, t.createTime());
+            ps.setLong(7, t.updateTime());
         });
     }
 
     void delete(long productId) {
-        db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM push_target WHERE product_id = ?")) {
-                ps.setLong(1, productId);
-                return ps.executeUpdate();
-            }
-        });
+        db.update("DELETE FROM push_target WHERE product_id = ?", ps -> ps.setLong(1, productId));
     }
 }

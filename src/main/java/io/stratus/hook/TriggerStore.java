@@ -61,24 +61,16 @@ final class TriggerStore {
     }
 
     void update(Trigger t) {
-        db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE hook_trigger SET title = ?, ds_id = ?, dev_ids = ?, url = ?, "
-                    + "type = ?, threshold = ?, lolmt = ?, uplmt = ?, update_time = ? WHERE id = ?")) {
-                bindDefinition(ps, 1, t);
-                ps.setLong(9, t.updateTime());
-                ps.setLong(10, t.id());
-                return ps.executeUpdate();
-            }
+        db.update("UPDATE hook_trigger SET title = ?, ds_id = ?, dev_ids = ?, url = ?, "
+                + "type = ?, threshold = ?, lolmt = ?, uplmt = ?, update_time = ? WHERE id = ?", ps -> {
+            bindDefinition(ps, 1, t);
+            ps.setLong(9, t.updateTime());
+            ps.setLong(10, t.id());
         });
     }
 
     void delete(long id) {
-        db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM hook_trigger WHERE id = ?")) {
-                ps.setLong(1, id);
-                return ps.executeUpdate();
-            }
-        });
+        db.update("DELETE FROM hook_trigger WHERE id = ?", ps -> ps.setLong(1, id));
     }
 
     /** title, ds_id, dev_ids, url, type, threshold, lolmt, uplmt from parameter {@code first} on. */

@@ -137,6 +137,11 @@ public final class BatchWriter implements AutoCloseable {
         return submitBatched(b -> write.apply(b.connection()));
     }
 
+    /** Queues one INSERT, UPDATE or DELETE (see {@link Database#update}); completes as {@link #submit(Write)}. */
+    public CompletableFuture<Void> submitUpdate(String sql, Database.Parameters parameters) {
+        return submitBatched(b -> Database.update(b.connection(), sql, parameters));
+    }
+
     /** Queues a write that uses its batch (see {@link Batch}); completes as {@link #submit(Write)}. */
     public CompletableFuture<Void> submitBatched(BatchedWrite write) {
         CompletableFuture<Void> done = new CompletableFuture<>();

@@ -4,6 +4,8 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +17,18 @@ public final class Database implements AutoCloseable {
     @FunctionalInterface
     public interface SqlWork<T> {
         T run(Connection connection) throws SQLException;
+    }
+
+    /** Reads the current row of a query. */
+    @FunctionalInterface
+    public interface Row<T> {
+        T read(ResultSet row) throws SQLException;
+    }
+
+    /** Sets the parameters of one statement. */
+    @FunctionalInterface
+    public interface Parameters {
+        void bind(PreparedStatement statement) throws SQLException;
     }
 
     private final HikariDataSource dataSource;
@@ -96,6 +110,32 @@ public final class Database implements AutoCloseable {
             return work.run(c);
         } catch (SQLException e) {
             throw new StoreException(e.getMessage(), e);
+        }
+    }
+
+    /** Every row of a query without parameters, each read by {@code row}, on a pooled connection. */
+    public <T> List<T> list(String sql, Row<T> row) {
+        return withConnection(c -> {
+            List<T> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(row.read(rs));
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Runs one INSERT, UPDATE or DELETE on a pooled connection in auto-commit mode; returns the rows it changed. */
+    public int update(String sql, Parameters parameters) {
+        return withConnection(c -> update(c, sql, parameters));
+    }
+
+    /** Runs one INSERT, UPDATE or DELETE on {@code c} (a transaction's, or a writer's); returns the rows it changed. */
+    public static int update(Connection c, String sql, Parameters parameters) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            parameters.bind(ps);
+            return ps.executeUpdate();
         }
     }
 

@@ -8,6 +8,7 @@ import io.stratus.device.DeviceListener;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
+import io.stratus.store.ProductCleanup;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -90,7 +91,7 @@ public final class Telemetry implements AutoCloseable {
      * A deleted product's points go in its deletion's transaction; the per-device delete of {@link #deviceEvents()}
      * then also clears what a batch in flight still held.
      */
-    public DeviceRegistry.ProductCleanup productCleanup() {
+    public ProductCleanup productCleanup() {
         return DatapointStore::deleteProduct;
     }
 

@@ -10,6 +10,7 @@ import io.stratus.Config;
 import io.stratus.e2e.LogCapture;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -19,15 +20,16 @@ import org.junit.jupiter.api.Test;
  */
 class DeliveryTest {
     /** Loopback, whichever family "localhost" resolves to on this machine. */
-    private static final NetworkPolicy NO_LOOPBACK = NetworkPolicy.parse("127.0.0.0/8,::1/128");
+    private static final List<String> NO_LOOPBACK = List.of("127.0.0.0/8", "::1/128");
 
-    private static Config.HookSettings settings(int queue, int senders, int attempts, long timeoutMillis) {
-        return settings(queue, senders, attempts, timeoutMillis, NetworkPolicy.none());
+    private static Delivery delivery(int queue, int senders, int attempts, long timeoutMillis) {
+        return delivery(queue, senders, attempts, timeoutMillis, List.of());
     }
 
-    private static Config.HookSettings settings(int queue, int senders, int attempts, long timeoutMillis, NetworkPolicy deny) {
-        return new Config.HookSettings(Duration.ofMillis(timeoutMillis), queue, senders, attempts, Duration.ofMillis(20),
-                Duration.ofMillis(100), 100, Duration.ofMillis(50), deny);
+    /** A delivery with these settings, denying the {@code deny} blocks as {@code hook.deny-networks} would. */
+    private static Delivery delivery(int queue, int senders, int attempts, long timeoutMillis, List<String> deny) {
+        return new Delivery(new Config.HookSettings(Duration.ofMillis(timeoutMillis), queue, senders, attempts,
+                Duration.ofMillis(20), Duration.ofMillis(100), 100, Duration.ofMillis(50), deny), NetworkPolicy.of(deny));
     }
 
     /** The receiver's URL with the host name "localhost", which only resolution turns into a loopback address. */
@@ -38,7 +40,7 @@ class DeliveryTest {
     @Test
     void retries_after_http_500_until_the_receiver_accepts() {
         AtomicInteger calls = new AtomicInteger();
-        try (Receiver receiver = Receiver.start(); Delivery delivery = new Delivery(settings(10, 2, 3, 2000))) {
+        try (Receiver receiver = Receiver.start(); Delivery delivery = delivery(10, 2, 3, 2000)) {
             receiver.answer(r -> calls.incrementAndGet() <= 2 ? new Receiver.Reply(500, "busy") : Receiver.Reply.ok("ok"));
 
             assertThat(delivery.post(URI.create(receiver.url("/hook")), "{\"n\":1}".getBytes(UTF_8), "test")).isTrue();
@@ -53,7 +55,7 @@ class DeliveryTest {
 
     @Test
     void gives_up_after_the_configured_attempts() {
-        try (Receiver receiver = Receiver.start(); Delivery delivery = new Delivery(settings(10, 1, 3, 2000))) {
+        try (Receiver receiver = Receiver.start(); Delivery delivery = delivery(10, 1, 3, 2000)) {
             receiver.answer(r -> new Receiver.Reply(503, "down"));
 
             delivery.post(URI.create(receiver.url("/hook")), "{}".getBytes(UTF_8), "test");
@@ -69,7 +71,7 @@ class DeliveryTest {
         Receiver gone = Receiver.start();
         String url = gone.url("/hook");
         gone.close();
-        try (Delivery delivery = new Delivery(settings(10, 1, 2, 1000))) {
+        try (Delivery delivery = delivery(10, 1, 2, 1000)) {
             delivery.post(URI.create(url), "{}".getBytes(UTF_8), "test");
 
             await().atMost(5, SECONDS).untilAsserted(() -> assertThat(delivery.stats().failed()).isEqualTo(1));
@@ -78,7 +80,7 @@ class DeliveryTest {
 
     @Test
     void a_name_resolving_into_a_denied_network_gets_nothing_fails_at_once_and_is_logged_once_per_target() {
-        try (Receiver receiver = Receiver.start(); Delivery delivery = new Delivery(settings(20, 2, 3, 2000, NO_LOOPBACK));
+        try (Receiver receiver = Receiver.start(); Delivery delivery = delivery(20, 2, 3, 2000, NO_LOOPBACK);
              LogCapture log = LogCapture.of(Delivery.class.getName()).attach()) {
             URI url = byName(receiver, "/hook");
             for (int i = 0; i < 5; i++) {
@@ -102,8 +104,8 @@ class DeliveryTest {
     @Test
     void an_address_literal_is_checked_too_and_addresses_outside_the_blocks_are_delivered_to() {
         try (Receiver receiver = Receiver.start();
-             Delivery denying = new Delivery(settings(10, 1, 3, 2000, NetworkPolicy.parse("127.0.0.1/32")));
-             Delivery allowing = new Delivery(settings(10, 1, 3, 2000, NetworkPolicy.parse("127.0.0.2/32,10.0.0.0/8")))) {
+             Delivery denying = delivery(10, 1, 3, 2000, List.of("127.0.0.1/32"));
+             Delivery allowing = delivery(10, 1, 3, 2000, List.of("127.0.0.2/32", "10.0.0.0/8"))) {
             URI url = URI.create(receiver.url("/hook"));
 
             denying.post(url, "{\"from\":\"denying\"}".getBytes(UTF_8), "trigger 1");
@@ -119,7 +121,7 @@ class DeliveryTest {
 
     @Test
     void the_verification_get_to_a_denied_name_throws_the_refusal() {
-        try (Receiver receiver = Receiver.start(); Delivery delivery = new Delivery(settings(10, 1, 3, 2000, NO_LOOPBACK))) {
+        try (Receiver receiver = Receiver.start(); Delivery delivery = delivery(10, 1, 3, 2000, NO_LOOPBACK)) {
             assertThatThrownBy(() -> delivery.get(byName(receiver, "/push?msg=x")))
                     .isInstanceOf(NetworkPolicy.Denied.class)
                     .hasMessageContaining("localhost resolves to ")
@@ -131,7 +133,7 @@ class DeliveryTest {
     @Test
     void redirects_are_not_followed_so_none_can_lead_into_a_denied_network() {
         try (Receiver receiver = Receiver.start(); Receiver elsewhere = Receiver.start();
-             Delivery delivery = new Delivery(settings(10, 1, 2, 2000))) {
+             Delivery delivery = delivery(10, 1, 2, 2000)) {
             receiver.answer(r -> Receiver.Reply.redirect(elsewhere.url("/metadata")));
 
             delivery.post(URI.create(receiver.url("/hook")), "{}".getBytes(UTF_8), "test");
@@ -144,7 +146,7 @@ class DeliveryTest {
 
     @Test
     void a_large_reply_body_is_read_and_discarded() {
-        try (Receiver receiver = Receiver.start(); Delivery delivery = new Delivery(settings(10, 1, 1, 5000))) {
+        try (Receiver receiver = Receiver.start(); Delivery delivery = delivery(10, 1, 1, 5000)) {
             receiver.answer(r -> Receiver.Reply.ok("x".repeat(3 * 1024 * 1024)));
 
             delivery.post(URI.create(receiver.url("/hook")), "{}".getBytes(UTF_8), "test");
@@ -155,7 +157,7 @@ class DeliveryTest {
 
     @Test
     void a_receiver_that_never_answers_fills_the_bounded_queue_and_posts_are_dropped_without_waiting() {
-        try (Receiver receiver = Receiver.start(); Delivery delivery = new Delivery(settings(5, 2, 3, 10_000));
+        try (Receiver receiver = Receiver.start(); Delivery delivery = delivery(5, 2, 3, 10_000);
              LogCapture log = LogCapture.of(Delivery.class.getName()).attach()) {
             receiver.hang();
             URI url = URI.create(receiver.url("/hook"));

@@ -5,24 +5,39 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.stratus.Config;
+import io.stratus.Platform;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@code hook.deny-networks}: CIDR matching (IPv4, IPv6, boundaries), parsing, and the check of configured URLs. */
 class NetworkPolicyTest {
-    private static final NetworkPolicy DEFAULT = NetworkPolicy.parse(Config.DEFAULTS.get("hook.deny-networks"));
-    private static final NetworkPolicy MULTI_TENANT = NetworkPolicy.parse(
+    private static final NetworkPolicy DEFAULT = policy(Config.DEFAULTS.get("hook.deny-networks"));
+    private static final NetworkPolicy MULTI_TENANT = policy(
             "127.0.0.0/8, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, ::1/128, fc00::/7");
+
+    /** The policy a server builds from this setting: Config reads the list, NetworkPolicy its blocks. */
+    private static NetworkPolicy policy(String setting) {
+        return NetworkPolicy.of(Config.of(Map.of("hook.deny-networks", setting)).hooks().denyNetworks());
+    }
+
+    private static Config with(Map<String, String> settings, String denyNetworks) {
+        Map<String, String> all = new HashMap<>(settings);
+        all.put("hook.deny-networks", denyNetworks);
+        return Config.of(all);
+    }
 
     /** An address literal, never a DNS lookup. */
     private static InetAddress ip(String literal) {
@@ -114,16 +129,16 @@ class NetworkPolicyTest {
 
     @Test
     void a_bare_address_is_a_block_of_one_and_a_zero_prefix_is_a_whole_family() {
-        NetworkPolicy one = NetworkPolicy.parse("10.0.0.7,2001:db8::7");
+        NetworkPolicy one = policy("10.0.0.7,2001:db8::7");
         assertThat(one.deniedBlock(ip("10.0.0.7"))).contains("10.0.0.7");
         assertThat(one.deniedBlock(ip("10.0.0.6"))).isEmpty();
         assertThat(one.deniedBlock(ip("2001:db8::7"))).contains("2001:db8::7");
         assertThat(one.deniedBlock(ip("2001:db8::8"))).isEmpty();
 
-        NetworkPolicy allV4 = NetworkPolicy.parse("0.0.0.0/0");
+        NetworkPolicy allV4 = policy("0.0.0.0/0");
         assertThat(allV4.deniedBlock(ip("255.255.255.255"))).contains("0.0.0.0/0");
         assertThat(allV4.deniedBlock(ip("::1"))).isEmpty();
-        NetworkPolicy allV6 = NetworkPolicy.parse("::/0");
+        NetworkPolicy allV6 = policy("::/0");
         assertThat(allV6.deniedBlock(ip("fe80::1"))).contains("::/0");
         assertThat(allV6.deniedBlock(ip("::1"))).contains("::/0");
         assertThat(allV6.deniedBlock(ip("127.0.0.1"))).isEmpty();
@@ -131,7 +146,7 @@ class NetworkPolicyTest {
 
     @Test
     void host_bits_in_a_block_are_ignored_as_routers_do() {
-        NetworkPolicy p = NetworkPolicy.parse("10.9.8.7/8");
+        NetworkPolicy p = policy("10.9.8.7/8");
         assertThat(p.deniedBlock(ip("10.0.0.1"))).contains("10.9.8.7/8");
         assertThat(p.deniedBlock(ip("11.0.0.1"))).isEmpty();
     }
@@ -139,7 +154,7 @@ class NetworkPolicyTest {
     @ParameterizedTest
     @ValueSource(strings = {"", " ", "  \t "})
     void an_empty_list_denies_nothing(String list) {
-        NetworkPolicy p = NetworkPolicy.parse(list);
+        NetworkPolicy p = policy(list);
         assertThat(p.isEmpty()).isTrue();
         assertThat(p.deniedBlock(ip("169.254.169.254"))).isEmpty();
         assertThat(p.deniedBlock(ip("::"))).isEmpty();
@@ -149,30 +164,42 @@ class NetworkPolicyTest {
     @ValueSource(strings = {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/8x", "10.0.0/8", "256.0.0.0/8",
             "example.com/8", "localhost", "fe80::/10/2", "10.0.0.0/8,,192.168.0.0/16", "10.0.0.0/8,", "fe80::1%eth0/64"})
     void an_invalid_entry_is_refused_with_its_text_and_the_setting(String list) {
-        assertThatThrownBy(() -> NetworkPolicy.parse(list))
+        assertThatThrownBy(() -> policy(list))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("hook.deny-networks: ");
     }
 
     @Test
-    void an_invalid_entry_stops_the_config_from_loading() {
-        assertThatThrownBy(() -> Config.of(Map.of("hook.deny-networks", "169.254.0.0/16,10.0.0.0/33")))
+    void an_invalid_entry_stops_the_server_before_its_store_opens(@TempDir Path dataDir) {
+        Map<String, String> settings = Map.of("data.dir", dataDir.toString(), "mqtt.port", "0", "http.port", "0");
+        assertThatThrownBy(() -> Platform.start(with(settings, "169.254.0.0/16,10.0.0.0/33")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("hook.deny-networks: \"10.0.0.0/33\" has a bad prefix length (0-32 for IPv4)");
-        assertThatThrownBy(() -> Config.of(Map.of("hook.deny-networks", "metadata.internal")))
+        assertThatThrownBy(() -> Platform.start(with(settings, "metadata.internal")))
                 .hasMessageContaining("\"metadata.internal\" is not a CIDR block");
+        assertThat(dataDir).isEmptyDirectory();
+    }
+
+    @Test
+    void an_empty_entry_stops_the_config_from_loading() {
+        assertThatThrownBy(() -> Config.of(Map.of("hook.deny-networks", "10.0.0.0/8,,192.168.0.0/16")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("hook.deny-networks: empty entry in \"10.0.0.0/8,,192.168.0.0/16\"");
     }
 
     @Test
     void the_setting_comes_from_the_environment_and_may_be_emptied() {
-        Config tenants = Config.load(null, Map.of("STRATUS_HOOK_DENY_NETWORKS", "127.0.0.0/8,::1/128"), Map.of());
-        assertThat(tenants.hooks().denyNetworks().deniedBlock(ip("127.0.0.1"))).contains("127.0.0.0/8");
-        assertThat(tenants.hooks().denyNetworks().deniedBlock(ip("169.254.169.254"))).isEmpty();
+        Config tenants = Config.load(null, Map.of("STRATUS_HOOK_DENY_NETWORKS", "127.0.0.0/8, ::1/128"), Map.of());
+        assertThat(tenants.hooks().denyNetworks()).containsExactly("127.0.0.0/8", "::1/128");
+        NetworkPolicy loopback = NetworkPolicy.of(tenants.hooks().denyNetworks());
+        assertThat(loopback.deniedBlock(ip("127.0.0.1"))).contains("127.0.0.0/8");
+        assertThat(loopback.deniedBlock(ip("169.254.169.254"))).isEmpty();
 
         Config open = Config.load(null, Map.of("STRATUS_HOOK_DENY_NETWORKS", ""), Map.of());
-        assertThat(open.hooks().denyNetworks().isEmpty()).isTrue();
+        assertThat(open.hooks().denyNetworks()).isEmpty();
+        assertThat(NetworkPolicy.of(open.hooks().denyNetworks()).isEmpty()).isTrue();
 
-        assertThat(Config.of(Map.of()).hooks().denyNetworks()).hasToString(Config.DEFAULTS.get("hook.deny-networks"));
+        assertThat(policy(Config.DEFAULTS.get("hook.deny-networks"))).hasToString(Config.DEFAULTS.get("hook.deny-networks"));
     }
 
     @ParameterizedTest
@@ -202,6 +229,31 @@ class NetworkPolicyTest {
     @ValueSource(strings = {"http://169.16689662/", "http://169.254.43518/", "http://127.1/"})
     void dotted_short_forms_are_no_valid_url_host_at_all(String url) {
         assertThatThrownBy(() -> HookUrl.parse(url)).isInstanceOf(HookException.class).hasMessage("url has no host");
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(nullValues = "none", value = {
+            "10.1.2.3, 10.1.2.3",
+            "010.001.002.003, 10.1.2.3",     // leading zeros are decimal in a dotted quad
+            "256.1.2.3, none",
+            "1.2.3, none",                   // short forms are shortIpv4's and atonIpv4's
+            "[::1], ::1",
+            "fe80::1%eth0, fe80::1",
+            "1:2:3:4:5:6:7:8, 1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7::, 1:2:3:4:5:6:7:0",
+            "1:2:3:4:5:6:7:8:9, none",
+            "1::2::3, none",
+            "12345::, none",
+            "::ffff:10.1.2.3, 10.1.2.3",     // IPv4-mapped
+            "::10.1.2.3, 10.1.2.3",          // IPv4-compatible: read as its IPv4 address too
+            "::ffff:0:10.1.2.3, none",
+            "1::10.1.2.3, none",
+            "example.com, none",
+            "g::1, none",
+    })
+    void ip_literals_are_read_byte_by_byte(String literal, String address) throws UnknownHostException {
+        InetAddress expected = address == null ? null : InetAddress.getByName(address); // a literal: no DNS lookup
+        assertThat(NetworkPolicy.literal(literal)).isEqualTo(expected);
     }
 
     @ParameterizedTest
@@ -284,7 +336,7 @@ class NetworkPolicyTest {
 
     @Test
     void only_loopback_v6_denied_still_refuses_localhost() {
-        NetworkPolicy v6 = NetworkPolicy.parse("::1/128");
+        NetworkPolicy v6 = policy("::1/128");
         assertThatThrownBy(() -> v6.check(URI.create("http://localhost/"))).hasMessageContaining("::1/128");
     }
 
@@ -307,7 +359,7 @@ class NetworkPolicyTest {
     void at_delivery_allowed_addresses_pass() throws NetworkPolicy.Denied {
         DEFAULT.check("receiver.example", List.of(new InetSocketAddress(ip("93.184.216.34"), 80),
                 new InetSocketAddress(ip("2606:4700::1111"), 80)));
-        NetworkPolicy lanAllowed = NetworkPolicy.parse("169.254.0.0/16");
+        NetworkPolicy lanAllowed = policy("169.254.0.0/16");
         lanAllowed.check("receiver.lan", List.of(new InetSocketAddress(ip("192.168.1.20"), 80), new InetSocketAddress(ip("::1"), 80)));
         NetworkPolicy.none().check("anything", List.of(new InetSocketAddress(ip("169.254.169.254"), 80)));
     }
