@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -64,15 +63,9 @@ public final class EventsApi implements AutoCloseable {
     private final LoginGuard guard;
     private final Times times;
     private final Telemetry telemetry;
-    private final Config.SharedLimits limits;
     private final Set<Stream> streams = ConcurrentHashMap.newKeySet();
-    /** Open slots in all, per product scope and per credential; changed together under {@link #slots}. */
-    private final Object slots = new Object();
-    private int slotsInUse;
-    private final Map<Long, Integer> slotsByProduct = new HashMap<>();
-    private final Map<String, Integer> slotsByCredential = new HashMap<>();
+    private final EventSlots slots;
     private final LongAdder dropped = new LongAdder();
-    private final LongAdder refused = new LongAdder();
     private volatile boolean closed;
 
     EventsApi(DeviceRegistry registry, AdminAccount admin, LoginGuard guard, Telemetry telemetry, Times times,
@@ -82,7 +75,7 @@ public final class EventsApi implements AutoCloseable {
         this.guard = guard;
         this.times = times;
         this.telemetry = telemetry;
-        this.limits = limits;
+        this.slots = new EventSlots(limits);
     }
 
     /** Presence events to stream, and the end of streams whose product was deleted. */
@@ -120,7 +113,7 @@ public final class EventsApi implements AutoCloseable {
             throw new ApiError(Errno.SYSTEM_LIMIT, "server is stopping");
         }
         Stream s = new Stream(scope, caller);
-        take(s);
+        slots.take(s.scope, s.credential);
         streams.add(s); // before the reply starts, so that nothing that happens from here on is missed
         try {
             HttpServletResponse res = ctx.res();
@@ -142,44 +135,6 @@ public final class EventsApi implements AutoCloseable {
         }
     }
 
-    /** Takes a slot for {@code s} or refuses it with errno 13: HTTP 503 for the server's bound, 429 for the others. */
-    private void take(Stream s) {
-        String refusal = null;
-        boolean server = false;
-        synchronized (slots) {
-            if (slotsInUse >= limits.eventsMaxStreams()) {
-                refusal = "too many event streams on this server (at most " + limits.eventsMaxStreams() + ", events.max-streams)";
-                server = true;
-            } else if (s.scope != 0 && slotsByProduct.getOrDefault(s.scope, 0) >= limits.eventsMaxStreamsPerProduct()) {
-                refusal = "too many event streams of this product (at most " + limits.eventsMaxStreamsPerProduct()
-                        + ", events.max-streams-per-product)";
-            } else if (slotsByCredential.getOrDefault(s.credential, 0) >= limits.eventsMaxStreamsPerCredential()) {
-                refusal = "too many event streams with this credential (at most " + limits.eventsMaxStreamsPerCredential()
-                        + ", events.max-streams-per-credential)";
-            } else {
-                slotsInUse++;
-                if (s.scope != 0) {
-                    slotsByProduct.merge(s.scope, 1, Integer::sum);
-                }
-                slotsByCredential.merge(s.credential, 1, Integer::sum);
-            }
-        }
-        if (refusal != null) {
-            refused.increment();
-            throw new ApiError(server ? Errno.SYSTEM_LIMIT : Errno.TENANT_LIMIT, refusal);
-        }
-    }
-
-    private void give(Stream s) {
-        synchronized (slots) {
-            slotsInUse--;
-            if (s.scope != 0) {
-                slotsByProduct.computeIfPresent(s.scope, (id, n) -> n <= 1 ? null : n - 1);
-            }
-            slotsByCredential.computeIfPresent(s.credential, (c, n) -> n <= 1 ? null : n - 1);
-        }
-    }
-
     /**
      * Ends, with a {@code revoked} event, every stream whose credential or product no longer holds. Called on the
      * thread that revoked something (memory reads only, nothing blocks).
@@ -195,7 +150,7 @@ public final class EventsApi implements AutoCloseable {
 
     /** Streams refused so far by a bound of streams. */
     long refusedCount() {
-        return refused.sum();
+        return slots.refusedCount();
     }
 
     /** Events dropped so far because a stream's queue was full. */
@@ -204,9 +159,7 @@ public final class EventsApi implements AutoCloseable {
     }
 
     int openStreams() {
-        synchronized (slots) {
-            return slotsInUse;
-        }
+        return slots.inUse();
     }
 
     // ---- producers: never block -------------------------------------------------------------------
@@ -287,7 +240,7 @@ public final class EventsApi implements AutoCloseable {
         void release() {
             if (released.compareAndSet(false, true)) {
                 streams.remove(this);
-                give(this);
+                slots.give(scope, credential);
             }
         }
 

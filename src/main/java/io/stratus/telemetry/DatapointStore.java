@@ -18,7 +18,7 @@ import java.util.UUID;
 
 /**
  * SQL for the datastream (latest value) table, binary points read back, and deletions outside the datapoint writer
- * (a stream, a product's rows, retention). Writes of points are {@link DatapointWrites}, history reads {@link HistoryStore}.
+ * (a stream, a product's rows, retention). Writes of points are {@link DatapointWriteStore}, history reads {@link HistoryStore}.
  */
 final class DatapointStore {
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -43,7 +43,7 @@ public final class Telemetry implements AutoCloseable {
     private final Config config;
     private final DpDecoder decoder;
     private final DatapointStore store;
-    private final DatapointWrites writes;
+    private final DatapointWriteStore writes;
     private final BatchWriter writer;
     private final Forwarding forwarding;
     private final History history;
@@ -59,7 +59,7 @@ public final class Telemetry implements AutoCloseable {
         this.decoder = new DpDecoder(config.timezone(), config.binaryTimezone(), config.dpType7ConsecutiveStreams()
                 ? DpDecoder.Type7Mode.CONSECUTIVE_STREAMS : DpDecoder.Type7Mode.ONE_STREAM);
         this.store = new DatapointStore(database);
-        this.writes = new DatapointWrites(database.dialect());
+        this.writes = new DatapointWriteStore(database.dialect());
         this.history = new History(config, store, new HistoryStore(database));
         this.writer = writer;
         // D21 across restarts: a burst of points without time runs its receive times ahead of the clock (1 ms apart).
@@ -81,7 +81,7 @@ public final class Telemetry implements AutoCloseable {
         return new DeviceListener() {
             @Override
             public void removed(Device device) {
-                writer.submitBatched(b -> DatapointWrites.deleteDevice(b, device.id()));
+                writer.submitBatched(b -> DatapointWriteStore.deleteDevice(b, device.id()));
                 lastServerTime.keySet().removeIf(k -> k.startsWith(device.id() + "/"));
             }
         };

@@ -14,7 +14,7 @@ import java.util.UUID;
  * SQL run inside the datapoint writer's transactions: points into the datapoint (history) and datastream (latest
  * value) tables, binary points, and the removal of a deleted device's rows.
  */
-final class DatapointWrites {
+final class DatapointWriteStore {
     // The latest value is replaced only by a point at least as new (D22), which Dialect.upsert cannot say.
     private static final String UPSERT_LATEST = "INSERT INTO datastream (device_id, stream, uuid, create_time, update_time, "
             + "latest_at, latest_value) VALUES (?,?,?,?,?,?,?) ON CONFLICT (device_id, stream) DO UPDATE SET "
@@ -32,7 +32,7 @@ final class DatapointWrites {
     /** A redelivered type-2 point replaces its blob (D16). */
     private final String insertBinary;
 
-    DatapointWrites(Dialect dialect) {
+    DatapointWriteStore(Dialect dialect) {
         this.insertHistory = dialect.upsert("datapoint", List.of("device_id", "stream", "ts"), List.of("value"));
         this.insertBinary = dialect.upsert("bindata", List.of("idx"),
                 List.of("device_id", "stream", "description", "content", "create_time"));
@@ -56,7 +56,7 @@ final class DatapointWrites {
                     (old, next) -> next.at() >= old.at() ? next : old);
         }
         history.executeBatch();
-        batch.atEnd(LATEST, DatapointWrites::writeLatest);
+        batch.atEnd(LATEST, DatapointWriteStore::writeLatest);
     }
 
     private static void writeLatest(BatchWriter.Batch batch) throws SQLException {
