@@ -160,8 +160,9 @@ public record Config(
             Map.entry("events.max-streams", "64"),
             Map.entry("events.max-streams-per-product", "16"),
             Map.entry("events.max-streams-per-credential", "8"),
-            // D26: user topics per product (created or recorded by exact subscriptions); 0 = no limit. Each costs up to
-            // 1 KiB of heap (its name), so the default keeps one product's topics to about 10 MiB.
+            // D26 (docs/decisions.md): user topics per product (created or recorded by exact subscriptions);
+            // 0 = no limit. Each costs up to 1 KiB of heap (its name), so the default keeps one product's topics
+            // to about 10 MiB.
             Map.entry("topics.max-per-product", "10000"),
             // Limits per tenant (docs/reliability.md): a CONNECT with its will needs a few KB; the full
             // mqtt.max-packet-bytes is read only from a logged-in client.

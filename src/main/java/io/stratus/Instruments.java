@@ -108,7 +108,7 @@ final class Instruments {
                 // A real write through the state writer: fails while the store refuses writes (full disk, locked
                 // database). A nearly full disk may still take that small write and refuse data points, so a recent
                 // failed datapoint commit (none succeeded since, under 30 s old) also means not ready. The same record
-                // makes MQTT refuse CONNECTs with CONNACK 3 (D5).
+                // makes MQTT refuse CONNECTs with CONNACK 3 (D5, docs/decisions.md).
                 .check("store", () -> {
                     String problem = probe(store.probe());
                     return problem != null ? problem : store.problem();

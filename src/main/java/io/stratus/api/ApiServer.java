@@ -158,7 +158,7 @@ public final class ApiServer implements AutoCloseable {
         cfg.routes.get("/events", events::stream);
         cfg.routes.get("/info", authed(info::info));
 
-        // OneNET's routes (rest-api.md 6.1-6.4 and the MQTT and command APIs): see onenet().
+        // OneNET's routes (API §6.1-6.4 and the MQTT and command APIs, docs/decisions.md): see onenet().
         cfg.routes.post("/devices", onenet(authed(devices::create)));
         cfg.routes.get("/devices", onenet(authed(devices::list)));
         // Declared before /devices/{id}, which would otherwise take "status" for an id.

@@ -11,7 +11,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
-/** {@code /devices/{id}/datastreams}: OneNET 6.2. Streams are also created by their first point (D13). */
+/**
+ * {@code /devices/{id}/datastreams}: OneNET 6.2. Streams are also created by their first point (D13,
+ * docs/decisions.md).
+ */
 final class DatastreamApi {
     static final int MAX_STREAM_ID = 256;
 

@@ -28,7 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code GET /events[?product_id=]}: live events as Server-Sent Events (rest-api.md, "Live events"), for the
+ * {@code GET /events[?product_id=]}: live events as Server-Sent Events (API "Live events", docs/decisions.md), for the
  * console and programs. Events: {@code device.online}, {@code device.offline} and {@code datapoint}, each one
  * JSON object. The credential may be the {@code token} query parameter, since EventSource cannot set headers; a
  * wrong one counts as a failed login ({@link LoginGuard}), as on every other route.

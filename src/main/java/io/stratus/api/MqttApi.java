@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.concurrent.TimeoutException;
 
 /**
- * {@code /mqtt}: publishing over HTTP and the user-topic API (onenet-protocol.md §5, D26). Master key or admin
- * (with {@code product_id}); a device-level key gets errno 3.
+ * {@code /mqtt}: publishing over HTTP and the user-topic API (protocol §5 and D26 in docs/decisions.md). Master key or
+ * admin (with {@code product_id}); a device-level key gets errno 3.
  */
 final class MqttApi {
     static final int DEFAULT_PER_PAGE = 10;

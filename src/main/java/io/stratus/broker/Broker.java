@@ -171,7 +171,7 @@ public final class Broker implements AutoCloseable {
         for (SubscriptionRequest r : requests) {
             String problem = Topics.checkFilter(r.filter());
             if (problem == null && Topics.isSystem(r.filter())) {
-                problem = "system topics cannot be subscribed"; // D9
+                problem = "system topics cannot be subscribed"; // D9 (docs/decisions.md)
             }
             if (problem == null && !s.hasSubscription(r.filter()) && s.subscriptionCount() >= config.maxSubscriptions()) {
                 problem = "too many subscriptions (max " + config.maxSubscriptions() + ")"; // D8

@@ -81,7 +81,7 @@ public final class Client {
      * subscribers of the product. The future completes when the client may be acknowledged (see {@link
      * Broker#publish}) or fails with the reason to close its connection.
      *
-     * @throws PublishRefused for a {@code $} topic without a handler (D9)
+     * @throws PublishRefused for a {@code $} topic without a handler (D9, docs/decisions.md)
      */
     public CompletableFuture<Void> publish(String topic, byte[] payload, int qos, boolean retain) {
         if (Topics.isSystem(topic)) {

@@ -8,9 +8,9 @@ import java.util.List;
 /**
  * The QoS 1/2 messages owed to one session behind its in-flight window, oldest first, bounded by {@code
  * session.max-queued} and {@code session.max-queued-bytes} and by its product's {@link QueueBudget}; the oldest gives
- * way (D18), and one queued longer than {@code session.message-ttl-seconds} expires when it reaches the head. A message
- * whose payload is only in the store is a stub here, read back a window at a time when due ({@link #stubsAtHead}).
- * Not thread-safe: only its session calls it, under the session's lock.
+ * way (D18, docs/decisions.md), and one queued longer than {@code session.message-ttl-seconds} expires when it reaches
+ * the head. A message whose payload is only in the store is a stub here, read back a window at a time when due
+ * ({@link #stubsAtHead}). Not thread-safe: only its session calls it, under the session's lock.
  */
 final class OwedQueue {
     private final Session.Rules rules;

@@ -155,9 +155,9 @@ public final class Session {
 
     /**
      * Delivers or queues one message at its delivery QoS. QoS 0 goes only to a connected, writable client. A QoS 1/2
-     * message is queued within the session's and its product's limits, the oldest giving way (D18); returns its
-     * entry, or null when it was not queued (QoS 0, or the product's queues are full and this session has nothing
-     * queued to give way).
+     * message is queued within the session's and its product's limits, the oldest giving way (D18, docs/decisions.md);
+     * returns its entry, or null when it was not queued (QoS 0, or the product's queues are full and this session has
+     * nothing queued to give way).
      */
     synchronized Owed deliver(Message message, long seq) {
         if (message.qos() == 0) {

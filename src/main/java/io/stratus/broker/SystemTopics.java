@@ -6,7 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The system topics a client may publish to, each with its handler: exact topics ({@code $dp}) and prefixes
- * ({@code $crsp/}). Filled by {@code Platform} at start; any other {@code $} topic is refused (D9).
+ * ({@code $crsp/}). Filled by {@code Platform} at start; any other {@code $} topic is refused (D9, docs/decisions.md).
  */
 final class SystemTopics {
     private final Map<String, SystemTopicHandler> exact = new ConcurrentHashMap<>();

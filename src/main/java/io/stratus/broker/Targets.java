@@ -6,9 +6,9 @@ import java.util.Map;
 import java.util.function.BiConsumer;
 
 /**
- * The sessions one message goes to, each once, at the highest QoS any of its matching filters granted (D11).
- * Filled by {@link TopicTree#match}. Most messages match one subscriber or a few: those are found again by a
- * scan of a small array, and an index is made only past {@link #SCAN_LIMIT}, so a publish allocates no map.
+ * The sessions one message goes to, each once, at the highest QoS any of its matching filters granted (D11,
+ * docs/decisions.md). Filled by {@link TopicTree#match}. Most messages match one subscriber or a few: those are found
+ * again by a scan of a small array, and an index is made only past {@link #SCAN_LIMIT}, so a publish allocates no map.
  * Each thread reuses one instance ({@link #borrow}): at millions of publishes a second, garbage is GC pauses.
  */
 final class Targets implements BiConsumer<Session, Integer> {

@@ -3,7 +3,8 @@ package io.stratus.broker;
 import io.stratus.device.Device;
 
 /**
- * Validity rules for MQTT 3.1.1 topic names and topic filters (section 4.7), plus the Stratus size limit (D26).
+ * Validity rules for MQTT 3.1.1 topic names and topic filters (section 4.7), plus the Stratus size limit (D26,
+ * docs/decisions.md).
  *
  * <p>The {@code check*} methods return {@code null} when the string is valid, otherwise a short reason meant for a log
  * line or an API error. They never throw for a non-null argument.

@@ -10,11 +10,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The user topics of each product, as the {@code /mqtt/topic} API shows them (D26): created through that API, or
- * recorded when a client subscribes to an exact topic name (wildcard filters record nothing). Deleting one does
- * not touch subscriptions; a later exact subscription records it again. Table {@code mqtt_topic} ({@link UserTopicStore})
- * is the truth, written through the state writer in call order (each write is queued under the product's lock), and
- * this map is its cache, so that a SUBSCRIBE is handled on the event loop without I/O.
+ * The user topics of each product, as the {@code /mqtt/topic} API shows them (D26, docs/decisions.md): created through
+ * that API, or recorded when a client subscribes to an exact topic name (wildcard filters record nothing). Deleting one
+ * does not touch subscriptions; a later exact subscription records it again. Table {@code mqtt_topic}
+ * ({@link UserTopicStore}) is the truth, written through the state writer in call order (each write is queued under the
+ * product's lock), and this map is its cache, so that a SUBSCRIBE is handled on the event loop without I/O.
  */
 public final class UserTopics {
     /** What {@link #create} did. */

@@ -1,6 +1,6 @@
 package io.stratus.device;
 
-/** The outcome of a device login, as the CONNACK return codes of MQTT 3.1.1 and OneNET (D5). */
+/** The outcome of a device login, as the CONNACK return codes of MQTT 3.1.1 and OneNET (D5, docs/decisions.md). */
 public enum ConnectCode {
     ACCEPTED(0),
     UNACCEPTABLE_PROTOCOL_VERSION(1),

@@ -6,7 +6,7 @@ package io.stratus.device;
  * key rotated, {@code auth_info} changed): {@link DeviceRegistry#stillValid} checks it against the current state.
  */
 public record Credential(Kind kind, String digest) {
-    /** The secrets a OneNET login accepts as password (D5), and none for an anonymous client. */
+    /** The secrets a OneNET login accepts as password (D5, docs/decisions.md), and none for an anonymous client. */
     public enum Kind { AUTH_INFO, MASTER_KEY, DEVICE_KEY, ANONYMOUS }
 
     static final Credential ANONYMOUS = new Credential(Kind.ANONYMOUS, null);

@@ -3,8 +3,8 @@ package io.stratus.device;
 import java.util.Map;
 
 /**
- * The OneNET login of MQTT clients (D5) and the re-check of open logins. Reads only the registry's caches, never the
- * store, so that it may run on an event loop.
+ * The OneNET login of MQTT clients (D5, docs/decisions.md) and the re-check of open logins. Reads only the registry's
+ * caches, never the store, so that it may run on an event loop.
  */
 final class LoginCheck {
     private final Map<Long, Product> products;

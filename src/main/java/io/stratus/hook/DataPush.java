@@ -14,14 +14,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Data push to an application server, per product (OneNET's "HTTP push"; rest-api.md, Stratus extensions).
- * Configuring a target first verifies it: {@code GET url?msg=<random>&nonce=<8 chars>&signature=<sig>} with
- * sig = base64(md5(token + nonce + msg)), URL-encoded; the receiver must answer HTTP 200 with the msg value as
- * its body. Then messages go out signed in POSTs:
+ * Data push to an application server, per product (OneNET's "HTTP push"; API "Stratus extensions" in
+ * docs/decisions.md). Configuring a target first verifies it:
+ * {@code GET url?msg=<random>&nonce=<8 chars>&signature=<sig>} with sig = base64(md5(token + nonce + msg)),
+ * URL-encoded; the receiver must answer HTTP 200 with the msg value as its body. Then messages go out signed in POSTs:
  * <pre>{"msg":[...] or {...},"nonce":"abcdefgh","msg_signature":"base64(md5(token + nonce + msg))"}</pre>
  * where the signed msg is the exact JSON text of {@code msg} in the body.
  *
- * <p>What OneNET's published receiver samples show beyond rest-api.md, and where Stratus differs: the nonce is
+ * <p>What OneNET's published receiver samples show beyond the API contract, and where Stratus differs: the nonce is
  * 8 characters (the samples digest exactly 8 bytes of it); {@code msg} is one object per POST in OneNET's single
  * mode and an array in its batch mode ({@code batch} here, default on); OneNET resends until it gets HTTP 200,
  * so receivers must tolerate duplicates (Stratus tries {@code hook.attempts} times). OneNET's verification

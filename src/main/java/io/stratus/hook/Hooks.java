@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Outbound HTTP to applications: triggers (rest-api.md §6.4) and data push (Stratus extensions). Points and
+ * Outbound HTTP to applications: triggers (API §6.4, docs/decisions.md) and data push (Stratus extensions). Points and
  * presence come in through listeners that only enqueue ({@link #pointEvents}, {@link #deviceEvents}, registered by
  * {@code Platform}), one dispatcher thread decides what to send, and one {@link Delivery} sends it.
  */

@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stratus.telemetry.StoredPoint;
 
 /**
- * The data-push messages (rest-api.md, Stratus extensions; fields as OneNET's published receiver code reads them):
+ * The data-push messages (API "Stratus extensions" in docs/decisions.md; fields as OneNET's published receiver code
+ * reads them):
  * <pre>{"type":1,"dev_id":2016617,"ds_id":"temperature","at":1466133706841,"value":42}
  * {"type":2,"dev_id":2016617,"status":1,"login_type":7,"at":1466133706841}</pre>
  * {@code dev_id} is a number and {@code at} epoch milliseconds, as in OneNET's push. {@code value} is the stored

@@ -7,9 +7,9 @@ import java.security.SecureRandom;
 import java.util.Base64;
 
 /**
- * OneNET data-push signing: signature = base64(md5(token + nonce + msg)) (rest-api.md, Stratus extensions). OneNET's
- * published receiver samples copy exactly 8 bytes of the nonce into the digest input, so nonces are 8 characters;
- * letters and digits only, so that they survive a query string unescaped.
+ * OneNET data-push signing: signature = base64(md5(token + nonce + msg)) (API "Stratus extensions", docs/decisions.md).
+ * OneNET's published receiver samples copy exactly 8 bytes of the nonce into the digest input, so nonces are 8
+ * characters; letters and digits only, so that they survive a query string unescaped.
  */
 final class Signatures {
     static final int NONCE_LENGTH = 8;

@@ -6,10 +6,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A OneNET trigger (rest-api.md §6.4) of one product: which stream of which devices it watches (no {@code devIds}:
- * every device of the product), where it posts, its type and threshold. {@code threshold} is the comparison value
- * or, for frozen and live, seconds; {@code lolmt}/{@code uplmt} bound an inout range. Times are epoch ms;
- * {@code updateTime} is when the definition last changed, where the silence clock of frozen and live starts.
+ * A OneNET trigger (API §6.4, docs/decisions.md) of one product: which stream of which devices it watches (no
+ * {@code devIds}: every device of the product), where it posts, its type and threshold. {@code threshold} is the
+ * comparison value or, for frozen and live, seconds; {@code lolmt}/{@code uplmt} bound an inout range. Times are epoch
+ * ms; {@code updateTime} is when the definition last changed, where the silence clock of frozen and live starts.
  */
 public record Trigger(long id, long productId, String title, String dsId, Set<Long> devIds, String url, TriggerType type,
                       double threshold, double lolmt, double uplmt, long createTime, long updateTime) {

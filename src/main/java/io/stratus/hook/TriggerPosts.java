@@ -17,7 +17,7 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * Builds the body a fired trigger POSTs to its URL (rest-api.md §6.4) and hands it to {@link Delivery}:
+ * Builds the body a fired trigger POSTs to its URL (API §6.4, docs/decisions.md) and hands it to {@link Delivery}:
  * <pre>{"trigger":{"id":123809,"threshold":9.0,"type":">"},
  *  "current_data":[{"dev_id":"2656","ds_id":"gps","ds_uuid":"…","at":"2009-09-07T12:16:02.001Z","value":100}]}</pre>
  * One POST per trigger and stored batch of one device, listing every point of the batch that fired, in arrival

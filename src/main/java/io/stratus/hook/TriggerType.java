@@ -2,7 +2,7 @@ package io.stratus.hook;
 
 import java.util.Optional;
 
-/** The kinds of OneNET trigger (rest-api.md §6.4), with their names on the wire. */
+/** The kinds of OneNET trigger (API §6.4, docs/decisions.md), with their names on the wire. */
 public enum TriggerType {
     GT(">"),
     LT("<"),

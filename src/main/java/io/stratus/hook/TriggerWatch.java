@@ -11,9 +11,9 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Decides which points fire which trigger. Runs on the hook dispatcher thread only, so its state needs no locks.
- * State is kept per (trigger, device) for the trigger's stream and lives in memory: after a restart, or after a
- * trigger is changed, it starts afresh. Rules (rest-api.md §6.4; Stratus decisions where OneNET says nothing):
+ * Decides which points fire which trigger. Runs on the hook dispatcher thread only, so its state needs no locks. State
+ * is kept per (trigger, device) for the trigger's stream and lives in memory: after a restart, or after a trigger is
+ * changed, it starts afresh. Rules (API §6.4 in docs/decisions.md; Stratus decisions where OneNET says nothing):
  * <ul>
  *   <li>{@code > < >= <=}: every point whose value is a JSON number meeting the condition fires; other values are
  *       ignored.</li>

@@ -19,11 +19,11 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * Decides whether a decoded CONNECT is accepted, and with which CONNACK code it is refused if not (D5). It writes and
- * logs nothing: {@link MqttConnection} applies the outcome. The checks run in a fixed order, and the order is part of
- * the contract: a client the server cannot serve now gets 3 before its password is looked at, and a blocked client
- * gets 5 before it is. One instance serves every connection of a server; {@link #check} runs on an event loop and
- * answers from memory.
+ * Decides whether a decoded CONNECT is accepted, and with which CONNACK code it is refused if not (D5,
+ * docs/decisions.md). It writes and logs nothing: {@link MqttConnection} applies the outcome. The checks run in a fixed
+ * order, and the order is part of the contract: a client the server cannot serve now gets 3 before its password is
+ * looked at, and a blocked client gets 5 before it is. One instance serves every connection of a server; {@link #check}
+ * runs on an event loop and answers from memory.
  */
 final class ConnectCheck {
     /**

@@ -106,7 +106,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
             }
             if (state == State.AWAITING_CONNECT) {
                 if (m.fixedHeader().messageType() != MqttMessageType.CONNECT) {
-                    // [MQTT-3.1.0-1], D20: nothing of a client is processed before its CONNECT.
+                    // [MQTT-3.1.0-1], D20 (docs/decisions.md): nothing of a client is processed before its CONNECT.
                     closeFor("first packet must be CONNECT, got " + m.fixedHeader().messageType());
                     return;
                 }

@@ -67,7 +67,7 @@ public final class MqttServer implements AutoCloseable {
     /**
      * {@code storeProblem} says why the store is known not to take writes, or null; it is asked on every CONNECT, on
      * an event loop, so it must answer from memory (StoreAvailability#problem). While it names a problem, CONNECTs
-     * get CONNACK 3 (D5).
+     * get CONNACK 3 (D5, docs/decisions.md).
      */
     public MqttServer(Config config, DeviceRegistry registry, Broker broker, LoginThrottle throttle,
                       Supplier<String> storeProblem) {

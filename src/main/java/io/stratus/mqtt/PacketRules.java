@@ -33,9 +33,9 @@ final class PacketRules {
 
     /**
      * Null when the packet's length is allowed, else the reason: at most {@code maxConnectBytes} before CONNECT
-     * (mqtt.max-connect-bytes), at most {@code maxPacketBytes} (mqtt.max-packet-bytes, D14) after. Checked before the
-     * decoder's result: the decoder skipped an oversized packet's bytes without holding them, and Netty's own limit
-     * also counts the fixed header.
+     * (mqtt.max-connect-bytes), at most {@code maxPacketBytes} (mqtt.max-packet-bytes, D14, docs/decisions.md) after.
+     * Checked before the decoder's result: the decoder skipped an oversized packet's bytes without holding them, and
+     * Netty's own limit also counts the fixed header.
      */
     static String checkLength(MqttFixedHeader h, boolean beforeConnect, int maxConnectBytes, int maxPacketBytes) {
         if (beforeConnect && h.remainingLength() > maxConnectBytes) {

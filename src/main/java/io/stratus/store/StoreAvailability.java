@@ -11,8 +11,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Whether the store is known to refuse writes, answered from what the writers already record about their latest
  * commit ({@link BatchWriter#recentFailure}): asking costs a few volatile reads, so the MQTT event loop asks on every
- * CONNECT (D5: storage unavailable -> CONNACK 3), and readiness ({@code /healthz}) reads the same record after its own
- * probe write, so the two never disagree.
+ * CONNECT (D5 in docs/decisions.md: storage unavailable -> CONNACK 3), and readiness ({@code /healthz}) reads the same
+ * record after its own probe write, so the two never disagree.
  *
  * <p>The store counts as unavailable while the state writer's latest commit failed (the probe writes go through it),
  * or a datapoint commit failed within the last 30 s and none succeeded since (a nearly full disk may take a small

@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  * One data point decoded from a {@code $dp} payload.
  *
  * <p>Exactly one of {@code value} and {@code binary} is set: {@code binary} for a type-2 point (the blob, stored per
- * D16), {@code value} otherwise. The array and the JSON node are not copied; treat them as read-only.
+ * D16, docs/decisions.md), {@code value} otherwise. The array and the JSON node are not copied; treat them as
+ * read-only.
  *
  * @param stream     the datastream id, never empty (type-5 bare values and type 7 use decimal numbers)
  * @param at         epoch milliseconds, or null when the payload carries no time: the server then uses its receive

@@ -36,7 +36,8 @@ final class DatapointStore {
 
     /**
      * The latest time of each stream whose latest point lies in [from, to], keyed "deviceId/stream": after a restart
-     * these streams' receive times continue from there (D21). One scan of the datastream table, at start-up.
+     * these streams' receive times continue from there (D21, docs/decisions.md). One scan of the datastream table, at
+     * start-up.
      */
     Map<String, Long> latestTimesBetween(long from, long to) {
         return db.withConnection(c -> {

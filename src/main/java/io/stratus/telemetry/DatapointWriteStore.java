@@ -15,7 +15,8 @@ import java.util.UUID;
  * value) tables, binary points, and the removal of a deleted device's rows.
  */
 final class DatapointWriteStore {
-    // The latest value is replaced only by a point at least as new (D22), which Dialect.upsert cannot say.
+    // The latest value is replaced only by a point at least as new (D22, docs/decisions.md), which Dialect.upsert
+    // cannot say.
     private static final String UPSERT_LATEST = "INSERT INTO datastream (device_id, stream, uuid, create_time, update_time, "
             + "latest_at, latest_value) VALUES (?,?,?,?,?,?,?) ON CONFLICT (device_id, stream) DO UPDATE SET "
             + "update_time = excluded.update_time, latest_at = excluded.latest_at, latest_value = excluded.latest_value "

@@ -8,7 +8,7 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * Decodes the payload of a {@code $dp} PUBLISH (spec onenet-protocol.md §3) into data points.
+ * Decodes the payload of a {@code $dp} PUBLISH (protocol §3, see docs/decisions.md) into data points.
  *
  * <p>Strict (D24): reserved bit 6, the time flag on types 1-5, bytes after the declared lengths, malformed JSON or
  * strings all raise {@link DpFormatException}, which the caller turns into a disconnect or a drop (D6). Immutable and
@@ -19,8 +19,8 @@ import java.util.Set;
  * stays inside its second and its points do not replace one another under D21); without one, all get null, and the
  * server's receive-time rule (D21: strictly increasing per stream) keeps them apart and in order.
  *
- * <p>Where the spec is silent, this decoder rejects: a null {@code value} (any JSON type), duplicate JSON keys, JSON
- * numbers beyond the double range, empty type-5/6 fields or parts, and a type 7 without groups. Valid JSON that
+ * <p>Where the protocol is silent, this decoder rejects: a null {@code value} (any JSON type), duplicate JSON keys,
+ * JSON numbers beyond the double range, empty type-5/6 fields or parts, and a type 7 without groups. Valid JSON that
  * yields no point ({@code {}}, {@code {"datastreams":[]}}) decodes to an empty list.
  */
 public final class DpDecoder {

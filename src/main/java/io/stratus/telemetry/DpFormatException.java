@@ -1,7 +1,7 @@
 package io.stratus.telemetry;
 
 /**
- * A {@code $dp} payload that breaks the format (spec onenet-protocol.md §3, decision D24). The message names what is
+ * A {@code $dp} payload that breaks the format (protocol §3 and D24 in docs/decisions.md). The message names what is
  * wrong and ends with the byte offset, e.g. {@code type 3: JSON length 200 goes beyond the payload (10 bytes) at byte 1}.
  * Per D6 the caller disconnects the device (or drops the message) and logs the message.
  */

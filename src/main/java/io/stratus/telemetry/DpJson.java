@@ -20,7 +20,8 @@ import java.util.Map;
 
 /** The {@code $dp} types that carry JSON: 1, 3 and 4, and type 2, whose JSON header precedes its blob. */
 final class DpJson {
-    // D23: floats as doubles, integers as int/long nodes; strict JSON (no NaN, comments, trailing tokens, duplicate keys).
+    // D23 (docs/decisions.md): floats as doubles, integers as int/long nodes; strict JSON (no NaN, comments, trailing
+    // tokens, duplicate keys).
     private static final ObjectMapper JSON = JsonMapper.builder()
             .disable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .disable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS)

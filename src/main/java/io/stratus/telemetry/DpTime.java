@@ -7,7 +7,10 @@ import java.time.ZoneOffset;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** The times a {@code $dp} payload carries: datetime strings (D3) and the six-byte times of types 6 and 7 (D2). */
+/**
+ * The times a {@code $dp} payload carries: datetime strings (D3, docs/decisions.md) and the six-byte times of types 6
+ * and 7 (D2).
+ */
 final class DpTime {
     // D3: yyyy-MM-dd HH:mm:ss or yyyy-MM-ddTHH:mm:ss, optional .S to .SSS, optional Z or +hh:mm.
     private static final Pattern DATETIME = Pattern.compile(

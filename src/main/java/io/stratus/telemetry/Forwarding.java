@@ -8,7 +8,7 @@ import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 
-/** D4: committed points go on to subscribers of {@code /{device_id}/{stream}}. */
+/** D4 (docs/decisions.md): committed points go on to subscribers of {@code /{device_id}/{stream}}. */
 final class Forwarding {
     private final Broker broker;
     private final boolean json;

@@ -1,9 +1,9 @@
 package io.stratus.telemetry;
 
 /**
- * What a data-stream id may be. A stream's points are forwarded to the MQTT topic {@code /{device_id}/{stream}} (D4),
- * so the id must make one valid topic level, and the rule is checked where a stream id enters (uploads over MQTT and
- * HTTP, stream creation): an id accepted there never makes a topic the MQTT encoder refuses.
+ * What a data-stream id may be. A stream's points are forwarded to the MQTT topic {@code /{device_id}/{stream}} (D4,
+ * docs/decisions.md), so the id must make one valid topic level, and the rule is checked where a stream id enters
+ * (uploads over MQTT and HTTP, stream creation): an id accepted there never makes a topic the MQTT encoder refuses.
  *
  * <p>{@link #check} returns {@code null} for a valid id, else a short reason for a log line or an API error; it
  * never throws for a non-null argument.

@@ -62,9 +62,9 @@ public final class Telemetry implements AutoCloseable {
         this.writes = new DatapointWriteStore(database.dialect());
         this.history = new History(config, store, new HistoryStore(database));
         this.writer = writer;
-        // D21 across restarts: a burst of points without time runs its receive times ahead of the clock (1 ms apart).
-        // Streams whose latest point is at or past now continue after it, so no new point replaces a stored one.
-        // A device's own far-future times (more than a day ahead) are not followed.
+        // D21 (docs/decisions.md) across restarts: a burst of points without time runs its receive times ahead of the
+        // clock (1 ms apart). Streams whose latest point is at or past now continue after it, so no new point replaces
+        // a stored one. A device's own far-future times (more than a day ahead) are not followed.
         long now = System.currentTimeMillis();
         lastServerTime.putAll(store.latestTimesBetween(now - 1_000, now + 86_400_000L));
         this.apiTime = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(config.apiTimezone());

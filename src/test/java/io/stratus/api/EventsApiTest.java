@@ -37,7 +37,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** {@code GET /events} (rest-api.md, "Live events"): presence and data point events as Server-Sent Events. */
+/** {@code GET /events} (API "Live events", docs/decisions.md): presence and data point events as Server-Sent Events. */
 class EventsApiTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();

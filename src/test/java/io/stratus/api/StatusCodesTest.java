@@ -39,7 +39,7 @@ class StatusCodesTest {
     /** Every route is called with a wrong key below; the failed-login throttle must not get in the way. */
     private static final Map<String, String> NO_THROTTLE = Map.of("auth.max-failures", "100000",
             "auth.max-failures-per-address", "100000");
-    /** OneNET's paths (rest-api.md); every other registered route is Stratus's own. */
+    /** OneNET's paths (the API contract, docs/decisions.md); every other registered route is Stratus's own. */
     private static final Pattern ONENET_PATH = Pattern.compile("/(devices|bindata|register_de|keys|mqtt|cmds|triggers)(/.*)?");
     /** Routes without a credential: probes, the API description, the console redirect and the two logins. */
     private static final Set<String> OPEN = Set.of("GET /", "GET /openapi.json", "GET /healthz", "GET /healthz/live",

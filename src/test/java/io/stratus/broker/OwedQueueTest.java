@@ -9,7 +9,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The queue of one session behind its window: the session's limits and its product's budget (the oldest giving way,
- * D18), restoring at start-up, expiry at the head, and which stubs are read back.
+ * D18, docs/decisions.md), restoring at start-up, expiry at the head, and which stubs are read back.
  */
 class OwedQueueTest {
     private static final long TTL = 60_000;

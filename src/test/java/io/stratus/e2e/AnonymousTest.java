@@ -24,7 +24,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code mqtt.allow-anonymous}: clients without credentials join the default product (D5). */
+/** {@code mqtt.allow-anonymous}: clients without credentials join the default product (D5, docs/decisions.md). */
 class AnonymousTest {
     @TempDir
     static Path dataDir;

@@ -17,7 +17,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 
-/** Commands in end-to-end tests (spec onenet-protocol.md §4): the HTTP side and a device that answers them. */
+/** Commands in end-to-end tests (protocol §4, see docs/decisions.md): the HTTP side and a device that answers them. */
 final class Cmds {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 

@@ -24,7 +24,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Commands (spec onenet-protocol.md §4) with a real device client and the HTTP API: {@code $creq/{uuid}} pushed
+ * Commands (protocol §4, docs/decisions.md) with a real device client and the HTTP API: {@code $creq/{uuid}} pushed
  * unsubscribed with the exact body, {@code $crsp/{uuid}} stored before it is acknowledged, statuses 1-6,
  * online-only commands, delivery and re-delivery at login, expiry, history and the errno of every refusal.
  */

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** OneNET device login and its CONNACK codes (D5), and the device's online flag. */
+/** OneNET device login and its CONNACK codes (D5, docs/decisions.md), and the device's online flag. */
 class ConnectTest {
     @RegisterExtension
     static final TestPlatform platform = TestPlatform.perClass();

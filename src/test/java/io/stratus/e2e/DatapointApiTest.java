@@ -24,8 +24,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The datapoint API (rest-api.md §6.3 and "Stratus extensions and decisions"): history windows, limits, sorting and
- * cursors; uploads; latest values of many devices; binary points.
+ * The datapoint API (API §6.3 and "Stratus extensions and decisions", docs/decisions.md): history windows, limits,
+ * sorting and cursors; uploads; latest values of many devices; binary points.
  */
 class DatapointApiTest {
     /** 2024-01-01 00:00:00 UTC+8. */

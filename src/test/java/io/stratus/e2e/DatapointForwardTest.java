@@ -34,7 +34,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Datapoint subscription (spec onenet-protocol.md §5, D4): a device of the same product subscribed to
+ * Datapoint subscription (protocol §5 and D4 in docs/decisions.md): a device of the same product subscribed to
  * {@code /{device_id}/{stream}} receives one PUBLISH per point uploaded by that device, over MQTT or HTTP, at
  * min(uploader QoS, granted QoS); devices of other products receive nothing.
  */

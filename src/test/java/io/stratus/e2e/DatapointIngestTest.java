@@ -39,10 +39,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@code $dp} uploads by real MQTT clients (spec onenet-protocol.md §3): every type at every QoS lands in the history and
- * the latest values with its stream, time and value; malformed payloads disconnect (D6, D24) and store nothing;
- * equal times replace (D21), late points do not (D22), streams appear with their first point (D13), and everything
- * survives a restart.
+ * {@code $dp} uploads by real MQTT clients (protocol §3, docs/decisions.md): every type at every QoS lands in the
+ * history and the latest values with its stream, time and value; malformed payloads disconnect (D6, D24) and store
+ * nothing; equal times replace (D21), late points do not (D22), streams appear with their first point (D13), and
+ * everything survives a restart.
  */
 class DatapointIngestTest {
     @RegisterExtension

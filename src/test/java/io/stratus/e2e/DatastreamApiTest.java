@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The datastream API (rest-api.md §6.2): create, duplicate, read, update, list, delete; and that deleting a stream
- * or a device removes its history.
+ * The datastream API (API §6.2, docs/decisions.md): create, duplicate, read, update, list, delete; and that deleting a
+ * stream or a device removes its history.
  */
 class DatastreamApiTest {
     private static final String UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";

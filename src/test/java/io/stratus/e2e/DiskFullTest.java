@@ -22,8 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A real full disk: the store on an 8 MiB tmpfs (needs root and {@code mount}; skipped where the machine allows no
  * mount), filled up by a filler file and then by data points. The first point that cannot be stored gets no PUBACK,
- * the device is disconnected with SQLite's reason, readiness turns 503, new CONNECTs get CONNACK 3 (D5); once the filler
- * is deleted, ingest, CONNECTs and readiness recover without a restart, and every acknowledged point is there.
+ * the device is disconnected with SQLite's reason, readiness turns 503, new CONNECTs get CONNACK 3 (D5,
+ * docs/decisions.md); once the filler is deleted, ingest, CONNECTs and readiness recover without a restart, and every
+ * acknowledged point is there.
  */
 class DiskFullTest {
     @TempDir

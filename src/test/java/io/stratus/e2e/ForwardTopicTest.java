@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * {@code /{device_id}/{stream}} carries a device's stored data points (D4). Another device of the product cannot publish
- * there: its PUBLISH is acknowledged and not routed [MQTT-3.3.5-2], counted, and logged once per connection; the
- * device's own forwards still arrive.
+ * {@code /{device_id}/{stream}} carries a device's stored data points (D4, docs/decisions.md). Another device of the
+ * product cannot publish there: its PUBLISH is acknowledged and not routed [MQTT-3.3.5-2], counted, and logged once per
+ * connection; the device's own forwards still arrive.
  */
 class ForwardTopicTest {
     @RegisterExtension

@@ -22,8 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Failed logins are rate-limited per device and per client address with exponential back-off (auth.* settings):
- * MQTT gets CONNACK 5 while blocked, even with the right password (D5); HTTP gets errno 3 with Retry-After (HTTP 429
- * on Stratus's own routes such as /auth/login, 200 on OneNET's: see StatusCodesTest). The block lifts by itself.
+ * MQTT gets CONNACK 5 while blocked, even with the right password (D5, docs/decisions.md); HTTP gets errno 3 with
+ * Retry-After (HTTP 429 on Stratus's own routes such as /auth/login, 200 on OneNET's: see StatusCodesTest). The block
+ * lifts by itself.
  */
 class LoginThrottleTest {
     private static final Map<String, String> TIGHT = Map.of("auth.max-failures", "3", "auth.max-failures-per-address", "6",

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** {@code POST /mqtt} and the topic API (onenet-protocol.md §5, D26), with real MQTT clients. */
+/** {@code POST /mqtt} and the topic API (protocol §5 and D26 in docs/decisions.md), with real MQTT clients. */
 class MqttHttpApiTest {
     @RegisterExtension
     static final TestPlatform platform = TestPlatform.perClass();

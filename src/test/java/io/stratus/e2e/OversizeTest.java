@@ -26,8 +26,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * D14: a packet whose remaining length is over {@code mqtt.max-packet-bytes} (4 MiB by default) closes the connection
- * that sent it, with a log line; packets up to the limit are delivered; other connections carry on.
+ * D14 (docs/decisions.md): a packet whose remaining length is over {@code mqtt.max-packet-bytes} (4 MiB by default)
+ * closes the connection that sent it, with a log line; packets up to the limit are delivered; other connections carry
+ * on.
  */
 class OversizeTest {
     private static final String TOPIC = "big/data";

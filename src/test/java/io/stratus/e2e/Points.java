@@ -26,7 +26,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Data points in end-to-end tests: {@code $dp} payloads (spec onenet-protocol.md §3), times as the API writes and
+ * Data points in end-to-end tests: {@code $dp} payloads (protocol §3, docs/decisions.md), times as the API writes and
  * reads them (UTC+8 by default, D2/D3), and the history and datastream replies flattened into {@link Point}s.
  */
 final class Points {

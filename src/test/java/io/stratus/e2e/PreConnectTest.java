@@ -30,9 +30,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * What happens before a client is logged in (D20, [MQTT-3.1.0-1]): the first packet must be a CONNECT, nothing else
- * is processed before it, a silent connection is closed after {@code mqtt.connect-timeout-seconds}, packets pipelined
- * after a CONNECT run once it succeeds and never after it is refused.
+ * What happens before a client is logged in (D20 in docs/decisions.md, [MQTT-3.1.0-1]): the first packet must be a
+ * CONNECT, nothing else is processed before it, a silent connection is closed after
+ * {@code mqtt.connect-timeout-seconds}, packets pipelined after a CONNECT run once it succeeds and never after it is
+ * refused.
  */
 class PreConnectTest {
     private static final byte[] HELLO = "hello".getBytes(StandardCharsets.UTF_8);

@@ -52,7 +52,7 @@ class ProductIsolationTest {
             TestDevice a1 = platform.createDevice(a, "a1", "a1-sn");
             TestDevice b1 = platform.createDevice(b, "b1", "b1-sn");
 
-            // Logins: A's secrets never open B's device (D5 code 4).
+            // Logins: A's secrets never open B's device (D5 code 4, docs/decisions.md).
             for (String[] login : new String[][] {{a.id(), a1.authInfo()}, {a.id(), a.masterKey()}, {b.id(), a1.authInfo()},
                     {b.id(), a.masterKey()}}) {
                 try (RawMqtt raw = new RawMqtt(platform.mqttPort())) {

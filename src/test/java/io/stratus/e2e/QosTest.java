@@ -26,7 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** QoS 0/1/2 to and from the server: delivery at min(publish QoS, granted QoS) (D11), exactly once for QoS 2. */
+/**
+ * QoS 0/1/2 to and from the server: delivery at min(publish QoS, granted QoS) (D11, docs/decisions.md), exactly once
+ * for QoS 2.
+ */
 class QosTest {
     @TempDir
     static Path dataDir;

@@ -28,8 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * QoS 1/2 messages owed to sessions are bounded in count and bytes per session ({@code session.max-queued},
  * {@code session.max-queued-bytes}) and per product ({@code product.max-queued}, {@code product.max-queued-bytes}),
- * the oldest giving way (D18); a persistent session's stored payloads leave the heap and are read back from the store
- * in order when due, also after a restart.
+ * the oldest giving way (D18, docs/decisions.md); a persistent session's stored payloads leave the heap and are read
+ * back from the store in order when due, also after a restart.
  */
 class QueueLimitTest {
     @TempDir

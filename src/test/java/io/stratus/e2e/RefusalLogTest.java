@@ -26,7 +26,8 @@ class RefusalLogTest {
         body.write(0);
         body.write(7); // packet id 7
         for (int i = 0; i < filters; i++) {
-            byte[] f = ("$sys/" + i).getBytes(StandardCharsets.UTF_8); // D9: $ topics cannot be subscribed
+            // D9 (docs/decisions.md): $ topics cannot be subscribed
+            byte[] f = ("$sys/" + i).getBytes(StandardCharsets.UTF_8);
             body.write(f.length >> 8);
             body.write(f.length & 0xFF);
             body.writeBytes(f);

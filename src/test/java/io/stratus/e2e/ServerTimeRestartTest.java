@@ -9,9 +9,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * D21 across a restart: points without a time get receive times 1 ms apart, which run ahead of the clock under a
- * burst. A restarted server must carry on after them, not from the clock, or its next points would replace stored,
- * acknowledged ones (found by the crash-consistency harness's batch uploads).
+ * D21 (docs/decisions.md) across a restart: points without a time get receive times 1 ms apart, which run ahead of the
+ * clock under a burst. A restarted server must carry on after them, not from the clock, or its next points would
+ * replace stored, acknowledged ones (found by the crash-consistency harness's batch uploads).
  */
 class ServerTimeRestartTest {
     @TempDir

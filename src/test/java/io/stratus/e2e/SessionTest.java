@@ -151,7 +151,7 @@ class SessionTest {
         }
     }
 
-    // ---- offline queue (D18, D25) ----------------------------------------------------------------------
+    // ---- offline queue (D18, D25, docs/decisions.md) ---------------------------------------------------
 
     @Test
     void offline_qos1_messages_are_delivered_in_order_on_reconnect_MQTT_3_1_2_4() throws Exception {

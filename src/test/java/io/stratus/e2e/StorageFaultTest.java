@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Storage faults, injected at the store's commit (Database.injectFault; {@code DiskFullTest} does it with a real full
  * filesystem where the machine allows a mount): a write that cannot be stored is never acknowledged, the device is
  * disconnected with the store's reason in the log, readiness turns 503, HTTP uploads get errno 13, new CONNECTs get
- * CONNACK 3 (D5); once the fault clears everything works again without a restart.
+ * CONNACK 3 (D5, docs/decisions.md); once the fault clears everything works again without a restart.
  */
 class StorageFaultTest {
     static final String DISK_FULL = "[SQLITE_FULL] Insertion failed because database is full (database or disk is full)";

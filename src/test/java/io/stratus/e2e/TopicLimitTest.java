@@ -13,10 +13,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * User topics are bounded per product (D26, {@code topics.max-per-product}, 10,000 by default): a subscription that
- * would record one more gets SUBACK 0x80, counted in {@code stratus_mqtt_topics_refused_total}; unsubscribing does not
- * give the topic back (it stays listed), so a SUBSCRIBE/UNSUBSCRIBE loop of new names cannot grow the heap. A store
- * holding more than the limit loads only the limit.
+ * User topics are bounded per product (D26 in docs/decisions.md, {@code topics.max-per-product}, 10,000 by default): a
+ * subscription that would record one more gets SUBACK 0x80, counted in {@code stratus_mqtt_topics_refused_total};
+ * unsubscribing does not give the topic back (it stays listed), so a SUBSCRIBE/UNSUBSCRIBE loop of new names cannot
+ * grow the heap. A store holding more than the limit loads only the limit.
  */
 class TopicLimitTest {
     @TempDir

@@ -32,9 +32,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Wildcards and overlapping subscriptions (D10), subscription limits (D8), product isolation, {@code $} topics (D9). */
+/**
+ * Wildcards and overlapping subscriptions (D10, docs/decisions.md), subscription limits (D8), product isolation,
+ * {@code $} topics (D9).
+ */
 class TopicRulesTest {
-    /** A valid type-3 {@code $dp} payload: {"temperature":22.5} (spec 3.3). */
+    /** A valid type-3 {@code $dp} payload: {"temperature":22.5} (protocol §3.3). */
     private static final byte[] DP_PAYLOAD = concat(HexFormat.of().parseHex("030014"), "{\"temperature\":22.5}".getBytes(UTF_8));
 
     @RegisterExtension

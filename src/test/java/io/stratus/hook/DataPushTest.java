@@ -31,8 +31,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Data push (rest-api.md, Stratus extensions) against a receiver written as OneNET's samples are: it checks the
- * verification GET's signature and echoes {@code msg}, and recomputes each POST's signature itself.
+ * Data push (API "Stratus extensions", docs/decisions.md) against a receiver written as OneNET's samples are: it checks
+ * the verification GET's signature and echoes {@code msg}, and recomputes each POST's signature itself.
  */
 class DataPushTest {
     private static final String TOKEN = "s3cret-token";

@@ -31,8 +31,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Triggers end to end (rest-api.md §6.4): points go in over HTTP and MQTT {@code $dp}, and a real HTTP receiver
- * records what each trigger posts. Each test works in its own product, so triggers of one do not see another's points.
+ * Triggers end to end (API §6.4, docs/decisions.md): points go in over HTTP and MQTT {@code $dp}, and a real HTTP
+ * receiver records what each trigger posts. Each test works in its own product, so triggers of one do not see another's
+ * points.
  */
 class TriggerTest {
     private static final String HOOK = "/hook";

@@ -57,7 +57,8 @@ class CrashConsistencyIT {
         Random random = new Random(seed);
         System.out.printf("crash consistency: %d cycles, seed %d%n", cycles, seed);
         // The reader subscribes to every retained message at once, over 1,000 after 25 cycles: more than one session's
-        // in-flight window plus session.max-queued (1,000) take, so D18 would drop the oldest of them by design.
+        // in-flight window plus session.max-queued (1,000) take, so D18 (docs/decisions.md) would drop the oldest of
+        // them by design.
         try (ServerProcess server = ServerProcess.start(dataDir, "256m", Map.of("session.max-queued", "100000"))) {
             String[] pd = server.createProductAndDevice("crash", "uploader-sn");
             String productId = pd[0];

@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The CONNECT decision table where the end-to-end tests do not reach: the order of the checks when several apply,
- * and the will topic (D5). A real registry over a temporary SQLite store and a real throttle on a fake clock.
+ * and the will topic (D5, docs/decisions.md). A real registry over a temporary SQLite store and a real throttle on a
+ * fake clock.
  */
 class ConnectCheckTest {
     private static final InetSocketAddress CLIENT = new InetSocketAddress("127.0.0.1", 40000);

@@ -108,7 +108,8 @@ class MqttConnectionTest {
     void malformed_connect_while_the_store_is_unavailable_still_closes_without_connack_D5() {
         openWithStoreDown();
 
-        // No password flag: OneNET requires both (D5), so the CONNECT is malformed whatever the store's state.
+        // No password flag: OneNET requires both (D5, docs/decisions.md), so the CONNECT is malformed whatever the
+        // store's state.
         send(MqttMessageBuilders.connect().protocolVersion(MqttVersion.MQTT_3_1_1).clientId(String.valueOf(device.id()))
                 .username(String.valueOf(product.id())).keepAlive(60).cleanSession(true).build());
 

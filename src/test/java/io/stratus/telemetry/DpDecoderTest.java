@@ -36,7 +36,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The decoder against the shared vectors (spec onenet-protocol.md §3) and the D1-D24 edge cases. */
+/** The decoder against the shared vectors (protocol §3) and the D1-D24 edge cases (docs/decisions.md). */
 class DpDecoderTest {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Path SHARED_VECTORS = Path.of("..", "shared", "vectors", "dp-vectors.json");

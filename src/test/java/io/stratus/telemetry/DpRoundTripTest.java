@@ -451,7 +451,10 @@ class DpRoundTripTest {
             };
         }
 
-        /** D3 forms: space or T, 0-3 fraction digits as the millis allow, no offset (the string zone), Z or +hh:mm. */
+        /**
+         * D3 (docs/decisions.md) forms: space or T, 0-3 fraction digits as the millis allow, no offset (the string
+         * zone), Z or +hh:mm.
+         */
         private String datetime(long ms) {
             ZoneOffset offset;
             String suffix;
