@@ -39,7 +39,7 @@ final class BrokerStore {
         this.db = db;
         this.writer = writer;
         this.putRetained = db.dialect().upsert("retained_message", List.of("product_id", "topic"), List.of("qos", "payload"));
-        this.putMessage = db.dialect().upsert("session_message", List.of("session_key", "seq"),
+        this.putMessage = db.dialect().replace("session_message", List.of("session_key", "seq"),
                 List.of("topic", "qos", "retain", "payload", "created_at"));
     }
 

@@ -34,8 +34,8 @@ final class DatapointWriteStore {
     private final String insertBinary;
 
     DatapointWriteStore(Dialect dialect) {
-        this.insertHistory = dialect.upsert("datapoint", List.of("device_id", "stream", "ts"), List.of("value"));
-        this.insertBinary = dialect.upsert("bindata", List.of("idx"),
+        this.insertHistory = dialect.replace("datapoint", List.of("device_id", "stream", "ts"), List.of("value"));
+        this.insertBinary = dialect.replace("bindata", List.of("idx"),
                 List.of("device_id", "stream", "description", "content", "create_time"));
     }
 
