@@ -48,7 +48,19 @@ public record Config(
         int historyMaxConcurrentQueries,
         int devicesMaxPerProduct,
         SharedLimits sharedLimits,
-        TenantLimits tenantLimits) {
+        TenantLimits tenantLimits,
+        StoreLocation store) {
+
+    /**
+     * Where the store is ({@code store.url}): empty for the embedded SQLite file in {@code data.dir}; else a PostgreSQL
+     * server, {@code postgresql://user:password@host:port/db} or a {@code jdbc:postgresql:} URL, whose password may
+     * instead be in {@code store.password-file} (read at start, never logged).
+     */
+    public record StoreLocation(String url, Path passwordFile) {
+        public boolean embedded() {
+            return url.isEmpty();
+        }
+    }
 
     /**
      * Failed-login back-off ({@code auth.*}: after max-failures consecutive failures of a device, or the per-address
@@ -129,6 +141,8 @@ public record Config(
             // Devices one product may hold: a master key, or anyone with the register code, creates them (errno 13).
             Map.entry("devices.max-per-product", "100000"),
             Map.entry("store.sync", "normal"),
+            Map.entry("store.url", ""),
+            Map.entry("store.password-file", ""),
             Map.entry("dp.on-error", "disconnect"),
             Map.entry("dp.type7", "consecutive-streams"),
             Map.entry("dp.forward", "value"),
@@ -253,7 +267,19 @@ public record Config(
                 new TenantLimits(positive(v, "mqtt.max-connect-bytes"), positive(v, "mqtt.max-pending-publish-bytes"),
                         positive(v, "mqtt.max-inflight-bytes"), positive(v, "session.max-queued-bytes"),
                         positive(v, "product.max-queued"), positive(v, "product.max-queued-bytes"),
-                        positive(v, "retained.max-per-product"), positive(v, "retained.max-bytes-per-product")));
+                        positive(v, "retained.max-per-product"), positive(v, "retained.max-bytes-per-product")),
+                storeLocation(v));
+    }
+
+    private static StoreLocation storeLocation(Map<String, String> v) {
+        String url = v.get("store.url").strip();
+        if (!url.isEmpty() && !url.startsWith("postgresql://") && !url.startsWith("postgres://")
+                && !url.startsWith("jdbc:postgresql:")) {
+            throw new IllegalArgumentException("store.url must be empty (the embedded store) or start with postgresql://, "
+                    + "postgres:// or jdbc:postgresql:");
+        }
+        String file = v.get("store.password-file").strip();
+        return new StoreLocation(url, file.isEmpty() ? null : Path.of(file));
     }
 
     /** True for the first of the two allowed values, false for the second. */

@@ -30,6 +30,11 @@ public final class Main implements Callable<Integer> {
     Integer httpPort;
     @Option(names = "--data-dir", description = "Directory of the embedded store (default ./data).")
     Path dataDir;
+    @Option(names = "--store", description = "A PostgreSQL server instead of the embedded store: "
+            + "postgresql://user@host:5432/db (else STRATUS_STORE_URL; the password best in --store-password-file).")
+    String store;
+    @Option(names = "--store-password-file", description = "A file holding the PostgreSQL password.")
+    Path storePasswordFile;
     @Option(names = "--admin-password", description = "Admin password (else STRATUS_ADMIN_PASSWORD; generated on first start when unset).")
     String adminPassword;
     @Option(names = "--allow-anonymous", description = "Let clients without credentials in, scoped to the default product.")
@@ -81,6 +86,8 @@ public final class Main implements Callable<Integer> {
         if (mqttPort != null) flags.put("mqtt.port", mqttPort.toString());
         if (httpPort != null) flags.put("http.port", httpPort.toString());
         if (dataDir != null) flags.put("data.dir", dataDir.toString());
+        if (store != null) flags.put("store.url", store);
+        if (storePasswordFile != null) flags.put("store.password-file", storePasswordFile.toString());
         if (adminPassword != null) flags.put("admin.password", adminPassword);
         if (allowAnonymous) flags.put("mqtt.allow-anonymous", "true");
         return flags;

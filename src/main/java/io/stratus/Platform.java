@@ -52,7 +52,7 @@ public final class Platform implements AutoCloseable {
         NetworkPolicy deniedNetworks = NetworkPolicy.of(config.hooks().denyNetworks());
 
         // The store and its writers. Each BatchWriter is one thread that commits what is queued in one transaction.
-        this.database = Database.openSqlite(config.dataDir(), config.storeSync());
+        this.database = Database.open(config.dataDir(), config.storeSync(), config.store().url(), config.store().passwordFile());
         this.stateWriter = new BatchWriter(database, "state", 65_536, 1_000); // presence, sessions, retained, user topics
         this.datapointWriter = new BatchWriter(database, "datapoint", 65_536, 1_000);
         this.commandWriter = new BatchWriter(database, "command", 16_384, 500);

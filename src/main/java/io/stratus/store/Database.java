@@ -11,7 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.flywaydb.core.Flyway;
 
-/** The embedded store: one SQLite file in the data directory, migrated by Flyway, behind a small pool. */
+/**
+ * The store: the embedded SQLite file in the data directory, or a PostgreSQL server; migrated by Flyway from the
+ * dialect's own migrations, behind a small pool. Callers see one API; what differs in SQL is {@link Dialect}'s.
+ */
 public final class Database implements AutoCloseable {
     /** A unit of JDBC work. */
     @FunctionalInterface
@@ -92,6 +95,43 @@ public final class Database implements AutoCloseable {
             }
             directory.close();
             throw ds == null ? e : new StoreException("cannot migrate " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The store a server runs on: the embedded SQLite file in {@code dataDir} when {@code url} is empty, else the
+     * PostgreSQL server it names ({@link PostgresTarget}).
+     */
+    public static Database open(Path dataDir, String sync, String url, Path passwordFile) {
+        return url == null || url.isBlank() ? openSqlite(dataDir, sync) : openPostgres(PostgresTarget.parse(url.strip(), passwordFile));
+    }
+
+    /** Connects to a PostgreSQL server (15 or later) and brings its schema up to date. */
+    public static Database openPostgres(PostgresTarget target) {
+        HikariConfig hikari = new HikariConfig();
+        hikari.setJdbcUrl(target.jdbcUrl());
+        if (target.user() != null) {
+            hikari.setUsername(target.user());
+        }
+        if (target.password() != null) {
+            hikari.setPassword(target.password());
+        }
+        // Batches of inserts go as multi-row statements: one round trip per batch, not per row.
+        hikari.addDataSourceProperty("reWriteBatchedInserts", "true");
+        hikari.addDataSourceProperty("ApplicationName", "stratus");
+        hikari.setMaximumPoolSize(POOL_SIZE);
+        hikari.setPoolName("store");
+        HikariDataSource ds = null;
+        try {
+            ds = new HikariDataSource(hikari);
+            Flyway.configure().dataSource(ds).locations(Dialect.POSTGRESQL.migrations()).load().migrate();
+            fill(ds, POOL_SIZE);
+            return new Database(ds, Dialect.POSTGRESQL, null);
+        } catch (RuntimeException e) {
+            if (ds != null) {
+                ds.close();
+            }
+            throw new StoreException("cannot open the PostgreSQL store " + target.printable() + ": " + e.getMessage(), e);
         }
     }
 
@@ -187,7 +227,9 @@ public final class Database implements AutoCloseable {
         try {
             dataSource.close();
         } finally {
-            directory.close();
+            if (directory != null) {
+                directory.close();
+            }
         }
     }
 }

@@ -10,7 +10,8 @@ import java.util.StringJoiner;
  * constant and its migrations folder, with no caller to change.
  */
 public enum Dialect {
-    SQLITE("classpath:db/migration/sqlite");
+    SQLITE("classpath:db/migration/sqlite"),
+    POSTGRESQL("classpath:db/migration/postgresql");
 
     private final String migrations;
 
@@ -55,6 +56,7 @@ public enum Dialect {
         return switch (this) {
             case SQLITE -> "INSERT OR REPLACE INTO " + table + " (" + String.join(", ", all) + ") VALUES ("
                     + "?,".repeat(all.size() - 1) + "?)";
+            case POSTGRESQL -> upsert(table, keys, columns);
         };
     }
 
