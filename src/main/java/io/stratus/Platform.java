@@ -12,6 +12,7 @@ import io.stratus.monitor.Worker;
 import io.stratus.mqtt.MqttServer;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
+import io.stratus.store.HistoryPartitions;
 import io.stratus.store.StoreAvailability;
 import io.stratus.telemetry.Telemetry;
 import java.util.ArrayList;
@@ -25,6 +26,7 @@ public final class Platform implements AutoCloseable {
 
     private final Config config;
     private final Database database;
+    private final HistoryPartitions partitions;
     private final BatchWriter stateWriter;
     private final DeviceRegistry registry;
     private final AdminAccount admin;
@@ -53,6 +55,7 @@ public final class Platform implements AutoCloseable {
 
         // The store and its writers. Each BatchWriter is one thread that commits what is queued in one transaction.
         this.database = Database.open(config.dataDir(), config.storeSync(), config.store().url(), config.store().passwordFile());
+        this.partitions = HistoryPartitions.start(database); // PostgreSQL: monthly history partitions, made ahead
         this.stateWriter = new BatchWriter(database, "state", 65_536, 1_000); // presence, sessions, retained, user topics
         this.datapointWriter = new BatchWriter(database, "datapoint", 65_536, 1_000);
         this.commandWriter = new BatchWriter(database, "command", 16_384, 500);
@@ -182,6 +185,7 @@ public final class Platform implements AutoCloseable {
         quietly(commandWriter::close);
         quietly(broker::close);
         quietly(stateWriter::close);
+        quietly(partitions::close);
         quietly(database::close);
         log.info("Stratus stopped");
     }

@@ -124,7 +124,12 @@ public final class EventsApi implements AutoCloseable {
             res.setHeader("X-Accel-Buffering", "no"); // reverse proxies: pass events through at once
             res.setHeader("Connection", "close"); // Disconnects: the connection serves this stream only
             Disconnects.watch(ctx.req(), s::clientGone);
-            ctx.async(cfg -> cfg.timeout = 0, () -> s.run(res.getOutputStream()));
+            OutputStream out = res.getOutputStream(); // here, while the request is alive, not in the async task
+            ctx.async(cfg -> cfg.timeout = 0, () -> s.run(out));
+        } catch (IOException e) {
+            s.release();
+            log.debug("event stream closed by the client before it started: {}", e.toString());
+            return;
         } catch (RuntimeException e) {
             s.release();
             throw e;
@@ -340,7 +345,9 @@ public final class EventsApi implements AutoCloseable {
                         break;
                     }
                 }
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
+                // A client gone mid-write shows up as an I/O error or as the container's own exception; the stream's
+                // thread must end here either way, not hand it to the request's error handler, whose request is gone.
                 log.debug("event stream closed by the client: {}", e.toString());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -1,6 +1,8 @@
 package io.stratus.telemetry;
 
 import io.stratus.Config;
+import io.stratus.store.Database;
+import io.stratus.store.HistoryPartitions;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -15,12 +17,14 @@ final class Retention implements AutoCloseable {
 
     private final Duration maxAge;
     private final DatapointStore store;
+    private final Database database;
     private final ScheduledExecutorService scheduler;
 
     /** Starts the thread unless {@code history.max-age-days} is 0 (history kept for ever). */
-    Retention(Config config, DatapointStore store) {
+    Retention(Config config, DatapointStore store, Database database) {
         this.maxAge = config.historyMaxAge();
         this.store = store;
+        this.database = database;
         this.scheduler = maxAge.isZero() ? null : start();
     }
 
@@ -41,13 +45,19 @@ final class Retention implements AutoCloseable {
         return s;
     }
 
-    /** Deletes history older than {@code history.max-age-days}; runs beside ingest, one stream at a time. */
+    /**
+     * Deletes history older than {@code history.max-age-days}: on PostgreSQL whole monthly partitions first
+     * ({@link HistoryPartitions#dropBefore}), then, on either store, the older rows that remain, one stream at a time,
+     * beside ingest.
+     */
     int enforce() {
         if (maxAge.isZero()) {
             return 0;
         }
         try {
-            int n = store.deleteOlderThan(System.currentTimeMillis() - maxAge.toMillis());
+            long cutoff = System.currentTimeMillis() - maxAge.toMillis();
+            HistoryPartitions.dropBefore(database, cutoff);
+            int n = store.deleteOlderThan(cutoff);
             if (n > 0) {
                 log.info("Retention removed {} points older than {} days", n, maxAge.toDays());
             }

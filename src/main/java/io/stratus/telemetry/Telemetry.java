@@ -69,7 +69,7 @@ public final class Telemetry implements AutoCloseable {
         lastServerTime.putAll(store.latestTimesBetween(now - 1_000, now + 86_400_000L));
         this.apiTime = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(config.apiTimezone());
         this.forwarding = new Forwarding(config, broker, apiTime);
-        this.retention = new Retention(config, store);
+        this.retention = new Retention(config, store, database);
     }
 
     public void addListener(Listener listener) {
