@@ -117,6 +117,8 @@ public final class BatchWriter implements AutoCloseable {
     /** The reason the latest commit failed; null once a commit succeeds again. Read by the health check. */
     private volatile String lastFailure;
     private volatile long lastFailureAt;
+    /** The latest commit failed and that was logged (writer thread only): one WARN when writes start and stop failing. */
+    private boolean failing;
 
     public BatchWriter(Database database, String name, int capacity, int maxBatch) {
         this.database = database;
@@ -206,13 +208,24 @@ public final class BatchWriter implements AutoCloseable {
                 return null;
             });
             lastFailure = null;
+            if (failing) {
+                failing = false;
+                log.warn("{} writer: commits succeed again", name);
+            }
             batch.forEach(p -> p.done.complete(null));
         } catch (RuntimeException batchFailure) {
-            if (batch.size() == 1) {
+            if (batch.size() == 1 || StoreException.unreachable(batchFailure)) {
+                // A store that cannot be reached fails every write alike: retried one by one, each would wait for a
+                // connection in turn, and a batch of a thousand would hold the writer for hours.
                 lastFailureAt = System.currentTimeMillis();
                 lastFailure = batchFailure.getMessage();
-                log.warn("{} write failed: {}", name, batchFailure.getMessage());
-                batch.get(0).done.completeExceptionally(batchFailure);
+                if (!failing) {
+                    failing = true;
+                    log.warn("{} write failed: {}", name, batchFailure.getMessage()); // once, until commits succeed again
+                } else {
+                    log.debug("{} write failed: {}", name, batchFailure.getMessage());
+                }
+                batch.forEach(p -> p.done.completeExceptionally(batchFailure));
                 return;
             }
             // One bad write must not fail its neighbours: retry each on its own.

@@ -4,6 +4,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +37,9 @@ public final class StoreAvailability implements AutoCloseable {
     private final ScheduledExecutorService prober;
     /** The latest probe; no second one is queued while it waits (a locked database holds a commit up to 10 s). */
     private volatile CompletableFuture<Void> probing = CompletableFuture.completedFuture(null);
+    /** What the last logged state was (see {@link #problem}), and who is logging a change now. */
+    private volatile boolean unavailable;
+    private final AtomicBoolean changing = new AtomicBoolean();
 
     /**
      * @param stateWriter      the writer {@code probeWrite} goes through
@@ -58,6 +62,26 @@ public final class StoreAvailability implements AutoCloseable {
 
     /** Why the store is known not to take writes, or null when it is not. Memory only: safe on an event loop. */
     public String problem() {
+        String problem = currentProblem();
+        if ((problem != null) != unavailable && changing.compareAndSet(false, true)) {
+            try {
+                if ((problem != null) != unavailable) { // one line per change of state, whoever notices it
+                    unavailable = problem != null;
+                    if (unavailable) {
+                        log.warn("store unavailable: new logins get CONNACK 3 and readiness fails until it recovers ({})",
+                                problem);
+                    } else {
+                        log.warn("store available again: logins and readiness restored");
+                    }
+                }
+            } finally {
+                changing.set(false);
+            }
+        }
+        return problem;
+    }
+
+    private String currentProblem() {
         String state = stateWriter.recentFailure(FAILURE_WINDOW_MILLIS);
         if (state != null) {
             return "store not writable: " + state;
