@@ -10,6 +10,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.UserPrincipal;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.sql.Connection;
@@ -43,21 +44,24 @@ public final class PostgresServer {
 
     /** {@code postgresql://user@host:port/postgres}: where databases are created. */
     private final String adminUrl;
-    private final boolean external;
     private final List<String> created = new ArrayList<>();
     private int next = 1;
 
-    private PostgresServer(String adminUrl, boolean external) {
+    private PostgresServer(String adminUrl) {
         this.adminUrl = adminUrl;
-        this.external = external;
     }
 
     /** The server of this JVM, started at the first call. */
     public static synchronized PostgresServer get() {
         if (running == null) {
             String url = System.getenv(EXTERNAL_URL);
-            running = url == null || url.isBlank() ? start() : new PostgresServer(url.strip(), true);
-            Runtime.getRuntime().addShutdownHook(new Thread(running::dropCreated, "postgres-test-databases"));
+            if (url == null || url.isBlank()) {
+                running = start();
+            } else {
+                // Someone else's server keeps running: leave it as it was found.
+                running = new PostgresServer(url.strip());
+                Runtime.getRuntime().addShutdownHook(new Thread(running::dropCreated, "postgres-test-databases"));
+            }
         }
         return running;
     }
@@ -111,15 +115,12 @@ public final class PostgresServer {
         return PostgresTarget.parse(adminUrl, null).printable();
     }
 
-    /** An external server keeps running: leave it as it was found. Ours goes away with its directory. */
     private synchronized void dropCreated() {
-        if (external) {
-            for (String name : List.copyOf(created)) {
-                try {
-                    execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
-                } catch (SQLException e) {
-                    System.err.println("cannot drop the test database " + name + ": " + e.getMessage());
-                }
+        for (String name : List.copyOf(created)) {
+            try {
+                execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+            } catch (SQLException e) {
+                System.err.println("cannot drop the test database " + name + ": " + e.getMessage());
             }
         }
     }
@@ -148,14 +149,14 @@ public final class PostgresServer {
                     "max_connections = 200",
                     "shared_buffers = 64MB",
                     "max_wal_size = 256MB",
-                    ""), UTF_8, java.nio.file.StandardOpenOption.APPEND);
+                    ""), UTF_8, StandardOpenOption.APPEND);
             Path log = dir.resolve("server.log");
             for (int attempt = 1; ; attempt++) {
                 int port = freePort();
                 try {
                     run(account, dir, dir.resolve("pg_ctl.log"), bin.resolve("pg_ctl").toString(), "-D", data.toString(),
                             "-l", log.toString(), "-o", "-p " + port, "-w", "-t", "60", "start");
-                    return new PostgresServer("postgresql://" + USER + "@127.0.0.1:" + port + "/postgres", false);
+                    return new PostgresServer("postgresql://" + USER + "@127.0.0.1:" + port + "/postgres");
                 } catch (IllegalStateException e) {
                     // Another process may have taken the port between its choice and the server's bind: try another.
                     if (attempt == START_ATTEMPTS || !Files.readString(log).contains("could not bind")) {
@@ -168,14 +169,18 @@ public final class PostgresServer {
         }
     }
 
-    /** The server's programs: the newest {@code /usr/lib/postgresql/<version>/bin} (Debian's layout), else {@code pg_config --bindir}. */
+    /**
+     * The server's programs: the newest {@code /usr/lib/postgresql/<version>/bin} (Debian's layout), else
+     * {@code pg_config --bindir}.
+     */
     private static Path binaries() {
         List<Path> candidates = new ArrayList<>();
         Path debian = Path.of("/usr/lib/postgresql");
         if (Files.isDirectory(debian)) {
             try (Stream<Path> versions = Files.list(debian)) {
                 versions.filter(v -> v.getFileName().toString().matches("\\d+(\\.\\d+)?"))
-                        .sorted(Comparator.comparingDouble((Path v) -> Double.parseDouble(v.getFileName().toString())).reversed())
+                        .sorted(Comparator.comparingDouble((Path v) -> Double.parseDouble(v.getFileName().toString()))
+                                .reversed())
                         .forEach(v -> candidates.add(v.resolve("bin")));
             } catch (IOException e) {
                 throw new IllegalStateException("cannot list " + debian + ": " + e.getMessage(), e);
@@ -185,11 +190,13 @@ public final class PostgresServer {
         if (configured != null) {
             candidates.add(Path.of(configured));
         }
-        return candidates.stream().filter(b -> Files.isExecutable(b.resolve("initdb")) && Files.isExecutable(b.resolve("pg_ctl")))
+        return candidates.stream()
+                .filter(b -> Files.isExecutable(b.resolve("initdb")) && Files.isExecutable(b.resolve("pg_ctl")))
                 .findFirst()
-                .orElseThrow(() -> new IllegalStateException("The PostgreSQL tests need PostgreSQL's server programs (initdb, pg_ctl), "
-                        + "found neither in /usr/lib/postgresql/*/bin nor in `pg_config --bindir`: install the postgresql package "
-                        + "(apt-get install postgresql; .ci/run does), or set " + EXTERNAL_URL + " to a server to use."));
+                .orElseThrow(() -> new IllegalStateException("The PostgreSQL tests need PostgreSQL's server programs (initdb, "
+                        + "pg_ctl), found neither in /usr/lib/postgresql/*/bin nor in `pg_config --bindir`: install the "
+                        + "postgresql package (apt-get install postgresql; .ci/run does), or set " + EXTERNAL_URL
+                        + " to a server to use."));
     }
 
     private static String pgConfigBindir() {
@@ -260,8 +267,9 @@ public final class PostgresServer {
                 "rm -rf \"$1\"");
 
         static void watch(Path dir) throws IOException {
+            // Nothing of it on the JVM's own output, which surefire reads as its channel to the forked JVM.
             Process reaper = new ProcessBuilder("sh", "-c", SCRIPT, "postgres-reaper", dir.toString())
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 try {
                     reaper.getOutputStream().close();
