@@ -46,9 +46,57 @@ public final class PostgresServer {
     private final String adminUrl;
     private final List<String> created = new ArrayList<>();
     private int next = 1;
+    /** How to stop and start it again: null for an external server, which is never stopped. */
+    private final Control control;
+
+    /** The programs, account and directories of a server this JVM started, and its port. */
+    private record Control(Path bin, String account, Path dir, int port) {}
 
     private PostgresServer(String adminUrl) {
+        this(adminUrl, null);
+    }
+
+    private PostgresServer(String adminUrl, Control control) {
         this.adminUrl = adminUrl;
+        this.control = control;
+    }
+
+    /**
+     * A server of the caller's own, beside the shared one, for tests that stop and start it ({@link #stopNow},
+     * {@link #startAgain}); stopped when the JVM ends like the shared one.
+     */
+    public static PostgresServer startOwn() {
+        return start();
+    }
+
+    /** Stops the server at once, as a crash or a power cut would ({@code pg_ctl stop -m immediate}). */
+    public void stopNow() {
+        Control c = requireControl();
+        try {
+            run(c.account(), c.dir(), c.dir().resolve("pg_ctl.log"), c.bin().resolve("pg_ctl").toString(), "-D",
+                    c.dir().resolve("data").toString(), "-m", "immediate", "-w", "stop");
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot stop the test PostgreSQL server: " + e.getMessage(), e);
+        }
+    }
+
+    /** Starts a server stopped by {@link #stopNow} again, on the same port, recovering from its WAL. */
+    public void startAgain() {
+        Control c = requireControl();
+        try {
+            run(c.account(), c.dir(), c.dir().resolve("pg_ctl.log"), c.bin().resolve("pg_ctl").toString(), "-D",
+                    c.dir().resolve("data").toString(), "-l", c.dir().resolve("server.log").toString(), "-o", "-p " + c.port(),
+                    "-w", "-t", "60", "start");
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start the test PostgreSQL server again: " + e.getMessage(), e);
+        }
+    }
+
+    private Control requireControl() {
+        if (control == null) {
+            throw new IllegalStateException("an external server (" + EXTERNAL_URL + ") is never stopped by the tests");
+        }
+        return control;
     }
 
     /** The server of this JVM, started at the first call. */
@@ -156,7 +204,8 @@ public final class PostgresServer {
                 try {
                     run(account, dir, dir.resolve("pg_ctl.log"), bin.resolve("pg_ctl").toString(), "-D", data.toString(),
                             "-l", log.toString(), "-o", "-p " + port, "-w", "-t", "60", "start");
-                    return new PostgresServer("postgresql://" + USER + "@127.0.0.1:" + port + "/postgres");
+                    return new PostgresServer("postgresql://" + USER + "@127.0.0.1:" + port + "/postgres",
+                            new Control(bin, account, dir, port));
                 } catch (IllegalStateException e) {
                     // Another process may have taken the port between its choice and the server's bind: try another.
                     if (attempt == START_ATTEMPTS || !Files.readString(log).contains("could not bind")) {
