@@ -9,12 +9,16 @@ import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.LocalDate;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
@@ -44,6 +48,10 @@ public final class StoreMigration {
     private static final String SQLITE_FILE = "stratus.db";
     /** Not Stratus data: each database keeps its own record of migrations (SQLite's internals are skipped too). */
     private static final String FLYWAY_TABLE = "flyway_schema_history";
+
+    /** Fewer points than this in a month of history get no partition of their own. */
+    private static final long POINTS_PER_PARTITION = 1_000;
+    private static final long DAY_MILLIS = 86_400_000L;
 
     private final Database source;
     private final Database target;
@@ -89,6 +97,10 @@ public final class StoreMigration {
         List<TableCopy> tables = plan();
         refuseRowsInTarget(tables);
         return target.inTransaction(t -> source.withConnection(s -> {
+            int months = HistoryPartitions.createMonths(t, historyMonths(s));
+            if (months > 0) {
+                progress.line("created " + months + " monthly history partitions");
+            }
             Map<String, Long> copied = new LinkedHashMap<>();
             for (TableCopy table : tables) {
                 copied.put(table.name(), table.copy(s, t, progress));
@@ -153,7 +165,7 @@ public final class StoreMigration {
     }
 
     /** The target's columns of {@code table}: name to {@link java.sql.Types} and whether it draws from a sequence. */
-    private Map<String, TableCopy.TargetColumn> targetColumns(DatabaseMetaData meta, String schema, String table)
+    static Map<String, TableCopy.TargetColumn> targetColumns(DatabaseMetaData meta, String schema, String table)
             throws SQLException {
         Map<String, TableCopy.TargetColumn> columns = new LinkedHashMap<>();
         try (ResultSet rs = meta.getColumns(null, schema, table, null)) {
@@ -163,8 +175,7 @@ public final class StoreMigration {
             }
         }
         if (columns.isEmpty()) {
-            throw new StoreException("table " + table + " of the embedded store is missing from " + targetName
-                    + ": its schema is older than this Stratus", null);
+            throw new StoreException("table " + table + " of the embedded store is missing from the PostgreSQL schema", null);
         }
         return columns;
     }
@@ -194,6 +205,29 @@ public final class StoreMigration {
             throw new Refused(targetName + " already holds Stratus data (rows in " + String.join(", ", used)
                     + "): migrate into a new, empty database");
         }
+    }
+
+    /**
+     * The UTC months of the history that get a partition before the copy, so that their points go straight there:
+     * those with at least {@link #POINTS_PER_PARTITION} points, from 1970 to the last month a server creates ahead.
+     * The points of other months (a device whose clock was wrong) go to the default partition, as on a server.
+     */
+    private static List<YearMonth> historyMonths(Connection s) throws SQLException {
+        Map<YearMonth, Long> points = new TreeMap<>();
+        try (Statement st = s.createStatement();
+             ResultSet rs = st.executeQuery("SELECT ts / " + DAY_MILLIS + ", count(*) FROM datapoint GROUP BY 1")) {
+            while (rs.next()) {
+                points.merge(YearMonth.from(LocalDate.ofEpochDay(rs.getLong(1))), rs.getLong(2), Long::sum);
+            }
+        }
+        YearMonth last = YearMonth.now(ZoneOffset.UTC).plusMonths(HistoryPartitions.MONTHS_AHEAD);
+        List<YearMonth> months = new ArrayList<>();
+        points.forEach((month, count) -> {
+            if (count >= POINTS_PER_PARTITION && month.getYear() >= 1970 && !month.isAfter(last)) {
+                months.add(month);
+            }
+        });
+        return months;
     }
 
     /**

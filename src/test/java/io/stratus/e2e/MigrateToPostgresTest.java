@@ -17,6 +17,7 @@ import io.stratus.Main;
 import io.stratus.e2e.TestPlatform.Reply;
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
+import io.stratus.store.PostgresDatabases;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.http.HttpResponse;
@@ -35,6 +36,8 @@ import picocli.CommandLine;
 class MigrateToPostgresTest {
     private static final String RETAINED_TOPIC = "migrate/retained";
     private static final String QUEUED_TOPIC = "migrate/queued";
+    /** The source is the embedded store, whichever store the other tests run on. */
+    private static final Map<String, String> EMBEDDED = Map.of("store.url", "");
     /** Points of one stream, one a second from {@link #FIRST_POINT}: more than two batches of the copy. */
     private static final int POINTS = 12_000;
     private static final long FIRST_POINT = 1_700_000_000_000L;
@@ -55,7 +58,7 @@ class MigrateToPostgresTest {
     void everything_a_server_stored_in_sqlite_is_there_after_migrating_to_postgresql() throws Exception {
         Fixture f;
         Map<String, JsonNode> before;
-        try (TestPlatform sqlite = TestPlatform.start(sqliteDir)) {
+        try (TestPlatform sqlite = TestPlatform.start(sqliteDir, EMBEDDED)) {
             f = fill(sqlite);
             before = snapshot(sqlite, f);
         }
@@ -89,7 +92,7 @@ class MigrateToPostgresTest {
 
     @Test
     void a_store_its_server_still_runs_on_is_refused_with_exit_code_2() {
-        try (TestPlatform running = TestPlatform.start(sqliteDir)) {
+        try (TestPlatform running = TestPlatform.start(sqliteDir, EMBEDDED)) {
             running.createProduct("running");
             Run run = migrate(sqliteDir, PostgresDatabases.create("migrate_running"));
             assertThat(run.exitCode()).isEqualTo(2);

@@ -1,4 +1,4 @@
-package io.stratus.e2e;
+package io.stratus.store;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -6,12 +6,12 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 /** TEMPORARY until the pg-harness branch lands: fresh databases on the server STRATUS_TEST_PG_URL names. */
-final class PostgresDatabases {
+public final class PostgresDatabases {
     private PostgresDatabases() {
     }
 
     /** A new, empty database; returns its JDBC URL. */
-    static String create(String prefix) {
+    public static String create(String prefix) {
         String server = System.getenv("STRATUS_TEST_PG_URL");
         if (server == null) {
             throw new IllegalStateException("STRATUS_TEST_PG_URL is not set");
