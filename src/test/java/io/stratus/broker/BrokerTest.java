@@ -12,6 +12,7 @@ import io.stratus.device.DeviceChange;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
+import io.stratus.store.TestStore;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -47,7 +48,7 @@ class BrokerTest {
 
     @BeforeEach
     void start() {
-        db = Database.openSqlite(dir, "normal");
+        db = TestStore.open(dir);
         writer = new BatchWriter(db, "state", 1_000, 100);
         registry = new DeviceRegistry(db, writer, false);
         product = registry.createProduct("lamps", "", "MQTT").id();

@@ -10,6 +10,7 @@ import io.stratus.device.DeviceRegistry;
 import io.stratus.device.Login;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
+import io.stratus.store.TestStore;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,7 +42,7 @@ class ClientTest {
 
     @BeforeEach
     void start() {
-        db = Database.openSqlite(dir, "normal");
+        db = TestStore.open(dir);
         writer = new BatchWriter(db, "state", 1_000, 100);
         registry = new DeviceRegistry(db, writer, false);
         broker = new Broker(Config.of(Map.of()), db, writer, registry);

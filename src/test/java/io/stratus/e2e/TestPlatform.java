@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stratus.Config;
 import io.stratus.Platform;
+import io.stratus.store.TestStore;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -21,7 +22,8 @@ import java.util.Map;
 
 /**
  * A real Stratus server for tests: MQTT and HTTP on free ports, the store in a test's temporary
- * directory, plus a small JSON client of the HTTP API for fixtures. Restartable on the same data.
+ * directory (or, with {@code -Dstratus.test.store=postgresql}, a PostgreSQL database of that directory's own: see
+ * {@link TestStore}), plus a small JSON client of the HTTP API for fixtures. Restartable on the same data.
  */
 public final class TestPlatform implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
     public static final String ADMIN_PASSWORD = "test-admin-password";
@@ -45,6 +47,7 @@ public final class TestPlatform implements AutoCloseable, BeforeAllCallback, Aft
     private void startIn(Path dir) {
         this.dataDir = dir;
         settings.put("data.dir", dir.toString());
+        TestStore.serverSettings(dir).forEach(settings::putIfAbsent);
         this.platform = Platform.start(Config.of(settings));
     }
 

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.stratus.store.TestStore;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -27,8 +29,9 @@ import java.util.regex.Pattern;
 
 /**
  * The packaged server ({@code java -jar target/stratus.jar}) as a child process on free ports with its own data
- * directory: start, SIGKILL ({@link #kill}), SIGTERM ({@link #stop}), restart on the same data, its log lines, its
- * descriptor count from {@code /proc/<pid>/fd}, and a small JSON client of its HTTP API.
+ * directory (and its own PostgreSQL database when the tests run on PostgreSQL): start, SIGKILL ({@link #kill}), SIGTERM
+ * ({@link #stop}), restart on the same data, its log lines, its descriptor count from {@code /proc/<pid>/fd}, and a
+ * small JSON client of its HTTP API.
  */
 final class ServerProcess implements AutoCloseable {
     static final String ADMIN_PASSWORD = "it-admin-password";
@@ -52,9 +55,14 @@ final class ServerProcess implements AutoCloseable {
         this.settings = settings;
     }
 
-    /** Starts the server; {@code settings} are dotted keys passed as {@code STRATUS_*} environment variables. */
+    /**
+     * Starts the server on the store under test ({@link TestStore}); {@code settings} are dotted keys passed as
+     * {@code STRATUS_*} environment variables.
+     */
     static ServerProcess start(Path dataDir, String heap, Map<String, String> settings) throws IOException {
-        ServerProcess s = new ServerProcess(dataDir, heap, settings);
+        Map<String, String> all = new HashMap<>(TestStore.serverSettings(dataDir));
+        all.putAll(settings);
+        ServerProcess s = new ServerProcess(dataDir, heap, all);
         s.launch();
         return s;
     }

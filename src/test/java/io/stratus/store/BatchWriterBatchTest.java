@@ -29,7 +29,7 @@ class BatchWriterBatchTest {
 
     @BeforeEach
     void open() {
-        db = Database.openSqlite(dir, "normal");
+        db = TestStore.open(dir);
         db.withConnection(c -> c.createStatement().executeUpdate("CREATE TABLE t (x INTEGER NOT NULL)"));
         writer = new BatchWriter(db, "test", 1000, 100);
     }

@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The statements {@link Dialect} builds, run on a real SQLite file: what each does to a row that exists and to one that
- * does not. A second database must pass the same table.
+ * The statements {@link Dialect} builds, run on a real database (each store the tests run on, {@link TestStore}): what
+ * each does to a row that exists and to one that does not. Every database must pass the same table.
  */
 class DialectTest {
     @TempDir
@@ -21,7 +21,7 @@ class DialectTest {
 
     @BeforeEach
     void open() {
-        db = Database.openSqlite(dir, "normal");
+        db = TestStore.open(dir);
         dialect = db.dialect();
         db.withConnection(c -> c.createStatement().executeUpdate(
                 "CREATE TABLE t (k1 INTEGER NOT NULL, k2 TEXT NOT NULL, a TEXT, b TEXT DEFAULT 'kept', PRIMARY KEY (k1, k2))"));
