@@ -108,13 +108,14 @@ public final class Main implements Callable<Integer> {
             description = "Copy the embedded store of a stopped server into an empty PostgreSQL database, checking "
                     + "every table's row count. Exit code 2: refused (server running, database not empty).")
     static final class Migrate implements Callable<Integer> {
-        /** Nothing was copied: a running store, a database in use, or arguments that name neither. */
+        /** Nothing was copied: a running store, a database that holds data, or arguments that name neither. */
         static final int REFUSED = 2;
 
-        @Option(names = "--from", required = true, paramLabel = "<data dir>", description = "The data directory of the stopped server.")
+        @Option(names = "--from", required = true, paramLabel = "<data dir>",
+                description = "The data directory of the stopped server.")
         Path from;
-        @Option(names = "--to", required = true, paramLabel = "<url>", description = "The PostgreSQL database: postgresql://user@host:5432/db "
-                + "or a jdbc:postgresql: URL.")
+        @Option(names = "--to", required = true, paramLabel = "<url>",
+                description = "The PostgreSQL database: postgresql://user@host:5432/db or a jdbc:postgresql: URL.")
         String to;
         @Option(names = "--to-password-file", paramLabel = "<file>", description = "A file holding the PostgreSQL password.")
         Path toPasswordFile;
@@ -133,15 +134,21 @@ public final class Main implements Callable<Integer> {
                 err.println("migrate refused: --to must start with postgresql:// or jdbc:postgresql:");
                 return REFUSED;
             }
+            PostgresTarget target;
+            try {
+                target = PostgresTarget.parse(to.strip(), toPasswordFile);
+            } catch (IllegalArgumentException e) {
+                err.println("migrate refused: " + e.getMessage());
+                return REFUSED;
+            }
             keepNativeLibraryInDataDir(from);
             try {
-                StoreMigration.Result done = StoreMigration.run(from, PostgresTarget.parse(to.strip(), toPasswordFile),
-                        out::println);
+                StoreMigration.Result done = StoreMigration.run(from, target, out::println);
                 // The last line, read by bench/: total rows, seconds, rows per second.
                 out.printf(Locale.ROOT, "migrated %d rows in %.1f s, %d rows/s%n", done.rows(), done.millis() / 1000.0,
                         done.rowsPerSecond());
                 return 0;
-            } catch (StoreMigration.Refused | IllegalArgumentException e) {
+            } catch (StoreMigration.Refused e) {
                 err.println("migrate refused: " + e.getMessage());
                 return REFUSED;
             } catch (StoreException e) {

@@ -70,7 +70,7 @@ final class TableCopy {
             try (ResultSet row = read.executeQuery("SELECT " + list + " FROM " + name)) {
                 while (row.next()) {
                     for (int i = 0; i < types.length; i++) {
-                        bind(row, write, i + 1, types[i]);
+                        bind(row, write, i + 1);
                     }
                     write.addBatch();
                     if (++rows % BATCH == 0) {
@@ -87,8 +87,9 @@ final class TableCopy {
         return rows;
     }
 
-    /** Binds column {@code i} of the current source row as the target's {@code type}; NULL stays NULL. */
-    private static void bind(ResultSet from, PreparedStatement to, int i, int type) throws SQLException {
+    /** Binds column {@code i} of the current source row as the type of its target column; NULL stays NULL. */
+    private void bind(ResultSet from, PreparedStatement to, int i) throws SQLException {
+        int type = types[i - 1];
         switch (type) {
             case Types.BIT, Types.BOOLEAN -> {
                 boolean v = from.getLong(i) != 0;
@@ -103,7 +104,11 @@ final class TableCopy {
                 if (from.wasNull()) {
                     to.setNull(i, type);
                 } else {
-                    to.setInt(i, Math.toIntExact(v)); // PostgreSQL refuses a smallint out of range itself
+                    if (v != (int) v) { // PostgreSQL refuses a smallint out of range itself
+                        throw new SQLException(name + "." + columns.get(i - 1) + " holds " + v
+                                + ", too large for its PostgreSQL column");
+                    }
+                    to.setInt(i, (int) v);
                 }
             }
             case Types.BIGINT -> {

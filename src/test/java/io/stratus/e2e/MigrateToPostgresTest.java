@@ -17,7 +17,7 @@ import io.stratus.Main;
 import io.stratus.e2e.TestPlatform.Reply;
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
-import io.stratus.store.PostgresDatabases;
+import io.stratus.store.PostgresServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.http.HttpResponse;
@@ -62,11 +62,12 @@ class MigrateToPostgresTest {
             f = fill(sqlite);
             before = snapshot(sqlite, f);
         }
-        String url = PostgresDatabases.create("migrate_all");
+        String url = PostgresServer.get().createDatabase();
 
         Run run = migrate(sqliteDir, url);
         assertThat(run.exitCode()).as("exit code; stderr: %s", run.err()).isZero();
-        assertThat(run.out()).contains("copied datapoint: ").contains("row counts match")
+        assertThat(run.out()).contains("created 1 monthly history partitions").contains("copied datapoint: ")
+                .contains("row counts match")
                 .containsPattern("(?m)^migrated \\d+ rows in \\d+\\.\\d s, \\d+ rows/s$");
         Run again = migrate(sqliteDir, url);
         assertThat(again.exitCode()).isEqualTo(2);
@@ -94,7 +95,7 @@ class MigrateToPostgresTest {
     void a_store_its_server_still_runs_on_is_refused_with_exit_code_2() {
         try (TestPlatform running = TestPlatform.start(sqliteDir, EMBEDDED)) {
             running.createProduct("running");
-            Run run = migrate(sqliteDir, PostgresDatabases.create("migrate_running"));
+            Run run = migrate(sqliteDir, PostgresServer.get().createDatabase());
             assertThat(run.exitCode()).isEqualTo(2);
             assertThat(run.err()).contains("in use by a running Stratus server");
             assertThat(run.out()).doesNotContain("copied");

@@ -34,7 +34,7 @@ class TableCopyTest {
     @BeforeEach
     void open() throws SQLException {
         sqlite = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("source.db"));
-        PostgresTarget target = PostgresTarget.parse(PostgresDatabases.create("table_copy"), null);
+        PostgresTarget target = PostgresTarget.parse(PostgresServer.get().createDatabase(), null);
         postgres = DriverManager.getConnection(target.jdbcUrl(), target.user(), target.password());
         execute(sqlite, "CREATE TABLE sample (id INTEGER PRIMARY KEY AUTOINCREMENT, flag INTEGER, small INTEGER, "
                 + "ratio REAL, doc TEXT, data BLOB, note TEXT, amount NUMERIC)");
