@@ -91,47 +91,26 @@ final class TableCopy {
     private void bind(ResultSet from, PreparedStatement to, int i) throws SQLException {
         int type = types[i - 1];
         switch (type) {
-            case Types.BIT, Types.BOOLEAN -> {
-                boolean v = from.getLong(i) != 0;
-                if (from.wasNull()) {
-                    to.setNull(i, type);
-                } else {
-                    to.setBoolean(i, v);
-                }
-            }
-            case Types.TINYINT, Types.SMALLINT, Types.INTEGER -> {
-                long v = from.getLong(i);
-                if (from.wasNull()) {
-                    to.setNull(i, type);
-                } else {
-                    if (v != (int) v) { // PostgreSQL refuses a smallint out of range itself
-                        throw new SQLException(name + "." + columns.get(i - 1) + " holds " + v
-                                + ", too large for its PostgreSQL column");
-                    }
-                    to.setInt(i, (int) v);
-                }
-            }
-            case Types.BIGINT -> {
-                long v = from.getLong(i);
-                if (from.wasNull()) {
-                    to.setNull(i, type);
-                } else {
-                    to.setLong(i, v);
-                }
-            }
-            case Types.REAL, Types.FLOAT, Types.DOUBLE -> {
-                double v = from.getDouble(i);
-                if (from.wasNull()) {
-                    to.setNull(i, type);
-                } else {
-                    to.setDouble(i, v);
-                }
-            }
+            case Types.BIT, Types.BOOLEAN -> to.setBoolean(i, from.getLong(i) != 0);
+            case Types.TINYINT, Types.SMALLINT, Types.INTEGER -> to.setInt(i, toInt(from.getLong(i), i));
+            case Types.BIGINT -> to.setLong(i, from.getLong(i));
+            case Types.REAL, Types.FLOAT, Types.DOUBLE -> to.setDouble(i, from.getDouble(i));
             case Types.NUMERIC, Types.DECIMAL -> to.setBigDecimal(i, from.getBigDecimal(i));
             case Types.BINARY, Types.VARBINARY, Types.LONGVARBINARY, Types.BLOB -> to.setBytes(i, from.getBytes(i));
             case Types.CHAR, Types.VARCHAR, Types.LONGVARCHAR, Types.NCHAR, Types.NVARCHAR, Types.LONGNVARCHAR,
                     Types.CLOB -> to.setString(i, from.getString(i));
             default -> to.setObject(i, from.getString(i), Types.OTHER); // json, jsonb, uuid: cast from text by the server
         }
+        if (from.wasNull()) { // the getters above read NULL as 0 or false
+            to.setNull(i, type);
+        }
+    }
+
+    /** PostgreSQL itself refuses a value out of a smallint's range; an int's must be checked here. */
+    private int toInt(long value, int i) throws SQLException {
+        if (value != (int) value) {
+            throw new SQLException(name + "." + columns.get(i - 1) + " holds " + value + ", too large for its PostgreSQL column");
+        }
+        return (int) value;
     }
 }
