@@ -9,8 +9,6 @@ import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.LinkedHashMap;
@@ -100,16 +98,17 @@ class ProductDeletionTest {
         queries.put("retained_message", "SELECT COUNT(*) FROM retained_message WHERE product_id = " + p.id());
         queries.put("mqtt_session", "SELECT COUNT(*) FROM mqtt_session WHERE product_id = " + p.id());
         queries.put("session_message", "SELECT COUNT(*) FROM session_message WHERE session_key LIKE '" + p.id() + "/%'");
-        Map<String, Long> counts = new LinkedHashMap<>();
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + platform.dataDir().resolve("stratus.db").toAbsolutePath())) {
+        // Through the server's own store, whichever database it runs on.
+        return platform.platform().database().withConnection(c -> {
+            Map<String, Long> counts = new LinkedHashMap<>();
             for (Map.Entry<String, String> q : queries.entrySet()) {
                 try (PreparedStatement ps = c.prepareStatement(q.getValue()); ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     counts.put(q.getKey(), rs.getLong(1));
                 }
             }
-        }
-        return counts;
+            return counts;
+        });
     }
 
     /** A push receiver that passes the URL verification: it answers a GET with its {@code msg} parameter. */

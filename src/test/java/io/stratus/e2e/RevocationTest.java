@@ -9,8 +9,6 @@ import io.stratus.e2e.TestPlatform.Reply;
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
 import java.io.IOException;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.List;
@@ -246,14 +244,16 @@ class RevocationTest {
         }
     }
 
-    private static long count(String sql, String productId) throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + platform.dataDir().resolve("stratus.db").toAbsolutePath());
-             PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setLong(1, Long.parseLong(productId));
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
+    /** Through the server's own store, whichever database it runs on. */
+    private static long count(String sql, String productId) {
+        return platform.platform().database().withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setLong(1, Long.parseLong(productId));
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
             }
-        }
+        });
     }
 }

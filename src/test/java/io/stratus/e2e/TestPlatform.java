@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stratus.Config;
 import io.stratus.Platform;
+import io.stratus.store.PostgresTarget;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,7 +12,13 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.Comparator;
+import java.util.Locale;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -25,6 +32,11 @@ import java.util.Map;
  */
 public final class TestPlatform implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
     public static final String ADMIN_PASSWORD = "test-admin-password";
+    /**
+     * Runs the tests on a PostgreSQL server instead of the SQLite file: {@code -Dstratus.test.store-url=
+     * postgresql://user@host:port/postgres} names the server and a database to connect to for creating others.
+     */
+    public static final String STORE_URL_PROPERTY = "stratus.test.store-url";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -32,6 +44,8 @@ public final class TestPlatform implements AutoCloseable, BeforeAllCallback, Aft
     private final Map<String, String> settings;
     private Platform platform;
     private String adminToken;
+    /** Whether this platform runs on a PostgreSQL database it created ({@link #STORE_URL_PROPERTY}). */
+    private boolean ownDatabase;
 
     private TestPlatform(Path dataDir, Map<String, String> overrides) {
         this.settings = new HashMap<>(Map.of("mqtt.port", "0", "http.port", "0", "bind", "127.0.0.1",
@@ -45,7 +59,52 @@ public final class TestPlatform implements AutoCloseable, BeforeAllCallback, Aft
     private void startIn(Path dir) {
         this.dataDir = dir;
         settings.put("data.dir", dir.toString());
+        String server = System.getProperty(STORE_URL_PROPERTY, "");
+        if (!server.isBlank() && !settings.containsKey("store.url")) {
+            settings.put("store.url", postgresDatabase(server.strip(), dir));
+            ownDatabase = true;
+        }
         this.platform = Platform.start(Config.of(settings));
+    }
+
+    /**
+     * The store URL of a database of its own on {@code server} for the data directory {@code dir}, created empty on
+     * first use: a server started again on the same directory finds its data, as it does in the SQLite file.
+     */
+    private static String postgresDatabase(String server, Path dir) {
+        String name = databaseName(dir);
+        PostgresTarget admin = PostgresTarget.parse(server, null);
+        try (Connection c = DriverManager.getConnection(admin.jdbcUrl(), admin.user(), admin.password());
+             PreparedStatement exists = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+            exists.setString(1, name);
+            try (ResultSet rs = exists.executeQuery()) {
+                if (!rs.next()) {
+                    c.createStatement().executeUpdate("CREATE DATABASE " + name);
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create the test database " + name + ": " + e.getMessage(), e);
+        }
+        String jdbc = server.startsWith("jdbc:") ? "jdbc:" : "";
+        URI base = URI.create(server.substring(jdbc.length()));
+        return jdbc + base.getScheme() + "://" + base.getRawAuthority() + "/" + name
+                + (base.getRawQuery() == null ? "" : "?" + base.getRawQuery());
+    }
+
+    private static String databaseName(Path dir) {
+        String path = dir.toAbsolutePath().toString();
+        String readable = dir.getFileName().toString().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]", "");
+        // at most 63 bytes in an identifier
+        return "stratus_" + readable.substring(0, Math.min(readable.length(), 40)) + "_" + Integer.toHexString(path.hashCode());
+    }
+
+    private static void dropPostgresDatabase(String server, Path dir) {
+        PostgresTarget admin = PostgresTarget.parse(server, null);
+        try (Connection c = DriverManager.getConnection(admin.jdbcUrl(), admin.user(), admin.password())) {
+            c.createStatement().executeUpdate("DROP DATABASE IF EXISTS " + databaseName(dir) + " WITH (FORCE)");
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot drop the test database: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -69,6 +128,9 @@ public final class TestPlatform implements AutoCloseable, BeforeAllCallback, Aft
     @Override
     public void afterAll(ExtensionContext context) throws IOException {
         close();
+        if (ownDatabase) {
+            dropPostgresDatabase(System.getProperty(STORE_URL_PROPERTY).strip(), dataDir);
+        }
         try (Stream<Path> files = Files.walk(dataDir)) {
             files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
         }
