@@ -1,11 +1,15 @@
 package io.stratus;
 
 import io.stratus.store.Database;
+import io.stratus.store.PostgresTarget;
 import io.stratus.store.StoreException;
+import io.stratus.store.StoreMigration;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -13,11 +17,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** The command line: flags and environment to {@link Config}, start the platform, stop it on SIGTERM. */
+/**
+ * The command line: flags and environment to {@link Config}, start the platform, stop it on SIGTERM; or, as
+ * {@code migrate}, copy a stopped embedded store into PostgreSQL.
+ */
 @Command(name = "stratus", mixinStandardHelpOptions = true, version = "Stratus 0.1.0",
-        description = "Self-hosted IoT device-access platform (OneNET MQTT and HTTP API compatible).")
+        description = "Self-hosted IoT device-access platform (OneNET MQTT and HTTP API compatible).",
+        subcommands = Main.Migrate.class)
 public final class Main implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
     private static final String SQLITE_TMPDIR = "org.sqlite.tmpdir";
@@ -91,5 +101,61 @@ public final class Main implements Callable<Integer> {
         if (adminPassword != null) flags.put("admin.password", adminPassword);
         if (allowAnonymous) flags.put("mqtt.allow-anonymous", "true");
         return flags;
+    }
+
+    /** {@code stratus migrate}: the embedded store of a stopped server into an empty PostgreSQL database. */
+    @Command(name = "migrate", mixinStandardHelpOptions = true,
+            description = "Copy the embedded store of a stopped server into an empty PostgreSQL database, checking "
+                    + "every table's row count. Exit code 2: refused (server running, database not empty).")
+    static final class Migrate implements Callable<Integer> {
+        /** Nothing was copied: a running store, a database that holds data, or arguments that name neither. */
+        static final int REFUSED = 2;
+
+        @Option(names = "--from", required = true, paramLabel = "<data dir>",
+                description = "The data directory of the stopped server.")
+        Path from;
+        @Option(names = "--to", required = true, paramLabel = "<url>",
+                description = "The PostgreSQL database: postgresql://user@host:5432/db or a jdbc:postgresql: URL.")
+        String to;
+        @Option(names = "--to-password-file", paramLabel = "<file>", description = "A file holding the PostgreSQL password.")
+        Path toPasswordFile;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            if (!Files.isDirectory(from)) {
+                err.println("migrate refused: no data directory " + from.toAbsolutePath());
+                return REFUSED;
+            }
+            if (!PostgresTarget.isPostgres(to.strip())) {
+                err.println("migrate refused: --to must start with postgresql:// or jdbc:postgresql:");
+                return REFUSED;
+            }
+            PostgresTarget target;
+            try {
+                target = PostgresTarget.parse(to.strip(), toPasswordFile);
+            } catch (IllegalArgumentException e) {
+                err.println("migrate refused: " + e.getMessage());
+                return REFUSED;
+            }
+            keepNativeLibraryInDataDir(from);
+            try {
+                StoreMigration.Result done = StoreMigration.run(from, target, out::println);
+                // The last line, read by bench/: total rows, seconds, rows per second.
+                out.printf(Locale.ROOT, "migrated %d rows in %.1f s, %d rows/s%n", done.rows(), done.millis() / 1000.0,
+                        done.rowsPerSecond());
+                return 0;
+            } catch (StoreMigration.Refused e) {
+                err.println("migrate refused: " + e.getMessage());
+                return REFUSED;
+            } catch (StoreException e) {
+                err.println("migrate failed: " + e.getMessage());
+                log.debug("migration failure", e);
+                return 1;
+            }
+        }
     }
 }

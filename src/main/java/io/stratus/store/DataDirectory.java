@@ -2,6 +2,7 @@ package io.stratus.store;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -22,6 +23,7 @@ final class DataDirectory implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DataDirectory.class);
     /** Where the command line has SQLite extract its native library (see {@code Main}); emptied under the lock. */
     static final String NATIVE_DIR = "native";
+    private static final String LOCK_FILE = "stratus.lock";
     private static final Set<PosixFilePermission> DIRECTORY = PosixFilePermissions.fromString("rwx------");
     private static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-------");
 
@@ -34,7 +36,7 @@ final class DataDirectory implements AutoCloseable {
 
     /** Creates {@code dir} if needed and takes its lock, or fails with a {@link StoreException} naming the directory. */
     static DataDirectory lock(Path dir) {
-        Path file = dir.resolve("stratus.lock");
+        Path file = dir.resolve(LOCK_FILE);
         FileChannel channel;
         try {
             Files.createDirectories(dir);
@@ -57,6 +59,29 @@ final class DataDirectory implements AutoCloseable {
         }
         closeQuietly(channel);
         throw refused;
+    }
+
+    /**
+     * Whether a server (in this process or another) holds the lock of {@code dir} now. Creates nothing and removes
+     * nothing; a lock file that cannot be opened counts as free, for {@link #lock} to report why.
+     */
+    static boolean isHeld(Path dir) {
+        Path file = dir.resolve(LOCK_FILE);
+        if (!Files.exists(file)) {
+            return false;
+        }
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            FileLock lock = channel.tryLock();
+            if (lock == null) {
+                return true;
+            }
+            lock.release();
+            return false;
+        } catch (OverlappingFileLockException e) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /**

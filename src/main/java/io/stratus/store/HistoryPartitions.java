@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -74,24 +75,50 @@ public final class HistoryPartitions implements AutoCloseable {
             return 0;
         }
         YearMonth first = YearMonth.from(Instant.ofEpochMilli(now).atZone(ZoneOffset.UTC));
+        List<YearMonth> ahead = new ArrayList<>();
+        for (int i = 0; i <= MONTHS_AHEAD; i++) {
+            ahead.add(first.plusMonths(i));
+        }
         return db.inTransaction(c -> {
             if (!lock(c)) {
                 return 0;
             }
-            List<String> existing = monthNames(c);
-            int created = 0;
-            for (int i = 0; i <= MONTHS_AHEAD; i++) {
-                Month m = month(first.plusMonths(i));
-                if (!existing.contains(m.name())) {
-                    create(c, m);
-                    created++;
-                }
-            }
+            int created = createMissing(c, ahead);
             if (created > 0) {
                 log.info("created {} monthly history partitions up to {}", created, first.plusMonths(MONTHS_AHEAD));
             }
             return created;
         });
+    }
+
+    /**
+     * Creates, in {@code c}'s transaction, the partitions of those {@code months} that have none yet: for a migration,
+     * whose history goes back to months no server created. Nothing when {@code datapoint} is not partitioned.
+     */
+    static int createMonths(Connection c, Collection<YearMonth> months) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                "SELECT count(*) FROM pg_partitioned_table WHERE partrelid = 'datapoint'::regclass")) {
+            if (!rs.next() || rs.getInt(1) == 0) {
+                return 0;
+            }
+        }
+        if (!lock(c)) {
+            throw new StoreException("another Stratus server is creating history partitions in this database", null);
+        }
+        return createMissing(c, months);
+    }
+
+    private static int createMissing(Connection c, Collection<YearMonth> months) throws SQLException {
+        List<String> existing = monthNames(c);
+        int created = 0;
+        for (YearMonth ym : months) {
+            Month m = month(ym);
+            if (!existing.contains(m.name())) {
+                create(c, m);
+                created++;
+            }
+        }
+        return created;
     }
 
     /**

@@ -33,6 +33,17 @@ class DataDirectoryTest {
     }
 
     @Test
+    void a_directory_is_held_while_its_store_is_open_and_asking_takes_nothing() {
+        assertThat(DataDirectory.isHeld(dir)).isFalse();
+        assertThat(dir.resolve("stratus.lock")).doesNotExist();
+        try (Database db = Database.openSqlite(dir, "normal")) {
+            assertThat(DataDirectory.isHeld(dir)).isTrue();
+        }
+        assertThat(DataDirectory.isHeld(dir)).isFalse();
+        Database.openSqlite(dir, "normal").close();
+    }
+
+    @Test
     void stores_on_different_directories_open_side_by_side() {
         try (Database a = Database.openSqlite(dir.resolve("a"), "normal");
              Database b = Database.openSqlite(dir.resolve("b"), "normal")) {
