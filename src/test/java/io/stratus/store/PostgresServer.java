@@ -63,10 +63,11 @@ public final class PostgresServer {
 
     /**
      * A server of the caller's own, beside the shared one, for tests that stop and start it ({@link #stopNow},
-     * {@link #startAgain}); stopped when the JVM ends like the shared one.
+     * {@link #startAgain}): with PostgreSQL's default durability (fsync, synchronous commit), so that what it committed
+     * survives an immediate stop; stopped when the JVM ends like the shared one.
      */
     public static PostgresServer startOwn() {
-        return start();
+        return start(true);
     }
 
     /** Stops the server at once, as a crash or a power cut would ({@code pg_ctl stop -m immediate}). */
@@ -104,7 +105,7 @@ public final class PostgresServer {
         if (running == null) {
             String url = System.getenv(EXTERNAL_URL);
             if (url == null || url.isBlank()) {
-                running = start();
+                running = start(false);
             } else {
                 // Someone else's server keeps running: leave it as it was found.
                 running = new PostgresServer(url.strip());
@@ -175,7 +176,7 @@ public final class PostgresServer {
 
     // ---- The server of this JVM ---------------------------------------------------------------------------------------
 
-    private static PostgresServer start() {
+    private static PostgresServer start(boolean durable) {
         Path bin = binaries();
         String account = new UnixSystem().getUid() == 0 ? SYSTEM_ACCOUNT : null;
         try {
@@ -187,17 +188,18 @@ public final class PostgresServer {
             Path data = dir.resolve("data");
             run(account, dir, dir.resolve("initdb.log"), bin.resolve("initdb").toString(), "-D", data.toString(), "-U", USER,
                     "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync");
-            // Settings of a throwaway server: nothing survives the JVM, so nothing needs to survive a crash either.
             Files.writeString(data.resolve("postgresql.conf"), String.join("\n", "",
                     "listen_addresses = '127.0.0.1'",
                     "unix_socket_directories = ''",
-                    "fsync = off",
-                    "synchronous_commit = off",
-                    "full_page_writes = off",
                     "max_connections = 200",
                     "shared_buffers = 64MB",
                     "max_wal_size = 256MB",
                     ""), UTF_8, StandardOpenOption.APPEND);
+            if (!durable) {
+                // A throwaway server: nothing survives the JVM, so nothing needs to survive a crash either.
+                Files.writeString(data.resolve("postgresql.conf"), String.join("\n", "fsync = off", "synchronous_commit = off",
+                        "full_page_writes = off", ""), UTF_8, StandardOpenOption.APPEND);
+            }
             Path log = dir.resolve("server.log");
             for (int attempt = 1; ; attempt++) {
                 int port = freePort();
