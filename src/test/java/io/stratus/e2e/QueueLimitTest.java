@@ -241,15 +241,17 @@ class QueueLimitTest {
     }
 
     /** Resumes the session and counts what it was owed (up to the probe published after it). */
+    /**
+     * Reconnects and counts what the session was owed: messages until none comes for a second. Not with a probe message
+     * after them: in a product whose queues are full, one more QoS 1 message makes the oldest give way, and a message
+     * still being read back from the store is the oldest.
+     */
     private static int reconnectAndCount(TestPlatform platform, TestDevice device) throws Exception {
         Mqtt3BlockingClient c = Clients.hivemq(platform, device);
         int n = 0;
         try (Mqtt3Publishes received = c.publishes(MqttGlobalPublishFilter.ALL)) {
             Clients.connect(c, false);
-            String probe = "probe/" + device.id();
-            c.subscribeWith().topicFilter(probe).qos(MqttQos.AT_LEAST_ONCE).send();
-            c.publishWith().topic(probe).qos(MqttQos.AT_LEAST_ONCE).payload(new byte[] {1}).send();
-            while (!next(received).getTopic().toString().equals(probe)) {
+            while (received.receive(1, SECONDS).isPresent()) {
                 n++;
             }
         } finally {
