@@ -9,7 +9,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.sql.Types;
 import java.util.List;
 
@@ -41,18 +40,14 @@ final class DeviceStore {
 
     Product insertProduct(String title, String description, String protocol, String masterKey, String registerCode, long now) {
         return db.inTransaction(c -> {
-            long id;
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO product (title, description, protocol, register_code, create_time) VALUES (?,?,?,?,?)",
-                    Statement.RETURN_GENERATED_KEYS)) {
-                ps.setString(1, title);
-                ps.setString(2, description);
-                ps.setString(3, protocol);
-                ps.setString(4, registerCode);
-                ps.setLong(5, now);
-                ps.executeUpdate();
-                id = generatedId(ps);
-            }
+            long id = db.insertReturningId(c,
+                    "INSERT INTO product (title, description, protocol, register_code, create_time) VALUES (?,?,?,?,?)", ps -> {
+                        ps.setString(1, title);
+                        ps.setString(2, description);
+                        ps.setString(3, protocol);
+                        ps.setString(4, registerCode);
+                        ps.setLong(5, now);
+                    });
             insertMasterKey(c, id, masterKey, now);
             return new Product(id, title, description, protocol, masterKey, registerCode, now);
         });
@@ -95,18 +90,15 @@ final class DeviceStore {
     }
 
     Device insertDevice(long productId, DeviceChange d, long now) {
-        return db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO device (product_id, title, description, auth_info, "
-                    + "protocol, private, disabled, tags, location, other, create_time) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    Statement.RETURN_GENERATED_KEYS)) {
-                ps.setLong(1, productId);
-                bindDeviceFields(ps, 2, d);
-                ps.setLong(11, now);
-                ps.executeUpdate();
-                return new Device(generatedId(ps), productId, d.title(), d.description(), d.authInfo(), d.protocol(),
-                        d.isPrivate(), d.disabled(), d.tags(), d.locationJson(), d.otherJson(), now, 0, 0);
-            }
-        });
+        long id = db.withConnection(c -> db.insertReturningId(c, "INSERT INTO device (product_id, title, description, "
+                + "auth_info, protocol, private, disabled, tags, location, other, create_time) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                ps -> {
+                    ps.setLong(1, productId);
+                    bindDeviceFields(ps, 2, d);
+                    ps.setLong(11, now);
+                }));
+        return new Device(id, productId, d.title(), d.description(), d.authInfo(), d.protocol(), d.isPrivate(), d.disabled(),
+                d.tags(), d.locationJson(), d.otherJson(), now, 0, 0);
     }
 
     void updateDevice(Device d) {
@@ -184,15 +176,6 @@ final class DeviceStore {
             ps.setNull(i, Types.VARCHAR);
         } else {
             ps.setString(i, value);
-        }
-    }
-
-    private static long generatedId(PreparedStatement ps) throws SQLException {
-        try (ResultSet keys = ps.getGeneratedKeys()) {
-            if (!keys.next()) {
-                throw new SQLException("no generated id");
-            }
-            return keys.getLong(1);
         }
     }
 

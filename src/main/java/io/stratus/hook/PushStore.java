@@ -29,8 +29,9 @@ final class PushStore {
             ps.setLong(1, t.productId());
             ps.setString(2, t.url());
             ps.setString(3, t.token());
-            ps.setBoolean(4, t.enabled());
-            ps.setBoolean(5, t.batch());
+            // 0/1 integers, as SQLite's driver writes a boolean: PostgreSQL refuses a boolean into an integer column.
+            ps.setInt(4, t.enabled() ? 1 : 0);
+            ps.setInt(5, t.batch() ? 1 : 0);
             ps.setLong(6, t.createTime());
             ps.setLong(7, t.updateTime());
         });

@@ -43,21 +43,13 @@ final class TriggerStore {
 
     /** Inserts a draft; returns its id. */
     long insert(Trigger t) {
-        return db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO hook_trigger (product_id, title, ds_id, dev_ids, url, "
-                    + "type, threshold, lolmt, uplmt, create_time, update_time) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    Statement.RETURN_GENERATED_KEYS)) {
-                ps.setLong(1, t.productId());
-                bindDefinition(ps, 2, t);
-                ps.setLong(10, t.createTime());
-                ps.setLong(11, t.updateTime());
-                ps.executeUpdate();
-                try (ResultSet keys = ps.getGeneratedKeys()) {
-                    keys.next();
-                    return keys.getLong(1);
-                }
-            }
-        });
+        return db.withConnection(c -> db.insertReturningId(c, "INSERT INTO hook_trigger (product_id, title, ds_id, dev_ids, "
+                + "url, type, threshold, lolmt, uplmt, create_time, update_time) VALUES (?,?,?,?,?,?,?,?,?,?,?)", ps -> {
+                    ps.setLong(1, t.productId());
+                    bindDefinition(ps, 2, t);
+                    ps.setLong(10, t.createTime());
+                    ps.setLong(11, t.updateTime());
+                }));
     }
 
     void update(Trigger t) {

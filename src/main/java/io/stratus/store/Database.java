@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import org.flywaydb.core.Flyway;
@@ -176,6 +177,27 @@ public final class Database implements AutoCloseable {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             parameters.bind(ps);
             return ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Runs one INSERT on {@code c} into a table whose {@code id} column the database assigns, and returns that id.
+     * pgjdbc answers {@link Statement#RETURN_GENERATED_KEYS} with every column of the row ({@code RETURNING *}), so
+     * PostgreSQL is asked for the {@code id} column alone; SQLite's driver returns the row id either way.
+     */
+    public long insertReturningId(Connection c, String sql, Parameters parameters) throws SQLException {
+        try (PreparedStatement ps = switch (dialect) {
+            case SQLITE -> c.prepareStatement(sql, Statement.RETURN_GENERATED_KEYS);
+            case POSTGRESQL -> c.prepareStatement(sql, new String[] {"id"});
+        }) {
+            parameters.bind(ps);
+            ps.executeUpdate();
+            try (ResultSet keys = ps.getGeneratedKeys()) {
+                if (!keys.next()) {
+                    throw new SQLException("no generated id");
+                }
+                return keys.getLong(1);
+            }
         }
     }
 

@@ -5,9 +5,12 @@ import io.stratus.store.Dialect;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -32,8 +35,14 @@ final class DatapointWriteStore {
     private final String insertHistory;
     /** A redelivered type-2 point replaces its blob (D16). */
     private final String insertBinary;
+    /**
+     * PostgreSQL's pgjdbc sends a batch of inserts as one multi-row INSERT, which may not touch a row twice ("ON
+     * CONFLICT DO UPDATE command cannot affect row a second time"): there a message's points are written once per key.
+     */
+    private final boolean onePointPerKey;
 
     DatapointWriteStore(Dialect dialect) {
+        this.onePointPerKey = dialect == Dialect.POSTGRESQL;
         this.insertHistory = dialect.replace("datapoint", List.of("device_id", "stream", "ts"), List.of("value"));
         this.insertBinary = dialect.replace("bindata", List.of("idx"),
                 List.of("device_id", "stream", "description", "content", "create_time"));
@@ -47,7 +56,7 @@ final class DatapointWriteStore {
     void insert(BatchWriter.Batch batch, long deviceId, List<StoredPoint> points, long now) throws SQLException {
         PreparedStatement history = batch.statement(insertHistory);
         Map<StreamKey, Latest> latest = batch.shared(LATEST, HashMap::new);
-        for (StoredPoint p : points) {
+        for (StoredPoint p : onePointPerKey ? lastOfEachKey(points) : points) {
             history.setLong(1, deviceId);
             history.setString(2, p.stream());
             history.setLong(3, p.at());
@@ -58,6 +67,33 @@ final class DatapointWriteStore {
         }
         history.executeBatch();
         batch.atEnd(LATEST, DatapointWriteStore::writeLatest);
+    }
+
+    private record PointKey(String stream, long at) {}
+
+    /**
+     * {@code points} without those followed by a point of the same stream and time: the rows SQLite's replace,
+     * row after row, leaves. The list itself when no two share a key, as nearly always.
+     */
+    private static List<StoredPoint> lastOfEachKey(List<StoredPoint> points) {
+        if (points.size() < 2) {
+            return points;
+        }
+        Set<PointKey> seen = new HashSet<>();
+        for (StoredPoint p : points) {
+            if (!seen.add(new PointKey(p.stream(), p.at()))) {
+                seen.clear();
+                List<StoredPoint> last = new ArrayList<>(points.size());
+                for (int i = points.size() - 1; i >= 0; i--) {
+                    StoredPoint q = points.get(i);
+                    if (seen.add(new PointKey(q.stream(), q.at()))) {
+                        last.add(q);
+                    }
+                }
+                return last;
+            }
+        }
+        return points;
     }
 
     private static void writeLatest(BatchWriter.Batch batch) throws SQLException {

@@ -280,6 +280,19 @@ class DatapointIngestTest {
     }
 
     @Test
+    void points_of_one_message_with_the_same_time_keep_the_last_D21() throws Exception {
+        TestDevice device = Clients.device(platform, product, "same-time");
+        try (RawMqtt raw = Clients.raw(platform, device, true, 30)) {
+            raw.send(RawMqtt.publishPacket("$dp", 1, 9, dp(1, "{\"datastreams\":[{\"id\":\"level\",\"datapoints\":["
+                    + "{\"at\":\"2024-05-01T12:00:00.000+08:00\",\"value\":1},{\"at\":\"2024-05-01T12:00:00.000+08:00\",\"value\":2},"
+                    + "{\"at\":\"2024-05-01T12:00:01.000+08:00\",\"value\":5},{\"at\":\"2024-05-01T12:00:01.000+08:00\",\"value\":6}]}]}")));
+            expectAck(raw, PUBACK, 9);
+        }
+        assertThat(all(device)).containsExactly(new Point("level", "2024-05-01 12:00:00.000", json("2")),
+                new Point("level", "2024-05-01 12:00:01.000", json("6")));
+    }
+
+    @Test
     void points_without_time_in_one_message_do_not_collide_D21() throws Exception {
         TestDevice device = Clients.device(platform, product, "no-time");
         Mqtt3BlockingClient client = Clients.hivemq(platform, device);

@@ -66,6 +66,23 @@ class DialectTest {
     }
 
     @Test
+    void insert_returning_id_returns_the_ids_the_migrations_start_at() {
+        String product = "INSERT INTO product (title, register_code, create_time) VALUES (?, 'r', 0)";
+        String trigger = "INSERT INTO hook_trigger (product_id, ds_id, url, type, create_time, update_time) "
+                + "VALUES (?, 's', 'http://h', '>', 0, 0)";
+
+        long first = db.withConnection(c -> db.insertReturningId(c, product, ps -> ps.setString(1, "a")));
+        long second = db.withConnection(c -> db.insertReturningId(c, product, ps -> ps.setString(1, "b")));
+        long device = db.withConnection(c -> db.insertReturningId(c, "INSERT INTO device (product_id, title, auth_info, "
+                + "create_time) VALUES (?, 'd', 'sn', 0)", ps -> ps.setLong(1, first)));
+        long hook = db.withConnection(c -> db.insertReturningId(c, trigger, ps -> ps.setLong(1, first)));
+
+        // OneNET-like ids (V1, V5): six-digit products and triggers, devices from 500000001.
+        assertThat(List.of(first, second, device, hook)).containsExactly(100_001L, 100_002L, 500_000_001L, 100_001L);
+        assertThat(db.list("SELECT title FROM product WHERE id = " + second, rs -> rs.getString(1))).containsExactly("b");
+    }
+
+    @Test
     void every_dialect_names_its_migrations() {
         for (Dialect d : Dialect.values()) {
             assertThat(d.migrations()).startsWith("classpath:db/migration/");
