@@ -29,7 +29,6 @@ import org.eclipse.paho.client.mqttv3.MqttException;
 import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -155,8 +154,6 @@ class CrashConsistencyIT {
     }
 
     @Test
-    @DisabledIfSystemProperty(named = TestStore.PROPERTY, matches = "postgresql",
-            disabledReason = "the lock is the SQLite file's: PostgreSQL serves any number of servers")
     void a_second_server_on_the_same_data_is_refused_and_the_first_keeps_serving() throws Exception {
         try (ServerProcess server = ServerProcess.start(dataDir, "128m", Map.of())) {
             String[] pd = server.createProductAndDevice("lock", "lock-sn");
