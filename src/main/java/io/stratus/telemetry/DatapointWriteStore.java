@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -102,7 +103,11 @@ final class DatapointWriteStore {
             return;
         }
         PreparedStatement ps = batch.statement(UPSERT_LATEST);
-        for (Map.Entry<StreamKey, Latest> e : latest.entrySet()) {
+        // In key order: writers that upsert overlapping streams (nodes sharing one PostgreSQL) lock the rows in the
+        // same order, so that they wait for each other instead of deadlocking.
+        List<Map.Entry<StreamKey, Latest>> entries = new ArrayList<>(latest.entrySet());
+        entries.sort(Map.Entry.comparingByKey(Comparator.comparingLong(StreamKey::deviceId).thenComparing(StreamKey::stream)));
+        for (Map.Entry<StreamKey, Latest> e : entries) {
             Latest l = e.getValue();
             ps.setLong(1, e.getKey().deviceId());
             ps.setString(2, e.getKey().stream());
