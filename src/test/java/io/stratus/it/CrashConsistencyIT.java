@@ -8,6 +8,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.stratus.store.Database;
+import io.stratus.store.PostgresServer;
+import io.stratus.store.PostgresTarget;
 import io.stratus.store.TestStore;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -49,17 +51,28 @@ class CrashConsistencyIT {
     private final Set<Integer> ackedMessages = ConcurrentHashMap.newKeySet();
     private final Map<String, String> ackedRetained = new ConcurrentHashMap<>();
     private final Set<Integer> delivered = ConcurrentHashMap.newKeySet();
+    /** The store of the run when it is a PostgreSQL database of the test's own; null on the suite's store. */
+    private String ownStoreUrl;
 
     @Test
     void acknowledged_data_survives_sigkill_at_random_moments() throws Exception {
         int cycles = Integer.getInteger("crash.cycles", 3);
         long seed = Long.getLong("crash.seed", System.nanoTime());
         Random random = new Random(seed);
-        System.out.printf("crash consistency: %d cycles, seed %d%n", cycles, seed);
+        // On PostgreSQL, -Dcrash.pg-restarts=N also crashes the database N times (pg_ctl stop -m immediate, then start),
+        // with Stratus: a server of the test's own with PostgreSQL's default durability, as a real deployment has.
+        int pgRestarts = TestStore.postgres() ? Integer.getInteger("crash.pg-restarts", 0) : 0;
+        PostgresServer ownDatabase = pgRestarts > 0 ? PostgresServer.startOwn() : null;
+        Map<String, String> settings = new HashMap<>(Map.of("session.max-queued", "100000"));
+        if (ownDatabase != null) {
+            ownStoreUrl = ownDatabase.createDatabase();
+            settings.put("store.url", ownStoreUrl);
+        }
+        System.out.printf("crash consistency: %d cycles (%d with a database crash), seed %d%n", cycles, pgRestarts, seed);
         // The reader subscribes to every retained message at once, over 1,000 after 25 cycles: more than one session's
         // in-flight window plus session.max-queued (1,000) take, so D18 (docs/decisions.md) would drop the oldest of
         // them by design.
-        try (ServerProcess server = ServerProcess.start(dataDir, "256m", Map.of("session.max-queued", "100000"))) {
+        try (ServerProcess server = ServerProcess.start(dataDir, "256m", settings)) {
             String[] pd = server.createProductAndDevice("crash", "uploader-sn");
             String productId = pd[0];
             String key = pd[1];
@@ -108,7 +121,15 @@ class CrashConsistencyIT {
                         || points.failed() || messages.failed());
                 points.expectKill();
                 messages.expectKill();
+                boolean databaseCrash = ownDatabase != null && cycle % Math.max(1, cycles / pgRestarts) == 0
+                        && cycle / Math.max(1, cycles / pgRestarts) <= pgRestarts;
+                if (databaseCrash) {
+                    ownDatabase.stopNow(); // the database first, mid-stream: what it acknowledged must be on its disk
+                }
                 server.kill();
+                if (databaseCrash) {
+                    ownDatabase.startAgain();
+                }
                 points.join();
                 messages.join();
                 long t1;
@@ -143,8 +164,9 @@ class CrashConsistencyIT {
                     System.out.println("queued for persistent sessions in the store: " + storedQueue());
                     throw e;
                 }
-                System.out.printf("cycle %d/%d: killed after %d acked points this cycle (traffic %d ms, restart %d ms, checks %d ms); "
+                System.out.printf("cycle %d/%d%s: killed after %d acked points this cycle (traffic %d ms, restart %d ms, checks %d ms); "
                         + "totals: %d points, %d messages, %d retained acknowledged, all present after restart%n", cycle, cycles,
+                        databaseCrash ? " (and the database)" : "",
                         pointsThisCycle.get(), (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (System.nanoTime() - t2) / 1_000_000,
                         ackedPoints.size(), ackedMessages.size(), ackedRetained.size());
             }
@@ -179,8 +201,14 @@ class CrashConsistencyIT {
      * The topics of the messages the store holds for persistent sessions (the subscriber's is the only one). Read-only,
      * so that after a kill SQLite's WAL stays as the server left it: the restart must recover it itself.
      */
+    /** A connection to the test's own PostgreSQL database (with {@code -Dcrash.pg-restarts}). */
+    private java.sql.Connection ownStore() throws java.sql.SQLException {
+        PostgresTarget target = PostgresTarget.parse(ownStoreUrl, null);
+        return java.sql.DriverManager.getConnection(target.jdbcUrl(), target.user(), target.password());
+    }
+
     private List<String> storedQueue() {
-        try (java.sql.Connection c = TestStore.readOnlyConnection(dataDir);
+        try (java.sql.Connection c = ownStoreUrl == null ? TestStore.readOnlyConnection(dataDir) : ownStore();
              java.sql.ResultSet r = c.createStatement().executeQuery("SELECT topic FROM session_message ORDER BY seq")) {
             List<String> topics = new java.util.ArrayList<>();
             while (r.next()) {
