@@ -112,9 +112,7 @@ class ClientTest {
 
     @Test
     void attach_marks_the_device_online_and_the_end_of_the_connection_publishes_the_will_and_marks_it_offline() {
-        Client watcher = login(other, "sn-other", null);
-        ListOutbox watched = attach(watcher);
-        watcher.subscribe(List.of(new Broker.SubscriptionRequest("status/#", 0)));
+        ListOutbox watched = watchStatus();
         Client c = login(sensor, "sn-sensor", new Message("status/sensor", bytes("gone"), 0, false));
         ListOutbox outbox = new ListOutbox();
 
@@ -128,9 +126,7 @@ class ClientTest {
 
     @Test
     void a_discarded_will_or_a_stopping_server_publishes_no_will() {
-        Client watcher = login(other, "sn-other", null);
-        ListOutbox watched = attach(watcher);
-        watcher.subscribe(List.of(new Broker.SubscriptionRequest("status/#", 0)));
+        ListOutbox watched = watchStatus();
 
         Client disconnected = login(sensor, "sn-sensor", new Message("status/a", bytes("gone"), 0, false));
         ListOutbox first = attach(disconnected);
@@ -147,9 +143,7 @@ class ClientTest {
 
     @Test
     void a_login_revoked_between_its_check_and_attach_is_refused_without_its_will_or_presence() {
-        Client watcher = login(other, "sn-other", null);
-        ListOutbox watched = attach(watcher);
-        watcher.subscribe(List.of(new Broker.SubscriptionRequest("status/#", 0)));
+        ListOutbox watched = watchStatus();
         long changesAtCheck = registry.credentialChanges();
         Client c = login(sensor, "sn-sensor", new Message("status/sensor", bytes("gone"), 0, false));
         registry.updateDevice(sensor.id(), new DeviceChange(null, null, "sn-new", null, null, null, null, null, null));
@@ -178,6 +172,14 @@ class ClientTest {
         Login login = registry.authenticate(String.valueOf(device.id()), String.valueOf(product), authInfo);
         assertThat(login.productId()).isEqualTo(product);
         return broker.login(product, device.id(), String.valueOf(device.id()), true, will, login.credential(), "test");
+    }
+
+    /** Another device of the product, subscribed to {@code status/#}: where wills are published. */
+    private ListOutbox watchStatus() {
+        Client watcher = login(other, "sn-other", null);
+        ListOutbox watched = attach(watcher);
+        watcher.subscribe(List.of(new Broker.SubscriptionRequest("status/#", 0)));
+        return watched;
     }
 
     private ListOutbox attach(Client c) {
