@@ -63,7 +63,16 @@ public final class Compare {
         boolean postgresInstalled = PostgresServer.installed().isPresent();
         this.stores = a.list("stores", postgresInstalled ? "sqlite,postgresql" : "sqlite");
         if (!postgresInstalled && a.text("stores", null) == null) {
-            results.note("e and f ran on SQLite only: no PostgreSQL under /usr/lib/postgresql/*/bin (apt-get install -y postgresql)");
+            log("PostgreSQL is not installed (apt-get install -y postgresql): e and f run on SQLite only");
+            results.note("e and f ran on SQLite only: no PostgreSQL under /usr/lib/postgresql/*/bin");
+        }
+        for (String store : stores) {
+            if (!List.of(StoreFigures.SQLITE, StoreFigures.POSTGRESQL).contains(store)) {
+                throw new IllegalArgumentException("unknown store " + store + " (sqlite, postgresql)");
+            }
+            if (store.equals(StoreFigures.POSTGRESQL) && !postgresInstalled) {
+                throw new IllegalArgumentException("--stores postgresql: PostgreSQL is not installed under /usr/lib/postgresql");
+            }
         }
         this.migratePoints = Long.parseLong(a.text("migrate-points", "0"));
         this.work = a.text("work-dir", null) != null ? Path.of(a.text("work-dir", null))

@@ -39,7 +39,7 @@ final class DpLoad {
 
     /**
      * Where e counts the stored points: a JDBC URL of the store (else, when null, the history API); and for a store in
-     * a process of its own, its CPU time (else null) and what to do once e ends, before f starts.
+     * a process of its own, its CPU time (else null) and what to do once every PUBACK of e is in (before the count).
      */
     record Store(String jdbcUrl, LongSupplier cpuNanos, Runnable afterIngest) {
         /** The embedded store: the SQLite file in Stratus's data directory, read beside the running server. */
@@ -117,12 +117,12 @@ final class DpLoad {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
         }
         long ackedTotal = devices.stream().mapToLong(d -> d.acked).sum();
+        store.afterIngest().run();
         long stored = store.jdbcUrl() != null ? countInStore(store.jdbcUrl(), devices.stream().map(d -> d.id).toList())
                 : countViaApi(http, product);
         List<CompletableFuture<Void>> closed = new ArrayList<>();
         devices.forEach(d -> closed.add(d.conn.disconnect()));
         RoutingLoad.await(closed, "disconnect");
-        store.afterIngest().run();
 
         double[] queryMillis = history(http, product, devices.get(0).id);
         Arrays.sort(queryMillis);

@@ -17,13 +17,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 /**
  * A temporary PostgreSQL cluster for the benchmark: {@code initdb} and {@code pg_ctl} on a temporary directory and a
  * free port of 127.0.0.1, run as the {@code postgres} user when the benchmark runs as root (PostgreSQL refuses
- * root). The server keeps PostgreSQL's default durability (a commit waits for its WAL flush) and loads
- * pg_stat_statements, so that a run can show which statements took the database's time. Stopped by its PID.
+ * root). The server keeps PostgreSQL's default durability (a commit waits for its WAL flush), loads
+ * pg_stat_statements and times WAL flushes ({@code track_wal_io_timing}), so that a run can show what took the
+ * database's time: statements, or waiting for the disk at commit. Stopped by its PID.
  */
 final class PostgresServer implements AutoCloseable {
     private static final Path INSTALLED = Path.of("/usr/lib/postgresql");
@@ -39,6 +41,17 @@ final class PostgresServer implements AutoCloseable {
                     meanMillis, rows, share * 100, text.length() > 140 ? text.substring(0, 140) + "..." : text);
         }
     }
+
+    /** WAL flushes (pg_stat_wal): how many and their mean time. A commit's flush is in no statement's execution time. */
+    record WalFlushes(long count, double meanMillis) {
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "%,d WAL flushes (fsync), %.2f ms each on average", count, meanMillis);
+        }
+    }
+
+    /** The statements that took the most execution time in a database, and the execution time of all of them. */
+    record Statements(List<StatementStats> top, double allMillis) {}
 
     final int port;
     private final Path bin;
@@ -90,7 +103,7 @@ final class PostgresServer implements AutoCloseable {
         int port = ServerProcess.freePort();
         String options = String.join(" ", "-p", String.valueOf(port), "-k", dir.toString(), "-c",
                 "listen_addresses=127.0.0.1", "-c", "shared_preload_libraries=pg_stat_statements", "-c",
-                "synchronous_commit=on", "-c", "fsync=on");
+                "synchronous_commit=on", "-c", "fsync=on", "-c", "track_wal_io_timing=on");
         run(dir, bin.resolve("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-l", dir.resolve("postgres.log").toString(),
                 "-o", options, "-w", "-t", "60", "start");
         long pid = Long.parseLong(ServerProcess.read(dir.resolve("data/postmaster.pid")).lines().findFirst().orElseThrow().strip());
@@ -130,27 +143,57 @@ final class PostgresServer implements AutoCloseable {
         return "jdbc:postgresql://127.0.0.1:" + port + "/" + database + "?user=" + USER;
     }
 
-    /** Forgets every statement pg_stat_statements has counted so far. */
-    void resetStatements() {
-        inPostgres(st -> st.execute("SELECT pg_stat_statements_reset()"));
+    /** Forgets every statement pg_stat_statements has counted so far, and the WAL flushes. */
+    void resetStatistics() {
+        inPostgres(st -> st.execute("SELECT pg_stat_statements_reset(), pg_stat_reset_shared('wal')"));
     }
 
-    /** The {@code n} statements run in {@code database} that took the most execution time since the last reset. */
-    List<StatementStats> topStatements(String database, int n) {
-        String sql = "SELECT s.query, s.calls, s.mean_exec_time, s.total_exec_time, s.rows, "
-                + "s.total_exec_time / nullif(sum(s.total_exec_time) OVER (), 0) FROM pg_stat_statements s "
-                + "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = ? ORDER BY s.total_exec_time DESC LIMIT ?";
+    /**
+     * The cluster's WAL flushes since the last {@link #resetStatistics()}, read once no backend is connected to
+     * {@code database} any more (at most 10 s): a backend reports them when it exits, but while it runs only at
+     * most once a second, or after 10 s idle.
+     */
+    WalFlushes walFlushes(String database) {
+        return inPostgres(st -> {
+            for (int i = 0; i < 100 && connected(st, database); i++) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+            }
+            try (ResultSet rs = st.executeQuery("SELECT wal_sync, wal_sync_time FROM pg_stat_wal")) {
+                rs.next();
+                long count = rs.getLong(1);
+                return new WalFlushes(count, count == 0 ? 0 : rs.getDouble(2) / count);
+            }
+        });
+    }
+
+    private static boolean connected(Statement st, String database) throws SQLException {
+        try (ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = '" + database + "'")) {
+            rs.next();
+            return rs.getLong(1) > 0;
+        }
+    }
+
+    /**
+     * What {@code database} did since the last {@link #resetStatistics()}: the {@code n} statements that took the most
+     * execution time, and the execution time of all its statements.
+     */
+    Statements topStatements(String database, int n) {
+        String sql = "SELECT s.query, s.calls, s.mean_exec_time, s.total_exec_time, s.rows, sum(s.total_exec_time) OVER () "
+                + "FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = ? "
+                + "ORDER BY s.total_exec_time DESC LIMIT ?";
         try (Connection c = DriverManager.getConnection(jdbcUrl("postgres")); PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, database);
             ps.setInt(2, n);
             List<StatementStats> top = new ArrayList<>();
+            double all = 0;
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
+                    all = rs.getDouble(6);
                     top.add(new StatementStats(rs.getString(1), rs.getLong(2), rs.getDouble(3), rs.getDouble(4), rs.getLong(5),
-                            rs.getDouble(6)));
+                            rs.getDouble(4) / all));
                 }
             }
-            return top;
+            return new Statements(top, all);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot read pg_stat_statements: " + e.getMessage(), e);
         }

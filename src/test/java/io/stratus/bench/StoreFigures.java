@@ -39,8 +39,9 @@ final class StoreFigures implements AutoCloseable {
     private PostgresServer postgres;
     private String postgresVersion;
     private int databases;
-    private List<PostgresServer.StatementStats> lastTop = List.of();
-    private int lastTopRun;
+    private PostgresServer.Statements lastStatements;
+    private PostgresServer.WalFlushes lastWal;
+    private int lastRun;
 
     StoreFigures(Setup setup, Results results, Starter starter) {
         this.setup = setup;
@@ -58,7 +59,11 @@ final class StoreFigures implements AutoCloseable {
                 Collections.reverse(order);
             }
             for (String store : order) {
-                byStore.get(store).add(datapoints(store, run));
+                DpLoad.Outcome o = datapoints(store, run);
+                byStore.get(store).add(o);
+                if (setup.history() && o.queryPoints() != DpLoad.HISTORY_POINTS) {
+                    results.note("f on " + store + " returned " + o.queryPoints() + " points, not " + DpLoad.HISTORY_POINTS + ", in run " + run);
+                }
             }
         }
         for (Figure f : figures()) {
@@ -66,8 +71,8 @@ final class StoreFigures implements AutoCloseable {
                     results.add(new Results.Row(f.key() + "." + store, f.label() + " (" + store + ")", f.unit(), f.higherIsBetter()),
                             "stratus", v)));
         }
-        if (setup.ingest() && !lastTop.isEmpty()) {
-            noteTopStatements();
+        if (setup.ingest() && lastStatements != null) {
+            noteActivity();
         }
     }
 
@@ -75,41 +80,48 @@ final class StoreFigures implements AutoCloseable {
         boolean onPostgres = store.equals(POSTGRESQL);
         String database = "stratus_dp_" + (++databases);
         String url = onPostgres ? postgres().createDatabase(database) : "";
+        List<PostgresServer.Statements> statements = new ArrayList<>();
+        DpLoad.Outcome o;
         try (ServerProcess s = starter.start("dp-" + store + "-" + run, store, url);
              LoadClient client = new LoadClient(s.mqttAddress(), setup.threads())) {
-            List<PostgresServer.StatementStats> top = new ArrayList<>();
             DpLoad.Store counted;
             if (onPostgres) {
                 // Counted from here: Flyway's migrations at start-up are not the ingest's statements.
-                postgres.resetStatements();
+                postgres.resetStatistics();
                 counted = new DpLoad.Store(postgres.jdbcUrl(database), postgres::cpuNanos,
-                        () -> top.addAll(postgres.topStatements(database, TOP_STATEMENTS)));
+                        () -> statements.add(postgres.topStatements(database, TOP_STATEMENTS)));
             } else {
                 counted = DpLoad.Store.sqliteFile(s.dir.resolve("data"));
             }
-            DpLoad.Outcome o = DpLoad.run(client, new StratusHttp(s.httpPort), ServerProcess.ADMIN_PASSWORD, setup.dp(), counted, s.pid());
-            Compare.log(String.format(Locale.ROOT, "run %d %-10s e $dp %d devices: %,.0f points/s, PUBACK p50 %.1f ms p99 %.1f ms,"
-                            + " acked %,d msgs x 4, stored %,d (%s), CPU/point Stratus %.2f us%s; f %d points: median %.1f ms,"
-                            + " p90 %.1f ms", run, store, setup.dp().devices(), o.pointsPerSecond(), o.puback().p50() / 1000,
-                    o.puback().p99() / 1000, o.ackedMessages(), o.stored(), o.storedMatchesAcked() ? "equal" : "DIFFERENT",
-                    o.serverCpuMicrosPerPoint(), onPostgres ? String.format(Locale.ROOT, ", PostgreSQL %.2f us", o.storeCpuMicrosPerPoint()) : "",
-                    o.queryPoints(), o.queryMillisMedian(), o.queryMillisP90()));
-            if (onPostgres) {
-                top.forEach(t -> Compare.log("  pg_stat_statements: " + t));
-                lastTop = top;
-                lastTopRun = run;
-            }
-            return o;
+            o = DpLoad.run(client, new StratusHttp(s.httpPort), ServerProcess.ADMIN_PASSWORD, setup.dp(), counted, s.pid());
         }
+        Compare.log(String.format(Locale.ROOT, "run %d %-10s e $dp %d devices: %,.0f points/s, PUBACK p50 %.1f ms p99 %.1f ms,"
+                        + " acked %,d msgs x 4, stored %,d (%s), CPU/point Stratus %.2f us%s; f %d points: median %.1f ms,"
+                        + " p90 %.1f ms", run, store, setup.dp().devices(), o.pointsPerSecond(), o.puback().p50() / 1000,
+                o.puback().p99() / 1000, o.ackedMessages(), o.stored(), o.storedMatchesAcked() ? "equal" : "DIFFERENT",
+                o.serverCpuMicrosPerPoint(), onPostgres ? String.format(Locale.ROOT, ", PostgreSQL %.2f us", o.storeCpuMicrosPerPoint()) : "",
+                o.queryPoints(), o.queryMillisMedian(), o.queryMillisP90()));
+        if (onPostgres) {
+            lastStatements = statements.get(0);
+            lastWal = postgres.walFlushes(database);
+            lastRun = run;
+            Compare.log(String.format(Locale.ROOT, "  %s while Stratus ran; in e its statements executed for %,.0f ms", lastWal,
+                    lastStatements.allMillis()));
+            lastStatements.top().forEach(t -> Compare.log("  pg_stat_statements: " + t));
+        }
+        return o;
     }
 
-    /** The last run's top statements, as one note under the table (every run's are in the log). */
-    private void noteTopStatements() {
-        StringBuilder note = new StringBuilder(String.format(Locale.ROOT, "What limits PostgreSQL in e (run %d of %d): the top %d"
-                + " statements of pg_stat_statements by total execution time, from the product's creation to the end of e:",
-                lastTopRun, setup.runs(), lastTop.size()));
-        for (int i = 0; i < lastTop.size(); i++) {
-            note.append("\n  ").append(i + 1).append(". ").append(lastTop.get(i));
+    /** The last run's PostgreSQL activity, as one note under the table (every run's is in the log). */
+    private void noteActivity() {
+        List<PostgresServer.StatementStats> top = lastStatements.top();
+        StringBuilder note = new StringBuilder(String.format(Locale.ROOT, "What limits PostgreSQL (run %d of %d): from the"
+                + " product's creation to the last PUBACK of e all statements executed for %,.0f ms; %s while Stratus ran e and f"
+                + " (a commit waits for its flush, which is in no statement's time); the top %d statements of"
+                + " pg_stat_statements in e by total execution time:", lastRun, setup.runs(), lastStatements.allMillis(), lastWal,
+                top.size()));
+        for (int i = 0; i < top.size(); i++) {
+            note.append("\n  ").append(i + 1).append(". ").append(top.get(i));
         }
         results.note(note.toString());
     }
