@@ -12,7 +12,7 @@ import java.util.function.ToDoubleFunction;
 /**
  * Scenarios e and f against Stratus on each store, side by side (a fresh server, and on PostgreSQL a fresh database,
  * per run; the order of the stores flips every run), and the time {@code stratus migrate} takes to copy an embedded
- * store into PostgreSQL. PostgreSQL is a temporary cluster of the benchmark's own ({@link PostgresServer}), started
+ * store into PostgreSQL. PostgreSQL is a temporary cluster of the benchmark's own ({@link PostgresCluster}), started
  * when first needed and stopped by {@link #close()}.
  */
 final class StoreFigures implements AutoCloseable {
@@ -36,11 +36,11 @@ final class StoreFigures implements AutoCloseable {
     private final Setup setup;
     private final Results results;
     private final Starter starter;
-    private PostgresServer postgres;
+    private PostgresCluster postgres;
     private String postgresVersion;
     private int databases;
-    private PostgresServer.Statements lastStatements;
-    private PostgresServer.WalFlushes lastWal;
+    private PostgresCluster.Statements lastStatements;
+    private PostgresCluster.WalFlushes lastWal;
     private int lastRun;
 
     StoreFigures(Setup setup, Results results, Starter starter) {
@@ -80,7 +80,7 @@ final class StoreFigures implements AutoCloseable {
         boolean onPostgres = store.equals(POSTGRESQL);
         String database = "stratus_dp_" + (++databases);
         String url = onPostgres ? postgres().createDatabase(database) : "";
-        List<PostgresServer.Statements> statements = new ArrayList<>();
+        List<PostgresCluster.Statements> statements = new ArrayList<>();
         DpLoad.Outcome o;
         try (ServerProcess s = starter.start("dp-" + store + "-" + run, store, url);
              LoadClient client = new LoadClient(s.mqttAddress(), setup.threads())) {
@@ -114,7 +114,7 @@ final class StoreFigures implements AutoCloseable {
 
     /** The last run's PostgreSQL activity, as one note under the table (every run's is in the log). */
     private void noteActivity() {
-        List<PostgresServer.StatementStats> top = lastStatements.top();
+        List<PostgresCluster.StatementStats> top = lastStatements.top();
         StringBuilder note = new StringBuilder(String.format(Locale.ROOT, "What limits PostgreSQL (run %d of %d): from the"
                 + " product's creation to the last PUBACK of e all statements executed for %,.0f ms; %s while Stratus ran e and f"
                 + " (a commit waits for its flush, which is in no statement's time); the top %d statements of"
@@ -179,10 +179,10 @@ final class StoreFigures implements AutoCloseable {
         return String.join(" and ", out);
     }
 
-    private PostgresServer postgres() {
+    private PostgresCluster postgres() {
         if (postgres == null) {
-            Path bin = PostgresServer.installed().orElseThrow(() -> new IllegalStateException("PostgreSQL is not installed"));
-            postgres = PostgresServer.start(bin);
+            Path bin = PostgresCluster.installed().orElseThrow(() -> new IllegalStateException("PostgreSQL is not installed"));
+            postgres = PostgresCluster.start(bin);
             postgresVersion = postgres.version();
             Compare.log("started PostgreSQL " + postgresVersion + " (pid " + postgres.pid() + ") on " + postgres.port);
         }

@@ -25,9 +25,10 @@ import java.util.stream.Stream;
  * free port of 127.0.0.1, run as the {@code postgres} user when the benchmark runs as root (PostgreSQL refuses
  * root). The server keeps PostgreSQL's default durability (a commit waits for its WAL flush), loads
  * pg_stat_statements and times WAL flushes ({@code track_wal_io_timing}), so that a run can show what took the
- * database's time: statements, or waiting for the disk at commit. Stopped by its PID.
+ * database's time: statements, or waiting for the disk at commit. Stopped by its PID. (Not the tests'
+ * {@code store.PostgresServer}: that one gives up durability for speed, which would flatter the figures.)
  */
-final class PostgresServer implements AutoCloseable {
+final class PostgresCluster implements AutoCloseable {
     private static final Path INSTALLED = Path.of("/usr/lib/postgresql");
     /** The superuser initdb creates; local connections need no password ({@code --auth=trust}). */
     private static final String USER = "stratus";
@@ -60,7 +61,7 @@ final class PostgresServer implements AutoCloseable {
     private final Thread stopOnExit = new Thread(this::close, "postgres-stop");
     private boolean closed;
 
-    private PostgresServer(int port, Path bin, Path dir, long pid) {
+    private PostgresCluster(int port, Path bin, Path dir, long pid) {
         this.port = port;
         this.bin = bin;
         this.dir = dir;
@@ -75,7 +76,7 @@ final class PostgresServer implements AutoCloseable {
         try (Stream<Path> versions = Files.list(INSTALLED)) {
             return versions.map(v -> v.resolve("bin")).filter(b -> Files.isExecutable(b.resolve("initdb")))
                     .max(Comparator.comparing(b -> b.getParent().getFileName().toString(),
-                            Comparator.comparingInt(PostgresServer::major)));
+                            Comparator.comparingInt(PostgresCluster::major)));
         } catch (IOException e) {
             return Optional.empty();
         }
@@ -86,7 +87,7 @@ final class PostgresServer implements AutoCloseable {
      * ready, with pg_stat_statements created in the {@code postgres} database (not in Stratus's: Flyway refuses to
      * migrate a schema that already holds objects).
      */
-    static PostgresServer start(Path bin) {
+    static PostgresCluster start(Path bin) {
         Path dir;
         try {
             dir = Files.createTempDirectory("stratus-bench-pg-");
@@ -107,7 +108,7 @@ final class PostgresServer implements AutoCloseable {
         run(dir, bin.resolve("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-l", dir.resolve("postgres.log").toString(),
                 "-o", options, "-w", "-t", "60", "start");
         long pid = Long.parseLong(ServerProcess.read(dir.resolve("data/postmaster.pid")).lines().findFirst().orElseThrow().strip());
-        PostgresServer pg = new PostgresServer(port, bin, dir, pid);
+        PostgresCluster pg = new PostgresCluster(port, bin, dir, pid);
         Runtime.getRuntime().addShutdownHook(pg.stopOnExit);
         try {
             pg.inPostgres(st -> st.execute("CREATE EXTENSION pg_stat_statements"));
