@@ -60,7 +60,7 @@ public final class Compare {
         this.only = a.list("only", "a,b,c,d,e,f");
         this.targets = a.list("targets", "stratus,mosquitto");
         this.stratusJvm = a.list("stratus-jvm", "-Xmx200m");
-        boolean postgresInstalled = PostgresCluster.installed().isPresent();
+        boolean postgresInstalled = PostgresUnderTest.installed();
         this.stores = a.list("stores", postgresInstalled ? "sqlite,postgresql" : "sqlite");
         if (!postgresInstalled && a.text("stores", null) == null) {
             log("PostgreSQL is not installed (apt-get install -y postgresql): e and f run on SQLite only");
@@ -104,7 +104,7 @@ public final class Compare {
             if (targets.contains("stratus") && (only.contains("e") || only.contains("f"))) {
                 storeFigures.datapoints();
             }
-            if (migratePoints > 0 && PostgresCluster.installed().isPresent()) {
+            if (migratePoints > 0 && PostgresUnderTest.installed()) {
                 storeFigures.migrate();
             } else if (migratePoints > 0) {
                 results.note("migrate not measured: PostgreSQL is not installed");

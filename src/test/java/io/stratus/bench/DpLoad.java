@@ -37,14 +37,20 @@ final class DpLoad {
 
     record Params(int devices, int window, Duration warmup, Duration measure, int queries) {}
 
+    /** Opens a connection to the store. */
+    interface Connector {
+        Connection open() throws SQLException;
+    }
+
     /**
-     * Where e counts the stored points: a JDBC URL of the store (else, when null, the history API); and for a store in
-     * a process of its own, its CPU time (else null) and what to do once every PUBACK of e is in (before the count).
+     * Where e counts the stored points: a connection to the store (else, when null, the history API); and for a store
+     * in a process of its own, its CPU time (else null) and what to do once every PUBACK of e is in (before the count).
      */
-    record Store(String jdbcUrl, LongSupplier cpuNanos, Runnable afterIngest) {
-        /** The embedded store: the SQLite file in Stratus's data directory, read beside the running server. */
+    record Store(Connector connector, LongSupplier cpuNanos, Runnable afterIngest) {
+        /** The embedded store: the SQLite file in Stratus's data directory, read beside the running server (WAL allows it). */
         static Store sqliteFile(Path dataDir) {
-            return new Store("jdbc:sqlite:" + dataDir.resolve("stratus.db").toAbsolutePath(), null, () -> { });
+            String url = "jdbc:sqlite:" + dataDir.resolve("stratus.db").toAbsolutePath();
+            return new Store(() -> DriverManager.getConnection(url), null, () -> { });
         }
 
         static Store viaApi() {
@@ -118,7 +124,7 @@ final class DpLoad {
         }
         long ackedTotal = devices.stream().mapToLong(d -> d.acked).sum();
         store.afterIngest().run();
-        long stored = store.jdbcUrl() != null ? countInStore(store.jdbcUrl(), devices.stream().map(d -> d.id).toList())
+        long stored = store.connector() != null ? countInStore(store.connector(), devices.stream().map(d -> d.id).toList())
                 : countViaApi(http, product);
         List<CompletableFuture<Void>> closed = new ArrayList<>();
         devices.forEach(d -> closed.add(d.conn.disconnect()));
@@ -164,19 +170,16 @@ final class DpLoad {
         return millis;
     }
 
-    /**
-     * Counts the points of the given devices in Stratus's store: its SQLite file (read beside the running server: WAL
-     * allows it) or its PostgreSQL database.
-     */
-    private static long countInStore(String url, List<String> deviceIds) {
+    /** Counts the points of the given devices in Stratus's store. */
+    private static long countInStore(Connector store, List<String> deviceIds) {
         String ids = String.join(",", deviceIds.stream().map(id -> String.valueOf(Long.parseLong(id))).toList());
-        try (Connection c = DriverManager.getConnection(url);
+        try (Connection c = store.open();
              Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT count(*) FROM datapoint WHERE device_id IN (" + ids + ")")) {
             rs.next();
             return rs.getLong(1);
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot count stored points in " + url + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot count the stored points: " + e.getMessage(), e);
         }
     }
 

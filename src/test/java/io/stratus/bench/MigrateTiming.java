@@ -97,7 +97,7 @@ final class MigrateTiming {
     }
 
     /** Runs {@code migrate} from {@code dataDir} into the (empty) database {@code url}; checks the points arrived. */
-    static Outcome migrate(Path jar, Path dataDir, Path dir, String url, String jdbcUrl, long points) {
+    static Outcome migrate(Path jar, Path dataDir, Path dir, String url, long points) {
         Path log = dir.resolve("migrate.log");
         Process p = ServerProcess.start(List.of(java(), "-jar", jar.toString(), "migrate", "--from", dataDir.toString(), "--to", url),
                 dir, log);
@@ -116,7 +116,7 @@ final class MigrateTiming {
         if (p.exitValue() != 0 || !m.find()) {
             throw new IllegalStateException("migrate failed (exit " + p.exitValue() + "):\n" + out);
         }
-        try (Connection c = DriverManager.getConnection(jdbcUrl)) {
+        try (Connection c = PostgresUnderTest.connect(url)) {
             long copied = count(c);
             if (copied != points) {
                 throw new IllegalStateException("migrate copied " + copied + " of " + points + " points");

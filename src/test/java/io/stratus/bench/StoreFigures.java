@@ -12,7 +12,7 @@ import java.util.function.ToDoubleFunction;
 /**
  * Scenarios e and f against Stratus on each store, side by side (a fresh server, and on PostgreSQL a fresh database,
  * per run; the order of the stores flips every run), and the time {@code stratus migrate} takes to copy an embedded
- * store into PostgreSQL. PostgreSQL is a temporary cluster of the benchmark's own ({@link PostgresCluster}), started
+ * store into PostgreSQL. PostgreSQL is a temporary cluster of the benchmark's own ({@link PostgresUnderTest}), started
  * when first needed and stopped by {@link #close()}.
  */
 final class StoreFigures implements AutoCloseable {
@@ -36,11 +36,9 @@ final class StoreFigures implements AutoCloseable {
     private final Setup setup;
     private final Results results;
     private final Starter starter;
-    private PostgresCluster postgres;
-    private String postgresVersion;
-    private int databases;
-    private PostgresCluster.Statements lastStatements;
-    private PostgresCluster.WalFlushes lastWal;
+    private PostgresUnderTest postgres;
+    private PostgresUnderTest.Statements lastStatements;
+    private PostgresUnderTest.WalFlushes lastWal;
     private int lastRun;
 
     StoreFigures(Setup setup, Results results, Starter starter) {
@@ -78,9 +76,9 @@ final class StoreFigures implements AutoCloseable {
 
     private DpLoad.Outcome datapoints(String store, int run) {
         boolean onPostgres = store.equals(POSTGRESQL);
-        String database = "stratus_dp_" + (++databases);
-        String url = onPostgres ? postgres().createDatabase(database) : "";
-        List<PostgresCluster.Statements> statements = new ArrayList<>();
+        String url = onPostgres ? postgres().createDatabase() : "";
+        String database = onPostgres ? PostgresUnderTest.name(url) : "";
+        List<PostgresUnderTest.Statements> statements = new ArrayList<>();
         DpLoad.Outcome o;
         try (ServerProcess s = starter.start("dp-" + store + "-" + run, store, url);
              LoadClient client = new LoadClient(s.mqttAddress(), setup.threads())) {
@@ -88,7 +86,7 @@ final class StoreFigures implements AutoCloseable {
             if (onPostgres) {
                 // Counted from here: Flyway's migrations at start-up are not the ingest's statements.
                 postgres.resetStatistics();
-                counted = new DpLoad.Store(postgres.jdbcUrl(database), postgres::cpuNanos,
+                counted = new DpLoad.Store(() -> PostgresUnderTest.connect(url), postgres::cpuNanos,
                         () -> statements.add(postgres.topStatements(database, TOP_STATEMENTS)));
             } else {
                 counted = DpLoad.Store.sqliteFile(s.dir.resolve("data"));
@@ -114,7 +112,7 @@ final class StoreFigures implements AutoCloseable {
 
     /** The last run's PostgreSQL activity, as one note under the table (every run's is in the log). */
     private void noteActivity() {
-        List<PostgresCluster.StatementStats> top = lastStatements.top();
+        List<PostgresUnderTest.StatementStats> top = lastStatements.top();
         StringBuilder note = new StringBuilder(String.format(Locale.ROOT, "What limits PostgreSQL (run %d of %d): from the"
                 + " product's creation to the last PUBACK of e all statements executed for %,.0f ms; %s while Stratus ran e and f"
                 + " (a commit waits for its flush, which is in no statement's time); the top %d statements of"
@@ -158,9 +156,8 @@ final class StoreFigures implements AutoCloseable {
         Compare.log(String.format(Locale.ROOT, "filled an embedded store with %,d points in %.1f s", points, (System.nanoTime() - t0) / 1e9));
         String tag = String.format(Locale.ROOT, "migrate %,d points, SQLite -> PostgreSQL", points);
         for (int run = 1; run <= setup.runs(); run++) {
-            String database = "stratus_migrate_" + run;
-            String url = postgres().createDatabase(database);
-            MigrateTiming.Outcome o = MigrateTiming.migrate(setup.jar(), dir.resolve("data"), dir, url, postgres.jdbcUrl(database), points);
+            String url = postgres().createDatabase();
+            MigrateTiming.Outcome o = MigrateTiming.migrate(setup.jar(), dir.resolve("data"), dir, url, points);
             Compare.log(String.format(Locale.ROOT, "run %d migrate %,d points (%,d rows in all): %.1f s, %,.0f points/s", run, o.points(),
                     o.rows(), o.seconds(), o.pointsPerSecond()));
             results.add(new Results.Row("migrate.s", tag + ", time", "s", false), "stratus", o.seconds());
@@ -172,19 +169,17 @@ final class StoreFigures implements AutoCloseable {
     String describe() {
         List<String> out = new ArrayList<>();
         for (String store : setup.stores()) {
-            out.add(store.equals(POSTGRESQL) && postgresVersion != null
-                    ? "PostgreSQL " + postgresVersion + " (defaults, synchronous_commit=on, fsync=on, a temporary cluster on the same disk)"
+            out.add(store.equals(POSTGRESQL) && postgres != null
+                    ? "PostgreSQL " + postgres.version() + " (defaults, synchronous_commit=on, fsync=on, a temporary cluster on the same disk)"
                     : store.equals(SQLITE) ? "SQLite (store.sync=normal: WAL, no fsync per commit)" : store);
         }
         return String.join(" and ", out);
     }
 
-    private PostgresCluster postgres() {
+    private PostgresUnderTest postgres() {
         if (postgres == null) {
-            Path bin = PostgresCluster.installed().orElseThrow(() -> new IllegalStateException("PostgreSQL is not installed"));
-            postgres = PostgresCluster.start(bin);
-            postgresVersion = postgres.version();
-            Compare.log("started PostgreSQL " + postgresVersion + " (pid " + postgres.pid() + ") on " + postgres.port);
+            postgres = PostgresUnderTest.start();
+            Compare.log("started PostgreSQL " + postgres.version() + " (pid " + postgres.pid() + ")");
         }
         return postgres;
     }
