@@ -63,7 +63,7 @@ public final class Bench {
                     String dir = a.text("data-dir", null);
                     DpLoad.Outcome o = DpLoad.run(client, new StratusHttp(a.integer("http-port", 8080)),
                             a.text("admin-password", ""), new DpLoad.Params(a.integer("devices", 8), 64,
-                                    a.seconds("warmup", 1), a.seconds("duration", 5), 30), dir == null ? null : Path.of(dir),
+                                    a.seconds("warmup", 1), a.seconds("duration", 5), 30), dir == null ? DpLoad.Store.viaApi() : DpLoad.Store.sqliteFile(Path.of(dir)),
                             Long.parseLong(a.text("pid", "0")));
                     System.out.printf(Locale.ROOT, "e: %,.0f points/s, PUBACK p50 %.2f ms p99 %.2f ms p99.9 %.2f ms; acked %,d"
                                     + " messages, stored %,d points (%s), server CPU %.2f us/point; f: %d points, median %.1f ms,"

@@ -16,13 +16,14 @@ import java.util.stream.Stream;
 /**
  * The side-by-side benchmark that {@code bench/compare.sh} runs: scenarios a-d against Stratus (started with
  * {@code --allow-anonymous}) and Mosquitto with the same client code, alternating which goes first, then e, f
- * and start-up against Stratus alone; prints a Markdown table of medians and ratios. Every phase is bounded.
+ * and start-up against Stratus alone on each store ({@link StoreFigures}), and the migrate figure; prints a
+ * Markdown table of medians and ratios. Every phase is bounded.
  */
 public final class Compare {
     private static final List<String> FLAGS = List.of("quick", "help");
     private static final List<String> OPTIONS = List.of("quick", "help", "jar", "mosquitto", "runs", "duration", "warmup",
             "rate", "connections", "addresses", "publishers", "subscribers", "window", "only", "targets", "stratus-jvm",
-            "threads", "devices", "work-dir", "hold", "concurrency");
+            "threads", "devices", "work-dir", "hold", "concurrency", "stores", "migrate-points");
 
     private final Args a;
     private final Path jar;
@@ -38,6 +39,8 @@ public final class Compare {
     private final List<String> only;
     private final List<String> targets;
     private final List<String> stratusJvm;
+    private final List<String> stores;
+    private final long migratePoints;
     private final Path work;
     private final Results results = new Results();
 
@@ -57,6 +60,21 @@ public final class Compare {
         this.only = a.list("only", "a,b,c,d,e,f");
         this.targets = a.list("targets", "stratus,mosquitto");
         this.stratusJvm = a.list("stratus-jvm", "-Xmx200m");
+        boolean postgresInstalled = PostgresUnderTest.installed();
+        this.stores = a.list("stores", postgresInstalled ? "sqlite,postgresql" : "sqlite");
+        if (!postgresInstalled && a.text("stores", null) == null) {
+            log("PostgreSQL is not installed (apt-get install -y postgresql): e and f run on SQLite only");
+            results.note("e and f ran on SQLite only: no PostgreSQL under /usr/lib/postgresql/*/bin");
+        }
+        for (String store : stores) {
+            if (!List.of(StoreFigures.SQLITE, StoreFigures.POSTGRESQL).contains(store)) {
+                throw new IllegalArgumentException("unknown store " + store + " (sqlite, postgresql)");
+            }
+            if (store.equals(StoreFigures.POSTGRESQL) && !postgresInstalled) {
+                throw new IllegalArgumentException("--stores postgresql: PostgreSQL is not installed under /usr/lib/postgresql");
+            }
+        }
+        this.migratePoints = Long.parseLong(a.text("migrate-points", "0"));
         this.work = a.text("work-dir", null) != null ? Path.of(a.text("work-dir", null))
                 : Files.createTempDirectory("stratus-bench-");
     }
@@ -79,11 +97,22 @@ public final class Compare {
         if (only.contains("d")) {
             idle();
         }
-        if (targets.contains("stratus") && (only.contains("e") || only.contains("f"))) {
-            datapoints();
+        String storesUsed;
+        try (StoreFigures storeFigures = new StoreFigures(new StoreFigures.Setup(jar, stratusJvm, work, runs, threads,
+                new DpLoad.Params(a.integer("devices", 8), 64, warmup, measure, a.flag("quick") ? 10 : 30), only.contains("e"),
+                only.contains("f"), stores, migratePoints), results, this::startStratus)) {
+            if (targets.contains("stratus") && (only.contains("e") || only.contains("f"))) {
+                storeFigures.datapoints();
+            }
+            if (migratePoints > 0 && PostgresUnderTest.installed()) {
+                storeFigures.migrate();
+            } else if (migratePoints > 0) {
+                results.note("migrate not measured: PostgreSQL is not installed");
+            }
+            storesUsed = storeFigures.describe();
         }
         System.out.println();
-        System.out.println(header(Duration.ofNanos(System.nanoTime() - started)));
+        System.out.println(header(Duration.ofNanos(System.nanoTime() - started), storesUsed));
         System.out.println(results.table(targets));
         deleteQuietly(work);
     }
@@ -224,53 +253,38 @@ public final class Compare {
         }
     }
 
-    // ---- e, f, start-up: Stratus alone, OneNET credentials -----------------------------------------------
-
-    private void datapoints() {
-        DpLoad.Params p = new DpLoad.Params(a.integer("devices", 8), 64, warmup, measure, a.flag("quick") ? 10 : 30);
-        for (int run = 1; run <= runs; run++) {
-            try (ServerProcess s = start("stratus", "dp-" + run, false); LoadClient client = new LoadClient(s.mqttAddress(), threads)) {
-                DpLoad.Outcome o = DpLoad.run(client, new StratusHttp(s.httpPort), ServerProcess.ADMIN_PASSWORD, p, s.dir.resolve("data"),
-                        s.pid());
-                log(String.format(Locale.ROOT, "run %d stratus   e $dp %d devices: %,.0f points/s, PUBACK p50 %.1f ms p99 %.1f ms,"
-                                + " acked %,d msgs x 4, stored %,d (%s); f %d points: median %.1f ms, p90 %.1f ms", run, p.devices(),
-                        o.pointsPerSecond(), o.puback().p50() / 1000, o.puback().p99() / 1000, o.ackedMessages(), o.stored(),
-                        o.storedMatchesAcked() ? "equal" : "DIFFERENT", o.queryPoints(), o.queryMillisMedian(), o.queryMillisP90()));
-                String tag = "e $dp ingest QoS 1, " + p.devices() + " devices, 4 streams/msg";
-                if (only.contains("e")) {
-                    results.add(new Results.Row("e.rate", tag + ", stored points", "points/s", true), "stratus", o.pointsPerSecond());
-                    results.add(new Results.Row("e.p99", tag + ", PUBACK p99", "ms", false), "stratus", o.puback().p99() / 1000);
-                    results.add(new Results.Row("e.cpu", tag + ", server CPU per point", "us", false), "stratus",
-                            o.serverCpuMicrosPerPoint());
-                    results.add(new Results.Row("e.match", tag + ", stored == acknowledged", "1 = yes", true), "stratus",
-                            o.storedMatchesAcked() ? 1 : 0);
-                }
-                if (only.contains("f")) {
-                    results.add(new Results.Row("f", "f history query, " + o.queryPoints() + "-point range, median", "ms", false),
-                            "stratus", o.queryMillisMedian());
-                }
-            }
-        }
+    private ServerProcess start(String target, String name, boolean anonymous) {
+        return start(target, name, anonymous, StoreFigures.SQLITE, "");
     }
 
-    private ServerProcess start(String target, String name, boolean anonymous) {
+    /** Stratus with OneNET credentials (not anonymous) for e and f, on {@code store}. */
+    private ServerProcess startStratus(String name, String store, String storeUrl) {
+        return start("stratus", name, false, store, storeUrl);
+    }
+
+    /** Starts a target and records its start-up; Stratus on PostgreSQL has rows of its own (its migrations differ). */
+    private ServerProcess start(String target, String name, boolean anonymous, String store, String storeUrl) {
         Path dir = work.resolve(target + "-" + name);
         ServerProcess s = switch (target) {
-            case "stratus" -> ServerProcess.stratus(jar, stratusJvm, dir, anonymous);
+            case "stratus" -> ServerProcess.stratus(jar, stratusJvm, dir, anonymous, storeUrl);
             case "mosquitto" -> ServerProcess.mosquitto(mosquitto, dir);
             default -> throw new IllegalArgumentException("unknown target " + target + " (stratus, mosquitto)");
         };
-        log(String.format(Locale.ROOT, "started %s (pid %d) on %d in %.0f ms%s", target, s.pid(), s.mqttPort, s.startupMillis,
-                s.reportedReadyMillis >= 0 ? " (platform ready " + s.reportedReadyMillis + " ms after the JVM started it)" : ""));
-        results.add(new Results.Row("start", "start-up: process start to accepting connections", "ms", false), target, s.startupMillis);
+        log(String.format(Locale.ROOT, "started %s (pid %d) on %d in %.0f ms%s%s", target, s.pid(), s.mqttPort, s.startupMillis,
+                s.reportedReadyMillis >= 0 ? " (platform ready " + s.reportedReadyMillis + " ms after the JVM started it)" : "",
+                storeUrl.isEmpty() ? "" : " on " + store));
+        String key = store.equals(StoreFigures.SQLITE) ? "start" : "start." + store;
+        String on = store.equals(StoreFigures.SQLITE) ? "" : " (" + store + ")";
+        results.add(new Results.Row(key, "start-up: process start to accepting connections" + on, "ms", false), target,
+                s.startupMillis);
         if (s.reportedReadyMillis >= 0) {
-            results.add(new Results.Row("start.own", "start-up: Stratus's own count, JVM running to ready", "ms", false), target,
+            results.add(new Results.Row(key + ".own", "start-up: Stratus's own count, JVM running to ready" + on, "ms", false), target,
                     s.reportedReadyMillis);
         }
         return s;
     }
 
-    private String header(Duration took) {
+    private String header(Duration took, String storesUsed) {
         String cpu = "unknown CPU";
         try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
             cpu = lines.filter(l -> l.startsWith("model name")).findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse(cpu);
@@ -282,12 +296,13 @@ public final class Compare {
                 Machine: %s, %d cores, %s MiB RAM, Linux %s, Java %s; %s. Load tool in the same machine (shares the cores).
                 Parameters: %d run(s) per figure (median shown), %.1f s warm-up + %.1f s measurement; %d publishers,
                 128-byte payloads, closed-loop window %d messages per publisher (max rate) or %,.0f msg/s offered (latency);
-                fan-out to %d subscribers; Stratus JVM options: %s. Took %d s.
+                fan-out to %d subscribers; Stratus JVM options: %s. Stores for e, f: %s. Took %d s.
                 """,
                 ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm xxx")), cpu,
                 Runtime.getRuntime().availableProcessors(), totalMemoryMib(), System.getProperty("os.version"),
                 System.getProperty("java.version"), mosquittoVersion(), runs, warmup.toMillis() / 1000.0,
-                measure.toMillis() / 1000.0, publishers, window, rate, subscribers, String.join(" ", stratusJvm), took.toSeconds());
+                measure.toMillis() / 1000.0, publishers, window, rate, subscribers, String.join(" ", stratusJvm), storesUsed,
+                took.toSeconds());
     }
 
     private String mosquittoVersion() {
@@ -318,7 +333,7 @@ public final class Compare {
         return Long.MAX_VALUE;
     }
 
-    private static void log(String line) {
+    static void log(String line) {
         System.out.println(DateTimeFormatter.ofPattern("HH:mm:ss").format(java.time.LocalTime.now()) + " " + line);
     }
 
@@ -343,6 +358,10 @@ public final class Compare {
                   --subscribers N       fan-out subscribers in c (200)
                   --connections N       idle connections in d (19000); --addresses N source addresses (16); --hold S (3)
                   --devices N           devices publishing $dp in e (8)
+                  --stores LIST         stores e and f run on, side by side: sqlite,postgresql (both when PostgreSQL
+                                        is installed under /usr/lib/postgresql; the benchmark starts its own cluster)
+                  --migrate-points N    time `stratus migrate` of an embedded store of N points into PostgreSQL
+                                        (0: skip; e.g. 10000000, or 200000 with --quick)
                   --stratus-jvm OPTS    JVM options of the Stratus server ("-Xmx200m")
                   --threads N           client event loops (2)
                   --jar PATH            Stratus jar (target/stratus.jar); --mosquitto PATH (/usr/sbin/mosquitto)

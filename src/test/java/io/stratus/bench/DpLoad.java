@@ -19,14 +19,16 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * Scenarios e and f against Stratus with OneNET credentials (a product and devices made through the HTTP
  * API). e: devices publish `$dp` type-3 JSON (4 streams, no time: the server gives each point a fresh time)
  * at QoS 1; the PUBACK comes after the commit, so acknowledged means stored. Reports stored points/s, PUBACK
- * latency, and checks the stored count against the acknowledged count. f: a 6,000-point range of one stream
- * through {@code GET /devices/{id}/datapoints}, timed per query.
+ * latency, and checks the stored count against the acknowledged count; a store in a process of its own
+ * (PostgreSQL) has its CPU per point counted too. f: a 6,000-point range of one stream through
+ * {@code GET /devices/{id}/datapoints}, timed per query.
  */
 final class DpLoad {
     static final String[] STREAMS = {"temperature", "humidity", "pressure", "voltage"};
@@ -35,11 +37,34 @@ final class DpLoad {
 
     record Params(int devices, int window, Duration warmup, Duration measure, int queries) {}
 
+    /** Opens a connection to the store. */
+    interface Connector {
+        Connection open() throws SQLException;
+    }
+
+    /**
+     * Where e counts the stored points: a connection to the store (else, when null, the history API); and for a store
+     * in a process of its own, its CPU time (else null) and what to do once every PUBACK of e is in (before the count).
+     */
+    record Store(Connector connector, LongSupplier cpuNanos, Runnable afterIngest) {
+        /** The embedded store: the SQLite file in Stratus's data directory, read beside the running server (WAL allows it). */
+        static Store sqliteFile(Path dataDir) {
+            String url = "jdbc:sqlite:" + dataDir.resolve("stratus.db").toAbsolutePath();
+            return new Store(() -> DriverManager.getConnection(url), null, () -> { });
+        }
+
+        static Store viaApi() {
+            return new Store(null, null, () -> { });
+        }
+    }
+
     /**
      * @param stored points in the store (-1 when not checked); must equal {@code ackedMessages * 4}
+     * @param storeCpuMicrosPerPoint the store's own process CPU per point (NaN for the embedded store)
      */
     record Outcome(double pointsPerSecond, Latencies.Summary puback, long ackedMessages, long stored,
-                   double queryMillisMedian, double queryMillisP90, int queryPoints, double serverCpuMicrosPerPoint) {
+                   double queryMillisMedian, double queryMillisP90, int queryPoints, double serverCpuMicrosPerPoint,
+                   double storeCpuMicrosPerPoint) {
         boolean storedMatchesAcked() {
             return stored == ackedMessages * STREAMS.length;
         }
@@ -56,12 +81,12 @@ final class DpLoad {
         this.p = p;
     }
 
-    /** Runs e then f; {@code dataDir} (Stratus's data directory) lets e count stored points in the file, else the API counts. */
-    static Outcome run(LoadClient client, StratusHttp http, String adminPassword, Params p, Path dataDir, long serverPid) {
-        return new DpLoad(p).run(client, http, adminPassword, dataDir, serverPid);
+    /** Runs e then f against the server with process id {@code serverPid} (0: unknown) on {@code store}. */
+    static Outcome run(LoadClient client, StratusHttp http, String adminPassword, Params p, Store store, long serverPid) {
+        return new DpLoad(p).run(client, http, adminPassword, store, serverPid);
     }
 
-    private Outcome run(LoadClient client, StratusHttp http, String adminPassword, Path dataDir, long serverPid) {
+    private Outcome run(LoadClient client, StratusHttp http, String adminPassword, Store store, long serverPid) {
         StratusHttp.Product product = http.createProduct(adminPassword, "bench-" + System.nanoTime());
         List<CompletableFuture<Void>> ready = new ArrayList<>();
         for (int i = 0; i < p.devices(); i++) {
@@ -79,6 +104,7 @@ final class DpLoad {
         pubackLatency.reset();
         ackedInWindow.reset();
         long cpu0 = serverPid == 0 ? 0 : ServerProcess.cpuNanos(serverPid);
+        long storeCpu0 = store.cpuNanos() == null ? 0 : store.cpuNanos().getAsLong();
         measuring = true;
         long t0 = System.nanoTime();
         RoutingLoad.pause(p.measure());
@@ -87,6 +113,8 @@ final class DpLoad {
         long acked = ackedInWindow.sum();
         double cpuPerPoint = serverPid == 0 ? Double.NaN
                 : (ServerProcess.cpuNanos(serverPid) - cpu0) / 1e3 / (acked * STREAMS.length);
+        double storeCpuPerPoint = store.cpuNanos() == null ? Double.NaN
+                : (store.cpuNanos().getAsLong() - storeCpu0) / 1e3 / (acked * STREAMS.length);
         for (Device d : devices) {
             d.running = false;
         }
@@ -95,7 +123,9 @@ final class DpLoad {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
         }
         long ackedTotal = devices.stream().mapToLong(d -> d.acked).sum();
-        long stored = dataDir != null ? countInFile(dataDir, devices.stream().map(d -> d.id).toList()) : countViaApi(http, product);
+        store.afterIngest().run();
+        long stored = store.connector() != null ? countInStore(store.connector(), devices.stream().map(d -> d.id).toList())
+                : countViaApi(http, product);
         List<CompletableFuture<Void>> closed = new ArrayList<>();
         devices.forEach(d -> closed.add(d.conn.disconnect()));
         RoutingLoad.await(closed, "disconnect");
@@ -103,7 +133,8 @@ final class DpLoad {
         double[] queryMillis = history(http, product, devices.get(0).id);
         Arrays.sort(queryMillis);
         return new Outcome(acked * STREAMS.length / ((t1 - t0) / 1e9), pubackLatency.summary(), ackedTotal, stored,
-                queryMillis[queryMillis.length / 2], queryMillis[(int) (queryMillis.length * 0.9)], lastQueryPoints, cpuPerPoint);
+                queryMillis[queryMillis.length / 2], queryMillis[(int) (queryMillis.length * 0.9)], lastQueryPoints, cpuPerPoint,
+                storeCpuPerPoint);
     }
 
     /**
@@ -139,17 +170,16 @@ final class DpLoad {
         return millis;
     }
 
-    /** Counts the points of the given devices in Stratus's SQLite file (read beside the running server: WAL allows it). */
-    private static long countInFile(Path dataDir, List<String> deviceIds) {
-        String url = "jdbc:sqlite:" + dataDir.resolve("stratus.db").toAbsolutePath();
+    /** Counts the points of the given devices in Stratus's store. */
+    private static long countInStore(Connector store, List<String> deviceIds) {
         String ids = String.join(",", deviceIds.stream().map(id -> String.valueOf(Long.parseLong(id))).toList());
-        try (Connection c = DriverManager.getConnection(url);
+        try (Connection c = store.open();
              Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT count(*) FROM datapoint WHERE device_id IN (" + ids + ")")) {
             rs.next();
             return rs.getLong(1);
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot count stored points in " + url + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot count the stored points: " + e.getMessage(), e);
         }
     }
 

@@ -43,8 +43,11 @@ final class ServerProcess implements AutoCloseable {
         this.reportedReadyMillis = reportedReadyMillis;
     }
 
-    /** {@code java [jvmOptions] -jar jar --bind 127.0.0.1 ...} on free ports with a fresh data directory. */
-    static ServerProcess stratus(Path jar, List<String> jvmOptions, Path dir, boolean anonymous) {
+    /**
+     * {@code java [jvmOptions] -jar jar --bind 127.0.0.1 ...} on free ports with a fresh data directory, on the
+     * PostgreSQL database {@code storeUrl} names ({@code --store}) or, when it is empty, the embedded SQLite file.
+     */
+    static ServerProcess stratus(Path jar, List<String> jvmOptions, Path dir, boolean anonymous, String storeUrl) {
         int mqtt = freePort();
         int http = freePort();
         List<String> cmd = new ArrayList<>();
@@ -55,6 +58,9 @@ final class ServerProcess implements AutoCloseable {
                 "--admin-password", ADMIN_PASSWORD));
         if (anonymous) {
             cmd.add("--allow-anonymous");
+        }
+        if (!storeUrl.isEmpty()) {
+            cmd.addAll(List.of("--store", storeUrl));
         }
         Path log = dir.resolve("stratus.log");
         long t0 = System.nanoTime();
@@ -142,11 +148,22 @@ final class ServerProcess implements AutoCloseable {
 
     /** CPU time (user + system) the process has used, in nanoseconds, from /proc (10 ms resolution). */
     static long cpuNanos(long pid) {
+        String[] f = stat(pid);
+        // after the command: state is field 3 of proc(5), so utime (14) and stime (15) are at 11 and 12
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * (1_000_000_000L / CLOCK_TICKS);
+    }
+
+    /** CPU time of the children the process has waited for (cutime + cstime), in nanoseconds. */
+    static long exitedChildrenCpuNanos(long pid) {
+        String[] f = stat(pid);
+        return (Long.parseLong(f[13]) + Long.parseLong(f[14])) * (1_000_000_000L / CLOCK_TICKS);
+    }
+
+    /** The fields of /proc/{pid}/stat after the command name, from state (field 3 of proc(5)) on. */
+    private static String[] stat(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            // after the command: state is field 3 of proc(5), so utime (14) and stime (15) are at 11 and 12
-            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * (1_000_000_000L / CLOCK_TICKS);
+            return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -170,7 +187,8 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
-    private static Process start(List<String> cmd, Path dir, Path log) {
+    /** Starts {@code cmd} in {@code dir} (created if needed) with its output and errors in {@code log}. */
+    static Process start(List<String> cmd, Path dir, Path log) {
         try {
             Files.createDirectories(dir);
             return new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
@@ -180,7 +198,7 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
-    private static String read(Path file) {
+    static String read(Path file) {
         try {
             return Files.exists(file) ? Files.readString(file) : "";
         } catch (IOException e) {

@@ -67,7 +67,25 @@ public final class PostgresServer {
      * survives an immediate stop; stopped when the JVM ends like the shared one.
      */
     public static PostgresServer startOwn() {
-        return start(true);
+        return start(true, List.of());
+    }
+
+    /**
+     * {@link #startOwn()} with more lines of {@code postgresql.conf}, which win over the harness's own: the benchmark
+     * loads pg_stat_statements and runs on PostgreSQL's default memory settings.
+     */
+    public static PostgresServer startOwn(List<String> settings) {
+        return start(true, settings);
+    }
+
+    /** The postmaster's process id, from {@code postmaster.pid}: the server's own CPU time is measured by it. */
+    public long pid() {
+        Path file = requireControl().dir().resolve("data/postmaster.pid");
+        try (Stream<String> lines = Files.lines(file)) {
+            return Long.parseLong(lines.findFirst().orElseThrow().strip());
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + file + ": " + e.getMessage(), e);
+        }
     }
 
     /** Stops the server at once, as a crash or a power cut would ({@code pg_ctl stop -m immediate}). */
@@ -105,7 +123,7 @@ public final class PostgresServer {
         if (running == null) {
             String url = System.getenv(EXTERNAL_URL);
             if (url == null || url.isBlank()) {
-                running = start(false);
+                running = start(false, List.of());
             } else {
                 // Someone else's server keeps running: leave it as it was found.
                 running = new PostgresServer(url.strip());
@@ -150,7 +168,8 @@ public final class PostgresServer {
         }
     }
 
-    private String urlOf(String database) {
+    /** The {@code postgresql://} URL of a database on this server. */
+    public String urlOf(String database) {
         try {
             URI admin = new URI(adminUrl);
             return admin.getScheme() + "://" + admin.getRawAuthority() + "/" + database
@@ -176,7 +195,7 @@ public final class PostgresServer {
 
     // ---- The server of this JVM ---------------------------------------------------------------------------------------
 
-    private static PostgresServer start(boolean durable) {
+    private static PostgresServer start(boolean durable, List<String> settings) {
         Path bin = binaries();
         String account = new UnixSystem().getUid() == 0 ? SYSTEM_ACCOUNT : null;
         try {
@@ -199,6 +218,9 @@ public final class PostgresServer {
                 // A throwaway server: nothing survives the JVM, so nothing needs to survive a crash either.
                 Files.writeString(data.resolve("postgresql.conf"), String.join("\n", "fsync = off", "synchronous_commit = off",
                         "full_page_writes = off", ""), UTF_8, StandardOpenOption.APPEND);
+            }
+            if (!settings.isEmpty()) {
+                Files.writeString(data.resolve("postgresql.conf"), String.join("\n", settings) + "\n", UTF_8, StandardOpenOption.APPEND);
             }
             Path log = dir.resolve("server.log");
             for (int attempt = 1; ; attempt++) {
