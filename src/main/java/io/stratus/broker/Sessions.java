@@ -163,7 +163,7 @@ final class Sessions {
      */
     long restore() {
         for (BrokerStore.StoredSession stored : store.loadSessions()) {
-            long deviceId = parseDeviceId(stored.clientId());
+            long deviceId = Device.idOf(stored.clientId()); // a device's session is named by its canonical id
             Session s = newSession(stored.key(), stored.productId(), stored.clientId(), deviceId, true);
             stored.subscriptions().forEach((filter, qos) -> {
                 s.putSubscription(filter, qos);
@@ -218,13 +218,5 @@ final class Sessions {
 
     private Object lockFor(String key) {
         return locks[Math.floorMod(key.hashCode(), locks.length)];
-    }
-
-    private static long parseDeviceId(String clientId) {
-        try {
-            return Long.parseLong(clientId);
-        } catch (NumberFormatException e) {
-            return 0;
-        }
     }
 }

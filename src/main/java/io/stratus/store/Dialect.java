@@ -34,14 +34,12 @@ public enum Dialect {
         if (keys.isEmpty() || columns.isEmpty()) {
             throw new IllegalArgumentException("an upsert needs key and value columns");
         }
-        List<String> all = new ArrayList<>(keys);
-        all.addAll(columns);
         StringJoiner set = new StringJoiner(", ");
         for (String c : columns) {
             set.add(c + " = excluded." + c);
         }
-        return "INSERT INTO " + table + " (" + String.join(", ", all) + ") VALUES (" + "?,".repeat(all.size() - 1) + "?)"
-                + " ON CONFLICT (" + String.join(", ", keys) + ") DO UPDATE SET " + set;
+        return insertInto("INSERT INTO ", table, keys, columns) + " ON CONFLICT (" + String.join(", ", keys)
+                + ") DO UPDATE SET " + set;
     }
 
     /**
@@ -51,20 +49,21 @@ public enum Dialect {
      * same as {@link #upsert}.
      */
     public String replace(String table, List<String> keys, List<String> columns) {
-        List<String> all = new ArrayList<>(keys);
-        all.addAll(columns);
         return switch (this) {
-            case SQLITE -> "INSERT OR REPLACE INTO " + table + " (" + String.join(", ", all) + ") VALUES ("
-                    + "?,".repeat(all.size() - 1) + "?)";
+            case SQLITE -> insertInto("INSERT OR REPLACE INTO ", table, keys, columns);
             case POSTGRESQL -> upsert(table, keys, columns);
         };
     }
 
     /** An insert that leaves an existing row with the same key as it is: {@code ... ON CONFLICT (k..) DO NOTHING}. */
     public String insertIfAbsent(String table, List<String> keys, List<String> columns) {
+        return insertInto("INSERT INTO ", table, keys, columns) + " ON CONFLICT (" + String.join(", ", keys) + ") DO NOTHING";
+    }
+
+    /** {@code verb table (k.., c..) VALUES (?, ..)}: keys first, one {@code ?} per column. */
+    private static String insertInto(String verb, String table, List<String> keys, List<String> columns) {
         List<String> all = new ArrayList<>(keys);
         all.addAll(columns);
-        return "INSERT INTO " + table + " (" + String.join(", ", all) + ") VALUES (" + "?,".repeat(all.size() - 1) + "?)"
-                + " ON CONFLICT (" + String.join(", ", keys) + ") DO NOTHING";
+        return verb + table + " (" + String.join(", ", all) + ") VALUES (" + "?,".repeat(all.size() - 1) + "?)";
     }
 }

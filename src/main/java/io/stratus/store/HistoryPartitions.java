@@ -34,6 +34,9 @@ public final class HistoryPartitions implements AutoCloseable {
     /** One month partition: its name and range {@code [from, to)} in milliseconds. */
     public record Month(String name, long from, long to) {}
 
+    private static final String MONTH_PARTITIONS = "child.relname ~ '^datapoint_y[0-9]{4}m[0-9]{2}$'";
+    private static final String DEFAULT_PARTITION = "pg_get_expr(child.relpartbound, child.oid) = 'DEFAULT'";
+
     private final Database db;
     private final ScheduledExecutorService maintenance;
 
@@ -109,12 +112,14 @@ public final class HistoryPartitions implements AutoCloseable {
     }
 
     private static int createMissing(Connection c, Collection<YearMonth> months) throws SQLException {
-        List<String> existing = monthNames(c);
+        List<String> existing = partitions(c, MONTH_PARTITIONS);
+        List<String> defaults = partitions(c, DEFAULT_PARTITION);
+        String defaultPartition = defaults.isEmpty() ? null : defaults.get(0);
         int created = 0;
         for (YearMonth ym : months) {
             Month m = month(ym);
             if (!existing.contains(m.name())) {
-                create(c, m);
+                create(c, m, defaultPartition);
                 created++;
             }
         }
@@ -175,8 +180,7 @@ public final class HistoryPartitions implements AutoCloseable {
      * A month's partition, taking the month's rows out of the default partition first: attaching a range the default
      * partition holds rows of would fail.
      */
-    private static void create(Connection c, Month m) throws SQLException {
-        String defaultPartition = defaultPartition(c);
+    private static void create(Connection c, Month m, String defaultPartition) throws SQLException {
         try (Statement st = c.createStatement()) {
             st.executeUpdate("CREATE TABLE " + m.name() + " (LIKE datapoint INCLUDING DEFAULTS INCLUDING CONSTRAINTS)");
             if (defaultPartition != null) {
@@ -188,32 +192,23 @@ public final class HistoryPartitions implements AutoCloseable {
         }
     }
 
-    private static String defaultPartition(Connection c) throws SQLException {
+    /** The partitions of {@code datapoint} that {@code condition} (on {@code child}) selects, by name. */
+    private static List<String> partitions(Connection c, String condition) throws SQLException {
+        List<String> names = new ArrayList<>();
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT child.relname FROM pg_inherits i "
                 + "JOIN pg_class child ON child.oid = i.inhrelid JOIN pg_class parent ON parent.oid = i.inhparent "
-                + "WHERE parent.relname = 'datapoint' AND pg_get_expr(child.relpartbound, child.oid) = 'DEFAULT'")) {
-            return rs.next() ? rs.getString(1) : null;
-        }
-    }
-
-    private static List<String> monthNames(Connection c) throws SQLException {
-        List<String> names = new ArrayList<>();
-        for (Month m : months(c)) {
-            names.add(m.name());
+                + "WHERE parent.relname = 'datapoint' AND " + condition + " ORDER BY child.relname")) {
+            while (rs.next()) {
+                names.add(rs.getString(1));
+            }
         }
         return names;
     }
 
     private static List<Month> months(Connection c) throws SQLException {
         List<Month> out = new ArrayList<>();
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT child.relname FROM pg_inherits i "
-                + "JOIN pg_class child ON child.oid = i.inhrelid JOIN pg_class parent ON parent.oid = i.inhparent "
-                + "WHERE parent.relname = 'datapoint' AND child.relname ~ '^datapoint_y[0-9]{4}m[0-9]{2}$' "
-                + "ORDER BY child.relname")) {
-            while (rs.next()) {
-                String name = rs.getString(1);
-                out.add(month(YearMonth.of(Integer.parseInt(name.substring(11, 15)), Integer.parseInt(name.substring(16, 18)))));
-            }
+        for (String name : partitions(c, MONTH_PARTITIONS)) {
+            out.add(month(YearMonth.of(Integer.parseInt(name.substring(11, 15)), Integer.parseInt(name.substring(16, 18)))));
         }
         return out;
     }
