@@ -54,9 +54,10 @@ public record Config(
     /**
      * Where the store is ({@code store.url}): empty for the embedded SQLite file in {@code data.dir}; else a PostgreSQL
      * server, {@code postgresql://user:password@host:port/db} or a {@code jdbc:postgresql:} URL, whose password may
-     * instead be in {@code store.password-file} (read at start, never logged).
+     * instead be in {@code store.password-file} (read at start, never logged); and, on PostgreSQL, how many data point
+     * writers commit side by side ({@code store.datapoint-writers}; the embedded store always has one).
      */
-    public record StoreLocation(String url, Path passwordFile) {
+    public record StoreLocation(String url, Path passwordFile, int datapointWriters) {
         public boolean embedded() {
             return url.isEmpty();
         }
@@ -108,6 +109,9 @@ public record Config(
                                int retainedMaxBytesPerProduct) {
     }
 
+    /** Each writer holds a pooled connection while it commits. */
+    static final int MAX_DATAPOINT_WRITERS = 8;
+
     public static final Map<String, String> DEFAULTS = Map.ofEntries(
             Map.entry("bind", "0.0.0.0"),
             Map.entry("mqtt.port", "1883"),
@@ -143,6 +147,9 @@ public record Config(
             Map.entry("store.sync", "normal"),
             Map.entry("store.url", ""),
             Map.entry("store.password-file", ""),
+            // PostgreSQL: data point writers committing side by side, each on its own connection, a device's points
+            // always on the same one. The embedded store has one: SQLite lets one writer in at a time.
+            Map.entry("store.datapoint-writers", "2"),
             Map.entry("dp.on-error", "disconnect"),
             Map.entry("dp.type7", "consecutive-streams"),
             Map.entry("dp.forward", "value"),
@@ -279,7 +286,11 @@ public record Config(
                     + "postgres:// or jdbc:postgresql:");
         }
         String file = v.get("store.password-file").strip();
-        return new StoreLocation(url, file.isEmpty() ? null : Path.of(file));
+        int writers = positive(v, "store.datapoint-writers");
+        if (writers > MAX_DATAPOINT_WRITERS) {
+            throw new IllegalArgumentException("store.datapoint-writers must be at most " + MAX_DATAPOINT_WRITERS);
+        }
+        return new StoreLocation(url, file.isEmpty() ? null : Path.of(file), writers);
     }
 
     /** True for the first of the two allowed values, false for the second. */

@@ -11,6 +11,7 @@ import io.stratus.hook.NetworkPolicy;
 import io.stratus.monitor.Worker;
 import io.stratus.mqtt.MqttServer;
 import io.stratus.store.BatchWriter;
+import io.stratus.store.BatchWriters;
 import io.stratus.store.Database;
 import io.stratus.store.HistoryPartitions;
 import io.stratus.store.StoreAvailability;
@@ -31,7 +32,7 @@ public final class Platform implements AutoCloseable {
     private final DeviceRegistry registry;
     private final AdminAccount admin;
     private final Broker broker;
-    private final BatchWriter datapointWriter;
+    private final BatchWriters datapointWriters;
     private final Telemetry telemetry;
     private final BatchWriter commandWriter;
     private final Commands commands;
@@ -54,10 +55,12 @@ public final class Platform implements AutoCloseable {
         NetworkPolicy deniedNetworks = NetworkPolicy.of(config.hooks().denyNetworks());
 
         // The store and its writers. Each BatchWriter is one thread that commits what is queued in one transaction.
-        this.database = Database.open(config.dataDir(), config.storeSync(), config.store().url(), config.store().passwordFile());
+        this.database = Database.open(config.dataDir(), config.storeSync(), config.store().url(), config.store().passwordFile(),
+                config.store().datapointWriters());
         this.partitions = HistoryPartitions.start(database); // PostgreSQL: monthly history partitions, made ahead
         this.stateWriter = new BatchWriter(database, "state", 65_536, 1_000); // presence, sessions, retained, user topics
-        this.datapointWriter = new BatchWriter(database, "datapoint", 65_536, 1_000);
+        // Data points: on PostgreSQL store.datapoint-writers side by side, each device's points on one of them.
+        this.datapointWriters = new BatchWriters(database, "datapoint", database.datapointWriters(), 65_536, 1_000);
         this.commandWriter = new BatchWriter(database, "command", 16_384, 500);
 
         // Products, devices and keys: the store's in-memory cache that every login and API call reads.
@@ -68,9 +71,9 @@ public final class Platform implements AutoCloseable {
         // registered here, any other topic to the subscribers of the publisher's product.
         this.broker = new Broker(config, database, stateWriter, registry);
 
-        // $dp: decoded on the publisher's event loop (Telemetry.onDp), committed by datapoint-writer, forwarded to
+        // $dp: decoded on the publisher's event loop (Telemetry.onDp), committed by its device's datapoint writer, forwarded to
         // /{device_id}/{stream} after the commit; the PUBACK waits for the commit.
-        this.telemetry = new Telemetry(config, database, broker, datapointWriter);
+        this.telemetry = new Telemetry(config, database, broker, datapointWriters);
         broker.registerSystemTopic("$dp", telemetry::onDp);
 
         // Commands: POST /cmds -> Commands.send -> $creq/{uuid} on the device's connection; $crsp/{uuid} comes back here.
@@ -93,11 +96,11 @@ public final class Platform implements AutoCloseable {
 
         // The doors: MQTT for devices, HTTP for programs and the console. One failed-login budget for both.
         LoginThrottle throttle = MqttServer.newThrottle(config);
-        this.store = new StoreAvailability(stateWriter, datapointWriter, registry::probeStore); // CONNACK 3, readiness
+        this.store = new StoreAvailability(stateWriter, datapointWriters, registry::probeStore); // CONNACK 3, readiness
         this.mqtt = new MqttServer(config, registry, broker, throttle, store::problem);
         workers.add(stateWriter.worker());
         workers.add(broker.readerWorker());
-        workers.add(datapointWriter.worker());
+        workers.addAll(datapointWriters.workers());
         workers.addAll(commands.workers());
         workers.addAll(hooks.workers());
         this.api = new ApiServer(config, registry, admin, telemetry, commands, throttle,
@@ -179,7 +182,7 @@ public final class Platform implements AutoCloseable {
         quietly(mqtt::close);
         quietly(store::close);
         quietly(telemetry::close);
-        quietly(datapointWriter::close);
+        quietly(datapointWriters::close);
         quietly(hooks::close);
         quietly(commands::close);
         quietly(commandWriter::close);

@@ -12,12 +12,10 @@ import io.stratus.telemetry.DpFormatException;
 import io.stratus.telemetry.HistoryPage;
 import io.stratus.telemetry.HistoryQuery;
 import io.stratus.telemetry.SampledHistory;
-import io.stratus.telemetry.StoredPoint;
 import io.stratus.telemetry.StreamIds;
 import io.stratus.telemetry.Telemetry;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
@@ -105,21 +103,8 @@ final class DatapointApi {
             return sampled(d, q, downsample);
         }
         HistoryPage page = telemetry.history(d.id(), q);
-        Map<String, ArrayNode> byStream = new LinkedHashMap<>();
-        for (StoredPoint p : page.points()) {
-            ObjectNode point = JsonBody.MAPPER.createObjectNode();
-            point.put("at", telemetry.formatTime(p.at()));
-            point.set("value", Values.parse(p.valueJson()));
-            byStream.computeIfAbsent(p.stream(), s -> JsonBody.MAPPER.createArrayNode()).add(point);
-        }
-        ObjectNode data = JsonBody.MAPPER.createObjectNode();
-        data.put("count", page.points().size());
-        if (page.next() != null) {
-            data.put("cursor", page.next().encode());
-        }
-        ArrayNode datastreams = data.putArray("datastreams");
-        byStream.forEach((id, points) -> datastreams.addObject().put("id", id).set("datapoints", points));
-        return data;
+        PointsReply reply = new PointsReply(page.points(), telemetry::formatTime);
+        return page.next() == null ? reply : reply.with("cursor", page.next().encode());
     }
 
     /**
@@ -130,23 +115,9 @@ final class DatapointApi {
      */
     private Object sampled(Device d, HistoryQuery q, int buckets) {
         SampledHistory h = telemetry.sampled(d.id(), q, buckets);
-        Map<String, ArrayNode> byStream = new LinkedHashMap<>();
-        for (StoredPoint p : h.points()) {
-            ObjectNode point = JsonBody.MAPPER.createObjectNode();
-            point.put("at", telemetry.formatTime(p.at()));
-            point.set("value", Values.parse(p.valueJson()));
-            byStream.computeIfAbsent(p.stream(), s -> JsonBody.MAPPER.createArrayNode()).add(point);
-        }
-        ObjectNode data = JsonBody.MAPPER.createObjectNode();
-        data.put("count", h.points().size());
-        data.put("downsampled", h.downsampled());
-        if (h.downsampled()) {
-            data.put("bucket_ms", h.bucketMillis());
-        }
-        ArrayNode datastreams = data.putArray("datastreams");
-        byStream.forEach((id, points) -> datastreams.addObject().put("id", id)
-                .put("total", h.totals().getOrDefault(id, (long) points.size())).set("datapoints", points));
-        return data;
+        PointsReply reply = new PointsReply(h.points(), telemetry::formatTime).with("downsampled", h.downsampled())
+                .withTotals(h.totals());
+        return h.downsampled() ? reply.with("bucket_ms", h.bucketMillis()) : reply;
     }
 
     /**

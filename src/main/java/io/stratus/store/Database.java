@@ -38,13 +38,15 @@ public final class Database implements AutoCloseable {
     private final HikariDataSource dataSource;
     private final Dialect dialect;
     private final DataDirectory directory;
+    private final int datapointWriters;
     /** Test hook: while set, every transaction is rolled back and fails with this reason (see {@link #injectFault}). */
     private volatile String injectedFault;
 
-    private Database(HikariDataSource dataSource, Dialect dialect, DataDirectory directory) {
+    private Database(HikariDataSource dataSource, Dialect dialect, DataDirectory directory, int datapointWriters) {
         this.dataSource = dataSource;
         this.dialect = dialect;
         this.directory = directory;
+        this.datapointWriters = datapointWriters;
     }
 
     /** Connections to the store: the writers, the broker's reader and the API's reads share them. */
@@ -89,7 +91,7 @@ public final class Database implements AutoCloseable {
             ds = new HikariDataSource(hikari);
             Flyway.configure().dataSource(ds).locations(Dialect.SQLITE.migrations()).load().migrate();
             fill(ds, POOL_SIZE);
-            return new Database(ds, Dialect.SQLITE, directory);
+            return new Database(ds, Dialect.SQLITE, directory, 1);
         } catch (RuntimeException e) {
             if (ds != null) {
                 ds.close();
@@ -104,11 +106,23 @@ public final class Database implements AutoCloseable {
      * PostgreSQL server it names ({@link PostgresTarget}).
      */
     public static Database open(Path dataDir, String sync, String url, Path passwordFile) {
-        return url == null || url.isBlank() ? openSqlite(dataDir, sync) : openPostgres(PostgresTarget.parse(url.strip(), passwordFile));
+        return open(dataDir, sync, url, passwordFile, 1);
     }
 
-    /** Connects to a PostgreSQL server (15 or later) and brings its schema up to date. */
+    /** As {@link #open(Path, String, String, Path)}, with {@code datapointWriters} on PostgreSQL ({@link #datapointWriters}). */
+    public static Database open(Path dataDir, String sync, String url, Path passwordFile, int datapointWriters) {
+        return url == null || url.isBlank() ? openSqlite(dataDir, sync)
+                : openPostgres(PostgresTarget.parse(url.strip(), passwordFile), datapointWriters);
+    }
+
+    /** Connects to a PostgreSQL server (15 or later) and brings its schema up to date; one data point writer. */
     public static Database openPostgres(PostgresTarget target) {
+        return openPostgres(target, 1);
+    }
+
+    /** As {@link #openPostgres(PostgresTarget)}, with a pooled connection for each further data point writer. */
+    public static Database openPostgres(PostgresTarget target, int datapointWriters) {
+        int poolSize = POOL_SIZE + datapointWriters - 1;
         HikariConfig hikari = new HikariConfig();
         hikari.setJdbcUrl(target.jdbcUrl());
         if (target.user() != null) {
@@ -120,7 +134,7 @@ public final class Database implements AutoCloseable {
         // Batches of inserts go as multi-row statements: one round trip per batch, not per row.
         hikari.addDataSourceProperty("reWriteBatchedInserts", "true");
         hikari.addDataSourceProperty("ApplicationName", "stratus");
-        hikari.setMaximumPoolSize(POOL_SIZE);
+        hikari.setMaximumPoolSize(poolSize);
         hikari.setPoolName("store");
         // A server that is down fails a commit (no PUBACK, CONNACK 3, not ready) within 10 s instead of Hikari's 30;
         // the pool reconnects by itself once the server is back.
@@ -129,8 +143,8 @@ public final class Database implements AutoCloseable {
         try {
             ds = new HikariDataSource(hikari);
             Flyway.configure().dataSource(ds).locations(Dialect.POSTGRESQL.migrations()).load().migrate();
-            fill(ds, POOL_SIZE);
-            return new Database(ds, Dialect.POSTGRESQL, null);
+            fill(ds, poolSize);
+            return new Database(ds, Dialect.POSTGRESQL, null, datapointWriters);
         } catch (RuntimeException e) {
             if (ds != null) {
                 ds.close();
@@ -146,6 +160,11 @@ public final class Database implements AutoCloseable {
 
     public Dialect dialect() {
         return dialect;
+    }
+
+    /** How many data point writers commit side by side: one on SQLite, the pool has a connection for each. */
+    public int datapointWriters() {
+        return datapointWriters;
     }
 
     /** Runs {@code work} on a pooled connection in auto-commit mode. */

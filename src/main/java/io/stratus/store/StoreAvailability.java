@@ -32,7 +32,7 @@ public final class StoreAvailability implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StoreAvailability.class);
 
     private final BatchWriter stateWriter;
-    private final BatchWriter datapointWriter;
+    private final BatchWriters datapointWriters;
     private final Supplier<CompletableFuture<Void>> probeWrite;
     private final ScheduledExecutorService prober;
     /** The latest probe; no second one is queued while it waits (a locked database holds a commit up to 10 s). */
@@ -43,13 +43,13 @@ public final class StoreAvailability implements AutoCloseable {
 
     /**
      * @param stateWriter      the writer {@code probeWrite} goes through
-     * @param datapointWriter  the data points' writer, whose failed commits count too
+     * @param datapointWriters the data points' writers, whose failed commits count too
      * @param probeWrite       one small write through {@code stateWriter}, completing after its commit
      */
-    public StoreAvailability(BatchWriter stateWriter, BatchWriter datapointWriter,
+    public StoreAvailability(BatchWriter stateWriter, BatchWriters datapointWriters,
                              Supplier<CompletableFuture<Void>> probeWrite) {
         this.stateWriter = stateWriter;
-        this.datapointWriter = datapointWriter;
+        this.datapointWriters = datapointWriters;
         this.probeWrite = probeWrite;
         this.prober = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "store-probe");
@@ -86,7 +86,7 @@ public final class StoreAvailability implements AutoCloseable {
         if (state != null) {
             return "store not writable: " + state;
         }
-        String points = datapointWriter.recentFailure(FAILURE_WINDOW_MILLIS);
+        String points = datapointWriters.recentFailure(FAILURE_WINDOW_MILLIS);
         return points == null ? null : "store not writable: last datapoint commit failed: " + points;
     }
 

@@ -1,6 +1,7 @@
 package io.stratus.telemetry;
 
 import io.stratus.store.BatchWriter;
+import io.stratus.store.BulkReplace;
 import io.stratus.store.Dialect;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -32,7 +33,7 @@ final class DatapointWriteStore {
     private record Latest(long at, String valueJson, long now) {}
 
     /** A point with the time of a stored one replaces it (D21). */
-    private final String insertHistory;
+    private final BulkReplace insertHistory;
     /** A redelivered type-2 point replaces its blob (D16). */
     private final String insertBinary;
     /** The history rows of a batch, written once at its end ({@link #writePoints}). */
@@ -40,7 +41,7 @@ final class DatapointWriteStore {
     private final BatchWriter.BatchedWrite writePoints = this::writePoints;
 
     DatapointWriteStore(Dialect dialect) {
-        this.insertHistory = dialect.replace("datapoint", List.of("device_id", "stream", "ts"), List.of("value"));
+        this.insertHistory = new BulkReplace(dialect, "datapoint", List.of("device_id", "stream", "ts"), List.of("value"));
         this.insertBinary = dialect.replace("bindata", List.of("idx"),
                 List.of("device_id", "stream", "description", "content", "create_time"));
     }
@@ -70,15 +71,8 @@ final class DatapointWriteStore {
 
     private void writePoints(BatchWriter.Batch batch) throws SQLException {
         Map<PointKey, String> rows = batch.shared(POINTS, LinkedHashMap::new);
-        PreparedStatement history = batch.statement(insertHistory);
-        for (Map.Entry<PointKey, String> row : rows.entrySet()) {
-            history.setLong(1, row.getKey().deviceId());
-            history.setString(2, row.getKey().stream());
-            history.setLong(3, row.getKey().at());
-            history.setString(4, row.getValue());
-            history.addBatch();
-        }
-        history.executeBatch();
+        insertHistory.write(batch, rows.entrySet(), (row, values) -> values.add(row.getKey().deviceId())
+                .add(row.getKey().stream()).add(row.getKey().at()).add(row.getValue()));
     }
 
     private static void writeLatest(BatchWriter.Batch batch) throws SQLException {

@@ -4,17 +4,15 @@ import io.stratus.Config;
 import io.stratus.broker.Broker;
 import io.stratus.broker.Message;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 
 /** D4 (docs/decisions.md): committed points go on to subscribers of {@code /{device_id}/{stream}}. */
 final class Forwarding {
     private final Broker broker;
     private final boolean json;
-    private final DateTimeFormatter apiTime;
+    private final ApiTimeFormat apiTime;
 
-    Forwarding(Config config, Broker broker, DateTimeFormatter apiTime) {
+    Forwarding(Config config, Broker broker, ApiTimeFormat apiTime) {
         this.broker = broker;
         this.json = config.dpForwardJson();
         this.apiTime = apiTime;
@@ -33,7 +31,7 @@ final class Forwarding {
     }
 
     private String forwardJson(StoredPoint p) {
-        return "{\"id\":" + ValueJson.quote(p.stream()) + ",\"at\":\"" + apiTime.format(Instant.ofEpochMilli(p.at()))
+        return "{\"id\":" + ValueJson.quote(p.stream()) + ",\"at\":\"" + apiTime.format(p.at())
                 + "\",\"value\":" + p.valueJson() + "}";
     }
 }

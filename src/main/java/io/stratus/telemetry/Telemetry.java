@@ -6,14 +6,12 @@ import io.stratus.broker.Publisher;
 import io.stratus.device.Device;
 import io.stratus.device.DeviceListener;
 import io.stratus.device.DeviceRegistry;
-import io.stratus.store.BatchWriter;
+import io.stratus.store.BatchWriters;
 import io.stratus.store.Database;
 import io.stratus.store.ProductCleanup;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Instant;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -44,30 +42,33 @@ public final class Telemetry implements AutoCloseable {
     private final DpDecoder decoder;
     private final DatapointStore store;
     private final DatapointWriteStore writes;
-    private final BatchWriter writer;
+    private final BatchWriters writers;
     private final Forwarding forwarding;
     private final History history;
     private final Retention retention;
     private final Map<String, Long> lastServerTime = new ConcurrentHashMap<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
-    private final DateTimeFormatter apiTime;
+    private final ApiTimeFormat apiTime;
     private final LongAdder storedPoints = new LongAdder();
 
-    /** @param writer the {@code datapoint} writer: points are committed on its thread, and forwarded from there */
-    public Telemetry(Config config, Database database, Broker broker, BatchWriter writer) {
+    /**
+     * @param writers the {@code datapoint} writers: a device's points are committed on the thread of its writer, and
+     *                forwarded from there
+     */
+    public Telemetry(Config config, Database database, Broker broker, BatchWriters writers) {
         this.config = config;
         this.decoder = new DpDecoder(config.timezone(), config.binaryTimezone(), config.dpType7ConsecutiveStreams()
                 ? DpDecoder.Type7Mode.CONSECUTIVE_STREAMS : DpDecoder.Type7Mode.ONE_STREAM);
         this.store = new DatapointStore(database);
         this.writes = new DatapointWriteStore(database.dialect());
         this.history = new History(config, store, new HistoryStore(database));
-        this.writer = writer;
+        this.writers = writers;
         // D21 (docs/decisions.md) across restarts: a burst of points without time runs its receive times ahead of the
         // clock (1 ms apart). Streams whose latest point is at or past now continue after it, so no new point replaces
         // a stored one. A device's own far-future times (more than a day ahead) are not followed.
         long now = System.currentTimeMillis();
         lastServerTime.putAll(store.latestTimesBetween(now - 1_000, now + 86_400_000L));
-        this.apiTime = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(config.apiTimezone());
+        this.apiTime = new ApiTimeFormat(config.apiTimezone());
         this.forwarding = new Forwarding(config, broker, apiTime);
         this.retention = new Retention(config, store, database);
     }
@@ -81,7 +82,7 @@ public final class Telemetry implements AutoCloseable {
         return new DeviceListener() {
             @Override
             public void removed(Device device) {
-                writer.submitBatched(b -> DatapointWriteStore.deleteDevice(b, device.id()));
+                writers.forKey(device.id()).submitBatched(b -> DatapointWriteStore.deleteDevice(b, device.id()));
                 lastServerTime.keySet().removeIf(k -> k.startsWith(device.id() + "/"));
             }
         };
@@ -144,7 +145,7 @@ public final class Telemetry implements AutoCloseable {
         if (stored.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
-        CompletableFuture<Void> committed = writer.submitBatched(batch -> {
+        CompletableFuture<Void> committed = writers.forKey(deviceId).submitBatched(batch -> {
             writes.insert(batch, deviceId, stored, now);
             for (BinaryWrite b : binaries) {
                 writes.insertBinary(batch.connection(), b.index, deviceId, b.stream, b.desc, b.content, now);
@@ -192,7 +193,7 @@ public final class Telemetry implements AutoCloseable {
     }
 
     public int writerQueueDepth() {
-        return writer.queueDepth();
+        return writers.queueDepth();
     }
 
     // ---- queries ----------------------------------------------------------------------------------
@@ -262,7 +263,7 @@ public final class Telemetry implements AutoCloseable {
 
     /** A time as the API writes it: {@code yyyy-MM-dd HH:mm:ss.SSS} in {@code api.timezone}. */
     public String formatTime(long epochMillis) {
-        return apiTime.format(Instant.ofEpochMilli(epochMillis));
+        return apiTime.format(epochMillis);
     }
 
     /** Stops retention; the datapoint writer is its creator's to close. */

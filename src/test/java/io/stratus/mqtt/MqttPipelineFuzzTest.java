@@ -22,6 +22,7 @@ import io.stratus.e2e.LogCapture;
 import io.stratus.e2e.RawMqtt;
 import io.stratus.fuzz.Mutator;
 import io.stratus.store.BatchWriter;
+import io.stratus.store.BatchWriters;
 import io.stratus.store.Database;
 import io.stratus.telemetry.Telemetry;
 import java.io.ByteArrayOutputStream;
@@ -58,7 +59,7 @@ class MqttPipelineFuzzTest {
         ResourceLeakDetector.Level leakLevel = ResourceLeakDetector.getLevel();
         try (Database database = Database.openSqlite(dataDir, "normal");
              BatchWriter writer = new BatchWriter(database, "state", 65_536, 1000);
-             BatchWriter datapointWriter = new BatchWriter(database, "datapoint", 65_536, 1_000);
+             BatchWriters datapointWriter = new BatchWriters(database, "datapoint", 1, 65_536, 1_000);
              LogCapture leaks = LogCapture.of("io.netty.util.ResourceLeakDetector").attach()) {
             stratus.setLevel(Level.OFF); // tens of thousands of "closed: malformed packet" lines
             ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
