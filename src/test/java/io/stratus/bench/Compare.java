@@ -23,13 +23,15 @@ public final class Compare {
     private static final List<String> FLAGS = List.of("quick", "help");
     private static final List<String> OPTIONS = List.of("quick", "help", "jar", "mosquitto", "runs", "duration", "warmup",
             "rate", "connections", "addresses", "publishers", "subscribers", "window", "only", "targets", "stratus-jvm",
-            "threads", "devices", "work-dir", "hold", "concurrency", "stores", "migrate-points");
+            "threads", "devices", "work-dir", "hold", "concurrency", "stores", "migrate-points", "dp-warmup");
 
     private final Args a;
     private final Path jar;
     private final Path mosquitto;
     private final int runs;
     private final Duration warmup;
+    /** e's unmeasured load before its measurement: the JIT compiles the ingest path in its first seconds. */
+    private final Duration dpWarmup;
     private final Duration measure;
     private final double rate;
     private final int publishers;
@@ -51,6 +53,7 @@ public final class Compare {
         this.mosquitto = Path.of(a.text("mosquitto", "/usr/sbin/mosquitto"));
         this.runs = a.integer("runs", quick ? 1 : 3);
         this.warmup = a.seconds("warmup", quick ? 0.5 : 1);
+        this.dpWarmup = a.seconds("dp-warmup", quick ? 1 : 5);
         this.measure = a.seconds("duration", quick ? 2 : 5);
         this.rate = a.number("rate", 10_000);
         this.publishers = a.integer("publishers", 16);
@@ -99,7 +102,7 @@ public final class Compare {
         }
         String storesUsed;
         try (StoreFigures storeFigures = new StoreFigures(new StoreFigures.Setup(jar, stratusJvm, work, runs, threads,
-                new DpLoad.Params(a.integer("devices", 8), 64, warmup, measure, a.flag("quick") ? 10 : 30), only.contains("e"),
+                new DpLoad.Params(a.integer("devices", 8), 64, dpWarmup, measure, a.flag("quick") ? 10 : 30), only.contains("e"),
                 only.contains("f"), stores, migratePoints), results, this::startStratus)) {
             if (targets.contains("stratus") && (only.contains("e") || only.contains("f"))) {
                 storeFigures.datapoints();
@@ -294,13 +297,13 @@ public final class Compare {
         return String.format(Locale.ROOT, """
                 ## Stratus vs Mosquitto, %s
                 Machine: %s, %d cores, %s MiB RAM, Linux %s, Java %s; %s. Load tool in the same machine (shares the cores).
-                Parameters: %d run(s) per figure (median shown), %.1f s warm-up + %.1f s measurement; %d publishers,
+                Parameters: %d run(s) per figure (median shown), %.1f s warm-up (e: %.1f s) + %.1f s measurement; %d publishers,
                 128-byte payloads, closed-loop window %d messages per publisher (max rate) or %,.0f msg/s offered (latency);
                 fan-out to %d subscribers; Stratus JVM options: %s. Stores for e, f: %s. Took %d s.
                 """,
                 ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm xxx")), cpu,
                 Runtime.getRuntime().availableProcessors(), totalMemoryMib(), System.getProperty("os.version"),
-                System.getProperty("java.version"), mosquittoVersion(), runs, warmup.toMillis() / 1000.0,
+                System.getProperty("java.version"), mosquittoVersion(), runs, warmup.toMillis() / 1000.0, dpWarmup.toMillis() / 1000.0,
                 measure.toMillis() / 1000.0, publishers, window, rate, subscribers, String.join(" ", stratusJvm), storesUsed,
                 took.toSeconds());
     }
@@ -357,7 +360,7 @@ public final class Compare {
                   --rate R              offered msg/s for the latency figures of a and b (10000)
                   --subscribers N       fan-out subscribers in c (200)
                   --connections N       idle connections in d (19000); --addresses N source addresses (16); --hold S (3)
-                  --devices N           devices publishing $dp in e (8)
+                  --devices N           devices publishing $dp in e (8); --dp-warmup S of unmeasured $dp load (5)
                   --stores LIST         stores e and f run on, side by side: sqlite,postgresql (both when PostgreSQL
                                         is installed under /usr/lib/postgresql; the benchmark starts its own cluster)
                   --migrate-points N    time `stratus migrate` of an embedded store of N points into PostgreSQL

@@ -156,8 +156,8 @@ final class DpLoad {
         range.put("start", AT.format(first));
         range.put("end", AT.format(first.plusSeconds(HISTORY_POINTS - 1)));
         range.put("limit", String.valueOf(HISTORY_POINTS));
-        for (int i = 0; i < 5; i++) {
-            http.history(product, deviceId, range); // warm-up
+        for (int i = 0; i < 20; i++) {
+            http.history(product, deviceId, range); // warm-up: the JIT compiles the reply's hot loop
         }
         double[] millis = new double[p.queries()];
         byte[] body = null;
