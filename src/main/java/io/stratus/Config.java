@@ -49,7 +49,22 @@ public record Config(
         int devicesMaxPerProduct,
         SharedLimits sharedLimits,
         TenantLimits tenantLimits,
-        StoreLocation store) {
+        StoreLocation store,
+        Tls tls) {
+
+    /**
+     * TLS ({@code tls.*}, docs/tls.md): the MQTT and HTTP TLS ports ({@code -1}: off), the PEM certificate chain and
+     * PKCS#8 key, whether clients are asked for a certificate and the CAs that sign them, whether a verified
+     * certificate whose CN is the client id logs its device in without a password, and the handshake bounds.
+     */
+    public record Tls(int mqttPort, int httpPort, Path cert, Path key, ClientAuth clientAuth, Path clientCa,
+                      boolean certLogin, Duration handshakeTimeout, int maxHandshakes, Duration reloadCheck) {
+        public enum ClientAuth { NONE, OPTIONAL, REQUIRE }
+
+        public boolean enabled() {
+            return mqttPort >= 0 || httpPort >= 0;
+        }
+    }
 
     /**
      * Where the store is ({@code store.url}): empty for the embedded SQLite file in {@code data.dir}; else a PostgreSQL
@@ -116,6 +131,21 @@ public record Config(
             Map.entry("bind", "0.0.0.0"),
             Map.entry("mqtt.port", "1883"),
             Map.entry("http.port", "8080"),
+            // TLS listeners (empty: off; 0: any free port), both with the certificate of tls.cert and tls.key.
+            Map.entry("mqtt.tls-port", ""),
+            Map.entry("http.tls-port", ""),
+            Map.entry("tls.cert", ""),
+            Map.entry("tls.key", ""),
+            // none, optional (asked for, verified when given) or require; tls.client-ca holds the CAs that sign them.
+            Map.entry("tls.client-auth", "none"),
+            Map.entry("tls.client-ca", ""),
+            // A device whose verified client certificate has its device id as CN logs in without its password.
+            Map.entry("tls.cert-login", "false"),
+            // A connection that has not finished its handshake by then is closed; at most this many in progress.
+            Map.entry("tls.handshake-timeout-millis", "10000"),
+            Map.entry("tls.max-handshakes", "256"),
+            // How often the certificate files are checked for a renewal.
+            Map.entry("tls.reload-check-seconds", "5"),
             Map.entry("data.dir", "./data"),
             Map.entry("admin.password", ""),
             Map.entry("mqtt.allow-anonymous", "false"),
@@ -275,7 +305,36 @@ public record Config(
                         positive(v, "mqtt.max-inflight-bytes"), positive(v, "session.max-queued-bytes"),
                         positive(v, "product.max-queued"), positive(v, "product.max-queued-bytes"),
                         positive(v, "retained.max-per-product"), positive(v, "retained.max-bytes-per-product")),
-                storeLocation(v));
+                storeLocation(v),
+                tls(v));
+    }
+
+    private static Tls tls(Map<String, String> v) {
+        int mqttPort = v.get("mqtt.tls-port").isBlank() ? -1 : port(v, "mqtt.tls-port");
+        int httpPort = v.get("http.tls-port").isBlank() ? -1 : port(v, "http.tls-port");
+        Path cert = v.get("tls.cert").isBlank() ? null : Path.of(v.get("tls.cert").strip());
+        Path key = v.get("tls.key").isBlank() ? null : Path.of(v.get("tls.key").strip());
+        Path clientCa = v.get("tls.client-ca").isBlank() ? null : Path.of(v.get("tls.client-ca").strip());
+        Tls.ClientAuth clientAuth;
+        try {
+            clientAuth = Tls.ClientAuth.valueOf(v.get("tls.client-auth").strip().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("tls.client-auth must be none, optional or require, not " + v.get("tls.client-auth"));
+        }
+        boolean certLogin = Boolean.parseBoolean(v.get("tls.cert-login").strip());
+        if ((mqttPort >= 0 || httpPort >= 0) && (cert == null || key == null)) {
+            throw new IllegalArgumentException("a TLS port needs tls.cert (PEM certificate chain) and tls.key (PEM key)");
+        }
+        if (clientAuth != Tls.ClientAuth.NONE && clientCa == null) {
+            throw new IllegalArgumentException("tls.client-auth=" + clientAuth.name().toLowerCase(Locale.ROOT)
+                    + " needs tls.client-ca, the PEM file of the CAs that sign client certificates");
+        }
+        if (certLogin && clientAuth == Tls.ClientAuth.NONE) {
+            throw new IllegalArgumentException("tls.cert-login needs tls.client-auth=optional or require");
+        }
+        return new Tls(mqttPort, httpPort, cert, key, clientAuth, clientCa, certLogin,
+                Duration.ofMillis(positive(v, "tls.handshake-timeout-millis")), positive(v, "tls.max-handshakes"),
+                Duration.ofSeconds(positive(v, "tls.reload-check-seconds")));
     }
 
     private static StoreLocation storeLocation(Map<String, String> v) {

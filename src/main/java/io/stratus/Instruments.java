@@ -33,6 +33,13 @@ final class Instruments {
         return new Metrics()
                 .gauge("stratus_mqtt_connections", "Open MQTT connections", mqtt::connectionCount)
                 .gauge("stratus_mqtt_sessions", "MQTT sessions (connected and persistent offline)", broker::sessionCount)
+                .gauge("stratus_tls_handshakes_in_progress", "TLS handshakes under way on the MQTT TLS port (tls.max-handshakes)",
+                        mqtt::tlsHandshakesInProgress)
+                .counter("stratus_tls_handshakes_refused_total", "TLS connections closed because tls.max-handshakes were under way",
+                        mqtt::tlsHandshakesRefused)
+                .counter("stratus_tls_handshakes_failed_total",
+                        "TLS handshakes that failed: timeouts, plain MQTT on the TLS port, unknown or expired certificates",
+                        mqtt::tlsHandshakesFailed)
                 .counter("stratus_mqtt_messages_received_total", "PUBLISH packets received from clients", stats::receivedCount)
                 .counter("stratus_mqtt_messages_sent_total", "PUBLISH packets sent to clients", stats::sentCount)
                 .counter("stratus_mqtt_messages_dropped_total",

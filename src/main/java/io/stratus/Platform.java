@@ -15,6 +15,7 @@ import io.stratus.store.BatchWriters;
 import io.stratus.store.Database;
 import io.stratus.store.HistoryPartitions;
 import io.stratus.store.StoreAvailability;
+import io.stratus.tls.TlsFiles;
 import io.stratus.telemetry.Telemetry;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,6 +40,8 @@ public final class Platform implements AutoCloseable {
     private final Hooks hooks;
     private final StoreAvailability store;
     private final MqttServer mqtt;
+    /** The certificate files of the TLS ports, watched for renewals; null without TLS. */
+    private final TlsFiles tlsFiles;
     private final ApiServer api;
     private final List<Worker> workers = new ArrayList<>();
     private volatile boolean closed;
@@ -98,6 +101,12 @@ public final class Platform implements AutoCloseable {
         LoginThrottle throttle = MqttServer.newThrottle(config);
         this.store = new StoreAvailability(stateWriter, datapointWriters, registry::probeStore); // CONNACK 3, readiness
         this.mqtt = new MqttServer(config, registry, broker, throttle, store::problem);
+        // TLS: one certificate for the MQTT and HTTP TLS ports, re-read when it is renewed on disk.
+        this.tlsFiles = config.tls().enabled() ? new TlsFiles(config.tls().cert(), config.tls().key(), config.tls().clientCa(),
+                config.tls().reloadCheck().toMillis()) : null;
+        if (tlsFiles != null && config.tls().mqttPort() >= 0) {
+            mqtt.enableTls(tlsFiles);
+        }
         workers.add(stateWriter.worker());
         workers.add(broker.readerWorker());
         workers.addAll(datapointWriters.workers());
@@ -129,6 +138,11 @@ public final class Platform implements AutoCloseable {
 
     public int mqttPort() {
         return mqtt.port();
+    }
+
+    /** The MQTT TLS port, or -1 without {@code mqtt.tls-port}. */
+    public int mqttTlsPort() {
+        return mqtt.tlsPort();
     }
 
     public int httpPort() {
@@ -180,6 +194,9 @@ public final class Platform implements AutoCloseable {
         closed = true;
         quietly(api::close);
         quietly(mqtt::close);
+        if (tlsFiles != null) {
+            quietly(tlsFiles::close);
+        }
         quietly(store::close);
         quietly(telemetry::close);
         quietly(datapointWriters::close);

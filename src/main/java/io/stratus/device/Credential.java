@@ -6,10 +6,15 @@ package io.stratus.device;
  * key rotated, {@code auth_info} changed): {@link DeviceRegistry#stillValid} checks it against the current state.
  */
 public record Credential(Kind kind, String digest) {
-    /** The secrets a OneNET login accepts as password (D5, docs/decisions.md), and none for an anonymous client. */
-    public enum Kind { AUTH_INFO, MASTER_KEY, DEVICE_KEY, ANONYMOUS }
+    /**
+     * The secrets a OneNET login accepts as password (D5, docs/decisions.md), none for an anonymous client, and a
+     * verified TLS client certificate naming the device ({@code tls.cert-login}).
+     */
+    public enum Kind { AUTH_INFO, MASTER_KEY, DEVICE_KEY, ANONYMOUS, CERTIFICATE }
 
     static final Credential ANONYMOUS = new Credential(Kind.ANONYMOUS, null);
+    /** The certificate was checked by the TLS handshake; the login stays valid as long as the device is enabled. */
+    static final Credential CERTIFICATE = new Credential(Kind.CERTIFICATE, null);
 
     static Credential of(Kind kind, String secret) {
         return new Credential(kind, Secrets.digest(secret));

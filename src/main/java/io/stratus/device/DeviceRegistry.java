@@ -236,6 +236,11 @@ public final class DeviceRegistry {
         return logins.authenticate(clientId, username, password);
     }
 
+    /** A login by verified TLS client certificate ({@link LoginCheck#authenticateByCertificate}). Reads only memory. */
+    public Login authenticateByCertificate(String clientId, String username) {
+        return logins.authenticateByCertificate(clientId, username);
+    }
+
     /** Whether a device's open login would still be accepted now ({@link LoginCheck#stillValid}). Reads only memory. */
     public boolean stillValid(long deviceId, Credential credential) {
         return logins.stillValid(deviceId, credential);

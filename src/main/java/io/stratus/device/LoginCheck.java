@@ -56,6 +56,26 @@ final class LoginCheck {
     }
 
     /**
+     * The login of a client whose TLS certificate, verified against {@code tls.client-ca} in the handshake, has the
+     * client id as its common name ({@code tls.cert-login}): the device and the product named by the user name as in
+     * {@link #authenticate}, without a password.
+     */
+    Login authenticateByCertificate(String clientId, String username) {
+        Device device = devices.get(Device.idOf(clientId));
+        if (device == null) {
+            return Login.refused(ConnectCode.IDENTIFIER_REJECTED);
+        }
+        Product product = products.get(device.productId());
+        if (product == null || !String.valueOf(product.id()).equals(username)) {
+            return Login.refused(ConnectCode.BAD_USERNAME_OR_PASSWORD);
+        }
+        if (device.disabled()) {
+            return Login.refused(ConnectCode.NOT_AUTHORIZED);
+        }
+        return new Login(ConnectCode.ACCEPTED, product.id(), device, Credential.CERTIFICATE);
+    }
+
+    /**
      * Whether a device's open login with {@code credential} would still be accepted now: the device and its product
      * exist, the device is enabled, and the secret still works (same auth_info, master key not rotated, the key still
      * exists and names the device).
@@ -76,6 +96,7 @@ final class LoginCheck {
             case AUTH_INFO -> Secrets.constantTimeEquals(credential.digest(), Secrets.digest(d.authInfo()));
             case MASTER_KEY -> p.masterKey() != null && Secrets.constantTimeEquals(credential.digest(), Secrets.digest(p.masterKey()));
             case DEVICE_KEY -> keys.namesDevice(credential.digest(), d);
+            case CERTIFICATE -> true; // the device exists and is enabled
             case ANONYMOUS -> false;
         };
     }

@@ -94,17 +94,20 @@ final class ConnectCheck {
 
     /**
      * Checks a CONNECT from {@code remote}. Has effects: counts failed and successful logins in the throttle, and assigns
-     * an id to a client that sent an empty one.
+     * an id to a client that sent an empty one. {@code certificateName} is the common name of the client's verified TLS
+     * certificate when {@code tls.cert-login} is on, else null: when it is the client id, the certificate stands in for
+     * the password.
      */
-    Outcome check(MqttConnectMessage m, SocketAddress remote) {
+    Outcome check(MqttConnectMessage m, SocketAddress remote, String certificateName) {
         MqttConnectVariableHeader h = m.variableHeader();
         String clientId = m.payload().clientIdentifier();
         if (h.version() != 4) {
             return Refused.connAck(clientId, ConnectCode.UNACCEPTABLE_PROTOCOL_VERSION,
                     "protocol level " + h.version() + " (only MQTT 3.1.1)");
         }
+        boolean byCertificate = certificateName != null && h.hasUserName() && certificateName.equals(clientId);
         boolean anonymous = !h.hasUserName() && !h.hasPassword();
-        if (anonymous ? registry.defaultProductId() == 0 : !(h.hasUserName() && h.hasPassword())) {
+        if (anonymous ? registry.defaultProductId() == 0 : !(h.hasUserName() && (h.hasPassword() || byCertificate))) {
             // D5: OneNET requires both the user name and the password flag.
             return Refused.close(clientId, "CONNECT without user name and password");
         }
@@ -131,6 +134,8 @@ final class ConnectCheck {
         Login login;
         if (anonymous) {
             login = registry.anonymous();
+        } else if (byCertificate) {
+            login = registry.authenticateByCertificate(clientId, m.payload().userName()); // nothing to guess: no throttle
         } else {
             // Failed logins are rate-limited per client address and per device and address, with exponential
             // back-off; while either is blocked even a right password gets CONNACK 5 (D5), so guessing gains nothing

@@ -24,6 +24,7 @@ import io.stratus.device.ConnectCode;
 import io.stratus.device.Credential;
 import io.stratus.device.Login;
 import java.io.IOException;
+import javax.net.ssl.SSLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -150,7 +151,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         connectTimeout.cancel(false);
         connectTimeout = null; // a cancelled task kept per connection is memory for nothing
         clientId = m.payload().clientIdentifier(); // named in the log line should the check throw
-        ConnectCheck.Outcome outcome = connectCheck.check(m, ctx.channel().remoteAddress());
+        ConnectCheck.Outcome outcome = connectCheck.check(m, ctx.channel().remoteAddress(),
+                config.tls().certLogin() ? TlsFront.certificateName(ctx) : null);
         clientId = outcome.clientId(); // an empty one may have been replaced [MQTT-3.1.3-6]
         if (!(outcome instanceof ConnectCheck.Accepted accepted)) {
             refuse((ConnectCheck.Refused) outcome);
@@ -346,6 +348,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof IOException) {
             log.debug("[{}] {} I/O error: {}", clientId, remote(), cause.getMessage());
+            ctx.close();
+        } else if (cause.getCause() instanceof SSLException tls) {
+            // A client that does not trust the server, an unknown or expired client certificate, plain MQTT on the TLS
+            // port: the client's doing, counted in stratus_tls_handshakes_failed_total.
+            closeLogged = true;
+            log.info("[{}] {} TLS failed: {}", clientId, remote(), tls.getMessage());
             ctx.close();
         } else {
             closeFor("internal error: " + cause);

@@ -28,6 +28,7 @@ import io.stratus.Config;
 import io.stratus.broker.Broker;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.device.LoginThrottle;
+import io.stratus.tls.TlsFiles;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -53,6 +54,9 @@ public final class MqttServer implements AutoCloseable {
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
     private Channel serverChannel;
+    /** The TLS port's listener and what goes in front of its connections; null without {@code mqtt.tls-port}. */
+    private Channel tlsServerChannel;
+    private TlsFront tls;
     private volatile boolean stopping;
 
     public MqttServer(Config config, DeviceRegistry registry, Broker broker) {
@@ -84,6 +88,11 @@ public final class MqttServer implements AutoCloseable {
                 p.authBackoffMax().toMillis());
     }
 
+    /** Also serves MQTT over TLS on {@code mqtt.tls-port} with the certificate {@code files} holds; call before start. */
+    public void enableTls(TlsFiles files) {
+        this.tls = new TlsFront(config.tls(), files);
+    }
+
     public void start() {
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
@@ -106,20 +115,22 @@ public final class MqttServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        clients.add(ch);
-                        // Many small writes per read become one syscall.
-                        ch.pipeline().addLast("flush", new FlushConsolidationHandler(256, true));
-                        if (config.onenetHeaderFlags()) {
-                            ch.pipeline().addLast("onenet-header-flags", new OneNetHeaderFlags());
-                        }
-                        ch.pipeline()
-                                .addLast("decoder", newConnectDecoder(config))
-                                .addLast("encoder", MqttEncoder.INSTANCE)
-                                .addLast("connection", new MqttConnection(config, broker, () -> stopping, connectCheck));
+                        addMqtt(ch);
                     }
                 });
         try {
             serverChannel = bootstrap.bind(config.bind(), config.mqttPort()).sync().channel();
+            if (tls != null && config.tls().mqttPort() >= 0) {
+                // The same bootstrap and pipeline, with TLS in front.
+                tlsServerChannel = bootstrap.clone().childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        if (tls.addTo(ch)) {
+                            addMqtt(ch);
+                        }
+                    }
+                }).bind(config.bind(), config.tls().mqttPort()).sync().channel();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while binding the MQTT port", e);
@@ -128,6 +139,20 @@ public final class MqttServer implements AutoCloseable {
             throw new IllegalStateException("cannot listen for MQTT on " + config.bind() + ":" + config.mqttPort() + ": " + e.getMessage(), e);
         }
         log.debug("MQTT listening on {} ({})", serverChannel.localAddress(), epoll ? "epoll" : "nio");
+    }
+
+    /** The MQTT part of a connection's pipeline, behind TLS when it came in on the TLS port. */
+    private void addMqtt(Channel ch) {
+        clients.add(ch);
+        // Many small writes per read become one syscall (and one TLS record).
+        ch.pipeline().addLast("flush", new FlushConsolidationHandler(256, true));
+        if (config.onenetHeaderFlags()) {
+            ch.pipeline().addLast("onenet-header-flags", new OneNetHeaderFlags());
+        }
+        ch.pipeline()
+                .addLast("decoder", newConnectDecoder(config))
+                .addLast("encoder", MqttEncoder.INSTANCE)
+                .addLast("connection", new MqttConnection(config, broker, () -> stopping, connectCheck));
     }
 
     /**
@@ -176,6 +201,26 @@ public final class MqttServer implements AutoCloseable {
         return serverChannel == null ? -1 : ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
 
+    /** The MQTT TLS port, or -1 when there is none. */
+    public int tlsPort() {
+        return tlsServerChannel == null ? -1 : ((InetSocketAddress) tlsServerChannel.localAddress()).getPort();
+    }
+
+    /** TLS handshakes in progress now (0 without TLS). */
+    public int tlsHandshakesInProgress() {
+        return tls == null ? 0 : tls.handshaking();
+    }
+
+    /** TLS connections closed because {@code tls.max-handshakes} were in progress. */
+    public long tlsHandshakesRefused() {
+        return tls == null ? 0 : tls.refused();
+    }
+
+    /** TLS handshakes that failed or timed out. */
+    public long tlsHandshakesFailed() {
+        return tls == null ? 0 : tls.failed();
+    }
+
     public int connectionCount() {
         return clients.size();
     }
@@ -191,6 +236,9 @@ public final class MqttServer implements AutoCloseable {
         stopping = true;
         if (serverChannel != null) {
             serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        if (tlsServerChannel != null) {
+            tlsServerChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
         clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         if (workerGroup != null) {

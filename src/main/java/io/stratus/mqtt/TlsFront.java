@@ -1,0 +1,142 @@
+package io.stratus.mqtt;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
+import io.stratus.Config;
+import io.stratus.tls.TlsFiles;
+import io.stratus.tls.TlsMaterial;
+import io.stratus.tls.TlsPolicy;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLPeerUnverifiedException;
+
+/**
+ * The TLS in front of the MQTT TLS port: Netty's {@link SslHandler} from the current certificate (rebuilt when
+ * {@link TlsFiles} reloads it; open connections keep the one they started with), a handshake timeout, and a cap on
+ * handshakes in progress across the server, so that a flood of half-open TLS clients costs a bounded amount of CPU
+ * and memory. A connection over the cap is closed at once and counted.
+ */
+final class TlsFront {
+    private final Config.Tls settings;
+    private volatile SslContext context;
+    private final AtomicInteger handshaking = new AtomicInteger();
+    private final LongAdder refused = new LongAdder();
+    private final LongAdder failed = new LongAdder();
+
+    TlsFront(Config.Tls settings, TlsFiles files) {
+        this.settings = settings;
+        this.context = build(files.current(), settings.clientAuth());
+        files.onReload(m -> context = build(m, settings.clientAuth()));
+    }
+
+    private static SslContext build(TlsMaterial m, Config.Tls.ClientAuth clientAuth) {
+        try {
+            SslContextBuilder b = SslContextBuilder.forServer(m.keyManagers())
+                    .sslProvider(SslProvider.JDK)
+                    .protocols(TlsPolicy.PROTOCOLS)
+                    .ciphers(TlsPolicy.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
+                    .clientAuth(switch (clientAuth) {
+                        case NONE -> ClientAuth.NONE;
+                        case OPTIONAL -> ClientAuth.OPTIONAL;
+                        case REQUIRE -> ClientAuth.REQUIRE;
+                    });
+            if (m.clientCas() != null) {
+                b.trustManager(m.clientCas());
+            }
+            return b.build();
+        } catch (SSLException e) {
+            throw new IllegalArgumentException("cannot set up TLS with " + m.describe() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Puts TLS in front of a new connection's pipeline. False (and the connection closed) when
+     * {@code tls.max-handshakes} handshakes are already in progress.
+     */
+    boolean addTo(Channel ch) {
+        if (handshaking.incrementAndGet() > settings.maxHandshakes()) {
+            handshaking.decrementAndGet();
+            refused.increment();
+            ch.close();
+            return false;
+        }
+        SslHandler ssl = context.newHandler(ch.alloc());
+        ssl.setHandshakeTimeoutMillis(settings.handshakeTimeout().toMillis());
+        ch.pipeline().addLast("tls", ssl).addLast("tls-handshake", new Handshake());
+        return true;
+    }
+
+    /** Handshakes in progress now. */
+    int handshaking() {
+        return handshaking.get();
+    }
+
+    /** Connections closed because {@code tls.max-handshakes} were in progress. */
+    long refused() {
+        return refused.sum();
+    }
+
+    /** Handshakes that failed: timeouts, plain MQTT on the TLS port, unknown CAs, expired or missing certificates. */
+    long failed() {
+        return failed.sum();
+    }
+
+    /**
+     * The common name of the client's certificate when {@code ctx}'s connection came over TLS with one (verified in the
+     * handshake against {@code tls.client-ca}), else null.
+     */
+    static String certificateName(ChannelHandlerContext ctx) {
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        if (ssl == null) {
+            return null;
+        }
+        try {
+            Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
+            return chain.length > 0 && chain[0] instanceof X509Certificate x
+                    ? TlsPolicy.commonName(x.getSubjectX500Principal()) : null;
+        } catch (SSLPeerUnverifiedException none) {
+            return null;
+        }
+    }
+
+    /** Counts the handshake out of the in-progress number once, when it ends or the connection does. */
+    private final class Handshake extends ChannelInboundHandlerAdapter {
+        private boolean done;
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            if (evt instanceof SslHandshakeCompletionEvent e) {
+                end(!e.isSuccess());
+                ctx.pipeline().remove(this);
+            }
+            super.userEventTriggered(ctx, evt);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            end(true);
+            super.channelInactive(ctx);
+        }
+
+        private void end(boolean failure) {
+            if (!done) {
+                done = true;
+                handshaking.decrementAndGet();
+                if (failure) {
+                    failed.increment();
+                }
+            }
+        }
+    }
+}
