@@ -1,12 +1,18 @@
 package io.stratus;
 
+import static io.stratus.SettingValues.choice;
+import static io.stratus.SettingValues.integer;
+import static io.stratus.SettingValues.list;
+import static io.stratus.SettingValues.path;
+import static io.stratus.SettingValues.port;
+import static io.stratus.SettingValues.positive;
+
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.ZoneId;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -131,20 +137,10 @@ public record Config(
             Map.entry("bind", "0.0.0.0"),
             Map.entry("mqtt.port", "1883"),
             Map.entry("http.port", "8080"),
-            // TLS listeners (empty: off; 0: any free port), both with the certificate of tls.cert and tls.key.
-            Map.entry("mqtt.tls-port", ""),
-            Map.entry("http.tls-port", ""),
-            Map.entry("tls.cert", ""),
-            Map.entry("tls.key", ""),
-            // none, optional (asked for, verified when given) or require; tls.client-ca holds the CAs that sign them.
-            Map.entry("tls.client-auth", "none"),
-            Map.entry("tls.client-ca", ""),
-            // A device whose verified client certificate has its device id as CN logs in without its password.
-            Map.entry("tls.cert-login", "false"),
-            // A connection that has not finished its handshake by then is closed; at most this many in progress.
-            Map.entry("tls.handshake-timeout-millis", "10000"),
-            Map.entry("tls.max-handshakes", "256"),
-            // How often the certificate files are checked for a renewal.
+            // TLS (docs/tls.md): ports (empty: off; 0: any free port), PEM files, client certificates, handshake bounds.
+            Map.entry("mqtt.tls-port", ""), Map.entry("http.tls-port", ""), Map.entry("tls.cert", ""), Map.entry("tls.key", ""),
+            Map.entry("tls.client-auth", "none"), Map.entry("tls.client-ca", ""), Map.entry("tls.cert-login", "false"),
+            Map.entry("tls.handshake-timeout-millis", "10000"), Map.entry("tls.max-handshakes", "256"),
             Map.entry("tls.reload-check-seconds", "5"),
             Map.entry("data.dir", "./data"),
             Map.entry("admin.password", ""),
@@ -312,15 +308,14 @@ public record Config(
     private static Tls tls(Map<String, String> v) {
         int mqttPort = v.get("mqtt.tls-port").isBlank() ? -1 : port(v, "mqtt.tls-port");
         int httpPort = v.get("http.tls-port").isBlank() ? -1 : port(v, "http.tls-port");
-        Path cert = v.get("tls.cert").isBlank() ? null : Path.of(v.get("tls.cert").strip());
-        Path key = v.get("tls.key").isBlank() ? null : Path.of(v.get("tls.key").strip());
-        Path clientCa = v.get("tls.client-ca").isBlank() ? null : Path.of(v.get("tls.client-ca").strip());
-        Tls.ClientAuth clientAuth;
-        try {
-            clientAuth = Tls.ClientAuth.valueOf(v.get("tls.client-auth").strip().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
+        Path cert = path(v, "tls.cert");
+        Path key = path(v, "tls.key");
+        Path clientCa = path(v, "tls.client-ca");
+        String auth = v.get("tls.client-auth").strip().toUpperCase(Locale.ROOT);
+        if (!List.of("NONE", "OPTIONAL", "REQUIRE").contains(auth)) {
             throw new IllegalArgumentException("tls.client-auth must be none, optional or require, not " + v.get("tls.client-auth"));
         }
+        Tls.ClientAuth clientAuth = Tls.ClientAuth.valueOf(auth);
         boolean certLogin = Boolean.parseBoolean(v.get("tls.cert-login").strip());
         if ((mqttPort >= 0 || httpPort >= 0) && (cert == null || key == null)) {
             throw new IllegalArgumentException("a TLS port needs tls.cert (PEM certificate chain) and tls.key (PEM key)");
@@ -344,61 +339,11 @@ public record Config(
             throw new IllegalArgumentException("store.url must be empty (the embedded store) or start with postgresql://, "
                     + "postgres:// or jdbc:postgresql:");
         }
-        String file = v.get("store.password-file").strip();
         int writers = positive(v, "store.datapoint-writers");
         if (writers > MAX_DATAPOINT_WRITERS) {
             throw new IllegalArgumentException("store.datapoint-writers must be at most " + MAX_DATAPOINT_WRITERS);
         }
-        return new StoreLocation(url, file.isEmpty() ? null : Path.of(file), writers);
-    }
-
-    /** True for the first of the two allowed values, false for the second. */
-    private static boolean choice(Map<String, String> v, String key, String first, String second) {
-        String value = v.get(key).trim().toLowerCase(Locale.ROOT);
-        if (!value.equals(first) && !value.equals(second)) {
-            throw new IllegalArgumentException(key + " must be " + first + " or " + second + ", not " + value);
-        }
-        return value.equals(first);
-    }
-
-    /** A comma-separated list, each entry trimmed: a blank setting is no entry, an empty entry an error. */
-    private static List<String> list(Map<String, String> v, String key) {
-        String value = v.get(key);
-        List<String> entries = new ArrayList<>();
-        for (String entry : value.split(",", -1)) {
-            if (entry.trim().isEmpty()) {
-                if (value.isBlank()) {
-                    break;
-                }
-                throw new IllegalArgumentException(key + ": empty entry in \"" + value + "\"");
-            }
-            entries.add(entry.trim());
-        }
-        return List.copyOf(entries);
-    }
-
-    private static int port(Map<String, String> v, String key) {
-        int port = integer(v, key);
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException(key + " must be 0..65535, not " + port);
-        }
-        return port;
-    }
-
-    private static int positive(Map<String, String> v, String key) {
-        int n = integer(v, key);
-        if (n <= 0) {
-            throw new IllegalArgumentException(key + " must be positive, not " + n);
-        }
-        return n;
-    }
-
-    private static int integer(Map<String, String> v, String key) {
-        try {
-            return Integer.parseInt(v.get(key).trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " is not a number: " + v.get(key));
-        }
+        return new StoreLocation(url, path(v, "store.password-file"), writers);
     }
 
     private static Map<String, String> readProperties(Path file) {

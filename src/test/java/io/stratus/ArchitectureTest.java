@@ -46,7 +46,8 @@ class ArchitectureTest {
                 .layer("Device").definedBy("io.stratus.device..")
                 .layer("Store").definedBy("io.stratus.store..")
                 .layer("Monitor").definedBy("io.stratus.monitor..")
-                .layer("Settings").definedBy(belongToAnyOf(Config.class))
+                .layer("Tls").definedBy("io.stratus.tls..")
+                .layer("Settings").definedBy(belongToAnyOf(Config.class, SettingValues.class))
                 .whereLayer("Root").mayNotBeAccessedByAnyLayer()
                 .whereLayer("Api").mayOnlyBeAccessedByLayers("Root")
                 .whereLayer("Mqtt").mayOnlyBeAccessedByLayers("Root")
@@ -57,6 +58,7 @@ class ArchitectureTest {
                 .whereLayer("Device").mayOnlyBeAccessedByLayers("Broker", "Telemetry", "Command", "Hook", "Mqtt", "Api", "Root")
                 .whereLayer("Store").mayOnlyBeAccessedByLayers("Device", "Broker", "Telemetry", "Command", "Hook", "Mqtt",
                         "Api", "Root")
+                .whereLayer("Tls").mayOnlyBeAccessedByLayers("Mqtt", "Api", "Root")
                 .whereLayer("Monitor").mayOnlyBeAccessedByLayers("Store", "Device", "Broker", "Telemetry", "Command", "Hook",
                         "Mqtt", "Api", "Root")
                 .check(main);

@@ -116,6 +116,21 @@ class TlsTest {
     }
 
     @Test
+    void without_cert_login_a_certificate_is_no_password() throws Exception {
+        try (TestPlatform platform = TestPlatform.start(dir.resolve("data"), tls(Map.of("tls.cert-login", "false")))) {
+            TestProduct product = platform.createProduct("no-cert-login");
+            TestDevice device = Clients.device(platform, product, "meter");
+            SSLContext context = TestCertificates.clientContext(ca.caCert(), ca.client("meter", device.id()));
+
+            assertThatThrownBy(() -> paho(platform, device.id(), context, product.id(), null)).isInstanceOf(MqttException.class);
+            assertThatThrownBy(() -> paho(platform, device.id(), context, product.id(), "wrong")).isInstanceOf(MqttException.class);
+            MqttClient withPassword = paho(platform, device.id(), context, product.id(), device.authInfo());
+            withPassword.disconnect();
+            withPassword.close();
+        }
+    }
+
+    @Test
     void another_ca_an_expired_certificate_and_plain_mqtt_on_the_tls_port_are_refused() throws Exception {
         try (TestPlatform platform = TestPlatform.start(dir.resolve("data"), tls(Map.of()))) {
             TestProduct product = platform.createProduct("refusals");
