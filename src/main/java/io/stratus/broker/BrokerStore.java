@@ -20,6 +20,9 @@ import java.util.concurrent.CompletableFuture;
  * QoS 1/2 messages owed to them. Writes go through the group-committing writer.
  */
 final class BrokerStore {
+    /** Owed messages read per statement by {@link #loadMessages}. */
+    private static final int LOAD_CHUNK = 256;
+
     record StoredSession(String key, long productId, String clientId, Map<String, Integer> subscriptions) {}
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -198,14 +201,18 @@ final class BrokerStore {
     Map<Long, Message> loadMessages(String sessionKey, List<Long> seqs) {
         return db.withConnection(c -> {
             Map<Long, Message> out = new HashMap<>();
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT topic, qos, retain, payload FROM session_message WHERE session_key = ? AND seq = ?")) {
-                ps.setString(1, sessionKey);
-                for (long seq : seqs) {
-                    ps.setLong(2, seq);
+            // A few statements for a window, not one per message: on a database server each is a round trip.
+            for (int from = 0; from < seqs.size(); from += LOAD_CHUNK) {
+                List<Long> chunk = seqs.subList(from, Math.min(seqs.size(), from + LOAD_CHUNK));
+                try (PreparedStatement ps = c.prepareStatement("SELECT seq, topic, qos, retain, payload FROM session_message "
+                        + "WHERE session_key = ? AND seq IN (" + "?,".repeat(chunk.size() - 1) + "?)")) {
+                    ps.setString(1, sessionKey);
+                    for (int i = 0; i < chunk.size(); i++) {
+                        ps.setLong(i + 2, chunk.get(i));
+                    }
                     try (ResultSet rs = ps.executeQuery()) {
-                        if (rs.next()) {
-                            out.put(seq, new Message(rs.getString(1), rs.getBytes(4), rs.getInt(2), rs.getInt(3) != 0));
+                        while (rs.next()) {
+                            out.put(rs.getLong(1), new Message(rs.getString(2), rs.getBytes(5), rs.getInt(3), rs.getInt(4) != 0));
                         }
                     }
                 }
