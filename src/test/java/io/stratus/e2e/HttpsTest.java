@@ -1,5 +1,7 @@
 package io.stratus.e2e;
 
+import static io.stratus.tls.TestCertificates.handshake;
+import static io.stratus.tls.TestCertificates.serial;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -10,27 +12,21 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stratus.e2e.TestPlatform.TestProduct;
 import io.stratus.tls.TestCertificates;
 import io.stratus.tls.TestCertificates.Pem;
+import io.stratus.tls.TestCertificates.ServedFiles;
 import java.io.IOException;
-import java.io.InputStream;
-import java.math.BigInteger;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,25 +43,17 @@ class HttpsTest {
     @TempDir
     Path dir;
     private TestCertificates ca;
-    private Pem server;
-    private Path certFile;
-    private Path keyFile;
+    private ServedFiles server;
 
     @BeforeEach
     void certificates() throws IOException {
         ca = TestCertificates.authority(dir.resolve("ca"), "Stratus Test CA");
-        server = ca.server("server");
-        certFile = dir.resolve("server.pem");
-        keyFile = dir.resolve("server.key");
-        Files.copy(server.cert(), certFile);
-        Files.copy(server.key(), keyFile);
+        server = ca.servedFiles(dir);
     }
 
+    /** HTTPS and MQTT over TLS on free ports. */
     private Map<String, String> tls(Map<String, String> more) {
-        Map<String, String> s = new HashMap<>(Map.of("mqtt.tls-port", "0", "http.tls-port", "0",
-                "tls.cert", certFile.toString(), "tls.key", keyFile.toString(), "tls.reload-check-seconds", "1"));
-        s.putAll(more);
-        return s;
+        return server.settings(Map.of("mqtt.tls-port", "0", "http.tls-port", "0"), more);
     }
 
     @Test
@@ -123,8 +111,13 @@ class HttpsTest {
             try (Socket plain = new Socket("127.0.0.1", port)) {
                 plain.setSoTimeout(5000);
                 plain.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(UTF_8));
-                assertThat(readToEnd(plain.getInputStream())).as("plain HTTP on the HTTPS port: a TLS alert, no HTTP reply")
-                        .doesNotContain("HTTP/1.1");
+                String reply;
+                try {
+                    reply = new String(plain.getInputStream().readAllBytes(), UTF_8);
+                } catch (SocketException reset) {
+                    reply = "";
+                }
+                assertThat(reply).as("plain HTTP on the HTTPS port: a TLS alert, no HTTP reply").doesNotContain("HTTP/1.1");
             }
 
             // The JDK client no longer offers TLS 1.1 at all, so openssl asks (security level 0 lets it send the hello).
@@ -146,13 +139,10 @@ class HttpsTest {
         try (TestPlatform platform = TestPlatform.start(dir.resolve("data"), tls(Map.of()))) {
             int port = platform.platform().httpTlsPort();
             SSLContext trusting = TestCertificates.clientContext(ca.caCert(), null);
-            assertThat(handshake(port, trusting).getSerialNumber()).isEqualTo(serial(server.cert()));
+            assertThat(handshake(port, trusting).getSerialNumber()).isEqualTo(serial(server.first().cert()));
 
             Pem renewed = ca.server("renewed");
-            Path staged = dir.resolve("staged.pem");
-            Files.copy(renewed.key(), keyFile, StandardCopyOption.REPLACE_EXISTING); // as a renewal writes them: key first
-            Files.copy(renewed.cert(), staged);
-            Files.move(staged, certFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            server.renew(renewed);
 
             await().atMost(Duration.ofSeconds(10)).until(() -> handshake(port, trusting).getSerialNumber().equals(serial(renewed.cert())));
             HttpClient client = client(trusting);
@@ -218,36 +208,5 @@ class HttpsTest {
                 "-CAfile", ca.caCert().toString(), "-verify_return_error", "-brief"));
         command.addAll(List.of(options));
         return run(command.toArray(String[]::new));
-    }
-
-    /** A TLS handshake with the server; its certificate. */
-    private static X509Certificate handshake(int port, SSLContext context) throws IOException {
-        try (SSLSocket s = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port)) {
-            s.setSoTimeout(5000);
-            s.startHandshake();
-            return (X509Certificate) s.getSession().getPeerCertificates()[0];
-        }
-    }
-
-    private static BigInteger serial(Path pem) throws Exception {
-        try (InputStream in = Files.newInputStream(pem)) {
-            return ((X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in)).getSerialNumber();
-        }
-    }
-
-    /** What the server sends until it closes the connection. */
-    private static String readToEnd(InputStream in) throws IOException {
-        StringBuilder out = new StringBuilder();
-        byte[] buf = new byte[4096];
-        try {
-            for (int n; (n = in.read(buf)) >= 0; ) {
-                out.append(new String(buf, 0, n, UTF_8));
-            }
-        } catch (java.net.SocketTimeoutException e) {
-            throw new AssertionError("the server did not close the connection; it sent: " + out, e);
-        } catch (IOException reset) {
-            // a reset is a close too
-        }
-        return out.toString();
     }
 }
