@@ -28,15 +28,15 @@ export function connectPanel(device, productId) {
   const example = (port, tls = false) => [
     `# $dp type 3: one byte 0x03, a two-byte length, then the JSON`,
     `printf '\\x03${hex(bytes >> 8)}${hex(bytes & 0xff)}${payload}' | \\`,
-    `  mosquitto_pub ${tls ? '--cafile ca.pem ' : ''}-h ${host} -p ${port} -V mqttv311 -i ${device.id} -u ${productId} \\`,
-    `  -P ${shellQuote(device.auth_info)} -t '$dp' -q 1 -s`,
+    `  mosquitto_pub -h ${host} -p ${port} -V mqttv311 -i ${device.id} -u ${productId} \\`,
+    `  ${tls ? '--cafile ca.pem ' : ''}-P ${shellQuote(device.auth_info)} -t '$dp' -q 1 -s`,
   ].join('\n');
   const pre = h('pre', { 'data-testid': 'connect-example' }, example(1883));
   const exampleRow = h('div.row', h('strong.small', 'Upload a data point with mosquitto_pub'));
   let exampleText = example(1883);
   exampleRow.append(copyButton(() => exampleText));
   const portRow = h('dd', portCell);
-  const tlsPart = h('div');
+  const tlsPart = h('div.tls');
   serverInfo().then((info) => {
     const port = info.mqtt_port ? String(info.mqtt_port) : '1883';
     portText.textContent = info.mqtt_port ? port : `${port} (the server's mqtt port; see its log)`;
