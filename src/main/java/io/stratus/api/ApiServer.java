@@ -24,8 +24,6 @@ import io.stratus.hook.Hooks;
 import io.stratus.telemetry.HistoryLimitException;
 import io.stratus.telemetry.Telemetry;
 import io.stratus.tls.TlsFiles;
-import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.ServerConnector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -115,15 +113,7 @@ public final class ApiServer implements AutoCloseable {
             cfg.jetty.host = config.bind();
             cfg.jetty.port = config.httpPort();
             if (https != null) {
-                // Javalin adds its plain connector only when none is configured, so both are added: plain first, as
-                // port() reads the first.
-                cfg.jetty.addConnector((server, http) -> {
-                    ServerConnector plain = new ServerConnector(server, new HttpConnectionFactory(http));
-                    plain.setHost(config.bind());
-                    plain.setPort(config.httpPort());
-                    return plain;
-                });
-                cfg.jetty.addConnector(https::connector);
+                https.addTo(cfg.jetty, config.httpPort());
             }
             // The web console: static files from the classpath (src/main/resources/console).
             cfg.staticFiles.add(files -> {

@@ -1,5 +1,6 @@
 package io.stratus.api;
 
+import io.javalin.config.JettyConfig;
 import io.stratus.Config;
 import io.stratus.tls.TlsFiles;
 import io.stratus.tls.TlsMaterial;
@@ -59,8 +60,22 @@ final class HttpsConnector {
         }
     }
 
-    /** The connector for Javalin's {@code cfg.jetty.addConnector}: HTTP/1.1 inside TLS, on the API's routes. */
-    ServerConnector connector(Server server, HttpConfiguration shared) {
+    /**
+     * Adds the plain connector on {@code plainPort} and this one. Javalin adds its plain connector only when none is
+     * configured, so both are added here: plain first, as {@code Javalin.port()} reads the first.
+     */
+    void addTo(JettyConfig jetty, int plainPort) {
+        jetty.addConnector((server, http) -> {
+            ServerConnector plain = new ServerConnector(server, new HttpConnectionFactory(http));
+            plain.setHost(host);
+            plain.setPort(plainPort);
+            return plain;
+        });
+        jetty.addConnector(this::connector);
+    }
+
+    /** HTTP/1.1 inside TLS, on the API's routes. */
+    private ServerConnector connector(Server server, HttpConfiguration shared) {
         HttpConfiguration https = new HttpConfiguration(shared);
         // The certificate is checked against the host name by the client; a second check of the Host header against
         // the certificate here would only refuse clients that reach the server by an address the certificate omits.
