@@ -1,10 +1,11 @@
 // The console end to end: the packaged jar, Debian's Chromium driven by playwright-core, and a real MQTT
-// device. Sign in, create a product and a device, watch the device go online, publish $dp points and see
-// the latest values update without a reload, chart a range (down-sampled on the server), table and CSV,
-// a command when the server has them, the device going offline, sign out; an ended session and a failed-login
-// back-off with either api.status-codes. Screenshots of the main pages go to SCREENSHOT_DIR (the Maven build sets
-// target/screenshots).
+// device. Sign in, create a product and a device (its connect panel with the MQTT TLS port too), watch the device
+// go online, publish $dp points and see the latest values update without a reload, chart a range (down-sampled on
+// the server), table and CSV, a command when the server has them, the device going offline, sign out; an ended
+// session and a failed-login back-off with either api.status-codes. Screenshots of the main pages go to
+// SCREENSHOT_DIR (the Maven build sets target/screenshots).
 
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -28,6 +29,7 @@ let server;
 let context;
 let page;
 let userDataDir;
+let certDir;
 let device;
 const state = {};
 const timings = {};
@@ -95,7 +97,13 @@ describe('Stratus console', { timeout: 180000 }, () => {
     }
     // A back-off, once the last test provokes it, lasts beyond the run (the tests before fail a login or two, far
     // from auth.max-failures-per-address).
-    server = await startServer({ adminPassword: ADMIN_PASSWORD, env: { STRATUS_AUTH_BACKOFF_BASE_MILLIS: '600000' } });
+    // MQTT over TLS on a free port, for the connect panel's TLS example: a self-signed certificate made here.
+    certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stratus-e2e-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+      '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'],
+    { stdio: 'ignore' });
+    server = await startServer({ adminPassword: ADMIN_PASSWORD, env: { STRATUS_AUTH_BACKOFF_BASE_MILLIS: '600000',
+      STRATUS_MQTT_TLS_PORT: '0', STRATUS_TLS_CERT: path.join(certDir, 'cert.pem'), STRATUS_TLS_KEY: path.join(certDir, 'key.pem') } });
     userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stratus-e2e-chromium-'));
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
@@ -115,6 +123,7 @@ describe('Stratus console', { timeout: 180000 }, () => {
     if (device) await device.disconnect().catch(() => {});
     if (context) await context.close().catch(() => {});
     if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+    if (certDir) fs.rmSync(certDir, { recursive: true, force: true });
     if (server) await server.stop();
     console.log(`timings (ms): ${JSON.stringify(timings)}; screenshots in ${SHOTS}`);
   });
@@ -168,6 +177,12 @@ describe('Stratus console', { timeout: 180000 }, () => {
     assert.equal((await page.textContent('[data-testid=connect-port]')).trim(), String(server.mqttPort));
     const example = await page.textContent('[data-testid=connect-example]');
     assert.match(example, new RegExp(`mosquitto_pub -h \\S+ -p ${server.mqttPort} -V mqttv311 -i ${state.deviceId} -u ${state.productId}`));
+    const tlsPort = (await page.textContent('[data-testid=connect-tls-port]')).trim();
+    assert.match(tlsPort, /^\d+$/);
+    assert.notEqual(tlsPort, String(server.mqttPort));
+    const tlsExample = await page.textContent('[data-testid=connect-example-tls]');
+    assert.match(tlsExample, new RegExp(`mosquitto_pub -h \\S+ -p ${tlsPort} -V mqttv311 -i ${state.deviceId} `
+      + `-u ${state.productId} \\\\\n  --cafile ca.pem -P SN0001 -t '\\$dp'`));
     await shot('03-device-connect');
     await page.click('[data-testid=dialog-close]');
     const row = page.locator(`tr[data-device-id="${state.deviceId}"]`);

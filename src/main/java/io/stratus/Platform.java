@@ -114,7 +114,7 @@ public final class Platform implements AutoCloseable {
         workers.addAll(hooks.workers());
         this.api = new ApiServer(config, registry, admin, telemetry, commands, throttle,
                 Instruments.metrics(mqtt, broker, telemetry, stateWriter, throttle, commands, workers),
-                Instruments.health(mqtt, store, workers), hooks, broker, mqtt::port);
+                Instruments.health(mqtt, store, workers), hooks, broker, mqtt::port, mqtt::tlsPort, tlsFiles);
         registry.addListener(api.events().deviceEvents()); // GET /events: presence
         telemetry.addListener(api.events().pointEvents()); // GET /events: stored points
         try {
@@ -123,6 +123,9 @@ public final class Platform implements AutoCloseable {
         } catch (RuntimeException e) {
             close();
             throw e;
+        }
+        if (tlsFiles != null) {
+            log.info("TLS ports (-1: off): mqtt={} https={}", mqtt.tlsPort(), api.tlsPort());
         }
         log.info("Stratus ready: mqtt={} http={} ({} ms, data in {})", mqtt.port(), api.port(),
                 (System.nanoTime() - started) / 1_000_000, config.dataDir().toAbsolutePath());
@@ -147,6 +150,11 @@ public final class Platform implements AutoCloseable {
 
     public int httpPort() {
         return api.port();
+    }
+
+    /** The HTTPS port, or -1 without {@code http.tls-port}. */
+    public int httpTlsPort() {
+        return api.tlsPort();
     }
 
     public DeviceRegistry registry() {

@@ -23,6 +23,7 @@ import io.stratus.monitor.Metrics;
 import io.stratus.hook.Hooks;
 import io.stratus.telemetry.HistoryLimitException;
 import io.stratus.telemetry.Telemetry;
+import io.stratus.tls.TlsFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,11 +68,14 @@ public final class ApiServer implements AutoCloseable {
     private final RegisterApi register;
     private final MqttApi mqttApi;
     private final OpenApiDocument openApi;
+    /** The HTTPS port, or null without {@code http.tls-port}. */
+    private final HttpsConnector https;
     private final Javalin app;
 
     public ApiServer(Config config, DeviceRegistry registry, AdminAccount admin, Telemetry telemetry, Commands commands,
                      LoginThrottle throttle, Metrics metrics, Health health, Hooks hooks, Broker broker,
-                     java.util.function.IntSupplier mqttPort) {
+                     java.util.function.IntSupplier mqttPort, java.util.function.IntSupplier mqttTlsPort,
+                     TlsFiles tlsFiles) {
         this.config = config;
         this.registry = registry;
         this.admin = admin;
@@ -96,7 +100,9 @@ public final class ApiServer implements AutoCloseable {
         this.commands = new CommandApi(registry, commands, times);
         this.triggers = new TriggerApi(registry, hooks.triggers(), times);
         this.push = new PushApi(registry, hooks.push(), times);
-        this.info = new InfoApi(config, mqttPort);
+        this.https = tlsFiles != null && config.tls().httpPort() >= 0
+                ? new HttpsConnector(config.tls(), config.bind(), tlsFiles) : null;
+        this.info = new InfoApi(config, mqttPort, mqttTlsPort, this::tlsPort);
         this.keys = new KeyApi(registry, times);
         this.register = new RegisterApi(registry, guard);
         this.mqttApi = new MqttApi(registry, broker);
@@ -106,6 +112,9 @@ public final class ApiServer implements AutoCloseable {
             cfg.startup.showOldJavalinVersionWarning = false;
             cfg.jetty.host = config.bind();
             cfg.jetty.port = config.httpPort();
+            if (https != null) {
+                https.addTo(cfg.jetty, config.httpPort());
+            }
             // The web console: static files from the classpath (src/main/resources/console).
             cfg.staticFiles.add(files -> {
                 files.hostedPath = "/console";
@@ -302,7 +311,7 @@ public final class ApiServer implements AutoCloseable {
 
     public void start() {
         app.start();
-        log.debug("HTTP API on {}:{}", config.bind(), port());
+        log.debug("HTTP API on {}:{}, HTTPS on {}", config.bind(), port(), tlsPort());
     }
 
     /** Every HTTP route as "METHOD /path" (for tests that must cover them all, such as the product-isolation matrix). */
@@ -311,14 +320,19 @@ public final class ApiServer implements AutoCloseable {
                 .map(e -> e.endpoint.method.name() + " " + e.endpoint.path).toList();
     }
 
-    /** The bound port (the real one when configured as 0). */
     /** The live events of {@code GET /events}: Platform connects them to presence and stored points. */
     public EventsApi events() {
         return events;
     }
 
+    /** The bound port (the real one when configured as 0). */
     public int port() {
         return app.port();
+    }
+
+    /** The bound HTTPS port, or -1 without {@code http.tls-port}. */
+    public int tlsPort() {
+        return https == null ? -1 : https.port();
     }
 
     @Override

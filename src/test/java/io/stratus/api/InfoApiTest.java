@@ -23,6 +23,11 @@ class InfoApiTest {
         int port = r.data().path("mqtt_port").asInt();
         assertThat(port).isPositive().isEqualTo(platform.mqttPort());
         assertThat(r.data().path("timezone").asText()).isNotEmpty();
+        // Without mqtt.tls-port and http.tls-port the TLS ports are there, as null.
+        assertThat(r.data().has("mqtt_tls_port")).isTrue();
+        assertThat(r.data().path("mqtt_tls_port").isNull()).isTrue();
+        assertThat(r.data().path("https_port").isNull()).isTrue();
+        assertThat(platform.platform().httpTlsPort()).isEqualTo(-1);
         try (RawMqtt client = new RawMqtt(port)) {
             // The reported port takes MQTT: without credentials or anonymous access the CONNECT is refused and closed.
             assertThat(client.connect("probe", null, null, 30, true)).isEqualTo(-1);

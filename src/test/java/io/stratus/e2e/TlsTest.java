@@ -1,5 +1,7 @@
 package io.stratus.e2e;
 
+import static io.stratus.tls.TestCertificates.handshake;
+import static io.stratus.tls.TestCertificates.serial;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -9,19 +11,15 @@ import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
 import io.stratus.tls.TestCertificates;
 import io.stratus.tls.TestCertificates.Pem;
+import io.stratus.tls.TestCertificates.ServedFiles;
 import java.io.IOException;
 import java.io.InputStream;
-import java.math.BigInteger;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -45,26 +43,17 @@ class TlsTest {
     @TempDir
     Path dir;
     private TestCertificates ca;
-    private Pem server;
-    private Path certFile;
-    private Path keyFile;
+    private ServedFiles server;
 
     @BeforeEach
     void certificates() throws IOException {
         ca = TestCertificates.authority(dir.resolve("ca"), "Stratus Test CA");
-        server = ca.server("server");
-        certFile = dir.resolve("server.pem");
-        keyFile = dir.resolve("server.key");
-        Files.copy(server.cert(), certFile);
-        Files.copy(server.key(), keyFile);
+        server = ca.servedFiles(dir);
     }
 
     private Map<String, String> tls(Map<String, String> more) {
-        Map<String, String> s = new HashMap<>(Map.of("mqtt.tls-port", "0", "tls.cert", certFile.toString(),
-                "tls.key", keyFile.toString(), "tls.client-auth", "optional", "tls.client-ca", ca.caCert().toString(),
-                "tls.cert-login", "true", "tls.reload-check-seconds", "1"));
-        s.putAll(more);
-        return s;
+        return server.settings(Map.of("mqtt.tls-port", "0", "tls.client-auth", "optional", "tls.client-ca",
+                ca.caCert().toString(), "tls.cert-login", "true"), more);
     }
 
     @Test
@@ -173,13 +162,10 @@ class TlsTest {
             int port = platform.platform().mqttTlsPort();
             SSLContext trusting = TestCertificates.clientContext(ca.caCert(), null);
             MqttClient open = paho(platform, device.id(), trusting, product.id(), device.authInfo());
-            assertThat(handshake(port, trusting).getSerialNumber()).isEqualTo(serial(server.cert()));
+            assertThat(handshake(port, trusting).getSerialNumber()).isEqualTo(serial(server.first().cert()));
 
             Pem renewed = ca.server("renewed");
-            Path staged = dir.resolve("staged.pem");
-            Files.copy(renewed.key(), keyFile, StandardCopyOption.REPLACE_EXISTING); // as a renewal writes them: key first
-            Files.copy(renewed.cert(), staged);
-            Files.move(staged, certFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            server.renew(renewed);
 
             await().atMost(Duration.ofSeconds(10)).until(() -> handshake(port, trusting).getSerialNumber().equals(serial(renewed.cert())));
             open.publish("greenhouse/air", "still here".getBytes(UTF_8), 1, false); // the old connection works on
@@ -240,22 +226,6 @@ class TlsTest {
             throw e;
         }
         return client;
-    }
-
-    /** A TLS handshake with the server; its certificate. */
-    private static X509Certificate handshake(int port, SSLContext context) throws IOException {
-        try (SSLSocket s = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port)) {
-            s.setSoTimeout(5000);
-            s.startHandshake();
-            return (X509Certificate) s.getSession().getPeerCertificates()[0];
-        }
-    }
-
-    private static BigInteger serial(Path pem) throws Exception {
-        try (InputStream in = Files.newInputStream(pem)) {
-            return ((X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in))
-                    .getSerialNumber();
-        }
     }
 
     /** Reads until the server closes the connection; the number of bytes read. Fails on a read timeout. */

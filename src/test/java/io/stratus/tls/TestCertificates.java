@@ -1,22 +1,29 @@
 package io.stratus.tls;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.SecureRandom;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
@@ -29,6 +36,28 @@ public final class TestCertificates {
 
     /** A certificate and its key. */
     public record Pem(Path cert, Path key) {}
+
+    /** The certificate and key files a server is given ({@code tls.cert}, {@code tls.key}), and what was first in them. */
+    public record ServedFiles(Pem first, Path cert, Path key) {
+        /** The settings that serve these files, checked for renewals every second, with {@code more} on top. */
+        @SafeVarargs
+        public final Map<String, String> settings(Map<String, String>... more) {
+            Map<String, String> s = new HashMap<>(Map.of("tls.cert", cert.toString(), "tls.key", key.toString(),
+                    "tls.reload-check-seconds", "1"));
+            for (Map<String, String> m : more) {
+                s.putAll(m);
+            }
+            return s;
+        }
+
+        /** Puts {@code renewed} in the files as a renewal writes them: the key first, then the certificate at once. */
+        public void renew(Pem renewed) throws IOException {
+            Path staged = cert.resolveSibling(cert.getFileName() + ".staged");
+            Files.copy(renewed.key(), key, StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(renewed.cert(), staged, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(staged, cert, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+    }
 
     private final Path dir;
     private final Path caCert;
@@ -81,6 +110,15 @@ public final class TestCertificates {
                 now.plus(1, ChronoUnit.DAYS));
     }
 
+    /** A new server certificate copied to {@code dir}/server.pem and server.key, for a server to read. */
+    public ServedFiles servedFiles(Path dir) throws IOException {
+        Pem pem = server("server");
+        ServedFiles files = new ServedFiles(pem, dir.resolve("server.pem"), dir.resolve("server.key"));
+        Files.copy(pem.cert(), files.cert());
+        Files.copy(pem.key(), files.key());
+        return files;
+    }
+
     /** A client certificate with common name {@code cn}, valid from an hour ago for a day. */
     public Pem client(String name, String cn) {
         Instant now = Instant.now();
@@ -119,6 +157,24 @@ public final class TestCertificates {
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(keys, tmf.getTrustManagers(), new SecureRandom());
             return context;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A TLS handshake with the server on {@code port}; the certificate it presented. */
+    public static X509Certificate handshake(int port, SSLContext context) throws IOException {
+        try (SSLSocket s = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port)) {
+            s.setSoTimeout(5000);
+            s.startHandshake();
+            return (X509Certificate) s.getSession().getPeerCertificates()[0];
+        }
+    }
+
+    /** The serial number of the certificate in a PEM file. */
+    public static BigInteger serial(Path pem) {
+        try (InputStream in = Files.newInputStream(pem)) {
+            return ((X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in)).getSerialNumber();
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
