@@ -64,11 +64,12 @@ public record Config(
      * certificate whose CN is the client id logs its device in without a password, and the handshake bounds.
      */
     public record Tls(int mqttPort, int httpPort, Path cert, Path key, ClientAuth clientAuth, Path clientCa,
-                      boolean certLogin, Duration handshakeTimeout, int maxHandshakes, Duration reloadCheck) {
+                      boolean certLogin, Duration handshakeTimeout, int maxHandshakes, Duration reloadCheck, int wsPort,
+                      int wssPort) {
         public enum ClientAuth { NONE, OPTIONAL, REQUIRE }
 
         public boolean enabled() {
-            return mqttPort >= 0 || httpPort >= 0;
+            return mqttPort >= 0 || httpPort >= 0 || wssPort >= 0;
         }
     }
 
@@ -142,6 +143,8 @@ public record Config(
             Map.entry("tls.client-auth", "none"), Map.entry("tls.client-ca", ""), Map.entry("tls.cert-login", "false"),
             Map.entry("tls.handshake-timeout-millis", "10000"), Map.entry("tls.max-handshakes", "256"),
             Map.entry("tls.reload-check-seconds", "5"),
+            // MQTT over WebSocket at /mqtt (docs/tls.md): plain, and with TLS (the certificate above); empty: off.
+            Map.entry("mqtt.ws-port", ""), Map.entry("mqtt.wss-port", ""),
             Map.entry("data.dir", "./data"),
             Map.entry("admin.password", ""),
             Map.entry("mqtt.allow-anonymous", "false"),
@@ -308,6 +311,8 @@ public record Config(
     private static Tls tls(Map<String, String> v) {
         int mqttPort = v.get("mqtt.tls-port").isBlank() ? -1 : port(v, "mqtt.tls-port");
         int httpPort = v.get("http.tls-port").isBlank() ? -1 : port(v, "http.tls-port");
+        int wsPort = v.get("mqtt.ws-port").isBlank() ? -1 : port(v, "mqtt.ws-port");
+        int wssPort = v.get("mqtt.wss-port").isBlank() ? -1 : port(v, "mqtt.wss-port");
         Path cert = path(v, "tls.cert");
         Path key = path(v, "tls.key");
         Path clientCa = path(v, "tls.client-ca");
@@ -317,7 +322,7 @@ public record Config(
         }
         Tls.ClientAuth clientAuth = Tls.ClientAuth.valueOf(auth);
         boolean certLogin = Boolean.parseBoolean(v.get("tls.cert-login").strip());
-        if ((mqttPort >= 0 || httpPort >= 0) && (cert == null || key == null)) {
+        if ((mqttPort >= 0 || httpPort >= 0 || wssPort >= 0) && (cert == null || key == null)) {
             throw new IllegalArgumentException("a TLS port needs tls.cert (PEM certificate chain) and tls.key (PEM key)");
         }
         if (clientAuth != Tls.ClientAuth.NONE && clientCa == null) {
@@ -329,7 +334,7 @@ public record Config(
         }
         return new Tls(mqttPort, httpPort, cert, key, clientAuth, clientCa, certLogin,
                 Duration.ofMillis(positive(v, "tls.handshake-timeout-millis")), positive(v, "tls.max-handshakes"),
-                Duration.ofSeconds(positive(v, "tls.reload-check-seconds")));
+                Duration.ofSeconds(positive(v, "tls.reload-check-seconds")), wsPort, wssPort);
     }
 
     private static StoreLocation storeLocation(Map<String, String> v) {

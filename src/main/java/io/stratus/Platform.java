@@ -104,7 +104,7 @@ public final class Platform implements AutoCloseable {
         // TLS: one certificate for the MQTT and HTTP TLS ports, re-read when it is renewed on disk.
         this.tlsFiles = config.tls().enabled() ? new TlsFiles(config.tls().cert(), config.tls().key(), config.tls().clientCa(),
                 config.tls().reloadCheck().toMillis()) : null;
-        if (tlsFiles != null && config.tls().mqttPort() >= 0) {
+        if (tlsFiles != null && (config.tls().mqttPort() >= 0 || config.tls().wssPort() >= 0)) {
             mqtt.enableTls(tlsFiles);
         }
         workers.add(stateWriter.worker());
@@ -141,6 +141,15 @@ public final class Platform implements AutoCloseable {
 
     public int mqttPort() {
         return mqtt.port();
+    }
+
+    /** The MQTT over WebSocket ports, plain and with TLS, or -1 when off. */
+    public int mqttWebSocketPort() {
+        return mqtt.webSocketPort();
+    }
+
+    public int mqttSecureWebSocketPort() {
+        return mqtt.secureWebSocketPort();
     }
 
     /** The MQTT TLS port, or -1 without {@code mqtt.tls-port}. */

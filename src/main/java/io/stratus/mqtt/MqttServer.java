@@ -31,6 +31,7 @@ import io.stratus.device.LoginThrottle;
 import io.stratus.tls.TlsFiles;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +58,9 @@ public final class MqttServer implements AutoCloseable {
     /** The TLS port's listener and what goes in front of its connections; null without {@code mqtt.tls-port}. */
     private Channel tlsServerChannel;
     private TlsFront tls;
+    /** The WebSocket listeners, plain and with TLS; null without {@code mqtt.ws-port}, {@code mqtt.wss-port}. */
+    private Channel wsServerChannel;
+    private Channel wssServerChannel;
     private volatile boolean stopping;
 
     public MqttServer(Config config, DeviceRegistry registry, Broker broker) {
@@ -88,7 +92,10 @@ public final class MqttServer implements AutoCloseable {
                 p.authBackoffMax().toMillis());
     }
 
-    /** Also serves MQTT over TLS on {@code mqtt.tls-port} with the certificate {@code files} holds; call before start. */
+    /**
+     * Also serves MQTT over TLS on {@code mqtt.tls-port} and over WebSocket with TLS on {@code mqtt.wss-port}, with the
+     * certificate {@code files} holds; call before start.
+     */
     public void enableTls(TlsFiles files) {
         this.tls = new TlsFront(config.tls(), files);
     }
@@ -120,16 +127,24 @@ public final class MqttServer implements AutoCloseable {
                 });
         try {
             serverChannel = bootstrap.bind(config.bind(), config.mqttPort()).sync().channel();
+            // The same bootstrap and MQTT pipeline, with TLS, WebSocket or both in front.
             if (tls != null && config.tls().mqttPort() >= 0) {
-                // The same bootstrap and pipeline, with TLS in front.
-                tlsServerChannel = bootstrap.clone().childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        if (tls.addTo(ch)) {
-                            addMqtt(ch);
-                        }
+                tlsServerChannel = bind(bootstrap, config.tls().mqttPort(), ch -> tls.addTo(ch));
+            }
+            if (config.tls().wsPort() >= 0) {
+                wsServerChannel = bind(bootstrap, config.tls().wsPort(), ch -> {
+                    addWebSocket(ch);
+                    return true;
+                });
+            }
+            if (tls != null && config.tls().wssPort() >= 0) {
+                wssServerChannel = bind(bootstrap, config.tls().wssPort(), ch -> {
+                    if (!tls.addTo(ch)) {
+                        return false;
                     }
-                }).bind(config.bind(), config.tls().mqttPort()).sync().channel();
+                    addWebSocket(ch);
+                    return true;
+                });
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -141,7 +156,24 @@ public final class MqttServer implements AutoCloseable {
         log.debug("MQTT listening on {} ({})", serverChannel.localAddress(), epoll ? "epoll" : "nio");
     }
 
-    /** The MQTT part of a connection's pipeline, behind TLS when it came in on the TLS port. */
+    /** A listener on {@code port} whose connections get {@code front} (false: closed) and then the MQTT handlers. */
+    private Channel bind(ServerBootstrap base, int port, Predicate<Channel> front) throws InterruptedException {
+        return base.clone().childHandler(new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+                if (front.test(ch)) {
+                    addMqtt(ch);
+                }
+            }
+        }).bind(config.bind(), port).sync().channel();
+    }
+
+    private void addWebSocket(Channel ch) {
+        WebSocketFront.addTo(ch, Math.min(config.maxPacketBytes(), MAX_REMAINING_LENGTH) + MAX_FIXED_HEADER_BYTES,
+                config.connectTimeout().toMillis());
+    }
+
+    /** The MQTT part of a connection's pipeline, behind TLS or WebSocket when it came in on such a port. */
     private void addMqtt(Channel ch) {
         clients.add(ch);
         // Many small writes per read become one syscall (and one TLS record).
@@ -203,7 +235,21 @@ public final class MqttServer implements AutoCloseable {
 
     /** The MQTT TLS port, or -1 when there is none. */
     public int tlsPort() {
-        return tlsServerChannel == null ? -1 : ((InetSocketAddress) tlsServerChannel.localAddress()).getPort();
+        return portOf(tlsServerChannel);
+    }
+
+    /** The MQTT over WebSocket port, or -1 when there is none. */
+    public int webSocketPort() {
+        return portOf(wsServerChannel);
+    }
+
+    /** The MQTT over WebSocket with TLS port, or -1 when there is none. */
+    public int secureWebSocketPort() {
+        return portOf(wssServerChannel);
+    }
+
+    private static int portOf(Channel listener) {
+        return listener == null ? -1 : ((InetSocketAddress) listener.localAddress()).getPort();
     }
 
     /** TLS handshakes in progress now (0 without TLS). */
@@ -237,8 +283,10 @@ public final class MqttServer implements AutoCloseable {
         if (serverChannel != null) {
             serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
-        if (tlsServerChannel != null) {
-            tlsServerChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        for (Channel listener : new Channel[] {tlsServerChannel, wsServerChannel, wssServerChannel}) {
+            if (listener != null) {
+                listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            }
         }
         clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         if (workerGroup != null) {

@@ -1,0 +1,152 @@
+package io.stratus.e2e;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.stratus.e2e.TestPlatform.TestDevice;
+import io.stratus.e2e.TestPlatform.TestProduct;
+import io.stratus.tls.TestCertificates;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * MQTT over WebSocket at {@code /mqtt} (subprotocol {@code mqtt}) on {@code mqtt.ws-port} and, with TLS,
+ * {@code mqtt.wss-port}: Eclipse Paho over {@code ws://} and {@code wss://} talks to a TCP client of the same product; a
+ * packet split across frames and several packets in one frame are read as the byte stream they are; a frame over
+ * {@code mqtt.max-packet-bytes}, a text frame and another path are refused.
+ */
+class WebSocketTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void paho_over_ws_and_wss_exchanges_messages_with_a_tcp_client() throws Exception {
+        TestCertificates ca = TestCertificates.authority(dir.resolve("ca"), "Stratus Test CA");
+        TestCertificates.Pem server = ca.server("server");
+        Map<String, String> settings = Map.of("mqtt.ws-port", "0", "mqtt.wss-port", "0", "tls.cert", server.cert().toString(),
+                "tls.key", server.key().toString());
+        try (TestPlatform platform = TestPlatform.start(dir.resolve("data"), settings)) {
+            TestProduct product = platform.createProduct("ws");
+            TestDevice tcp = Clients.device(platform, product, "tcp");
+            try (PahoClient listener = PahoClient.connected(platform, tcp, true)) {
+                listener.subscribe("greenhouse/#", 1);
+                int ws = platform.platform().mqttWebSocketPort();
+                int wss = platform.platform().mqttSecureWebSocketPort();
+                SSLContext trusting = TestCertificates.clientContext(ca.caCert(), null);
+                for (String uri : new String[] {"ws://127.0.0.1:" + ws + "/mqtt", "wss://127.0.0.1:" + wss + "/mqtt"}) {
+                    TestDevice browser = Clients.device(platform, product, "browser");
+                    MqttClient client = new MqttClient(uri, browser.id(), new MemoryPersistence());
+                    MqttConnectOptions o = Clients.pahoOptions(browser, true);
+                    if (uri.startsWith("wss")) {
+                        o.setSocketFactory(trusting.getSocketFactory());
+                    }
+                    client.connect(o);
+                    client.publish("greenhouse/air", ("from " + uri).getBytes(UTF_8), 1, false);
+                    assertThat(new String(listener.next().message().getPayload(), UTF_8)).isEqualTo("from " + uri);
+                    client.publish("$dp", Points.dp(3, "{\"level\":5}"), 1, false);
+                    client.disconnect();
+                    client.close();
+                    assertThat(platform.withKey(product.masterKey(), "GET", "/devices/" + browser.id() + "/datapoints", null)
+                            .data().path("count").asInt()).as("points stored from %s", uri).isEqualTo(1);
+                }
+            }
+        }
+    }
+
+    @Test
+    void frames_are_a_byte_stream_and_oversized_or_text_frames_and_other_paths_are_refused() throws Exception {
+        try (TestPlatform platform = TestPlatform.start(dir.resolve("data"), Map.of("mqtt.ws-port", "0",
+                "mqtt.max-packet-bytes", "2048"))) {
+            TestProduct product = platform.createProduct("frames");
+            TestDevice device = Clients.device(platform, product, "raw");
+            URI uri = URI.create("ws://127.0.0.1:" + platform.platform().mqttWebSocketPort() + "/mqtt");
+
+            // CONNECT in two frames (a continuation), then SUBSCRIBE and PUBLISH in one frame.
+            Frames raw = Frames.open(uri);
+            assertThat(raw.socket.getSubprotocol()).isEqualTo("mqtt");
+            byte[] connect = RawMqtt.connectPacket(4, device.id(), product.id(), device.authInfo(), 30, true);
+            raw.socket.sendBinary(ByteBuffer.wrap(connect, 0, 7), false).join();
+            raw.socket.sendBinary(ByteBuffer.wrap(connect, 7, connect.length - 7), true).join();
+            await().atMost(Duration.ofSeconds(5)).until(() -> raw.received().length >= 4);
+            assertThat(Arrays.copyOf(raw.received(), 4)).as("CONNACK 0").containsExactly(0x20, 2, 0, 0);
+            ByteArrayOutputStream two = new ByteArrayOutputStream();
+            two.writeBytes(RawMqtt.subscribePacket(1, "t/+", 0));
+            two.writeBytes(RawMqtt.publishPacket("t/1", 0, 0, "hello".getBytes(UTF_8)));
+            raw.socket.sendBinary(ByteBuffer.wrap(two.toByteArray()), true).join();
+            await().atMost(Duration.ofSeconds(5)).until(() -> new String(raw.received(), UTF_8).contains("hello"));
+            assertThat(raw.received()[4] & 0xFF).as("SUBACK after CONNACK").isEqualTo(0x90);
+
+            // A frame larger than mqtt.max-packet-bytes: closed with 1009 (message too big).
+            raw.socket.sendBinary(ByteBuffer.wrap(new byte[4096]), true).join();
+            assertThat(raw.closed.get(5, TimeUnit.SECONDS)).isEqualTo(1009);
+
+            // A text frame: closed with 1003 (MQTT is binary).
+            Frames text = Frames.open(uri);
+            text.socket.sendText("not mqtt", true).join();
+            assertThat(text.closed.get(5, TimeUnit.SECONDS)).isEqualTo(1003);
+
+            HttpResponse<String> other = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + platform.platform().mqttWebSocketPort() + "/other")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(other.statusCode()).isEqualTo(404);
+        }
+    }
+
+    /** A raw WebSocket client (the JDK's) that keeps every byte the server sends and the close code. */
+    private static final class Frames implements WebSocket.Listener {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        final CompletableFuture<Integer> closed = new CompletableFuture<>();
+        WebSocket socket;
+
+        static Frames open(URI uri) {
+            Frames f = new Frames();
+            f.socket = HttpClient.newHttpClient().newWebSocketBuilder().subprotocols("mqtt").buildAsync(uri, f).join();
+            return f;
+        }
+
+        synchronized byte[] received() {
+            return bytes.toByteArray();
+        }
+
+        @Override
+        public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+            synchronized (this) {
+                byte[] b = new byte[data.remaining()];
+                data.get(b);
+                bytes.writeBytes(b);
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+            closed.complete(statusCode);
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket webSocket, Throwable error) {
+            closed.completeExceptionally(error);
+        }
+    }
+}
