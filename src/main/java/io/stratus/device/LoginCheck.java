@@ -31,14 +31,12 @@ final class LoginCheck {
      * device-level key naming the device. Codes as in D5.
      */
     Login authenticate(String clientId, String username, String password) {
-        Device device = devices.get(Device.idOf(clientId));
-        if (device == null) {
-            return Login.refused(ConnectCode.IDENTIFIER_REJECTED);
+        Claim claim = claim(clientId, username);
+        if (claim.refused() != null) {
+            return claim.refused();
         }
-        Product product = products.get(device.productId());
-        if (product == null || !String.valueOf(product.id()).equals(username)) {
-            return Login.refused(ConnectCode.BAD_USERNAME_OR_PASSWORD);
-        }
+        Device device = claim.device();
+        Product product = claim.product();
         boolean authInfoMatches = Secrets.constantTimeEquals(password, device.authInfo());
         boolean masterKeyMatches = Secrets.constantTimeEquals(password, product.masterKey());
         boolean deviceKeyMatches = keys.allowsLogin(password, device);
@@ -61,18 +59,29 @@ final class LoginCheck {
      * {@link #authenticate}, without a password.
      */
     Login authenticateByCertificate(String clientId, String username) {
+        Claim claim = claim(clientId, username);
+        if (claim.refused() != null) {
+            return claim.refused();
+        }
+        if (claim.device().disabled()) {
+            return Login.refused(ConnectCode.NOT_AUTHORIZED);
+        }
+        return new Login(ConnectCode.ACCEPTED, claim.product().id(), claim.device(), Credential.CERTIFICATE);
+    }
+
+    /** The device a client id names and its product, or the refusal when there is none or the user name is another product. */
+    private record Claim(Device device, Product product, Login refused) {}
+
+    private Claim claim(String clientId, String username) {
         Device device = devices.get(Device.idOf(clientId));
         if (device == null) {
-            return Login.refused(ConnectCode.IDENTIFIER_REJECTED);
+            return new Claim(null, null, Login.refused(ConnectCode.IDENTIFIER_REJECTED));
         }
         Product product = products.get(device.productId());
         if (product == null || !String.valueOf(product.id()).equals(username)) {
-            return Login.refused(ConnectCode.BAD_USERNAME_OR_PASSWORD);
+            return new Claim(null, null, Login.refused(ConnectCode.BAD_USERNAME_OR_PASSWORD));
         }
-        if (device.disabled()) {
-            return Login.refused(ConnectCode.NOT_AUTHORIZED);
-        }
-        return new Login(ConnectCode.ACCEPTED, product.id(), device, Credential.CERTIFICATE);
+        return new Claim(device, product, null);
     }
 
     /**
