@@ -14,8 +14,8 @@ import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
- * The side-by-side benchmark that {@code bench/compare.sh} runs: scenarios a-d against Stratus (started with
- * {@code --allow-anonymous}) and Mosquitto with the same client code, alternating which goes first, then e, f
+ * The side-by-side benchmark that {@code bench/compare.sh} runs: scenarios a-d and g (TLS, {@link TlsFigures}) against
+ * Stratus (started with {@code --allow-anonymous}) and Mosquitto with the same client code, alternating which goes first, then e, f
  * and start-up against Stratus alone on each store ({@link StoreFigures}), and the migrate figure; prints a
  * Markdown table of medians and ratios. Every phase is bounded.
  */
@@ -23,7 +23,7 @@ public final class Compare {
     private static final List<String> FLAGS = List.of("quick", "help");
     private static final List<String> OPTIONS = List.of("quick", "help", "jar", "mosquitto", "runs", "duration", "warmup",
             "rate", "connections", "addresses", "publishers", "subscribers", "window", "only", "targets", "stratus-jvm",
-            "threads", "devices", "work-dir", "hold", "concurrency", "stores", "migrate-points", "dp-warmup");
+            "threads", "devices", "work-dir", "hold", "concurrency", "stores", "migrate-points", "dp-warmup", "tls-connections");
 
     private final Args a;
     private final Path jar;
@@ -60,7 +60,7 @@ public final class Compare {
         this.subscribers = a.integer("subscribers", 200);
         this.window = a.integer("window", 32);
         this.threads = a.integer("threads", 2);
-        this.only = a.list("only", "a,b,c,d,e,f");
+        this.only = a.list("only", "a,b,c,d,e,f,g");
         this.targets = a.list("targets", "stratus,mosquitto");
         this.stratusJvm = a.list("stratus-jvm", "-Xmx200m");
         boolean postgresInstalled = PostgresUnderTest.installed();
@@ -99,6 +99,9 @@ public final class Compare {
         }
         if (only.contains("d")) {
             idle();
+        }
+        if (only.contains("g")) {
+            tls();
         }
         String storesUsed;
         try (StoreFigures storeFigures = new StoreFigures(new StoreFigures.Setup(jar, stratusJvm, work, runs, threads,
@@ -256,6 +259,30 @@ public final class Compare {
         }
     }
 
+    // ---- g: TLS, a fresh server per run --------------------------------------------------------------
+
+    private void tls() {
+        boolean quick = a.flag("quick");
+        IdleLoad.Params connects = new IdleLoad.Params(a.integer("tls-connections", quick ? 1000 : 4000), a.integer("addresses", 16),
+                a.integer("concurrency", 32), 60, a.seconds("hold", quick ? 1 : 3), quick ? 300 : 1000);
+        RoutingLoad.Params p2p = routing(RoutingLoad.Shape.POINT_TO_POINT, 1, publishers, 0);
+        new TlsFigures(new TlsFigures.Setup(targets, runs, threads, connects, p2p, Duration.ofSeconds(quick ? 1 : 3)),
+                BenchTls.create(work.resolve("tls")), this::startTls, results).run();
+    }
+
+    /** A target with a TLS port for g; its start-up is not recorded (the start-up rows are of plain servers). */
+    private ServerProcess startTls(String target, String name, BenchTls tls) {
+        Path dir = work.resolve(target + "-" + name);
+        ServerProcess s = switch (target) {
+            case "stratus" -> ServerProcess.stratus(jar, stratusJvm, dir, true, "", tls);
+            case "mosquitto" -> ServerProcess.mosquitto(mosquitto, dir, tls);
+            default -> throw new IllegalArgumentException("unknown target " + target + " (stratus, mosquitto)");
+        };
+        log(String.format(Locale.ROOT, "started %s (pid %d) on %d, TLS on %d, in %.0f ms", target, s.pid(), s.mqttPort, s.tlsPort,
+                s.startupMillis));
+        return s;
+    }
+
     private ServerProcess start(String target, String name, boolean anonymous) {
         return start(target, name, anonymous, StoreFigures.SQLITE, "");
     }
@@ -354,12 +381,14 @@ public final class Compare {
                   --quick               1 run, 2 s measurements, 2,000 idle connections
                   --runs N              runs per figure, median reported (3)
                   --duration S          seconds measured per figure (5); --warmup S before it (1)
-                  --only a,b,c,d,e,f    scenarios to run (all)
+                  --only a,b,c,d,e,f,g  scenarios to run (all; g: TLS connects, QoS 1 point to point and idle
+                                        memory over TLS, with a CA and ECDSA P-256 certificate made with openssl)
                   --targets LIST        stratus,mosquitto (both)
                   --publishers N        publishers in a, pairs in b (16); --window N messages in flight each (32)
                   --rate R              offered msg/s for the latency figures of a and b (10000)
                   --subscribers N       fan-out subscribers in c (200)
                   --connections N       idle connections in d (19000); --addresses N source addresses (16); --hold S (3)
+                  --tls-connections N   TLS connections in g (4000; 1000 with --quick), --concurrency at a time (32)
                   --devices N           devices publishing $dp in e (8); --dp-warmup S of unmeasured $dp load (5)
                   --stores LIST         stores e and f run on, side by side: sqlite,postgresql (both when PostgreSQL
                                         is installed under /usr/lib/postgresql; the benchmark starts its own cluster)

@@ -29,9 +29,10 @@ final class IdleLoad {
     /**
      * @param connectsPerSecond connections over the time from the first connect() to the last CONNACK
      * @param held              connections still open at the end of the hold
+     * @param connectLatency    from connect() to CONNACK, per connection
      */
     record Outcome(int connected, int failed, double connectsPerSecond, double secondsToAllSubscribed,
-                   long rssBeforeKb, long rssAfterKb, int held) {
+                   long rssBeforeKb, long rssAfterKb, int held, Latencies.Summary connectLatency) {
         double bytesPerConnection() {
             return connected == 0 ? Double.NaN : (rssAfterKb - rssBeforeKb) * 1024.0 / connected;
         }
@@ -39,7 +40,7 @@ final class IdleLoad {
 
     /** Connections of one round and how they came up. */
     private record Round(List<LoadConnection> open, int connected, int failed, long firstConnect, long lastConnack,
-                         long allSubscribed) {}
+                         long allSubscribed, Latencies.Summary connectLatency) {}
 
     private IdleLoad() {
     }
@@ -57,7 +58,7 @@ final class IdleLoad {
         long rssAfter = serverRssKb.getAsLong();
         int held = (int) r.open().stream().filter(LoadConnection::isOpen).count();
         Outcome outcome = new Outcome(r.connected(), r.failed(), r.connected() / ((r.lastConnack() - r.firstConnect()) / 1e9),
-                (r.allSubscribed() - r.firstConnect()) / 1e9, rssBefore, rssAfter, held);
+                (r.allSubscribed() - r.firstConnect()) / 1e9, rssBefore, rssAfter, held, r.connectLatency());
         close(r.open());
         return outcome;
     }
@@ -75,6 +76,7 @@ final class IdleLoad {
         AtomicInteger connected = new AtomicInteger();
         AtomicInteger failed = new AtomicInteger();
         AtomicLong lastConnack = new AtomicLong();
+        Latencies connectLatency = new Latencies(n);
         List<LoadConnection> open = Collections.synchronizedList(new ArrayList<>(n));
         CompletableFuture<Void> all = new CompletableFuture<>();
         long t0 = System.nanoTime();
@@ -86,11 +88,14 @@ final class IdleLoad {
                 return;
             }
             EventLoopGroup here = currentLoop();
+            long started = System.nanoTime();
             client.connect(LoadConnection.Login.anonymous(prefix + "-" + i), p.keepAliveSeconds(), idle,
                             sources[i % sources.length], here)
                     .thenCompose(c -> {
                         connected.incrementAndGet();
-                        lastConnack.accumulateAndGet(System.nanoTime(), Math::max);
+                        long connack = System.nanoTime();
+                        connectLatency.record(connack - started);
+                        lastConnack.accumulateAndGet(connack, Math::max);
                         open.add(c);
                         return c.subscribe("bench/idle/" + i, 1);
                     })
@@ -120,7 +125,7 @@ final class IdleLoad {
         int notFinished = n - finished.get();
         synchronized (open) {
             return new Round(List.copyOf(open), connected.get(), failed.get() + Math.max(0, notFinished), t0, lastConnack.get(),
-                    allSubscribed);
+                    allSubscribed, connectLatency.summary());
         }
     }
 

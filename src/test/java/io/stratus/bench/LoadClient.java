@@ -1,7 +1,9 @@
 package io.stratus.bench;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
@@ -19,14 +21,24 @@ import java.net.UnknownHostException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** The load tool's client side: a few event loops shared by every connection, epoll where available. */
+/**
+ * The load tool's client side: a few event loops shared by every connection, epoll where available; over TLS
+ * ({@link BenchTls}) when made with it.
+ */
 final class LoadClient implements AutoCloseable {
     private final EventLoopGroup group;
     private final boolean epoll = Epoll.isAvailable();
     private final InetSocketAddress server;
+    private final BenchTls tls;
 
     LoadClient(InetSocketAddress server, int threads) {
+        this(server, threads, null);
+    }
+
+    /** A client whose connections go over TLS when {@code tls} is not null. */
+    LoadClient(InetSocketAddress server, int threads, BenchTls tls) {
         this.server = server;
+        this.tls = tls;
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.group = new MultiThreadIoEventLoopGroup(threads, io);
     }
@@ -56,7 +68,13 @@ final class LoadClient implements AutoCloseable {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-                .handler(c);
+                .handler(tls == null ? c : new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        // CONNECT, written when the channel is active, waits in the SslHandler for the handshake.
+                        ch.pipeline().addLast(tls.newHandler(ch.alloc()), c);
+                    }
+                });
         if (epoll && local != null) {
             // The port is picked at connect() from the 4-tuple, not at bind(): many more sockets per address.
             b.option(EpollChannelOption.IP_BIND_ADDRESS_NO_PORT, true);

@@ -25,6 +25,8 @@ final class ServerProcess implements AutoCloseable {
     final String name;
     final Process process;
     final int mqttPort;
+    /** MQTT over TLS, or -1 when the server was started without TLS. */
+    final int tlsPort;
     final int httpPort;
     final Path dir;
     /** From starting the process to accepting connections (Stratus: its ready line). */
@@ -32,11 +34,12 @@ final class ServerProcess implements AutoCloseable {
     /** Stratus's own count in its ready line (after the JVM started); -1 for others. */
     final long reportedReadyMillis;
 
-    private ServerProcess(String name, Process process, int mqttPort, int httpPort, Path dir, double startupMillis,
+    private ServerProcess(String name, Process process, int mqttPort, int tlsPort, int httpPort, Path dir, double startupMillis,
                           long reportedReadyMillis) {
         this.name = name;
         this.process = process;
         this.mqttPort = mqttPort;
+        this.tlsPort = tlsPort;
         this.httpPort = httpPort;
         this.dir = dir;
         this.startupMillis = startupMillis;
@@ -48,8 +51,14 @@ final class ServerProcess implements AutoCloseable {
      * PostgreSQL database {@code storeUrl} names ({@code --store}) or, when it is empty, the embedded SQLite file.
      */
     static ServerProcess stratus(Path jar, List<String> jvmOptions, Path dir, boolean anonymous, String storeUrl) {
+        return stratus(jar, jvmOptions, dir, anonymous, storeUrl, null);
+    }
+
+    /** As above, with an MQTT TLS port too ({@code mqtt.tls-port}, {@code tls.cert}, {@code tls.key}) when {@code tls} is not null. */
+    static ServerProcess stratus(Path jar, List<String> jvmOptions, Path dir, boolean anonymous, String storeUrl, BenchTls tls) {
         int mqtt = freePort();
         int http = freePort();
+        int tlsPort = tls == null ? -1 : freePort();
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(jvmOptions);
@@ -62,6 +71,13 @@ final class ServerProcess implements AutoCloseable {
         if (!storeUrl.isEmpty()) {
             cmd.addAll(List.of("--store", storeUrl));
         }
+        if (tls != null) {
+            cmd.addAll(List.of("--config", write(dir.resolve("stratus.properties"), String.join("\n",
+                    "mqtt.tls-port=" + tlsPort,
+                    "tls.cert=" + tls.cert().toAbsolutePath(),
+                    "tls.key=" + tls.key().toAbsolutePath(),
+                    "")).toString()));
+        }
         Path log = dir.resolve("stratus.log");
         long t0 = System.nanoTime();
         Process process = start(cmd, dir, log);
@@ -70,7 +86,7 @@ final class ServerProcess implements AutoCloseable {
             Matcher m = READY.matcher(read(log));
             if (m.find()) {
                 double startup = (System.nanoTime() - t0) / 1e6;
-                return new ServerProcess("stratus", process, mqtt, http, dir, startup, Long.parseLong(m.group(3)));
+                return new ServerProcess("stratus", process, mqtt, tlsPort, http, dir, startup, Long.parseLong(m.group(3)));
             }
             if (!process.isAlive()) {
                 break;
@@ -86,8 +102,22 @@ final class ServerProcess implements AutoCloseable {
      * persistence, TCP_NODELAY (without it deliveries stall for 40 ms), no connection limit.
      */
     static ServerProcess mosquitto(Path binary, Path dir) {
+        return mosquitto(binary, dir, null);
+    }
+
+    /** As above, with a second listener for MQTT over TLS with {@code tls}'s certificate when it is not null. */
+    static ServerProcess mosquitto(Path binary, Path dir, BenchTls tls) {
         int port = freePort();
+        int tlsPort = tls == null ? -1 : freePort();
         Path conf = dir.resolve("mosquitto.conf");
+        // Started as root, mosquitto reads its certificate after changing to the user "mosquitto", who cannot read
+        // the benchmark's private key: it stays the user who started it.
+        String tlsListener = tls == null ? "" : String.join("\n",
+                "user " + System.getProperty("user.name"),
+                "listener " + tlsPort + " 127.0.0.1",
+                "certfile " + tls.cert().toAbsolutePath(),
+                "keyfile " + tls.key().toAbsolutePath(),
+                "");
         String config = String.join("\n",
                 "listener " + port + " 127.0.0.1",
                 "allow_anonymous true",
@@ -97,13 +127,8 @@ final class ServerProcess implements AutoCloseable {
                 "log_dest stdout",
                 "log_type error",
                 "log_type warning",
-                "");
-        try {
-            Files.createDirectories(dir);
-            Files.writeString(conf, config);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+                tlsListener);
+        write(conf, config);
         Path log = dir.resolve("mosquitto.log");
         long t0 = System.nanoTime();
         Process process = start(List.of(binary.toString(), "-c", conf.toString()), dir, log);
@@ -111,7 +136,7 @@ final class ServerProcess implements AutoCloseable {
         while (System.nanoTime() < deadline && process.isAlive()) {
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
-                return new ServerProcess("mosquitto", process, port, -1, dir, (System.nanoTime() - t0) / 1e6, -1);
+                return new ServerProcess("mosquitto", process, port, tlsPort, -1, dir, (System.nanoTime() - t0) / 1e6, -1);
             } catch (IOException notYet) {
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
             }
@@ -122,6 +147,13 @@ final class ServerProcess implements AutoCloseable {
 
     InetSocketAddress mqttAddress() {
         return new InetSocketAddress(InetAddress.getLoopbackAddress(), mqttPort);
+    }
+
+    InetSocketAddress tlsAddress() {
+        if (tlsPort < 0) {
+            throw new IllegalStateException(name + " was started without TLS");
+        }
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), tlsPort);
     }
 
     long pid() {
@@ -195,6 +227,16 @@ final class ServerProcess implements AutoCloseable {
                     .redirectOutput(log.toFile()).start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + cmd.get(0), e);
+        }
+    }
+
+    /** Writes {@code text} to {@code file}, creating its directory. */
+    private static Path write(Path file, String text) {
+        try {
+            Files.createDirectories(file.getParent());
+            return Files.writeString(file, text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
