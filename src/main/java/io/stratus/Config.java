@@ -65,8 +65,11 @@ public record Config(
      */
     public record Tls(int mqttPort, int httpPort, Path cert, Path key, ClientAuth clientAuth, Path clientCa,
                       boolean certLogin, Duration handshakeTimeout, int maxHandshakes, Duration reloadCheck, int wsPort,
-                      int wssPort) {
+                      int wssPort, Provider provider) {
         public enum ClientAuth { NONE, OPTIONAL, REQUIRE }
+
+        /** {@code tls.provider}: BoringSSL (netty-tcnative) when its native library loads, else the JDK; or either. */
+        public enum Provider { AUTO, OPENSSL, JDK }
 
         public boolean enabled() {
             return mqttPort >= 0 || httpPort >= 0 || wssPort >= 0;
@@ -142,7 +145,7 @@ public record Config(
             Map.entry("mqtt.tls-port", ""), Map.entry("http.tls-port", ""), Map.entry("tls.cert", ""), Map.entry("tls.key", ""),
             Map.entry("tls.client-auth", "none"), Map.entry("tls.client-ca", ""), Map.entry("tls.cert-login", "false"),
             Map.entry("tls.handshake-timeout-millis", "10000"), Map.entry("tls.max-handshakes", "256"),
-            Map.entry("tls.reload-check-seconds", "5"),
+            Map.entry("tls.reload-check-seconds", "5"), Map.entry("tls.provider", "auto"),
             // MQTT over WebSocket at /mqtt (docs/tls.md): plain, and with TLS (the certificate above); empty: off.
             Map.entry("mqtt.ws-port", ""), Map.entry("mqtt.wss-port", ""),
             Map.entry("data.dir", "./data"),
@@ -321,6 +324,10 @@ public record Config(
             throw new IllegalArgumentException("tls.client-auth must be none, optional or require, not " + v.get("tls.client-auth"));
         }
         Tls.ClientAuth clientAuth = Tls.ClientAuth.valueOf(auth);
+        String provider = v.get("tls.provider").strip().toUpperCase(Locale.ROOT);
+        if (!List.of("AUTO", "OPENSSL", "JDK").contains(provider)) {
+            throw new IllegalArgumentException("tls.provider must be auto, openssl or jdk, not " + v.get("tls.provider"));
+        }
         boolean certLogin = Boolean.parseBoolean(v.get("tls.cert-login").strip());
         if ((mqttPort >= 0 || httpPort >= 0 || wssPort >= 0) && (cert == null || key == null)) {
             throw new IllegalArgumentException("a TLS port needs tls.cert (PEM certificate chain) and tls.key (PEM key)");
@@ -334,7 +341,7 @@ public record Config(
         }
         return new Tls(mqttPort, httpPort, cert, key, clientAuth, clientCa, certLogin,
                 Duration.ofMillis(positive(v, "tls.handshake-timeout-millis")), positive(v, "tls.max-handshakes"),
-                Duration.ofSeconds(positive(v, "tls.reload-check-seconds")), wsPort, wssPort);
+                Duration.ofSeconds(positive(v, "tls.reload-check-seconds")), wsPort, wssPort, Tls.Provider.valueOf(provider));
     }
 
     private static StoreLocation storeLocation(Map<String, String> v) {

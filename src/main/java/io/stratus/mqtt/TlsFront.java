@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -20,6 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLPeerUnverifiedException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The TLS in front of the MQTT TLS port: Netty's {@link SslHandler} from the current certificate (rebuilt when
@@ -28,6 +31,7 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  * and memory. A connection over the cap is closed at once and counted.
  */
 final class TlsFront {
+    private static final Logger log = LoggerFactory.getLogger(TlsFront.class);
     private final Config.Tls settings;
     private volatile SslContext context;
     private final AtomicInteger handshaking = new AtomicInteger();
@@ -36,14 +40,28 @@ final class TlsFront {
 
     TlsFront(Config.Tls settings, TlsFiles files) {
         this.settings = settings;
-        this.context = build(files.current(), settings.clientAuth());
-        files.onReload(m -> context = build(m, settings.clientAuth()));
+        SslProvider provider = provider(settings.provider());
+        this.context = build(files.current(), settings.clientAuth(), provider);
+        files.onReload(m -> context = build(m, settings.clientAuth(), provider));
+        log.info("MQTT TLS by {}", provider == SslProvider.OPENSSL ? OpenSsl.versionString() : "the JDK");
     }
 
-    private static SslContext build(TlsMaterial m, Config.Tls.ClientAuth clientAuth) {
+    /** BoringSSL when asked for or, with auto, when its native library loads here; else the JDK's TLS. */
+    private static SslProvider provider(Config.Tls.Provider wanted) {
+        return switch (wanted) {
+            case JDK -> SslProvider.JDK;
+            case OPENSSL -> {
+                OpenSsl.ensureAvailability(); // refuses the start, naming why, when the native library cannot load
+                yield SslProvider.OPENSSL;
+            }
+            case AUTO -> OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
+        };
+    }
+
+    private static SslContext build(TlsMaterial m, Config.Tls.ClientAuth clientAuth, SslProvider provider) {
         try {
             SslContextBuilder b = SslContextBuilder.forServer(m.keyManagers())
-                    .sslProvider(SslProvider.JDK)
+                    .sslProvider(provider)
                     .protocols(TlsPolicy.PROTOCOLS)
                     .ciphers(TlsPolicy.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
                     .clientAuth(switch (clientAuth) {

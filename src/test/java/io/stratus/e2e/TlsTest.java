@@ -58,7 +58,9 @@ class TlsTest {
 
     @Test
     void mosquitto_sub_and_pub_with_cafile_exchange_a_message() throws Exception {
-        try (TestPlatform platform = TestPlatform.start(dir.resolve("data"), tls(Map.of()))) {
+        try (LogCapture log = LogCapture.of("io.stratus.mqtt.TlsFront").attach();
+             TestPlatform platform = TestPlatform.start(dir.resolve("data"), tls(Map.of()))) {
+            assertThat(log.await("MQTT TLS by")).as("tls.provider=auto on linux-x86_64").contains("BoringSSL");
             TestProduct product = platform.createProduct("tls");
             TestDevice subscriber = Clients.device(platform, product, "sub");
             TestDevice publisher = Clients.device(platform, product, "pub");
@@ -80,7 +82,8 @@ class TlsTest {
 
     @Test
     void a_client_certificate_naming_the_device_logs_in_without_a_password_and_uploads() throws Exception {
-        try (TestPlatform platform = TestPlatform.start(dir.resolve("data"), tls(Map.of()))) {
+        // On the JDK's TLS, the fallback where BoringSSL's native library cannot load; the other tests run on BoringSSL.
+        try (TestPlatform platform = TestPlatform.start(dir.resolve("data"), tls(Map.of("tls.provider", "jdk")))) {
             TestProduct product = platform.createProduct("cert-login");
             TestDevice device = Clients.device(platform, product, "meter");
             TestDevice other = Clients.device(platform, product, "other");
