@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslCachingX509KeyManagerFactory;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -60,7 +61,9 @@ final class TlsFront {
 
     private static SslContext build(TlsMaterial m, Config.Tls.ClientAuth clientAuth, SslProvider provider) {
         try {
-            SslContextBuilder b = SslContextBuilder.forServer(m.keyManagers())
+            // BoringSSL would otherwise encode the Java key and chain into native form again on every handshake.
+            SslContextBuilder b = SslContextBuilder.forServer(provider == SslProvider.OPENSSL
+                            ? new OpenSslCachingX509KeyManagerFactory(m.keyManagers()) : m.keyManagers())
                     .sslProvider(provider)
                     .protocols(TlsPolicy.PROTOCOLS)
                     .ciphers(TlsPolicy.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)

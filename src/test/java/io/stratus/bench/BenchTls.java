@@ -3,6 +3,7 @@ package io.stratus.bench;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ResumableX509ExtendedTrustManager;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
@@ -29,8 +30,8 @@ import javax.net.ssl.X509ExtendedTrustManager;
 /**
  * TLS for scenario g: the benchmark's own CA and ECDSA P-256 server certificate for localhost and 127.0.0.1 (made
  * with openssl by {@link TestCertificates} in the work directory), and the load tool's client side of it (Netty's
- * JDK provider, trusting that CA, checking the server's name). Every handshake is a full one: the JDK client only
- * offers to resume a session it holds for the same peer host and port, so each connection gets a peer port of its
+ * BoringSSL provider where it loads, else the JDK's, trusting that CA, checking the server's name). Every handshake is
+ * a full one: the client only offers to resume a session it holds for the same peer host and port, so each connection gets a peer port of its
  * own (the port is only the session cache's key; the socket's address is the server's). Handshakes are counted as
  * full or resumed by the trust manager (Netty calls it back for resumptions too), so the figure can say which it was.
  */
@@ -45,7 +46,10 @@ final class BenchTls {
         this.server = server;
         this.trust = trust;
         try {
-            this.client = SslContextBuilder.forClient().sslProvider(SslProvider.JDK).trustManager(trust)
+            // BoringSSL where its native library loads, as in Stratus: the JDK's client-side P-256 and X25519 took most of
+            // the load tool's CPU and capped both servers' connect rates at a few hundred per second.
+            this.client = SslContextBuilder.forClient().sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
+                    .trustManager(trust)
                     .sessionCacheSize(1).build();
         } catch (SSLException e) {
             throw new IllegalStateException("cannot set up the load tool's TLS", e);
