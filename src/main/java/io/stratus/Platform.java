@@ -114,7 +114,8 @@ public final class Platform implements AutoCloseable {
         workers.addAll(hooks.workers());
         this.api = new ApiServer(config, registry, admin, telemetry, commands, throttle,
                 Instruments.metrics(mqtt, broker, telemetry, stateWriter, throttle, commands, workers),
-                Instruments.health(mqtt, store, workers), hooks, broker, mqtt::port, mqtt::tlsPort, tlsFiles);
+                Instruments.health(mqtt, store, workers), hooks, broker, mqtt::port, mqtt::tlsPort, tlsFiles,
+                mqtt.streams());
         registry.addListener(api.events().deviceEvents()); // GET /events: presence
         telemetry.addListener(api.events().pointEvents()); // GET /events: stored points
         try {

@@ -47,6 +47,7 @@ class ArchitectureTest {
                 .layer("Store").definedBy("io.stratus.store..")
                 .layer("Monitor").definedBy("io.stratus.monitor..")
                 .layer("Tls").definedBy("io.stratus.tls..")
+                .layer("Transport").definedBy("io.stratus.transport..")
                 .layer("Settings").definedBy(belongToAnyOf(Config.class, SettingValues.class))
                 .whereLayer("Root").mayNotBeAccessedByAnyLayer()
                 .whereLayer("Api").mayOnlyBeAccessedByLayers("Root")
@@ -59,6 +60,7 @@ class ArchitectureTest {
                 .whereLayer("Store").mayOnlyBeAccessedByLayers("Device", "Broker", "Telemetry", "Command", "Hook", "Mqtt",
                         "Api", "Root")
                 .whereLayer("Tls").mayOnlyBeAccessedByLayers("Mqtt", "Api", "Root")
+                .whereLayer("Transport").mayOnlyBeAccessedByLayers("Mqtt", "Api", "Root")
                 .whereLayer("Monitor").mayOnlyBeAccessedByLayers("Store", "Device", "Broker", "Telemetry", "Command", "Hook",
                         "Mqtt", "Api", "Root")
                 .check(main);

@@ -24,6 +24,7 @@ import io.stratus.hook.Hooks;
 import io.stratus.telemetry.HistoryLimitException;
 import io.stratus.telemetry.Telemetry;
 import io.stratus.tls.TlsFiles;
+import io.stratus.transport.ByteStreams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,7 +76,7 @@ public final class ApiServer implements AutoCloseable {
     public ApiServer(Config config, DeviceRegistry registry, AdminAccount admin, Telemetry telemetry, Commands commands,
                      LoginThrottle throttle, Metrics metrics, Health health, Hooks hooks, Broker broker,
                      java.util.function.IntSupplier mqttPort, java.util.function.IntSupplier mqttTlsPort,
-                     TlsFiles tlsFiles) {
+                     TlsFiles tlsFiles, ByteStreams mqttStreams) {
         this.config = config;
         this.registry = registry;
         this.admin = admin;
@@ -107,6 +108,15 @@ public final class ApiServer implements AutoCloseable {
         this.register = new RegisterApi(registry, guard);
         this.mqttApi = new MqttApi(registry, broker);
         this.openApi = new OpenApiDocument();
+        // Frames carry the MQTT byte stream; the largest useful one holds one packet of mqtt.max-packet-bytes.
+        MqttWebSocket mqttWs = mqttStreams == null ? null : new MqttWebSocket(mqttStreams,
+                Math.min(config.maxPacketBytes(), 268_435_455) + 5L, broker.stats()::slowConsumerDisconnected);
+        if (mqttWs != null) {
+            metrics.gauge("stratus_http_mqtt_connections", "MQTT over WebSocket connections on the HTTP ports",
+                            mqttWs::openCount)
+                    .gauge("stratus_http_mqtt_unread_bytes_peak", "The most bytes one MQTT over WebSocket connection on the "
+                            + "HTTP ports had waiting for the broker to read, since the start", mqttWs::peakUnread);
+        }
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
@@ -114,6 +124,9 @@ public final class ApiServer implements AutoCloseable {
             cfg.jetty.port = config.httpPort();
             if (https != null) {
                 https.addTo(cfg.jetty, config.httpPort());
+            }
+            if (mqttWs != null) {
+                mqttWs.addTo(cfg.jetty);
             }
             // The web console: static files from the classpath (src/main/resources/console).
             cfg.staticFiles.add(files -> {

@@ -151,7 +151,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         connectTimeout.cancel(false);
         connectTimeout = null; // a cancelled task kept per connection is memory for nothing
         clientId = m.payload().clientIdentifier(); // named in the log line should the check throw
-        ConnectCheck.Outcome outcome = connectCheck.check(m, ctx.channel().remoteAddress(),
+        ConnectCheck.Outcome outcome = connectCheck.check(m, ClientAddress.of(ctx.channel()),
                 config.tls().certLogin() ? TlsFront.certificateName(ctx) : null);
         clientId = outcome.clientId(); // an empty one may have been replaced [MQTT-3.1.3-6]
         if (!(outcome instanceof ConnectCheck.Accepted accepted)) {
@@ -160,7 +160,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         }
         Login login = accepted.login();
         client = broker.login(login.productId(), accepted.deviceId(), clientId, accepted.cleanSession(), accepted.will(),
-                login.credential(), ctx.channel().remoteAddress());
+                login.credential(), ClientAddress.of(ctx.channel()));
         state = State.CONNECTED;
         ctx.write(MqttMessageBuilders.connAck().returnCode(MqttConnectReturnCode.CONNECTION_ACCEPTED)
                 .sessionPresent(client.sessionPresent()).build());
@@ -374,7 +374,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
 
     private String remote() {
-        return String.valueOf(ctx.channel().remoteAddress());
+        return String.valueOf(ClientAddress.of(ctx.channel()));
     }
 
     /** The broker ends the connection (takeover, a revoked login, a deleted device); on the event loop. */

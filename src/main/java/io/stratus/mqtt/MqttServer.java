@@ -29,6 +29,7 @@ import io.stratus.broker.Broker;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.device.LoginThrottle;
 import io.stratus.tls.TlsFiles;
+import io.stratus.transport.ByteStreams;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -61,6 +62,8 @@ public final class MqttServer implements AutoCloseable {
     /** The WebSocket listeners, plain and with TLS; null without {@code mqtt.ws-port}, {@code mqtt.wss-port}. */
     private Channel wsServerChannel;
     private Channel wssServerChannel;
+    /** MQTT over WebSocket on the HTTP port: the API's Jetty hands the connections in through these. */
+    private final LocalStreams streams = new LocalStreams();
     private volatile boolean stopping;
 
     public MqttServer(Config config, DeviceRegistry registry, Broker broker) {
@@ -127,6 +130,7 @@ public final class MqttServer implements AutoCloseable {
                 });
         try {
             serverChannel = bootstrap.bind(config.bind(), config.mqttPort()).sync().channel();
+            streams.start(this::addMqtt);
             // The same bootstrap and MQTT pipeline, with TLS, WebSocket or both in front.
             if (tls != null && config.tls().mqttPort() >= 0) {
                 tlsServerChannel = bind(bootstrap, config.tls().mqttPort(), ch -> tls.addTo(ch));
@@ -229,6 +233,11 @@ public final class MqttServer implements AutoCloseable {
         return Math.min(config.tenantLimits().maxConnectBytes(), Math.min(config.maxPacketBytes(), MAX_REMAINING_LENGTH));
     }
 
+    /** Where another transport opens MQTT connections (the HTTP port's {@code /mqtt}); open once started. */
+    public ByteStreams streams() {
+        return streams;
+    }
+
     public int port() {
         return serverChannel == null ? -1 : ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
@@ -289,6 +298,7 @@ public final class MqttServer implements AutoCloseable {
             }
         }
         clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        streams.close();
         if (workerGroup != null) {
             workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         }

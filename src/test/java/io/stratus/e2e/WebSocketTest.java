@@ -12,14 +12,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import org.eclipse.paho.client.mqttv3.MqttClient;
@@ -81,7 +78,7 @@ class WebSocketTest {
             URI uri = URI.create("ws://127.0.0.1:" + platform.platform().mqttWebSocketPort() + "/mqtt");
 
             // CONNECT in two frames (a continuation), then SUBSCRIBE and PUBLISH in one frame.
-            Frames raw = Frames.open(uri);
+            WebSocketFrames raw = WebSocketFrames.open(uri);
             assertThat(raw.socket.getSubprotocol()).isEqualTo("mqtt");
             byte[] connect = RawMqtt.connectPacket(4, device.id(), product.id(), device.authInfo(), 30, true);
             raw.socket.sendBinary(ByteBuffer.wrap(connect, 0, 7), false).join();
@@ -100,7 +97,7 @@ class WebSocketTest {
             assertThat(raw.closed.get(5, TimeUnit.SECONDS)).isEqualTo(1009);
 
             // A text frame: closed with 1003 (MQTT is binary).
-            Frames text = Frames.open(uri);
+            WebSocketFrames text = WebSocketFrames.open(uri);
             text.socket.sendText("not mqtt", true).join();
             assertThat(text.closed.get(5, TimeUnit.SECONDS)).isEqualTo(1003);
 
@@ -108,45 +105,6 @@ class WebSocketTest {
                     URI.create("http://127.0.0.1:" + platform.platform().mqttWebSocketPort() + "/other")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(other.statusCode()).isEqualTo(404);
-        }
-    }
-
-    /** A raw WebSocket client (the JDK's) that keeps every byte the server sends and the close code. */
-    private static final class Frames implements WebSocket.Listener {
-        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        final CompletableFuture<Integer> closed = new CompletableFuture<>();
-        WebSocket socket;
-
-        static Frames open(URI uri) {
-            Frames f = new Frames();
-            f.socket = HttpClient.newHttpClient().newWebSocketBuilder().subprotocols("mqtt").buildAsync(uri, f).join();
-            return f;
-        }
-
-        synchronized byte[] received() {
-            return bytes.toByteArray();
-        }
-
-        @Override
-        public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
-            synchronized (this) {
-                byte[] b = new byte[data.remaining()];
-                data.get(b);
-                bytes.writeBytes(b);
-            }
-            webSocket.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-            closed.complete(statusCode);
-            return null;
-        }
-
-        @Override
-        public void onError(WebSocket webSocket, Throwable error) {
-            closed.completeExceptionally(error);
         }
     }
 }
