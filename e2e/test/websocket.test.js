@@ -1,6 +1,7 @@
 // MQTT over WebSocket from a browser: MQTT.js (the field's browser client) in Debian's Chromium connects to
 // ws://.../mqtt with a device's OneNET login, receives a message a TCP device publishes, and uploads a $dp point that
-// the HTTP API then lists. The packaged jar runs with mqtt.ws-port on a free port.
+// the HTTP API then lists: once on mqtt.ws-port (a free port, Netty's own listener) and once at /mqtt on the HTTP port
+// (Jetty's WebSocket bridged into the broker).
 
 import { after, before, describe, it } from 'node:test';
 import http from 'node:http';
@@ -59,9 +60,10 @@ describe('MQTT over WebSocket from the browser', () => {
     if (pageServer) pageServer.close();
   });
 
-  it('MQTT.js in Chromium logs in over ws://, receives from a TCP device and uploads $dp', async () => {
+  /** MQTT.js in a page logs in at {@code wsUrl}, receives what a TCP device publishes and uploads a $dp point. */
+  async function exchange(wsUrl, title) {
     const { token } = await api('POST', '/auth/login', { body: { username: 'admin', password: ADMIN_PASSWORD } });
-    const product = await api('POST', '/products', { token, body: { title: 'ws', protocol: 'MQTT' } });
+    const product = await api('POST', '/products', { token, body: { title, protocol: 'MQTT' } });
     const key = product.master_key;
     const web = await api('POST', '/devices', { key, body: { title: 'browser', auth_info: 'SN-WEB' } });
     const meter = await api('POST', '/devices', { key, body: { title: 'meter', auth_info: 'SN-TCP' } });
@@ -76,7 +78,7 @@ describe('MQTT over WebSocket from the browser', () => {
       client.on('close', () => reject(new Error('closed before subscribing')));
       client.on('connect', () => client.subscribe('greenhouse/#', { qos: 1 }, (err) => (err ? reject(String(err)) : resolve(true))));
       window.received = new Promise((got) => client.on('message', (topic, payload) => got(`${topic} ${payload.toString()}`)));
-    }), { url: `ws://127.0.0.1:${wsPort}/mqtt`, clientId: web.device_id, username: product.product_id });
+    }), { url: wsUrl, clientId: web.device_id, username: product.product_id });
     assert.equal(await connected, true);
 
     tcp = new MqttDevice({ port: server.mqttPort, clientId: meter.device_id, username: product.product_id, password: 'SN-TCP' });
@@ -98,5 +100,15 @@ describe('MQTT over WebSocket from the browser', () => {
     assert.equal(points.datastreams[0].datapoints[0].value, 7);
     await page.evaluate(() => new Promise((resolve) => window.client.end(false, {}, resolve)));
     await page.close();
+    await tcp.disconnect();
+    tcp = undefined;
+  }
+
+  it('MQTT.js in Chromium logs in over ws:// on mqtt.ws-port, receives from a TCP device and uploads $dp', async () => {
+    await exchange(`ws://127.0.0.1:${wsPort}/mqtt`, 'ws-port');
+  });
+
+  it('MQTT.js in Chromium does the same at /mqtt on the HTTP port', async () => {
+    await exchange(`${server.url.replace(/^http/, 'ws')}/mqtt`, 'http-port');
   });
 });
