@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * bounded memory both ways. Inbound, Jetty reads a frame only on demand, and this asks for the next one only while
  * fewer than {@link #MAX_UNREAD_BYTES} are waiting for the broker: when the connection stops reading (its
  * back-pressure), so does the WebSocket, and the client's TCP window fills. Outbound, a client that leaves more than
- * {@link #MAX_UNSENT_BYTES} unsent is a slow consumer and is closed (1008). Public only because Jetty calls it by
+ * {@link #MAX_UNSENT_BYTES} unsent is a slow consumer and is disconnected: a close frame would wait behind what it
+ * does not read. Public only because Jetty calls it by
  * reflection.
  */
 public final class WebSocketStream implements Session.Listener, StreamPeer {
@@ -101,7 +102,7 @@ public final class WebSocketStream implements Session.Listener, StreamPeer {
             if (closed.compareAndSet(false, true)) {
                 log.warn("{} closed: a slow consumer, over {} bytes unsent on the WebSocket", client, MAX_UNSENT_BYTES);
                 endpoint.slowConsumer();
-                session.close(StatusCode.POLICY_VIOLATION, "slow consumer", Callback.NOOP);
+                session.disconnect();
                 link.close();
             }
             return;

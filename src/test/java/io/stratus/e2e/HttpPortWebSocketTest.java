@@ -1,6 +1,5 @@
 package io.stratus.e2e;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -17,13 +16,11 @@ import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import org.eclipse.paho.client.mqttv3.MqttClient;
-import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.Test;
@@ -52,20 +49,8 @@ class HttpPortWebSocketTest {
                 SSLContext trusting = TestCertificates.clientContext(ca.caCert(), null);
                 for (String uri : new String[] {"ws://127.0.0.1:" + platform.platform().httpPort() + "/mqtt",
                         "wss://127.0.0.1:" + platform.platform().httpTlsPort() + "/mqtt"}) {
-                    TestDevice browser = Clients.device(platform, product, "browser");
-                    MqttClient client = new MqttClient(uri, browser.id(), new MemoryPersistence());
-                    MqttConnectOptions o = Clients.pahoOptions(browser, true);
-                    if (uri.startsWith("wss")) {
-                        o.setSocketFactory(trusting.getSocketFactory());
-                    }
-                    client.connect(o);
-                    client.publish("greenhouse/air", ("from " + uri).getBytes(UTF_8), 1, false);
-                    assertThat(new String(listener.next().message().getPayload(), UTF_8)).isEqualTo("from " + uri);
-                    client.publish("$dp", Points.dp(3, "{\"level\":5}"), 1, false);
-                    client.disconnect();
-                    client.close();
-                    assertThat(platform.withKey(product.masterKey(), "GET", "/devices/" + browser.id() + "/datapoints", null)
-                            .data().path("count").asInt()).as("points stored from %s", uri).isEqualTo(1);
+                    WebSocketChecks.pahoExchanges(platform, product, listener, uri,
+                            uri.startsWith("wss") ? trusting : null);
                 }
             }
             // The same path without an upgrade is still OneNET's POST /mqtt (an errno envelope, not a 404 or 405).
@@ -82,22 +67,9 @@ class HttpPortWebSocketTest {
     void frames_are_a_byte_stream_and_oversized_frames_and_other_subprotocols_are_refused() throws Exception {
         try (TestPlatform platform = TestPlatform.start(dir.resolve("data"), Map.of("mqtt.max-packet-bytes", "2048"))) {
             TestProduct product = platform.createProduct("frames");
-            TestDevice device = Clients.device(platform, product, "raw");
             URI uri = URI.create("ws://127.0.0.1:" + platform.platform().httpPort() + "/mqtt");
 
-            WebSocketFrames raw = WebSocketFrames.open(uri);
-            assertThat(raw.socket.getSubprotocol()).isEqualTo("mqtt");
-            byte[] connect = RawMqtt.connectPacket(4, device.id(), product.id(), device.authInfo(), 30, true);
-            raw.socket.sendBinary(ByteBuffer.wrap(connect, 0, 7), false).join();
-            raw.socket.sendBinary(ByteBuffer.wrap(connect, 7, connect.length - 7), true).join();
-            await().atMost(Duration.ofSeconds(5)).until(() -> raw.received().length >= 4);
-            assertThat(Arrays.copyOf(raw.received(), 4)).as("CONNACK 0").containsExactly(0x20, 2, 0, 0);
-            ByteArrayOutputStream two = new ByteArrayOutputStream();
-            two.writeBytes(RawMqtt.subscribePacket(1, "t/+", 0));
-            two.writeBytes(RawMqtt.publishPacket("t/1", 0, 0, "hello".getBytes(UTF_8)));
-            raw.socket.sendBinary(ByteBuffer.wrap(two.toByteArray()), true).join();
-            await().atMost(Duration.ofSeconds(5)).until(() -> new String(raw.received(), UTF_8).contains("hello"));
-            assertThat(raw.received()[4] & 0xFF).as("SUBACK after CONNACK").isEqualTo(0x90);
+            WebSocketFrames raw = WebSocketChecks.framesAreAByteStream(platform, product, uri);
             assertThat(platform.metric("stratus_http_mqtt_connections")).isEqualTo(1);
 
             // A frame larger than mqtt.max-packet-bytes (plus a fixed header): closed with 1009 (message too big).
@@ -168,6 +140,31 @@ class HttpPortWebSocketTest {
                     .isGreaterThanOrEqualTo(64 * 1024);
             assertThat(peak).as("and never held more than the window and one frame")
                     .isLessThan(64 * 1024 + largestFrame);
+        }
+    }
+
+    @Test
+    void a_subscriber_that_does_not_read_is_disconnected_as_a_slow_consumer() throws Exception {
+        try (TestPlatform platform = TestPlatform.start(dir.resolve("data"))) {
+            TestProduct product = platform.createProduct("slow");
+            TestDevice reader = Clients.device(platform, product, "reader");
+            URI uri = URI.create("ws://127.0.0.1:" + platform.platform().httpPort() + "/mqtt");
+            WebSocketFrames raw = WebSocketFrames.notReading(uri);
+            ByteArrayOutputStream login = new ByteArrayOutputStream();
+            login.writeBytes(RawMqtt.connectPacket(4, reader.id(), product.id(), reader.authInfo(), 60, true));
+            login.writeBytes(RawMqtt.subscribePacket(1, "big/#", 0));
+            raw.socket.sendBinary(ByteBuffer.wrap(login.toByteArray()), true).join();
+            await().atMost(Duration.ofSeconds(5)).until(() -> platform.metric("stratus_http_mqtt_connections") == 1);
+
+            TestDevice writer = Clients.device(platform, product, "writer");
+            try (PahoClient publisher = PahoClient.connected(platform, writer, true)) {
+                byte[] payload = new byte[64 * 1024];
+                await().atMost(Duration.ofSeconds(30)).until(() -> {
+                    publisher.client().publish("big/x", payload, 0, false);
+                    return platform.metric("stratus_mqtt_slow_consumers_disconnected_total") >= 1;
+                });
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> platform.metric("stratus_http_mqtt_connections") == 0);
         }
     }
 }

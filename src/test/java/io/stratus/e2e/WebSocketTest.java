@@ -1,27 +1,19 @@
 package io.stratus.e2e;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
 import io.stratus.tls.TestCertificates;
-import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
-import org.eclipse.paho.client.mqttv3.MqttClient;
-import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
-import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,20 +42,8 @@ class WebSocketTest {
                 int wss = platform.platform().mqttSecureWebSocketPort();
                 SSLContext trusting = TestCertificates.clientContext(ca.caCert(), null);
                 for (String uri : new String[] {"ws://127.0.0.1:" + ws + "/mqtt", "wss://127.0.0.1:" + wss + "/mqtt"}) {
-                    TestDevice browser = Clients.device(platform, product, "browser");
-                    MqttClient client = new MqttClient(uri, browser.id(), new MemoryPersistence());
-                    MqttConnectOptions o = Clients.pahoOptions(browser, true);
-                    if (uri.startsWith("wss")) {
-                        o.setSocketFactory(trusting.getSocketFactory());
-                    }
-                    client.connect(o);
-                    client.publish("greenhouse/air", ("from " + uri).getBytes(UTF_8), 1, false);
-                    assertThat(new String(listener.next().message().getPayload(), UTF_8)).isEqualTo("from " + uri);
-                    client.publish("$dp", Points.dp(3, "{\"level\":5}"), 1, false);
-                    client.disconnect();
-                    client.close();
-                    assertThat(platform.withKey(product.masterKey(), "GET", "/devices/" + browser.id() + "/datapoints", null)
-                            .data().path("count").asInt()).as("points stored from %s", uri).isEqualTo(1);
+                    WebSocketChecks.pahoExchanges(platform, product, listener, uri,
+                            uri.startsWith("wss") ? trusting : null);
                 }
             }
         }
@@ -74,23 +54,9 @@ class WebSocketTest {
         try (TestPlatform platform = TestPlatform.start(dir.resolve("data"), Map.of("mqtt.ws-port", "0",
                 "mqtt.max-packet-bytes", "2048"))) {
             TestProduct product = platform.createProduct("frames");
-            TestDevice device = Clients.device(platform, product, "raw");
             URI uri = URI.create("ws://127.0.0.1:" + platform.platform().mqttWebSocketPort() + "/mqtt");
 
-            // CONNECT in two frames (a continuation), then SUBSCRIBE and PUBLISH in one frame.
-            WebSocketFrames raw = WebSocketFrames.open(uri);
-            assertThat(raw.socket.getSubprotocol()).isEqualTo("mqtt");
-            byte[] connect = RawMqtt.connectPacket(4, device.id(), product.id(), device.authInfo(), 30, true);
-            raw.socket.sendBinary(ByteBuffer.wrap(connect, 0, 7), false).join();
-            raw.socket.sendBinary(ByteBuffer.wrap(connect, 7, connect.length - 7), true).join();
-            await().atMost(Duration.ofSeconds(5)).until(() -> raw.received().length >= 4);
-            assertThat(Arrays.copyOf(raw.received(), 4)).as("CONNACK 0").containsExactly(0x20, 2, 0, 0);
-            ByteArrayOutputStream two = new ByteArrayOutputStream();
-            two.writeBytes(RawMqtt.subscribePacket(1, "t/+", 0));
-            two.writeBytes(RawMqtt.publishPacket("t/1", 0, 0, "hello".getBytes(UTF_8)));
-            raw.socket.sendBinary(ByteBuffer.wrap(two.toByteArray()), true).join();
-            await().atMost(Duration.ofSeconds(5)).until(() -> new String(raw.received(), UTF_8).contains("hello"));
-            assertThat(raw.received()[4] & 0xFF).as("SUBACK after CONNACK").isEqualTo(0x90);
+            WebSocketFrames raw = WebSocketChecks.framesAreAByteStream(platform, product, uri);
 
             // A frame larger than mqtt.max-packet-bytes: closed with 1009 (message too big).
             raw.socket.sendBinary(ByteBuffer.wrap(new byte[4096]), true).join();
