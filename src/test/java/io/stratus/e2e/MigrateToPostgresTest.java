@@ -22,6 +22,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -152,6 +153,8 @@ class MigrateToPostgresTest {
         pub.publishWith().topic(RETAINED_TOPIC).qos(MqttQos.AT_LEAST_ONCE).retain(true).payload("kept".getBytes(UTF_8)).send();
         pub.publishWith().topic(QUEUED_TOPIC).qos(MqttQos.AT_LEAST_ONCE).payload("while away".getBytes(UTF_8)).send();
         pub.disconnect();
+        // The snapshot compares presence too: the server handles a DISCONNECT after the client has sent it.
+        await().atMost(Duration.ofSeconds(5)).until(() -> !Clients.online(p, product, sensor) && !Clients.online(p, product, subscriber));
         return new Fixture(product, sensor, subscriber, sleeper, open, answered,
                 trigger.data().path("trigger_id").asLong(), index);
     }
