@@ -3,6 +3,7 @@ package io.stratus;
 import static io.stratus.SettingValues.choice;
 import static io.stratus.SettingValues.integer;
 import static io.stratus.SettingValues.list;
+import static io.stratus.SettingValues.optionalPort;
 import static io.stratus.SettingValues.path;
 import static io.stratus.SettingValues.port;
 import static io.stratus.SettingValues.positive;
@@ -312,10 +313,10 @@ public record Config(
     }
 
     private static Tls tls(Map<String, String> v) {
-        int mqttPort = v.get("mqtt.tls-port").isBlank() ? -1 : port(v, "mqtt.tls-port");
-        int httpPort = v.get("http.tls-port").isBlank() ? -1 : port(v, "http.tls-port");
-        int wsPort = v.get("mqtt.ws-port").isBlank() ? -1 : port(v, "mqtt.ws-port");
-        int wssPort = v.get("mqtt.wss-port").isBlank() ? -1 : port(v, "mqtt.wss-port");
+        int mqttPort = optionalPort(v, "mqtt.tls-port");
+        int httpPort = optionalPort(v, "http.tls-port");
+        int wsPort = optionalPort(v, "mqtt.ws-port");
+        int wssPort = optionalPort(v, "mqtt.wss-port");
         Path cert = path(v, "tls.cert");
         Path key = path(v, "tls.key");
         Path clientCa = path(v, "tls.client-ca");

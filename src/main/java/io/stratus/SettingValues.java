@@ -49,6 +49,11 @@ final class SettingValues {
         return port;
     }
 
+    /** A port that may be left empty for "off": -1 then. */
+    static int optionalPort(Map<String, String> v, String key) {
+        return v.get(key).isBlank() ? -1 : port(v, key);
+    }
+
     static int positive(Map<String, String> v, String key) {
         int n = integer(v, key);
         if (n <= 0) {

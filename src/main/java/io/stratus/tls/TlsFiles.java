@@ -57,28 +57,26 @@ public final class TlsFiles implements AutoCloseable {
         listeners.add(listener);
     }
 
-    /** Reads the files again if any changed since the last read; true when new material was loaded. */
-    public synchronized boolean check() {
+    /** Reads the files again if any changed since the last read. */
+    private synchronized void check() {
         try {
             List<String> now = stamps();
             if (now.equals(stamps)) {
-                return false;
+                return;
             }
             TlsMaterial next;
             try {
                 next = TlsMaterial.load(cert, key, clientCa);
             } catch (RuntimeException e) {
                 log.warn("TLS files changed but cannot be used yet, still serving {}: {}", current.describe(), e.getMessage());
-                return false; // stamps kept: tried again at the next check, when the writer may have finished
+                return; // stamps kept: tried again at the next check, when the writer may have finished
             }
             stamps = now;
             current = next;
             log.info("TLS certificate reloaded: {}", next.describe());
             listeners.forEach(l -> l.accept(next));
-            return true;
         } catch (RuntimeException e) {
             log.warn("checking the TLS files failed: {}", e.toString()); // and again at the next check
-            return false;
         }
     }
 

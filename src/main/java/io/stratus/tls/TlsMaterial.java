@@ -44,6 +44,9 @@ public record TlsMaterial(X509Certificate certificate, KeyStore keyStore, KeyMan
         }
         PrivateKey key = privateKey(keyFile);
         try {
+            if (!belongsTo(chain.get(0), key)) {
+                throw new IllegalArgumentException(keyFile + " is not the key of the first certificate in " + certFile);
+            }
             KeyStore ks = KeyStore.getInstance("PKCS12");
             ks.load(null, null);
             ks.setKeyEntry(ALIAS, key, PASSWORD, chain.toArray(Certificate[]::new));
@@ -63,9 +66,6 @@ public record TlsMaterial(X509Certificate certificate, KeyStore keyStore, KeyMan
                 }
                 tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
                 tmf.init(cas);
-            }
-            if (!belongsTo(chain.get(0), key)) {
-                throw new IllegalArgumentException(keyFile + " is not the key of the first certificate in " + certFile);
             }
             return new TlsMaterial(chain.get(0), ks, kmf, tmf, cas);
         } catch (GeneralSecurityException | IOException e) {
