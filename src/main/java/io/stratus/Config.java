@@ -217,7 +217,7 @@ public record Config(
             // D26 (docs/decisions.md): user topics per product (created or recorded by exact subscriptions);
             // 0 = no limit. Each costs up to 1 KiB of heap (its name), so the default keeps one product's topics
             // to about 10 MiB.
-            Map.entry("topics.max-per-product", "10000"),
+            Map.entry("topics.max-per-product", "100000"),
             // Limits per tenant (docs/reliability.md): a CONNECT with its will needs a few KB; the full
             // mqtt.max-packet-bytes is read only from a logged-in client.
             Map.entry("mqtt.max-connect-bytes", String.valueOf(8 * 1024)),

@@ -53,11 +53,12 @@ public final class Bench {
                 case "d" -> {
                     long pid = Long.parseLong(a.text("pid", "0"));
                     IdleLoad.Outcome o = IdleLoad.run(client, new IdleLoad.Params(a.integer("connections", 19_000),
-                            a.integer("addresses", 16), a.integer("concurrency", 32), 60, a.seconds("hold", 3), 1000), () -> pid == 0 ? 0 : ServerProcess.rssKb(pid));
+                            a.integer("addresses", 16), a.integer("concurrency", 32), 60, a.seconds("hold", 3), 1000), pid);
                     System.out.printf(Locale.ROOT, "d: %,d connected (%d failed), %,.0f connects/s, all subscribed in %.2f s,"
-                                    + " server RSS %,d -> %,d KiB = %,.0f B/connection, %,d held%n", o.connected(), o.failed(),
+                                    + " server RSS %,d -> %,d KiB = %,.0f B/connection, %,d held; CPU per connection: server %.0f us,"
+                                    + " load tool %.0f us%n", o.connected(), o.failed(),
                             o.connectsPerSecond(), o.secondsToAllSubscribed(), o.rssBeforeKb(), o.rssAfterKb(),
-                            o.bytesPerConnection(), o.held());
+                            o.bytesPerConnection(), o.held(), o.serverCpuMicrosPerConnection(), o.clientCpuMicrosPerConnection());
                 }
                 case "e" -> {
                     String dir = a.text("data-dir", null);

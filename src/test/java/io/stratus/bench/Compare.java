@@ -23,7 +23,8 @@ public final class Compare {
     private static final List<String> FLAGS = List.of("quick", "help");
     private static final List<String> OPTIONS = List.of("quick", "help", "jar", "mosquitto", "runs", "duration", "warmup",
             "rate", "connections", "addresses", "publishers", "subscribers", "window", "only", "targets", "stratus-jvm",
-            "threads", "devices", "work-dir", "hold", "concurrency", "stores", "migrate-points", "dp-warmup", "tls-connections");
+            "threads", "devices", "work-dir", "hold", "concurrency", "stores", "migrate-points", "dp-warmup", "tls-connections",
+            "tls-warmup");
 
     private final Args a;
     private final Path jar;
@@ -240,12 +241,16 @@ public final class Compare {
             }
             for (String t : order) {
                 try (ServerProcess s = start(t, "idle-" + run, true); LoadClient client = new LoadClient(s.mqttAddress(), threads)) {
-                    IdleLoad.Outcome o = IdleLoad.run(client, p, s::rssKb);
+                    IdleLoad.Outcome o = IdleLoad.run(client, p, s.pid());
                     log(String.format(Locale.ROOT, "run %d %-9s d idle %,d: %,.0f connects/s, all subscribed in %.2f s, RSS %,d -> %,d KiB"
-                                    + " = %,.0f B/connection, held %,d, failed %d", run, t, o.connected(), o.connectsPerSecond(),
-                            o.secondsToAllSubscribed(), o.rssBeforeKb(), o.rssAfterKb(), o.bytesPerConnection(), o.held(), o.failed()));
+                                    + " = %,.0f B/connection, held %,d, failed %d; CPU per connection: server %.0f us, tool %.0f us",
+                            run, t, o.connected(), o.connectsPerSecond(), o.secondsToAllSubscribed(), o.rssBeforeKb(), o.rssAfterKb(),
+                            o.bytesPerConnection(), o.held(), o.failed(), o.serverCpuMicrosPerConnection(),
+                            o.clientCpuMicrosPerConnection()));
                     String tag = "d idle " + String.format(Locale.ROOT, "%,d", p.connections());
                     results.add(new Results.Row("d.rate", tag + ", connect rate", "conn/s", true), t, o.connectsPerSecond());
+                    results.add(new Results.Row("d.cpu", tag + ", server CPU per connection", "us", false), t,
+                            o.serverCpuMicrosPerConnection());
                     results.add(new Results.Row("d.bytes", tag + ", server RSS growth per connection", "bytes", false), t,
                             o.bytesPerConnection());
                     results.add(new Results.Row("d.rss", tag + ", server RSS with all connected", "MiB", false), t,
@@ -264,7 +269,7 @@ public final class Compare {
     private void tls() {
         boolean quick = a.flag("quick");
         IdleLoad.Params connects = new IdleLoad.Params(a.integer("tls-connections", quick ? 1000 : 4000), a.integer("addresses", 16),
-                a.integer("concurrency", 32), 60, a.seconds("hold", quick ? 1 : 3), quick ? 300 : 1000);
+                a.integer("concurrency", 32), 60, a.seconds("hold", quick ? 1 : 3), a.integer("tls-warmup", quick ? 300 : 1000));
         RoutingLoad.Params p2p = routing(RoutingLoad.Shape.POINT_TO_POINT, 1, publishers, 0);
         new TlsFigures(new TlsFigures.Setup(targets, runs, threads, connects, p2p, Duration.ofSeconds(quick ? 1 : 3)),
                 BenchTls.create(work.resolve("tls")), this::startTls, results).run();
@@ -388,7 +393,8 @@ public final class Compare {
                   --rate R              offered msg/s for the latency figures of a and b (10000)
                   --subscribers N       fan-out subscribers in c (200)
                   --connections N       idle connections in d (19000); --addresses N source addresses (16); --hold S (3)
-                  --tls-connections N   TLS connections in g (4000; 1000 with --quick), --concurrency at a time (32)
+                  --tls-connections N   TLS connections in g (4000; 1000 with --quick), --concurrency at a time (32);
+                                        --tls-warmup N connections come and go first, unmeasured (1000; 300)
                   --devices N           devices publishing $dp in e (8); --dp-warmup S of unmeasured $dp load (5)
                   --stores LIST         stores e and f run on, side by side: sqlite,postgresql (both when PostgreSQL
                                         is installed under /usr/lib/postgresql; the benchmark starts its own cluster)

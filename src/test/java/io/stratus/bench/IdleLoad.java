@@ -13,7 +13,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongSupplier;
 
 /**
  * Scenario d: many idle connections, each with keep-alive and one subscription. Measures the connect rate
@@ -30,9 +29,13 @@ final class IdleLoad {
      * @param connectsPerSecond connections over the time from the first connect() to the last CONNACK
      * @param held              connections still open at the end of the hold
      * @param connectLatency    from connect() to CONNACK, per connection
+     * @param serverCpuMicrosPerConnection CPU time the server used while the connections came up (connect to SUBACK),
+     *                                     per connection; NaN without a server process to read
+     * @param clientCpuMicrosPerConnection the same for the load tool's process
      */
     record Outcome(int connected, int failed, double connectsPerSecond, double secondsToAllSubscribed,
-                   long rssBeforeKb, long rssAfterKb, int held, Latencies.Summary connectLatency) {
+                   long rssBeforeKb, long rssAfterKb, int held, Latencies.Summary connectLatency,
+                   double serverCpuMicrosPerConnection, double clientCpuMicrosPerConnection) {
         double bytesPerConnection() {
             return connected == 0 ? Double.NaN : (rssAfterKb - rssBeforeKb) * 1024.0 / connected;
         }
@@ -45,20 +48,25 @@ final class IdleLoad {
     private IdleLoad() {
     }
 
-    static Outcome run(LoadClient client, Params p, LongSupplier serverRssKb) {
+    /** Runs the scenario against the server process {@code serverPid} (0: none to read, RSS and server CPU are 0/NaN). */
+    static Outcome run(LoadClient client, Params p, long serverPid) {
         InetAddress[] sources = LoadClient.loopbackAddresses(p.sourceAddresses());
         String run = Long.toString(System.nanoTime() % 1_000_000, 36);
         if (p.warmupConnections() > 0) {
             close(connectAll(client, p, p.warmupConnections(), sources, "warm-" + run).open());
             RoutingLoad.pause(Duration.ofSeconds(1));
         }
-        long rssBefore = serverRssKb.getAsLong();
+        long rssBefore = serverPid == 0 ? 0 : ServerProcess.rssKb(serverPid);
+        long serverCpu0 = serverPid == 0 ? 0 : ServerProcess.cpuNanos(serverPid);
+        long clientCpu0 = ServerProcess.cpuNanos(ProcessHandle.current().pid());
         Round r = connectAll(client, p, p.connections(), sources, "idle-" + run);
+        double serverCpu = serverPid == 0 ? Double.NaN : (ServerProcess.cpuNanos(serverPid) - serverCpu0) / 1e3 / r.connected();
+        double clientCpu = (ServerProcess.cpuNanos(ProcessHandle.current().pid()) - clientCpu0) / 1e3 / r.connected();
         RoutingLoad.pause(p.hold());
-        long rssAfter = serverRssKb.getAsLong();
+        long rssAfter = serverPid == 0 ? 0 : ServerProcess.rssKb(serverPid);
         int held = (int) r.open().stream().filter(LoadConnection::isOpen).count();
         Outcome outcome = new Outcome(r.connected(), r.failed(), r.connected() / ((r.lastConnack() - r.firstConnect()) / 1e9),
-                (r.allSubscribed() - r.firstConnect()) / 1e9, rssBefore, rssAfter, held, r.connectLatency());
+                (r.allSubscribed() - r.firstConnect()) / 1e9, rssBefore, rssAfter, held, r.connectLatency(), serverCpu, clientCpu);
         close(r.open());
         return outcome;
     }

@@ -52,14 +52,16 @@ final class TlsFigures {
     private void connects(int run, String target, ServerProcess s, LoadClient client) {
         long full0 = tls.fullHandshakes();
         long resumed0 = tls.resumedHandshakes();
-        IdleLoad.Outcome o = IdleLoad.run(client, setup.idle(), s::rssKb);
+        IdleLoad.Outcome o = IdleLoad.run(client, setup.idle(), s.pid());
         String negotiated = tls.takeNegotiated();
         long full = tls.fullHandshakes() - full0;
         long resumed = tls.resumedHandshakes() - resumed0;
         Compare.log(String.format(Locale.ROOT, "run %d %-9s g TLS %,d: %,.0f connects/s, connect p50 %.1f ms p99 %.1f ms,"
-                        + " RSS %,d -> %,d KiB = %,.0f B/connection, held %,d, failed %d; handshakes %,d full, %,d resumed (%s)", run,
+                        + " RSS %,d -> %,d KiB = %,.0f B/connection, held %,d, failed %d; handshakes %,d full, %,d resumed (%s);"
+                        + " CPU per connection: server %.0f us, tool %.0f us", run,
                 target, o.connected(), o.connectsPerSecond(), o.connectLatency().p50() / 1000, o.connectLatency().p99() / 1000,
-                o.rssBeforeKb(), o.rssAfterKb(), o.bytesPerConnection(), o.held(), o.failed(), full, resumed, negotiated));
+                o.rssBeforeKb(), o.rssAfterKb(), o.bytesPerConnection(), o.held(), o.failed(), full, resumed, negotiated,
+                o.serverCpuMicrosPerConnection(), o.clientCpuMicrosPerConnection()));
         if (resumed > 0 || o.failed() > 0) {
             results.note(target + ", g run " + run + ": " + resumed + " TLS sessions resumed, " + o.failed() + " connections failed");
         }
@@ -69,6 +71,8 @@ final class TlsFigures {
                 o.connectsPerSecond());
         results.add(new Results.Row("g.p99", tag + ": connect p99, connect() to CONNACK", "ms", false), target,
                 o.connectLatency().p99() / 1000);
+        results.add(new Results.Row("g.cpu", tag + ": server CPU per connection", "us", false), target,
+                o.serverCpuMicrosPerConnection());
         results.add(new Results.Row("g.bytes", tag + ": server RSS growth per idle TLS connection", "bytes", false), target,
                 o.bytesPerConnection());
         results.note("g, " + target + ": " + negotiated + "; server certificate ECDSA P-256 from the benchmark's own CA; the"

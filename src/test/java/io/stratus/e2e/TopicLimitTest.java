@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * User topics are bounded per product (D26 in docs/decisions.md, {@code topics.max-per-product}, 10,000 by default): a
+ * User topics are bounded per product (D26 in docs/decisions.md, {@code topics.max-per-product}, 100,000 by default): a
  * subscription that would record one more gets SUBACK 0x80, counted in {@code stratus_mqtt_topics_refused_total};
  * unsubscribing does not give the topic back (it stays listed), so a SUBSCRIBE/UNSUBSCRIBE loop of new names cannot
  * grow the heap. A store holding more than the limit loads only the limit.
@@ -23,8 +23,9 @@ class TopicLimitTest {
     Path dataDir;
 
     @Test
-    void the_default_limit_is_10000_topics_per_product() {
-        assertThat(Config.of(Map.of()).topicsMaxPerProduct()).isEqualTo(10_000);
+    void the_default_limit_is_as_many_topics_as_devices_per_product() {
+        Config defaults = Config.of(Map.of());
+        assertThat(defaults.topicsMaxPerProduct()).isEqualTo(100_000).isEqualTo(defaults.devicesMaxPerProduct());
     }
 
     @Test
