@@ -3,6 +3,7 @@ package io.stratus.mqtt;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.util.internal.PlatformDependent;
@@ -29,19 +30,31 @@ import java.util.concurrent.atomic.AtomicLong;
  * the messages over (the session calls under its lock), which keeps each publisher's order [MQTT-4.6.0-5].
  */
 final class ConnectionOutbox implements Outbox {
-    /** Queued beyond this, the client counts as not writable: QoS 0 is dropped, as for a full socket buffer. */
-    private static final int MAX_QUEUED = 4096;
-    /**
-     * The same in payload bytes: Netty's writability only changes when the loop writes, so without it a thread handing
-     * over large messages faster than the loop drains (the reader of large retained messages) could queue thousands.
-     */
-    private static final long MAX_QUEUED_BYTES = 1024 * 1024;
     /** Small chunks: a queue holds a burst at most, and many connections never get one. */
     private static final int CHUNK = 32;
+    /**
+     * A burst is handed to the socket in parts of about this many payload bytes or {@link #FLUSH_MESSAGES} messages:
+     * written unflushed, a whole burst counts against the channel's write buffer, which then reads as full, and QoS 0
+     * messages for a client that reads as fast as they come were dropped (thousands per second on a freshly started
+     * server, whose loops drain in large bursts while the JIT warms up).
+     */
+    private static final long FLUSH_BYTES = 32 * 1024;
+    private static final int FLUSH_MESSAGES = 256;
 
     private final ChannelHandlerContext ctx;
+    /** Where a flush goes straight to the socket (past the flush consolidation, which would defer it to a later task). */
+    private final ChannelHandlerContext flushFrom;
     private final MqttConnection connection;
     private final BrokerStats stats;
+    /**
+     * Queued beyond this many messages ({@code mqtt.max-outgoing-messages}) or payload bytes
+     * ({@code mqtt.max-outgoing-bytes}), the client counts as not writable: QoS 0 is dropped, as for a full socket
+     * buffer. The bytes matter too: Netty's writability only changes when the loop writes, so without them a thread
+     * handing over large messages faster than the loop drains (the reader of large retained messages) could queue
+     * thousands.
+     */
+    private final int maxQueued;
+    private final long maxQueuedBytes;
     /** Made on the first write from another thread: an idle connection carries no queue (memory per connection). */
     private volatile Queue<Object> queue;
     private final AtomicInteger queued = new AtomicInteger();
@@ -50,10 +63,14 @@ final class ConnectionOutbox implements Outbox {
     private final Runnable drain = this::drain;
     private ScheduledFuture<?> slowConsumerCheck; // on the event loop only
 
-    ConnectionOutbox(ChannelHandlerContext ctx, MqttConnection connection, BrokerStats stats) {
+    ConnectionOutbox(ChannelHandlerContext ctx, MqttConnection connection, BrokerStats stats, int maxQueued, long maxQueuedBytes) {
         this.ctx = ctx;
+        ChannelHandlerContext consolidation = ctx.pipeline().context(FlushConsolidationHandler.class);
+        this.flushFrom = consolidation != null ? consolidation : ctx;
         this.connection = connection;
         this.stats = stats;
+        this.maxQueued = maxQueued;
+        this.maxQueuedBytes = maxQueuedBytes;
     }
 
     @Override
@@ -146,7 +163,7 @@ final class ConnectionOutbox implements Outbox {
     }
 
     private boolean isFull() {
-        return queued.get() >= MAX_QUEUED || queuedBytes.get() >= MAX_QUEUED_BYTES;
+        return queued.get() >= maxQueued || queuedBytes.get() >= maxQueuedBytes;
     }
 
     private static long bytesOf(Object message) {
@@ -180,12 +197,19 @@ final class ConnectionOutbox implements Outbox {
             return 0;
         }
         int n = 0;
+        long unflushedBytes = 0;
         Object m;
         while ((m = q.poll()) != null) {
+            long bytes = bytesOf(m);
             queued.decrementAndGet();
-            queuedBytes.addAndGet(-bytesOf(m));
+            queuedBytes.addAndGet(-bytes);
             ctx.write(m, ctx.voidPromise());
             n++;
+            unflushedBytes += bytes;
+            if (unflushedBytes >= FLUSH_BYTES || n % FLUSH_MESSAGES == 0) {
+                flushFrom.flush();
+                unflushedBytes = 0;
+            }
         }
         return n;
     }

@@ -70,7 +70,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.outbox = new ConnectionOutbox(ctx, this, broker.stats());
+        this.outbox = new ConnectionOutbox(ctx, this, broker.stats(), config.tenantLimits().maxOutgoingMessages(),
+                config.tenantLimits().maxOutgoingBytes());
         long timeout = config.connectTimeout().toMillis();
         connectTimeout = ctx.executor().schedule(() -> {
             if (state == State.AWAITING_CONNECT) {

@@ -46,6 +46,11 @@ public final class MqttServer implements AutoCloseable {
     private static final int MAX_REMAINING_LENGTH = 268_435_455;
     /** The most one read takes from a connection at a time (see the bootstrap); 16 KiB is about 130 small PUBLISHes. */
     private static final int READ_BYTES = 16 * 1024;
+    /**
+     * A connection's write buffer: over the high mark it reads as full (QoS 0 to it is dropped, commands fail), and
+     * the slow-consumer timer starts.
+     */
+    static final WriteBufferWaterMark WRITE_BUFFER = new WriteBufferWaterMark(32 * 1024, 128 * 1024);
 
     private final Config config;
     private final DeviceRegistry registry;
@@ -121,7 +126,7 @@ public final class MqttServer implements AutoCloseable {
                 // bench/compare.sh's throughput figures did not move.
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR,
                         new AdaptiveRecvByteBufAllocator(64, 1024, READ_BYTES).maxMessagesPerRead(1))
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WRITE_BUFFER)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
