@@ -16,7 +16,8 @@ final class ClientAddress {
     }
 
     static SocketAddress of(Channel channel) {
-        InetSocketAddress bridged = channel.attr(BRIDGED).get();
+        // hasAttr first: attr() would add an empty attribute to every TCP connection, which has none
+        InetSocketAddress bridged = channel.hasAttr(BRIDGED) ? channel.attr(BRIDGED).get() : null;
         return bridged != null ? bridged : channel.remoteAddress();
     }
 }

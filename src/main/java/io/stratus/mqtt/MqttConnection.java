@@ -170,8 +170,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         ctx.flush();
-        log.debug("[{}] connected from {} (product {}, clean {})", clientId, remote(), login.productId(),
-                accepted.cleanSession());
+        if (log.isDebugEnabled()) {
+            log.debug("[{}] connected from {} (product {}, clean {})", clientId, remote(), login.productId(),
+                    accepted.cleanSession());
+        }
         MqttServer.loggedIn(ctx, accepted.keepAliveSeconds(), config); // last, once CONNACK is written
     }
 
