@@ -24,7 +24,7 @@ public final class Compare {
     private static final List<String> OPTIONS = List.of("quick", "help", "jar", "mosquitto", "runs", "duration", "warmup",
             "rate", "connections", "addresses", "publishers", "subscribers", "window", "only", "targets", "stratus-jvm",
             "threads", "devices", "work-dir", "hold", "concurrency", "stores", "migrate-points", "dp-warmup", "tls-connections",
-            "tls-warmup");
+            "tls-warmup", "cold-rates", "cold-publishers", "cold-duration");
 
     private final Args a;
     private final Path jar;
@@ -61,7 +61,7 @@ public final class Compare {
         this.subscribers = a.integer("subscribers", 200);
         this.window = a.integer("window", 32);
         this.threads = a.integer("threads", 2);
-        this.only = a.list("only", "a,b,c,d,e,f,g");
+        this.only = a.list("only", "a,b,c,d,e,f,g,h");
         this.targets = a.list("targets", "stratus,mosquitto");
         this.stratusJvm = a.list("stratus-jvm", "-Xmx200m");
         boolean postgresInstalled = PostgresUnderTest.installed();
@@ -103,6 +103,11 @@ public final class Compare {
         }
         if (only.contains("g")) {
             tls();
+        }
+        if (only.contains("h")) {
+            List<Double> rates = a.list("cold-rates", "20000,50000").stream().map(Double::parseDouble).toList();
+            new ColdStartFigures(new ColdStartFigures.Setup(targets, runs, threads, a.integer("cold-publishers", 4), rates,
+                    a.seconds("cold-duration", 3)), (t, name) -> start(t, name, true), results).run();
         }
         String storesUsed;
         try (StoreFigures storeFigures = new StoreFigures(new StoreFigures.Setup(jar, stratusJvm, work, runs, threads,
@@ -386,8 +391,9 @@ public final class Compare {
                   --quick               1 run, 2 s measurements, 2,000 idle connections
                   --runs N              runs per figure, median reported (3)
                   --duration S          seconds measured per figure (5); --warmup S before it (1)
-                  --only a,b,c,d,e,f,g  scenarios to run (all; g: TLS connects, QoS 1 point to point and idle
-                                        memory over TLS, with a CA and ECDSA P-256 certificate made with openssl)
+                  --only a,b,c,d,e,f,g,h  scenarios to run (all; g: TLS connects, QoS 1 point to point and idle
+                                        memory over TLS, with a CA and ECDSA P-256 certificate made with openssl;
+                                        h: QoS 0 lost on a freshly started server)
                   --targets LIST        stratus,mosquitto (both)
                   --publishers N        publishers in a, pairs in b (16); --window N messages in flight each (32)
                   --rate R              offered msg/s for the latency figures of a and b (10000)
@@ -395,6 +401,8 @@ public final class Compare {
                   --connections N       idle connections in d (19000); --addresses N source addresses (16); --hold S (3)
                   --tls-connections N   TLS connections in g (4000; 1000 with --quick), --concurrency at a time (32);
                                         --tls-warmup N connections come and go first, unmeasured (1000; 300)
+                  --cold-rates LIST     offered msg/s of h, a fresh server each (20000,50000); --cold-publishers N
+                                        into 1 subscriber (4); --cold-duration S each (3)
                   --devices N           devices publishing $dp in e (8); --dp-warmup S of unmeasured $dp load (5)
                   --stores LIST         stores e and f run on, side by side: sqlite,postgresql (both when PostgreSQL
                                         is installed under /usr/lib/postgresql; the benchmark starts its own cluster)
