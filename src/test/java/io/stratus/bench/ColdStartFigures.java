@@ -1,8 +1,6 @@
 package io.stratus.bench;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.BiFunction;
@@ -29,10 +27,7 @@ final class ColdStartFigures {
 
     void run() {
         for (int run = 1; run <= setup.runs(); run++) {
-            List<String> order = new ArrayList<>(setup.targets());
-            if (run % 2 == 0) {
-                Collections.reverse(order);
-            }
+            List<String> order = Results.inRunOrder(setup.targets(), run);
             for (double rate : setup.rates()) {
                 for (String t : order) {
                     try (ServerProcess s = starter.apply(t, String.format(Locale.ROOT, "cold-%d-%.0f", run, rate));

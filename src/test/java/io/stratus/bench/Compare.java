@@ -140,10 +140,7 @@ public final class Compare {
                 warm(s);
             }
             for (int run = 1; run <= runs; run++) {
-                List<ServerProcess> order = new ArrayList<>(servers);
-                if (run % 2 == 0) {
-                    java.util.Collections.reverse(order);
-                }
+                List<ServerProcess> order = Results.inRunOrder(servers, run);
                 for (Phase phase : phases()) {
                     for (ServerProcess s : order) {
                         try (LoadClient client = new LoadClient(s.mqttAddress(), threads)) {
@@ -240,10 +237,7 @@ public final class Compare {
         IdleLoad.Params p = new IdleLoad.Params(connections, a.integer("addresses", 16), a.integer("concurrency", 32), 60,
                 a.seconds("hold", a.flag("quick") ? 1 : 3), 1000);
         for (int run = 1; run <= runs; run++) {
-            List<String> order = new ArrayList<>(targets);
-            if (run % 2 == 0) {
-                java.util.Collections.reverse(order);
-            }
+            List<String> order = Results.inRunOrder(targets, run);
             for (String t : order) {
                 try (ServerProcess s = start(t, "idle-" + run, true); LoadClient client = new LoadClient(s.mqttAddress(), threads)) {
                     IdleLoad.Outcome o = IdleLoad.run(client, p, s.pid());

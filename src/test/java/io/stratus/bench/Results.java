@@ -2,6 +2,7 @@ package io.stratus.bench;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -92,5 +93,14 @@ final class Results {
     @Override
     public String toString() {
         return Arrays.toString(rows.keySet().toArray());
+    }
+
+    /** {@code items} in the order of run {@code run} (from 1): reversed every second run, so that none always goes first. */
+    static <T> List<T> inRunOrder(List<T> items, int run) {
+        List<T> order = new ArrayList<>(items);
+        if (run % 2 == 0) {
+            Collections.reverse(order);
+        }
+        return order;
     }
 }

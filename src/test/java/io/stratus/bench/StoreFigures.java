@@ -2,7 +2,6 @@ package io.stratus.bench;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -52,10 +51,7 @@ final class StoreFigures implements AutoCloseable {
         Map<String, List<DpLoad.Outcome>> byStore = new LinkedHashMap<>();
         setup.stores().forEach(s -> byStore.put(s, new ArrayList<>()));
         for (int run = 1; run <= setup.runs(); run++) {
-            List<String> order = new ArrayList<>(setup.stores());
-            if (run % 2 == 0) {
-                Collections.reverse(order);
-            }
+            List<String> order = Results.inRunOrder(setup.stores(), run);
             for (String store : order) {
                 DpLoad.Outcome o = datapoints(store, run);
                 byStore.get(store).add(o);

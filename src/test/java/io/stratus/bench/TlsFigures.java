@@ -1,8 +1,6 @@
 package io.stratus.bench;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 
@@ -35,10 +33,7 @@ final class TlsFigures {
 
     void run() {
         for (int run = 1; run <= setup.runs(); run++) {
-            List<String> order = new ArrayList<>(setup.targets());
-            if (run % 2 == 0) {
-                Collections.reverse(order);
-            }
+            List<String> order = Results.inRunOrder(setup.targets(), run);
             for (String t : order) {
                 try (ServerProcess s = starter.start(t, "tls-" + run, tls);
                      LoadClient client = new LoadClient(s.tlsAddress(), setup.threads(), tls)) {
