@@ -269,7 +269,16 @@ public final class ApiServer implements AutoCloseable {
             reply(ctx, errno, errno.message, null);
         });
         cfg.routes.exception(Exception.class, (e, ctx) -> {
-            log.error("{} {} failed", ctx.method(), ctx.path(), e);
+            String request;
+            try {
+                request = ctx.method() + " " + ctx.path();
+            } catch (RuntimeException gone) {
+                // Jetty has recycled the request: its client left before an asynchronous reply (an /events stream, a
+                // command waiting for its answer) was done, and the failure is of writing to it. Nobody is left to answer.
+                log.debug("a request whose client had left ended with {}", e.toString());
+                return;
+            }
+            log.error("{} failed", request, e);
             reply(ctx, Errno.INTERNAL, Errno.INTERNAL.message, null);
         });
     }

@@ -5,6 +5,10 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stratus.api.EventsApiTest.EventReader;
 import io.stratus.e2e.TestPlatform;
@@ -24,6 +28,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * What one product can do to {@code GET /events} (issue 14): streams are bounded per product, per credential and in
@@ -93,6 +98,34 @@ class EventsGuardsTest {
             }
             stream(platform, "/events?token=" + p.masterKey());
         }
+    }
+
+    @Test
+    void clients_that_leave_their_streams_leave_no_warning_in_the_log() throws Exception {
+        Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.setContext(root.getLoggerContext());
+        appender.start();
+        root.addAppender(appender);
+        try (TestPlatform platform = TestPlatform.start(dataDir)) {
+            TestProduct p = platform.createProduct("P");
+            for (int i = 0; i < 3; i++) {
+                try (Socket s = new Socket("127.0.0.1", platform.platform().httpPort())) {
+                    s.getOutputStream().write(("GET /events?token=" + p.masterKey() + " HTTP/1.1\r\nHost: localhost\r\n"
+                            + "Accept: text/event-stream\r\n\r\n").getBytes(UTF_8));
+                    assertThat(new BufferedReader(new InputStreamReader(s.getInputStream(), UTF_8)).readLine()).contains("200");
+                }
+                await().atMost(2, SECONDS).untilAsserted(() -> assertThat(platform.metric("stratus_event_streams")).isZero());
+            }
+        } finally {
+            root.detachAppender(appender);
+        }
+        // Leaving is what stream clients do: it must not be logged as a failure (it was, once per stream, with a stack
+        // trace from the error handler reading the path of a request Jetty had already recycled).
+        assertThat(appender.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+                .extracting(ILoggingEvent::getFormattedMessage)
+                .filteredOn(m -> m.contains("threw an error") || m.contains("Uncaught exception") || m.contains("failed"))
+                .isEmpty();
     }
 
     @Test
