@@ -92,7 +92,16 @@ public final class Compare {
         new Compare(a).run();
     }
 
+    /** Runs the scenarios; the work directory goes afterwards, also when a scenario failed. */
     private void run() throws Exception {
+        try {
+            runScenarios();
+        } finally {
+            deleteQuietly(work);
+        }
+    }
+
+    private void runScenarios() throws Exception {
         long started = System.nanoTime();
         log("work directory " + work + "; " + runs + " run(s), " + measure.toMillis() / 1000.0 + " s per measurement, targets " + targets);
         if (only.stream().anyMatch(s -> List.of("a", "b", "c").contains(s))) {
@@ -126,7 +135,6 @@ public final class Compare {
         System.out.println();
         System.out.println(header(Duration.ofNanos(System.nanoTime() - started), storesUsed));
         System.out.println(results.table(targets));
-        deleteQuietly(work);
     }
 
     // ---- a, b, c: one long-lived server per target, scenarios alternating between them ------------------
