@@ -197,6 +197,7 @@ final class ConnectionOutbox implements Outbox {
             return 0;
         }
         int n = 0;
+        int unflushed = 0;
         long unflushedBytes = 0;
         Object m;
         while ((m = q.poll()) != null) {
@@ -205,9 +206,11 @@ final class ConnectionOutbox implements Outbox {
             queuedBytes.addAndGet(-bytes);
             ctx.write(m, ctx.voidPromise());
             n++;
+            unflushed++;
             unflushedBytes += bytes;
-            if (unflushedBytes >= FLUSH_BYTES || n % FLUSH_MESSAGES == 0) {
+            if (unflushedBytes >= FLUSH_BYTES || unflushed == FLUSH_MESSAGES) {
                 flushFrom.flush();
+                unflushed = 0;
                 unflushedBytes = 0;
             }
         }
