@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Stratus side by side with Mosquitto on this machine: scenarios a-d against both (same client code,
-# alternating, median of 3 runs), then $dp ingest, history query and start-up against Stratus alone, on
-# each store (--stores sqlite,postgresql: PostgreSQL when installed under /usr/lib/postgresql, as a temporary
-# cluster the benchmark starts and stops itself), and optionally `stratus migrate` (--migrate-points N).
+# Stratus side by side with Mosquitto on this machine: scenarios a-d and g-j against both (same client code,
+# alternating, median of 3 runs; i: QoS 1 PUBACK latency at fixed offered rates; j: a reconnect storm of
+# persistent sessions, cut with `ss -K`, which needs root), then $dp ingest, history query and start-up against
+# Stratus alone, on each store (--stores sqlite,postgresql: PostgreSQL when installed under /usr/lib/postgresql,
+# as a temporary cluster the benchmark starts and stops itself), and optionally `stratus migrate` (--migrate-points N).
 # Prints a Markdown table. Options: bench/compare.sh --help (e.g. --quick for a short run).
 # Environment: STRATUS_BUILD_DIR (default target) is where the jar and the load tool are built;
 # SKIP_BUILD=1 uses what is built there already.

@@ -14,9 +14,10 @@ import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
- * The side-by-side benchmark that {@code bench/compare.sh} runs: scenarios a-d and g (TLS, {@link TlsFigures}) against
- * Stratus (started with {@code --allow-anonymous}) and Mosquitto with the same client code, alternating which goes first, then e, f
- * and start-up against Stratus alone on each store ({@link StoreFigures}), and the migrate figure; prints a
+ * The side-by-side benchmark that {@code bench/compare.sh} runs: scenarios a-d, g (TLS, {@link TlsFigures}), h
+ * ({@link ColdStartFigures}), i ({@link AckLatencyFigures}) and j ({@link ReconnectFigures}) against Stratus (started
+ * with {@code --allow-anonymous}, but for i) and Mosquitto with the same client code, alternating which goes first,
+ * then e, f and start-up against Stratus alone on each store ({@link StoreFigures}), and the migrate figure; prints a
  * Markdown table of medians and ratios. Every phase is bounded.
  */
 public final class Compare {
@@ -24,7 +25,8 @@ public final class Compare {
     private static final List<String> OPTIONS = List.of("quick", "help", "jar", "mosquitto", "runs", "duration", "warmup",
             "rate", "connections", "addresses", "publishers", "subscribers", "window", "only", "targets", "stratus-jvm",
             "threads", "devices", "work-dir", "hold", "concurrency", "stores", "migrate-points", "dp-warmup", "tls-connections",
-            "tls-warmup", "cold-rates", "cold-publishers", "cold-duration");
+            "tls-warmup", "cold-rates", "cold-publishers", "cold-duration", "ack-rates", "ack-publishers", "ack-subscribers",
+            "storm-backoff", "storm-sample");
 
     private final Args a;
     private final Path jar;
@@ -61,7 +63,7 @@ public final class Compare {
         this.subscribers = a.integer("subscribers", 200);
         this.window = a.integer("window", 32);
         this.threads = a.integer("threads", 2);
-        this.only = a.list("only", "a,b,c,d,e,f,g,h");
+        this.only = a.list("only", "a,b,c,d,e,f,g,h,i,j");
         this.targets = a.list("targets", "stratus,mosquitto");
         this.stratusJvm = a.list("stratus-jvm", "-Xmx200m");
         boolean postgresInstalled = PostgresUnderTest.installed();
@@ -117,6 +119,18 @@ public final class Compare {
             List<Double> rates = a.list("cold-rates", "20000,50000").stream().map(Double::parseDouble).toList();
             new ColdStartFigures(new ColdStartFigures.Setup(targets, runs, threads, a.integer("cold-publishers", 4), rates,
                     a.seconds("cold-duration", 3)), (t, name) -> start(t, name, true), results).run();
+        }
+        if (only.contains("i")) {
+            List<Double> rates = a.list("ack-rates", "10000,50000").stream().map(Double::parseDouble).toList();
+            int ackPublishers = a.integer("ack-publishers", 100);
+            new AckLatencyFigures(new AckLatencyFigures.Setup(targets, runs, threads, new AckLatencyLoad.Params(ackPublishers,
+                    Math.min(ackPublishers, a.integer("ack-subscribers", 10)), 128, rates.get(0), warmup, measure), rates,
+                    Duration.ofSeconds(a.flag("quick") ? 1 : 3)), (t, name) -> start(t, name, false), results).run();
+        }
+        if (only.contains("j")) {
+            new ReconnectFigures(new ReconnectFigures.Setup(targets, runs, threads, new ReconnectStorm.Params(connections(),
+                    a.integer("addresses", 16), a.integer("concurrency", 32), 60, a.seconds("storm-backoff", 2),
+                    Duration.ofSeconds(60), a.integer("storm-sample", 1000))), (t, name) -> start(t, name, true), results).run();
         }
         String storesUsed;
         try (StoreFigures storeFigures = new StoreFigures(new StoreFigures.Setup(jar, stratusJvm, work, runs, threads,
@@ -234,15 +248,7 @@ public final class Compare {
     // ---- d: a fresh server per run -------------------------------------------------------------------
 
     private void idle() {
-        long fdLimit = fdLimit();
-        int connections = a.integer("connections", a.flag("quick") ? 2000 : 19_000);
-        if (connections + 200 > fdLimit) {
-            int fit = (int) Math.max(100, fdLimit - 200);
-            results.note("idle connections lowered from " + connections + " to " + fit + ": this process may open "
-                    + fdLimit + " files (raise ulimit -n)");
-            connections = fit;
-        }
-        IdleLoad.Params p = new IdleLoad.Params(connections, a.integer("addresses", 16), a.integer("concurrency", 32), 60,
+        IdleLoad.Params p = new IdleLoad.Params(connections(), a.integer("addresses", 16), a.integer("concurrency", 32), 60,
                 a.seconds("hold", a.flag("quick") ? 1 : 3), 1000);
         for (int run = 1; run <= runs; run++) {
             List<String> order = Results.inRunOrder(targets, run);
@@ -269,6 +275,19 @@ public final class Compare {
                 }
             }
         }
+    }
+
+    /** The connections of d and j: --connections, or fewer when this process may not open that many files. */
+    private int connections() {
+        long fdLimit = fdLimit();
+        int connections = a.integer("connections", a.flag("quick") ? 2000 : 19_000);
+        if (connections + 200 > fdLimit) {
+            int fit = (int) Math.max(100, fdLimit - 200);
+            results.note("connections of d and j lowered from " + connections + " to " + fit + ": this process may open "
+                    + fdLimit + " files (raise ulimit -n)");
+            connections = fit;
+        }
+        return connections;
     }
 
     // ---- g: TLS, a fresh server per run --------------------------------------------------------------
@@ -393,18 +412,25 @@ public final class Compare {
                   --quick               1 run, 2 s measurements, 2,000 idle connections
                   --runs N              runs per figure, median reported (3)
                   --duration S          seconds measured per figure (5); --warmup S before it (1)
-                  --only a,b,c,d,e,f,g,h  scenarios to run (all; g: TLS connects, QoS 1 point to point and idle
+                  --only a,b,c,d,e,f,g,h,i,j  scenarios to run (all; g: TLS connects, QoS 1 point to point and idle
                                         memory over TLS, with a CA and ECDSA P-256 certificate made with openssl;
-                                        h: QoS 0 lost on a freshly started server)
+                                        h: QoS 0 lost on a freshly started server; i: QoS 1 PUBACK latency at fixed
+                                        rates; j: reconnect storm of persistent sessions)
                   --targets LIST        stratus,mosquitto (both)
                   --publishers N        publishers in a, pairs in b (16); --window N messages in flight each (32)
                   --rate R              offered msg/s for the latency figures of a and b (10000)
                   --subscribers N       fan-out subscribers in c (200)
-                  --connections N       idle connections in d (19000); --addresses N source addresses (16); --hold S (3)
+                  --connections N       idle connections in d, clients in j (19000); --addresses N source addresses (16);
+                                        --hold S (3)
                   --tls-connections N   TLS connections in g (4000; 1000 with --quick), --concurrency at a time (32);
                                         --tls-warmup N connections come and go first, unmeasured (1000; 300)
                   --cold-rates LIST     offered msg/s of h, a fresh server each (20000,50000); --cold-publishers N
                                         into 1 subscriber (4); --cold-duration S each (3)
+                  --ack-rates LIST      offered msg/s of i, one after the other on one server (10000,50000);
+                                        --ack-publishers N with 1 QoS 1 message in flight each (100), into
+                                        --ack-subscribers N QoS 0 subscribers (10)
+                  --storm-backoff S     j's reconnect back-off, uniform random up to S (2); --storm-sample N topics
+                                        published to afterwards (1000)
                   --devices N           devices publishing $dp in e (8); --dp-warmup S of unmeasured $dp load (5)
                   --stores LIST         stores e and f run on, side by side: sqlite,postgresql (both when PostgreSQL
                                         is installed under /usr/lib/postgresql; the benchmark starts its own cluster)

@@ -90,11 +90,10 @@ final class DpLoad {
         StratusHttp.Product product = http.createProduct(adminPassword, "bench-" + System.nanoTime());
         List<CompletableFuture<Void>> ready = new ArrayList<>();
         for (int i = 0; i < p.devices(); i++) {
-            String serial = "SN-BENCH-" + i;
-            String id = http.createDevice(product, "bench-" + i, serial);
-            Device d = new Device(id);
+            LoadConnection.Login login = http.deviceLogin(product, "bench-" + i, "SN-BENCH-" + i);
+            Device d = new Device(login.clientId());
             devices.add(d);
-            ready.add(client.connect(new LoadConnection.Login(id, product.id(), serial), 60, d).thenAccept(c -> d.conn = c));
+            ready.add(client.connect(login, 60, d).thenAccept(c -> d.conn = c));
         }
         RoutingLoad.await(ready, "devices");
         for (Device d : devices) {

@@ -1,9 +1,5 @@
 package io.stratus.bench;
 
-import io.netty.channel.EventLoop;
-import io.netty.channel.EventLoopGroup;
-import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.internal.ThreadExecutorMap;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -72,33 +68,21 @@ final class IdleLoad {
     }
 
     /**
-     * Opens {@code n} connections, {@code concurrency} chains at a time, each subscribing to its own topic. A chain
-     * opens its next connection from the event loop that finished the previous one, so the load tool spends little
-     * of the shared cores on hand-overs between threads.
+     * Opens {@code n} connections, {@code concurrency} chains at a time ({@link LoadClient#inChains}), each subscribing
+     * to its own topic.
      */
     private static Round connectAll(LoadClient client, Params p, int n, InetAddress[] sources, String prefix) {
         LoadConnection.Handler idle = new LoadConnection.Handler() {
         };
-        AtomicInteger next = new AtomicInteger();
-        AtomicInteger finished = new AtomicInteger();
         AtomicInteger connected = new AtomicInteger();
-        AtomicInteger failed = new AtomicInteger();
         AtomicLong lastConnack = new AtomicLong();
         Latencies connectLatency = new Latencies(n);
         List<LoadConnection> open = Collections.synchronizedList(new ArrayList<>(n));
-        CompletableFuture<Void> all = new CompletableFuture<>();
         long t0 = System.nanoTime();
-        long deadline = t0 + TimeUnit.SECONDS.toNanos(120);
-        Runnable[] chain = new Runnable[1];
-        chain[0] = () -> {
-            int i = next.getAndIncrement();
-            if (i >= n || System.nanoTime() > deadline) {
-                return;
-            }
-            EventLoopGroup here = currentLoop();
+        int failed = LoadClient.inChains(n, p.concurrency(), t0 + TimeUnit.SECONDS.toNanos(120), i -> {
             long started = System.nanoTime();
-            client.connect(LoadConnection.Login.anonymous(prefix + "-" + i), p.keepAliveSeconds(), idle,
-                            sources[i % sources.length], here)
+            return client.connect(LoadConnection.Login.anonymous(prefix + "-" + i), p.keepAliveSeconds(), idle,
+                            sources[i % sources.length], LoadClient.currentLoop())
                     .thenCompose(c -> {
                         connected.incrementAndGet();
                         long connack = System.nanoTime();
@@ -106,41 +90,13 @@ final class IdleLoad {
                         lastConnack.accumulateAndGet(connack, Math::max);
                         open.add(c);
                         return c.subscribe("bench/idle/" + i, 1);
-                    })
-                    .whenComplete((v, e) -> {
-                        if (e != null) {
-                            failed.incrementAndGet();
-                        }
-                        if (finished.incrementAndGet() == n) {
-                            all.complete(null);
-                        }
-                        if (e == null) {
-                            chain[0].run(); // after a SUBACK: on the loop that read it
-                        } else {
-                            CompletableFuture.runAsync(chain[0]); // a failure may come inline: no recursion
-                        }
                     });
-        };
-        for (int k = 0; k < Math.min(p.concurrency(), n); k++) {
-            chain[0].run();
-        }
-        try {
-            all.get(120, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            // counted below: finished < n
-        }
+        });
         long allSubscribed = System.nanoTime();
-        int notFinished = n - finished.get();
         synchronized (open) {
-            return new Round(List.copyOf(open), connected.get(), failed.get() + Math.max(0, notFinished), t0, lastConnack.get(),
-                    allSubscribed, connectLatency.summary());
+            return new Round(List.copyOf(open), connected.get(), failed, t0, lastConnack.get(), allSubscribed,
+                    connectLatency.summary());
         }
-    }
-
-    /** The event loop running this code, or null (the whole group) on another thread. */
-    private static EventLoopGroup currentLoop() {
-        EventExecutor e = ThreadExecutorMap.currentExecutor();
-        return e instanceof EventLoop loop ? loop : null;
     }
 
     private static void close(List<LoadConnection> open) {

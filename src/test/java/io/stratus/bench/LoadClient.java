@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -15,11 +16,15 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.internal.ThreadExecutorMap;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 
 /**
  * The load tool's client side: a few event loops shared by every connection, epoll where available; over TLS
@@ -60,7 +65,13 @@ final class LoadClient implements AutoCloseable {
      */
     CompletableFuture<LoadConnection> connect(LoadConnection.Login login, int keepAliveSeconds, LoadConnection.Handler handler,
                                               InetAddress local, EventLoopGroup loop) {
-        LoadConnection c = new LoadConnection(login, keepAliveSeconds, handler);
+        return connect(login, true, keepAliveSeconds, handler, local, loop);
+    }
+
+    /** As above, with the CONNECT's clean-session flag: false asks the server to keep (and resume) the session. */
+    CompletableFuture<LoadConnection> connect(LoadConnection.Login login, boolean cleanSession, int keepAliveSeconds,
+                                              LoadConnection.Handler handler, InetAddress local, EventLoopGroup loop) {
+        LoadConnection c = new LoadConnection(login, cleanSession, keepAliveSeconds, handler);
         Bootstrap b = new Bootstrap()
                 .group(loop == null ? group : loop)
                 .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
@@ -99,6 +110,57 @@ final class LoadClient implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * Runs {@code step} for 0 .. n-1, {@code concurrency} chains at a time, until {@code deadlineNanos}: a chain takes
+     * its next step on the thread that completed its previous one, which for a step that ends with a packet read is
+     * that connection's event loop, so a step that connects on {@link #currentLoop()} needs no hand-over between
+     * threads. Returns how many steps failed or had not finished by the deadline.
+     */
+    static int inChains(int n, int concurrency, long deadlineNanos, IntFunction<CompletableFuture<?>> step) {
+        if (n == 0) {
+            return 0;
+        }
+        AtomicInteger next = new AtomicInteger();
+        AtomicInteger finished = new AtomicInteger();
+        AtomicInteger failed = new AtomicInteger();
+        CompletableFuture<Void> all = new CompletableFuture<>();
+        Runnable[] chain = new Runnable[1];
+        chain[0] = () -> {
+            int i = next.getAndIncrement();
+            if (i >= n || System.nanoTime() > deadlineNanos) {
+                return;
+            }
+            step.apply(i).whenComplete((v, e) -> {
+                if (e != null) {
+                    failed.incrementAndGet();
+                }
+                if (finished.incrementAndGet() == n) {
+                    all.complete(null);
+                }
+                if (e == null) {
+                    chain[0].run();
+                } else {
+                    CompletableFuture.runAsync(chain[0]); // a failure may come inline: no recursion
+                }
+            });
+        };
+        for (int k = 0; k < Math.min(concurrency, n); k++) {
+            chain[0].run();
+        }
+        try {
+            all.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (Exception e) {
+            // counted below: finished < n
+        }
+        return failed.get() + Math.max(0, n - finished.get());
+    }
+
+    /** The event loop running this code, or null (the whole group) on another thread. */
+    static EventLoopGroup currentLoop() {
+        EventExecutor e = ThreadExecutorMap.currentExecutor();
+        return e instanceof EventLoop loop ? loop : null;
     }
 
     @Override

@@ -8,6 +8,7 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,6 +31,7 @@ final class LoadConnection extends ByteToMessageDecoder {
         default void writable(LoadConnection c) {
         }
 
+        /** The channel closed: a drop, a refused CONNECT or our own disconnect. */
         default void closed(LoadConnection c) {
         }
     }
@@ -42,15 +44,20 @@ final class LoadConnection extends ByteToMessageDecoder {
     }
 
     private final Login login;
+    private final boolean cleanSession;
     private final int keepAliveSeconds;
     private final Handler handler;
     final CompletableFuture<LoadConnection> connected = new CompletableFuture<>();
     private CompletableFuture<Void> subscribed;
     private Channel channel;
+    private ScheduledFuture<?> pinger;
     private boolean ackPending;
+    private volatile boolean sessionPresent;
 
-    LoadConnection(Login login, int keepAliveSeconds, Handler handler) {
+    /** With {@code cleanSession} false the server keeps the session (subscriptions, queued QoS 1) across connections. */
+    LoadConnection(Login login, boolean cleanSession, int keepAliveSeconds, Handler handler) {
         this.login = login;
+        this.cleanSession = cleanSession;
         this.keepAliveSeconds = keepAliveSeconds;
         this.handler = handler;
     }
@@ -71,11 +78,22 @@ final class LoadConnection extends ByteToMessageDecoder {
         return login.clientId();
     }
 
+    /** The session-present bit of the CONNACK; valid once {@link #connected} completed. */
+    boolean sessionPresent() {
+        return sessionPresent;
+    }
+
     // ---- outbound -------------------------------------------------------------------------------
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         channel = ctx.channel();
+        // A CONNECT its caller gave up on (orTimeout) must not linger and log in later, unseen.
+        connected.whenComplete((c, e) -> {
+            if (e != null) {
+                channel.close();
+            }
+        });
         byte[] id = utf8(login.clientId());
         byte[] user = login.userName() == null ? null : utf8(login.userName());
         byte[] pass = login.password() == null ? null : utf8(login.password());
@@ -84,7 +102,7 @@ final class LoadConnection extends ByteToMessageDecoder {
         b.writeByte(0x10);
         writeLength(b, remaining);
         b.writeShort(4).writeBytes(new byte[] {'M', 'Q', 'T', 'T'}).writeByte(4);
-        b.writeByte(0x02 | (user == null ? 0 : 0x80) | (pass == null ? 0 : 0x40)); // clean session
+        b.writeByte((cleanSession ? 0x02 : 0) | (user == null ? 0 : 0x80) | (pass == null ? 0 : 0x40));
         b.writeShort(keepAliveSeconds);
         b.writeShort(id.length).writeBytes(id);
         if (user != null) {
@@ -96,7 +114,8 @@ final class LoadConnection extends ByteToMessageDecoder {
         ctx.writeAndFlush(b);
         if (keepAliveSeconds > 0) {
             long every = keepAliveSeconds * 1000L / 2;
-            ctx.executor().scheduleAtFixedRate(() -> {
+            // Cancelled when the channel closes: a load that reconnects would otherwise pile up pingers of dead channels.
+            pinger = ctx.executor().scheduleAtFixedRate(() -> {
                 if (channel.isActive()) {
                     channel.writeAndFlush(channel.alloc().ioBuffer(2).writeByte(0xC0).writeByte(0), channel.voidPromise());
                 }
@@ -219,6 +238,7 @@ final class LoadConnection extends ByteToMessageDecoder {
         switch (type >> 4) {
             case 2 -> { // CONNACK
                 int code = in.getUnsignedByte(pos + 1);
+                sessionPresent = (in.getUnsignedByte(pos) & 1) != 0;
                 if (code == 0) {
                     connected.complete(this);
                 } else {
@@ -275,6 +295,9 @@ final class LoadConnection extends ByteToMessageDecoder {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        if (pinger != null) {
+            pinger.cancel(false);
+        }
         connected.completeExceptionally(new IllegalStateException("connection closed before CONNACK: " + login.clientId()));
         CompletableFuture<Void> s = subscribed;
         if (s != null) {

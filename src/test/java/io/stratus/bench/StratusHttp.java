@@ -41,6 +41,11 @@ final class StratusHttp {
         return d.path("device_id").asText();
     }
 
+    /** Creates a device with {@code serial} as its auth_info; returns its OneNET login: device id, product id, serial. */
+    LoadConnection.Login deviceLogin(Product product, String title, String serial) {
+        return new LoadConnection.Login(createDevice(product, title, serial), product.id(), serial);
+    }
+
     /** {@code POST /devices/{id}/datapoints?type=1}: uploads a `$dp` type-1 JSON body. */
     void upload(Product product, String deviceId, String type1Json) {
         data(send("POST", "/devices/" + deviceId + "/datapoints?type=1", type1Json.getBytes(StandardCharsets.UTF_8),
