@@ -12,9 +12,7 @@ import io.netty.handler.codec.mqtt.MqttPublishMessage;
 import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
 import io.netty.handler.codec.mqtt.MqttTopicSubscription;
 import io.netty.handler.codec.mqtt.MqttUnsubscribeMessage;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.stratus.Config;
 import io.stratus.broker.Broker;
 import io.stratus.broker.Client;
@@ -49,22 +47,34 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     private final Broker broker;
     private final BooleanSupplier serverStopping;
     private final ConnectCheck connectCheck;
+    private final ConnectionDeadlines deadlines;
     private final AckQueue acks = new AckQueue();
     private ChannelHandlerContext ctx;
     private ConnectionOutbox outbox;
     private State state = State.AWAITING_CONNECT;
-    private ScheduledFuture<?> connectTimeout;
+    /** This connection's place in its loop's {@link ConnectionDeadlines}; -1 when not there. */
+    int deadlineSlot = -1;
+    /** Before CONNECT: when the CONNECT timeout ends; after: when keep-alive ends unless a packet came since the last check. */
+    private long deadline;
+    /** 1.5 x the keep-alive (D7), in nanoseconds; 0 for none. */
+    private long idleNanos;
+    private boolean readSinceCheck;
     private String clientId = "-";
     /** The broker's side of the logged-in client; set once its CONNECT is accepted, read by the broker's threads. */
     private volatile Client client;
     private volatile boolean closeLogged;
 
-    /** {@code connectCheck} is the server's one CONNECT policy, shared by all its connections. */
-    MqttConnection(Config config, Broker broker, BooleanSupplier serverStopping, ConnectCheck connectCheck) {
+    /**
+     * {@code connectCheck} is the server's one CONNECT policy and {@code deadlines} its one watch over CONNECT timeouts
+     * and keep-alives, shared by all its connections.
+     */
+    MqttConnection(Config config, Broker broker, BooleanSupplier serverStopping, ConnectCheck connectCheck,
+                   ConnectionDeadlines deadlines) {
         this.config = config;
         this.broker = broker;
         this.serverStopping = serverStopping;
         this.connectCheck = connectCheck;
+        this.deadlines = deadlines;
     }
 
     @Override
@@ -72,17 +82,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
         this.outbox = new ConnectionOutbox(ctx, this, broker.stats(), config.tenantLimits().maxOutgoingMessages(),
                 config.tenantLimits().maxOutgoingBytes());
-        long timeout = config.connectTimeout().toMillis();
-        connectTimeout = ctx.executor().schedule(() -> {
-            if (state == State.AWAITING_CONNECT) {
-                closeFor("no CONNECT within " + timeout + " ms");
-            }
-        }, timeout, TimeUnit.MILLISECONDS);
+        deadline = ctx.executor().ticker().nanoTime() + config.connectTimeout().toNanos();
+        deadlines.add(ctx.executor(), this);
         ctx.fireChannelActive();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        readSinceCheck = true;
         try {
             if (state == State.CLOSED || !(msg instanceof MqttMessage m)) {
                 return;
@@ -149,8 +156,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void onConnect(MqttConnectMessage m) {
-        connectTimeout.cancel(false);
-        connectTimeout = null; // a cancelled task kept per connection is memory for nothing
         clientId = m.payload().clientIdentifier(); // named in the log line should the check throw
         ConnectCheck.Outcome outcome = connectCheck.check(m, ClientAddress.of(ctx.channel()),
                 config.tls().certLogin() ? TlsFront.certificateName(ctx) : null);
@@ -174,7 +179,35 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
             log.debug("[{}] connected from {} (product {}, clean {})", clientId, remote(), login.productId(),
                     accepted.cleanSession());
         }
-        MqttServer.loggedIn(ctx, accepted.keepAliveSeconds(), config); // last, once CONNACK is written
+        keepAlive(accepted.keepAliveSeconds());
+        MqttServer.loggedIn(ctx, config); // last, once CONNACK is written
+    }
+
+    /** From now on, silence for 1.5 x {@code seconds} closes the connection (D7, [MQTT-3.1.2-24]); 0: never. */
+    private void keepAlive(int seconds) {
+        if (seconds == 0) {
+            deadlines.remove(ctx.executor(), this);
+            return;
+        }
+        idleNanos = TimeUnit.MILLISECONDS.toNanos(seconds * 1500L);
+        deadline = ctx.executor().ticker().nanoTime() + idleNanos;
+        readSinceCheck = false;
+    }
+
+    /** Called by {@link ConnectionDeadlines} every tick, on the event loop: closes on a passed deadline. */
+    void checkDeadline(long now) {
+        if (state == State.AWAITING_CONNECT) {
+            if (now - deadline >= 0) {
+                closeFor("no CONNECT within " + config.connectTimeout().toMillis() + " ms");
+            }
+        } else if (state == State.CONNECTED && idleNanos > 0) {
+            if (readSinceCheck) {
+                readSinceCheck = false;
+                deadline = now + idleNanos;
+            } else if (now - deadline >= 0) {
+                closeFor("keep-alive timeout");
+            }
+        }
     }
 
     /** A refused CONNECT: CONNACK with the refusal's code, then close; or, without a code, close without a CONNACK. */
@@ -305,15 +338,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     // ---- connection end ----------------------------------------------------------------------------
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent) {
-            closeFor("keep-alive timeout");
-        } else {
-            ctx.fireUserEventTriggered(evt);
-        }
-    }
-
-    @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (state == State.CONNECTED) {
             outbox.writabilityChanged(config.protection().slowConsumerTimeout().toMillis());
@@ -334,9 +358,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         State before = state;
         state = State.CLOSED;
         acks.clear();
-        if (connectTimeout != null) {
-            connectTimeout.cancel(false);
-        }
+        deadlines.remove(ctx.executor(), this);
         outbox.cancelSlowConsumerCheck();
         if (before == State.CONNECTED) {
             client.ended(outbox, serverStopping.getAsBoolean());

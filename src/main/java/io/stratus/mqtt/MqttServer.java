@@ -22,7 +22,6 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.mqtt.MqttDecoder;
 import io.netty.handler.codec.mqtt.MqttEncoder;
 import io.netty.handler.flush.FlushConsolidationHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.stratus.Config;
 import io.stratus.broker.Broker;
@@ -57,6 +56,7 @@ public final class MqttServer implements AutoCloseable {
     private final Broker broker;
     /** One CONNECT policy for all connections: it keeps no per-connection state. */
     private final ConnectCheck connectCheck;
+    private final ConnectionDeadlines deadlines = new ConnectionDeadlines();
     private final ChannelGroup clients = new DefaultChannelGroup("mqtt-clients", GlobalEventExecutor.INSTANCE);
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
@@ -193,7 +193,7 @@ public final class MqttServer implements AutoCloseable {
         ch.pipeline()
                 .addLast("decoder", newConnectDecoder(config))
                 .addLast("encoder", MqttEncoder.INSTANCE)
-                .addLast("connection", new MqttConnection(config, broker, () -> stopping, connectCheck));
+                .addLast("connection", new MqttConnection(config, broker, () -> stopping, connectCheck, deadlines));
     }
 
     /**
@@ -215,25 +215,19 @@ public final class MqttServer implements AutoCloseable {
         return new MqttDecoder(maxConnectBytes(config) + MAX_FIXED_HEADER_BYTES, ConnectCheck.MAX_CLIENT_ID_LENGTH);
     }
 
-    /** The largest remaining length read before a CONNECT is accepted ({@code mqtt.max-connect-bytes}). */
     /**
-     * The pipeline of a connection whose CONNECT was accepted and answered: a keep-alive timer, closing after 1.5 x the
-     * client's keep-alive of silence (D7, [MQTT-3.1.2-24]), and a decoder for packets up to mqtt.max-packet-bytes. Called
-     * by the connection's handler once CONNACK is written: the bytes the old decoder holds (packets pipelined behind
-     * the CONNECT) go to the new one now, and that handler reads them.
+     * The pipeline of a connection whose CONNECT was accepted and answered: a decoder for packets up to
+     * mqtt.max-packet-bytes. Called by the connection's handler once CONNACK is written: the bytes the old decoder holds
+     * (packets pipelined behind the CONNECT) go to the new one now, and that handler reads them.
      */
-    static void loggedIn(ChannelHandlerContext connection, int keepAliveSeconds, Config config) {
-        if (keepAliveSeconds > 0) {
-            long idleMillis = keepAliveSeconds * 1500L;
-            connection.pipeline().addBefore(connection.name(), "keepalive",
-                    new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
-        }
+    static void loggedIn(ChannelHandlerContext connection, Config config) {
         ChannelHandlerContext decoder = connection.pipeline().context(MqttDecoder.class);
         if (decoder != null) {
             connection.pipeline().replace(decoder.name(), decoder.name(), newDecoder(config));
         }
     }
 
+    /** The largest remaining length read before a CONNECT is accepted ({@code mqtt.max-connect-bytes}). */
     static int maxConnectBytes(Config config) {
         return Math.min(config.tenantLimits().maxConnectBytes(), Math.min(config.maxPacketBytes(), MAX_REMAINING_LENGTH));
     }

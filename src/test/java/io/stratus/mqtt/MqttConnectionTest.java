@@ -183,6 +183,31 @@ class MqttConnectionTest {
         assertThat(registry.isOnline(device.id())).isFalse();
     }
 
+    @Test
+    void any_packet_restarts_the_keep_alive_and_the_close_comes_at_most_a_check_late_D7() {
+        open(() -> false);
+        send(connect("device-sn", 2));
+        receive();
+
+        passTime(2000);
+        send(MqttMessage.PINGREQ);
+        assertThat(receive().fixedHeader().messageType()).isEqualTo(MqttMessageType.PINGRESP);
+
+        passTime(2900);
+        assertThat(channel.isOpen()).as("open 2.9 s after the PINGREQ").isTrue();
+
+        passTime(100 + ConnectionDeadlines.TICK_MILLIS);
+        assertThat(channel.isOpen()).as("closed within a check of 1.5 x keep-alive after the PINGREQ").isFalse();
+    }
+
+    /** Lets {@code millis} pass a check at a time, as a running event loop would. */
+    private void passTime(long millis) {
+        for (long left = millis; left > 0; left -= ConnectionDeadlines.TICK_MILLIS) {
+            channel.advanceTimeBy(Math.min(left, ConnectionDeadlines.TICK_MILLIS), TimeUnit.MILLISECONDS);
+            channel.runScheduledPendingTasks();
+        }
+    }
+
     // ---- the client side ------------------------------------------------------------------------
 
     /** The server's pipeline, as MqttServer builds it. */
@@ -197,13 +222,13 @@ class MqttConnectionTest {
     private void openWithStoreDown() {
         channel = new EmbeddedChannel(MqttServer.newDecoder(config), MqttEncoder.INSTANCE,
                 new MqttConnection(config, broker, () -> false, new ConnectCheck(registry, MqttServer.newThrottle(config),
-                        () -> false, () -> "store not writable: disk full")));
+                        () -> false, () -> "store not writable: disk full"), new ConnectionDeadlines()));
     }
 
     private void open(BooleanSupplier serverStopping) {
         channel = new EmbeddedChannel(MqttServer.newDecoder(config), MqttEncoder.INSTANCE,
                 new MqttConnection(config, broker, serverStopping,
-                        new ConnectCheck(registry, MqttServer.newThrottle(config), serverStopping, () -> null)));
+                        new ConnectCheck(registry, MqttServer.newThrottle(config), serverStopping, () -> null), new ConnectionDeadlines()));
         channel.freezeTime();
     }
 

@@ -92,7 +92,7 @@ class MqttPipelineFuzzTest {
                     input = mutator.mutate(corpus.get(random.nextInt(corpus.size())));
                 }
                 EmbeddedChannel channel = new EmbeddedChannel(new OneNetHeaderFlags(), MqttServer.newDecoder(config), MqttEncoder.INSTANCE,
-                        new MqttConnection(config, broker, () -> false, connectCheck));
+                        new MqttConnection(config, broker, () -> false, connectCheck, new ConnectionDeadlines()));
                 try {
                     for (int at = 0; at < input.length && channel.isOpen(); ) {
                         int len = 1 + random.nextInt(input.length - at);
