@@ -15,9 +15,8 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
 /**
  * The packets the broker sends to one client, from any thread (the broker's {@link Outbox}); closing and the login's
@@ -57,9 +56,16 @@ final class ConnectionOutbox implements Outbox {
     private final long maxQueuedBytes;
     /** Made on the first write from another thread: an idle connection carries no queue (memory per connection). */
     private volatile Queue<Object> queue;
-    private final AtomicInteger queued = new AtomicInteger();
-    private final AtomicLong queuedBytes = new AtomicLong();
-    private final AtomicBoolean scheduled = new AtomicBoolean();
+    // Counters updated in place rather than Atomic* objects: 56 bytes less for each of many idle connections.
+    private static final AtomicIntegerFieldUpdater<ConnectionOutbox> QUEUED =
+            AtomicIntegerFieldUpdater.newUpdater(ConnectionOutbox.class, "queued");
+    private static final AtomicLongFieldUpdater<ConnectionOutbox> QUEUED_BYTES =
+            AtomicLongFieldUpdater.newUpdater(ConnectionOutbox.class, "queuedBytes");
+    private static final AtomicIntegerFieldUpdater<ConnectionOutbox> SCHEDULED =
+            AtomicIntegerFieldUpdater.newUpdater(ConnectionOutbox.class, "scheduled");
+    private volatile int queued;
+    private volatile long queuedBytes;
+    private volatile int scheduled; // 1 while a drain is queued on the loop
     private final Runnable drain = this::drain;
     private ScheduledFuture<?> slowConsumerCheck; // on the event loop only
 
@@ -150,10 +156,10 @@ final class ConnectionOutbox implements Outbox {
             ctx.writeAndFlush(message, ctx.voidPromise());
             return;
         }
-        queuedBytes.addAndGet(bytesOf(message));
+        QUEUED_BYTES.addAndGet(this, bytesOf(message));
         queue().offer(message);
-        queued.incrementAndGet();
-        if (scheduled.compareAndSet(false, true)) {
+        QUEUED.incrementAndGet(this);
+        if (SCHEDULED.compareAndSet(this, 0, 1)) {
             try {
                 ctx.executor().execute(drain);
             } catch (RejectedExecutionException loopStopped) {
@@ -163,7 +169,7 @@ final class ConnectionOutbox implements Outbox {
     }
 
     private boolean isFull() {
-        return queued.get() >= maxQueued || queuedBytes.get() >= maxQueuedBytes;
+        return queued >= maxQueued || queuedBytes >= maxQueuedBytes;
     }
 
     private static long bytesOf(Object message) {
@@ -171,7 +177,7 @@ final class ConnectionOutbox implements Outbox {
     }
 
     private void drain() {
-        scheduled.set(false); // before polling: a message queued from now on schedules another drain
+        scheduled = 0; // before polling: a message queued from now on schedules another drain
         if (writeQueued() > 0) {
             ctx.flush();
         }
@@ -202,8 +208,8 @@ final class ConnectionOutbox implements Outbox {
         Object m;
         while ((m = q.poll()) != null) {
             long bytes = bytesOf(m);
-            queued.decrementAndGet();
-            queuedBytes.addAndGet(-bytes);
+            QUEUED.decrementAndGet(this);
+            QUEUED_BYTES.addAndGet(this, -bytes);
             ctx.write(m, ctx.voidPromise());
             n++;
             unflushed++;
@@ -221,8 +227,8 @@ final class ConnectionOutbox implements Outbox {
         Queue<Object> q = queue();
         Object m;
         while ((m = q.poll()) != null) {
-            queued.decrementAndGet();
-            queuedBytes.addAndGet(-bytesOf(m));
+            QUEUED.decrementAndGet(this);
+            QUEUED_BYTES.addAndGet(this, -bytesOf(m));
             ReferenceCountUtil.release(m);
         }
     }

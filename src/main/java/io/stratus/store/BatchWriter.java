@@ -141,7 +141,12 @@ public final class BatchWriter implements AutoCloseable {
 
     /** Queues one INSERT, UPDATE or DELETE (see {@link Database#update}); completes as {@link #submit(Write)}. */
     public CompletableFuture<Void> submitUpdate(String sql, Database.Parameters parameters) {
-        return submitBatched(b -> Database.update(b.connection(), sql, parameters));
+        return submitBatched(b -> {
+            // The batch's statement: a burst of one kind of write (a user topic per new subscription) is prepared once.
+            PreparedStatement ps = b.statement(sql);
+            parameters.bind(ps);
+            ps.executeUpdate();
+        });
     }
 
     /** Queues a write that uses its batch (see {@link Batch}); completes as {@link #submit(Write)}. */
