@@ -48,9 +48,12 @@ public final class Session {
     // Sized small: most sessions hold one subscription, and idle connections are counted in thousands (memory per
     // connection); the map grows when used.
     private final Map<String, Integer> subscriptions = new LinkedHashMap<>(2);
-    private final OwedLedger ledger;
-    private final InflightWindow window;
-    private final OwedQueue queue;
+    private final QueueBudget budget;
+    // Made together on the first message owed or dropped ({@link #owe}): the sessions of idle devices never need them,
+    // and those are counted in thousands (memory per connection). Null means nothing was ever owed.
+    private OwedLedger ledger;
+    private InflightWindow window;
+    private OwedQueue queue;
     private Set<Integer> incomingQos2; // made on the first incoming QoS 2 message
     private Outbox outbox;
     private boolean closingSlow; // the connection was told to close as a slow consumer
@@ -69,9 +72,15 @@ public final class Session {
         this.rules = rules;
         this.storage = storage;
         this.stats = stats;
-        this.ledger = new OwedLedger(this, storage, stats);
-        this.window = new InflightWindow(rules, persistent, ledger);
-        this.queue = new OwedQueue(rules, budget, stats, ledger);
+        this.budget = budget;
+    }
+
+    private void owe() {
+        if (ledger == null) {
+            ledger = new OwedLedger(this, storage, stats);
+            window = new InflightWindow(rules, persistent, ledger);
+            queue = new OwedQueue(rules, budget, stats, ledger);
+        }
     }
 
     public boolean persistent() {
@@ -100,7 +109,7 @@ public final class Session {
 
     /** Messages dropped from this session's queue since it was created (QoS 0 when not writable, overflow, expiry). */
     synchronized long dropped() {
-        return ledger.dropped();
+        return ledger == null ? 0 : ledger.dropped();
     }
 
     // ---- subscriptions ----------------------------------------------------------------------------
@@ -146,8 +155,10 @@ public final class Session {
         outbox = null;
         resending = false;
         parked = null; // retained messages are sent on SUBSCRIBE only, not on a later attach
-        queue.releaseStored();
-        window.releaseStored();
+        if (ledger != null) {
+            queue.releaseStored();
+            window.releaseStored();
+        }
         return true;
     }
 
@@ -164,10 +175,12 @@ public final class Session {
             if (outbox != null && outbox.isWritable()) {
                 outbox.publish(message, 0, false);
             } else {
+                owe();
                 ledger.countDrop();
             }
             return null;
         }
+        owe();
         int size = message.payload().length;
         Owed owed = new Owed(seq, message.qos(), size, System.currentTimeMillis(), null, false);
         ledger.hold(owed, message);
@@ -198,12 +211,13 @@ public final class Session {
 
     /** Restores a stored message at start-up as a stub, within the same limits as {@link #deliver}. */
     synchronized void restore(long seq, int qos, int size, long enqueuedAt) {
+        owe();
         queue.restore(seq, qos, size, enqueuedAt);
     }
 
     /** The newest row dropped by {@link #restore}, 0 when none (rows up to it are deleted at once). */
     synchronized long restoreDroppedUpTo() {
-        return queue.restoreDroppedUpTo();
+        return queue == null ? 0 : queue.restoreDroppedUpTo();
     }
 
     /**
@@ -238,7 +252,7 @@ public final class Session {
      * the reader once the queue drains: large retained messages go at the client's pace, not into the heap at once.
      */
     synchronized boolean parkWhileFull(Runnable read) {
-        if (!queue.holdsMoreThanWindow()) {
+        if (queue == null || !queue.holdsMoreThanWindow()) {
             return false;
         }
         parked = read;
@@ -254,6 +268,9 @@ public final class Session {
     }
 
     public synchronized void onPuback(int packetId) {
+        if (window == null) {
+            return; // nothing was sent that needs it
+        }
         Owed f = window.puback(packetId);
         if (f != null) {
             lastProgress = System.currentTimeMillis();
@@ -263,6 +280,9 @@ public final class Session {
     }
 
     public synchronized void onPubrec(int packetId) {
+        if (window == null) {
+            return;
+        }
         Owed f = window.pubrec(packetId);
         if (f != null) {
             lastProgress = System.currentTimeMillis();
@@ -272,23 +292,25 @@ public final class Session {
     }
 
     public synchronized void onPubcomp(int packetId) {
-        if (window.pubcomp(packetId)) {
+        if (window != null && window.pubcomp(packetId)) {
             drain();
         }
     }
 
     public synchronized int inflightCount() {
-        return window.size();
+        return window == null ? 0 : window.size();
     }
 
     public synchronized int queuedCount() {
-        return queue.size();
+        return queue == null ? 0 : queue.size();
     }
 
     /** Forgets everything owed, for a session being discarded (its stored rows go with the session's). */
     synchronized void discardAll() {
-        queue.discard();
-        window.discard();
+        if (ledger != null) {
+            queue.discard();
+            window.discard();
+        }
         parked = null;
     }
 
@@ -299,8 +321,8 @@ public final class Session {
      * only in the store first), then goes on with the queue.
      */
     private void resend() {
-        if (outbox == null) {
-            return;
+        if (outbox == null || window == null) {
+            return; // attached with nothing ever owed: nothing to resend or send
         }
         List<Owed> toLoad = window.stubsToResend();
         if (toLoad != null) {
@@ -315,7 +337,7 @@ public final class Session {
 
     /** Sends from the head of the queue while the window has room, loading stubs a window at a time. */
     private void drain() {
-        if (outbox == null || resending) {
+        if (outbox == null || resending || window == null) {
             return;
         }
         long now = System.currentTimeMillis();

@@ -253,14 +253,16 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
             closeFor(e.getMessage());
             return;
         }
-        if (qos == 0 && handled.isDone() && !handled.isCompletedExceptionally()) {
-            return; // routed, and QoS 0 has no acknowledgement to queue (the common case under load)
+        if (handled.isDone() && !handled.isCompletedExceptionally() && acks.size() == 0) {
+            // Routed, and no earlier acknowledgement waits: this one goes now, in order, with nothing queued (the common
+            // case under load; QoS 0 has none).
+            if (qos > 0) {
+                writeAck(qos, packetId);
+                ctx.flush();
+            }
+            return;
         }
-        Runnable sendAck = switch (qos) {
-            case 1 -> () -> ctx.write(Packets.ack(MqttMessageType.PUBACK, packetId));
-            case 2 -> () -> ctx.write(Packets.ack(MqttMessageType.PUBREC, packetId));
-            default -> () -> { };
-        };
+        Runnable sendAck = () -> writeAck(qos, packetId);
         acks.add(handled, sendAck, e -> {
             if (qos == 2) {
                 client.session().endIncomingQos2(packetId);
@@ -275,6 +277,15 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
             if (acks.full(MAX_PENDING_ACKS, config.tenantLimits().maxPendingPublishBytes())) {
                 ctx.channel().config().setAutoRead(false);
             }
+        }
+    }
+
+    /** PUBACK for QoS 1, PUBREC for QoS 2, nothing for QoS 0; unflushed. */
+    private void writeAck(int qos, int packetId) {
+        if (qos == 1) {
+            ctx.write(Packets.ack(MqttMessageType.PUBACK, packetId), ctx.voidPromise());
+        } else if (qos == 2) {
+            ctx.write(Packets.ack(MqttMessageType.PUBREC, packetId), ctx.voidPromise());
         }
     }
 

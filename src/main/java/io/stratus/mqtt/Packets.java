@@ -11,7 +11,9 @@ import io.netty.handler.codec.mqtt.MqttPublishMessage;
 import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.stratus.broker.Message;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 
 /** The packets the server sends, built from the broker's types; payloads are wrapped, never copied. */
 final class Packets {
@@ -35,8 +37,19 @@ final class Packets {
 
     /** PUBACK, PUBREC, PUBREL or PUBCOMP; PUBREL carries the flags 0010 [MQTT-3.6.1-1]. */
     static MqttMessage ack(MqttMessageType type, int packetId) {
+        return new MqttMessage(ACK_HEADERS.get(type), MqttMessageIdVariableHeader.from(packetId));
+    }
+
+    /** The fixed headers of the acknowledgements (immutable, so one each for all of them). */
+    private static final Map<MqttMessageType, MqttFixedHeader> ACK_HEADERS = new EnumMap<>(Map.of(
+            MqttMessageType.PUBACK, ackHeader(MqttMessageType.PUBACK),
+            MqttMessageType.PUBREC, ackHeader(MqttMessageType.PUBREC),
+            MqttMessageType.PUBREL, ackHeader(MqttMessageType.PUBREL),
+            MqttMessageType.PUBCOMP, ackHeader(MqttMessageType.PUBCOMP)));
+
+    private static MqttFixedHeader ackHeader(MqttMessageType type) {
         MqttQoS qos = type == MqttMessageType.PUBREL ? MqttQoS.AT_LEAST_ONCE : MqttQoS.AT_MOST_ONCE;
-        return new MqttMessage(new MqttFixedHeader(type, false, qos, false, 0), MqttMessageIdVariableHeader.from(packetId));
+        return new MqttFixedHeader(type, false, qos, false, 0);
     }
 
     /** SUBACK with one return code per filter: the granted QoS 0-2 or 0x80 (failure). */

@@ -256,12 +256,16 @@ public final class Compare {
                 try (ServerProcess s = start(t, "idle-" + run, true); LoadClient client = new LoadClient(s.mqttAddress(), threads)) {
                     IdleLoad.Outcome o = IdleLoad.run(client, p, s.pid());
                     log(String.format(Locale.ROOT, "run %d %-9s d idle %,d: %,.0f connects/s, all subscribed in %.2f s, RSS %,d -> %,d KiB"
-                                    + " = %,.0f B/connection, held %,d, failed %d; CPU per connection: server %.0f us, tool %.0f us",
+                                    + " = %,.0f B/connection, held %,d, failed %d; CONNACK p50 %.1f ms p99 %.1f ms; CPU per connection: server %.0f us,"
+                                    + " tool %.0f us",
                             run, t, o.connected(), o.connectsPerSecond(), o.secondsToAllSubscribed(), o.rssBeforeKb(), o.rssAfterKb(),
-                            o.bytesPerConnection(), o.held(), o.failed(), o.serverCpuMicrosPerConnection(),
+                            o.bytesPerConnection(), o.held(), o.failed(), o.connectLatency().p50() / 1000,
+                            o.connectLatency().p99() / 1000, o.serverCpuMicrosPerConnection(),
                             o.clientCpuMicrosPerConnection()));
                     String tag = "d idle " + String.format(Locale.ROOT, "%,d", p.connections());
                     results.add(new Results.Row("d.rate", tag + ", connect rate", "conn/s", true), t, o.connectsPerSecond());
+                    results.add(new Results.Row("d.p99", tag + ", connect() to CONNACK p99", "ms", false), t,
+                            o.connectLatency().p99() / 1000);
                     results.add(new Results.Row("d.cpu", tag + ", server CPU per connection", "us", false), t,
                             o.serverCpuMicrosPerConnection());
                     results.add(new Results.Row("d.bytes", tag + ", server RSS growth per connection", "bytes", false), t,
