@@ -31,6 +31,7 @@ import io.stratus.tls.TlsFiles;
 import io.stratus.transport.ByteStreams;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -70,6 +71,8 @@ public final class MqttServer implements AutoCloseable {
     /** MQTT over WebSocket on the HTTP port: the API's Jetty hands the connections in through these. */
     private final LocalStreams streams = new LocalStreams();
     private volatile boolean stopping;
+    /** Handed to every connection: one object, not one per connection. */
+    private final BooleanSupplier stoppingFlag = () -> stopping;
 
     public MqttServer(Config config, DeviceRegistry registry, Broker broker) {
         this(config, registry, broker, newThrottle(config));
@@ -193,7 +196,7 @@ public final class MqttServer implements AutoCloseable {
         ch.pipeline()
                 .addLast("decoder", newConnectDecoder(config))
                 .addLast("encoder", MqttEncoder.INSTANCE)
-                .addLast("connection", new MqttConnection(config, broker, () -> stopping, connectCheck, deadlines));
+                .addLast("connection", new MqttConnection(config, broker, stoppingFlag, connectCheck, deadlines));
     }
 
     /**
