@@ -173,16 +173,8 @@ final class AckLatencyLoad {
 
     private void disconnect() {
         closing = true;
-        List<CompletableFuture<Void>> closed = new ArrayList<>();
         synchronized (connections) {
-            for (LoadConnection c : connections) {
-                closed.add(c.disconnect());
-            }
-        }
-        try {
-            CompletableFuture.allOf(closed.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            // closing is best effort; the client's event loops end with the client
+            LoadConnection.disconnectAll(List.copyOf(connections), 10);
         }
     }
 

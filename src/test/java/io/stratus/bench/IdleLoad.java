@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -49,7 +48,7 @@ final class IdleLoad {
         InetAddress[] sources = LoadClient.loopbackAddresses(p.sourceAddresses());
         String run = Long.toString(System.nanoTime() % 1_000_000, 36);
         if (p.warmupConnections() > 0) {
-            close(connectAll(client, p, p.warmupConnections(), sources, "warm-" + run).open());
+            LoadConnection.disconnectAll(connectAll(client, p, p.warmupConnections(), sources, "warm-" + run).open(), 60);
             RoutingLoad.pause(Duration.ofSeconds(1));
         }
         long rssBefore = serverPid == 0 ? 0 : ServerProcess.rssKb(serverPid);
@@ -63,7 +62,7 @@ final class IdleLoad {
         int held = (int) r.open().stream().filter(LoadConnection::isOpen).count();
         Outcome outcome = new Outcome(r.connected(), r.failed(), r.connected() / ((r.lastConnack() - r.firstConnect()) / 1e9),
                 (r.allSubscribed() - r.firstConnect()) / 1e9, rssBefore, rssAfter, held, r.connectLatency(), serverCpu, clientCpu);
-        close(r.open());
+        LoadConnection.disconnectAll(r.open(), 60);
         return outcome;
     }
 
@@ -96,16 +95,6 @@ final class IdleLoad {
         synchronized (open) {
             return new Round(List.copyOf(open), connected.get(), failed, t0, lastConnack.get(), allSubscribed,
                     connectLatency.summary());
-        }
-    }
-
-    private static void close(List<LoadConnection> open) {
-        List<CompletableFuture<Void>> closed = new ArrayList<>();
-        open.forEach(c -> closed.add(c.disconnect()));
-        try {
-            CompletableFuture.allOf(closed.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            // best effort
         }
     }
 }

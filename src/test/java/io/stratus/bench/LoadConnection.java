@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
@@ -168,6 +169,19 @@ final class LoadConnection extends ByteToMessageDecoder {
 
     void flush() {
         channel.flush();
+    }
+
+    /** Disconnects all of {@code connections} and waits up to {@code seconds} for them to close; best effort. */
+    static void disconnectAll(Iterable<LoadConnection> connections, int seconds) {
+        List<CompletableFuture<Void>> closed = new ArrayList<>();
+        for (LoadConnection c : connections) {
+            closed.add(c.disconnect());
+        }
+        try {
+            CompletableFuture.allOf(closed.toArray(CompletableFuture[]::new)).get(seconds, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // closing is best effort; the client's event loops end with the client
+        }
     }
 
     /** Sends DISCONNECT and closes; the returned future completes when the channel is closed. */

@@ -230,18 +230,14 @@ final class ReconnectStorm {
 
     private void disconnect() {
         armed = false;
-        List<CompletableFuture<Void>> closed = new ArrayList<>();
+        List<LoadConnection> open = new ArrayList<>();
         for (Member m : members) {
             LoadConnection c = m.current;
             if (c != null) {
-                closed.add(c.disconnect());
+                open.add(c);
             }
         }
-        try {
-            CompletableFuture.allOf(closed.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            // best effort
-        }
+        LoadConnection.disconnectAll(open, 60);
     }
 
     /** One client and its persistent session; its connections all live on one event loop, where its handler runs. */
