@@ -66,7 +66,7 @@ public final class Broker implements AutoCloseable {
         Config.TenantLimits limits = config.tenantLimits();
         this.retained = new RetainedMessages(store, reader, stats, limits.retainedMaxPerProduct(), limits.retainedMaxBytesPerProduct());
         this.userTopics = new UserTopics(database, writer, config.topicsMaxPerProduct());
-        this.sessions = new Sessions(config, store, registry, stats, new Session.Storage() {
+        this.sessions = new Sessions(config, store, registry, stats, new SessionStorage() {
             @Override
             public void settled(Session session, long seq) {
                 store.deleteMessage(session.key, seq);

@@ -8,11 +8,11 @@ package io.stratus.broker;
  */
 final class OwedLedger {
     private final Session session;
-    private final Session.Storage storage;
+    private final SessionStorage storage;
     private final BrokerStats stats;
     private long dropped;
 
-    OwedLedger(Session session, Session.Storage storage, BrokerStats stats) {
+    OwedLedger(Session session, SessionStorage storage, BrokerStats stats) {
         this.session = session;
         this.storage = storage;
         this.stats = stats;

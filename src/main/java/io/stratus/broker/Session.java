@@ -16,26 +16,11 @@ import java.util.Set;
  * <p>Memory does not follow what a session is owed: a message of a persistent session is in the store, so once its
  * row is committed the heap keeps only a stub (sequence number, size, time) while the session is offline, while its
  * queue is longer than one window, and after the message was sent. Stubs are loaded back a window at a time
- * ({@link Storage#load}) when they are due to be sent or resent.
+ * ({@link SessionStorage#load}) when they are due to be sent or resent.
  */
 public final class Session {
     /** The limits of every session of a server, from its config. */
     record Rules(int maxInflight, int maxInflightBytes, int maxQueued, long maxQueuedBytes, long ttlMillis, long slowMillis) {}
-
-    /** Where owed messages are kept: told when one is no longer owed, asked for payloads that are only there. */
-    interface Storage {
-        /** A stored message is no longer owed (acknowledged, dropped or expired): its row can go. */
-        void settled(Session session, long seq);
-
-        /**
-         * Reads the payloads of {@code owed} (all stored) and hands them to {@link #loaded}, on another thread; false
-         * when that cannot be queued now.
-         */
-        boolean load(Session session, List<Owed> owed);
-
-        /** Hands back a read that waited for room in this session's queue ({@link #parkWhileFull}); false when full. */
-        boolean resume(Runnable read);
-    }
 
     final String key;
     final long productId;
@@ -43,7 +28,7 @@ public final class Session {
     final long deviceId;
     private final boolean persistent;
     private final Rules rules;
-    private final Storage storage;
+    private final SessionStorage storage;
     private final BrokerStats stats;
     // Sized small: most sessions hold one subscription, and idle connections are counted in thousands (memory per
     // connection); the map grows when used.
@@ -63,7 +48,7 @@ public final class Session {
     private Runnable parked; // a read of retained messages waiting for room in the queue
 
     Session(String key, long productId, String clientId, long deviceId, boolean persistent, Rules rules,
-            Storage storage, BrokerStats stats, QueueBudget budget) {
+            SessionStorage storage, BrokerStats stats, QueueBudget budget) {
         this.key = key;
         this.productId = productId;
         this.clientId = clientId;
@@ -268,10 +253,7 @@ public final class Session {
     }
 
     public synchronized void onPuback(int packetId) {
-        if (window == null) {
-            return; // nothing was sent that needs it
-        }
-        Owed f = window.puback(packetId);
+        Owed f = window == null ? null : window.puback(packetId); // null window: nothing was ever sent
         if (f != null) {
             lastProgress = System.currentTimeMillis();
             ledger.finish(f);
@@ -280,10 +262,7 @@ public final class Session {
     }
 
     public synchronized void onPubrec(int packetId) {
-        if (window == null) {
-            return;
-        }
-        Owed f = window.pubrec(packetId);
+        Owed f = window == null ? null : window.pubrec(packetId);
         if (f != null) {
             lastProgress = System.currentTimeMillis();
             // The client owns the message now; only the PUBREL/PUBCOMP exchange remains [MQTT-4.3.3].

@@ -24,13 +24,13 @@ final class Sessions {
     private final DeviceRegistry registry;
     private final BrokerStats stats;
     private final Session.Rules rules;
-    private final Session.Storage storage;
+    private final SessionStorage storage;
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
     private final Map<Long, TopicTree<Session>> trees = new ConcurrentHashMap<>();
     private final Map<Long, QueueBudget> budgets = new ConcurrentHashMap<>();
     private final Object[] locks = new Object[64];
 
-    Sessions(Config config, BrokerStore store, DeviceRegistry registry, BrokerStats stats, Session.Storage storage) {
+    Sessions(Config config, BrokerStore store, DeviceRegistry registry, BrokerStats stats, SessionStorage storage) {
         this.config = config;
         this.store = store;
         this.registry = registry;

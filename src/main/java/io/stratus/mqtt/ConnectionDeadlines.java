@@ -1,6 +1,7 @@
 package io.stratus.mqtt;
 
 import io.netty.util.concurrent.EventExecutor;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,9 +20,20 @@ final class ConnectionDeadlines {
 
     private final Map<EventExecutor, Loop> loops = new ConcurrentHashMap<>();
 
-    /** Watches {@code connection} on its event loop (called there) until {@link #remove}. */
-    void add(EventExecutor executor, MqttConnection connection) {
+    /** Watches {@code connection} on its event loop (called there) until {@link #remove}: first its CONNECT timeout. */
+    void add(EventExecutor executor, MqttConnection connection, Duration connectTimeout) {
+        connection.deadline = executor.ticker().nanoTime() + connectTimeout.toNanos();
         loops.computeIfAbsent(executor, Loop::new).add(connection);
+    }
+
+    /** After CONNECT: silence for 1.5 x {@code seconds} closes the connection (D7, [MQTT-3.1.2-24]); 0: never. */
+    void keepAlive(EventExecutor executor, MqttConnection connection, int seconds) {
+        connection.idleNanos = TimeUnit.MILLISECONDS.toNanos(seconds * 1500L);
+        connection.deadline = executor.ticker().nanoTime() + connection.idleNanos;
+        connection.readSinceCheck = false;
+        if (seconds == 0) {
+            remove(executor, connection);
+        }
     }
 
     void remove(EventExecutor executor, MqttConnection connection) {
@@ -67,9 +79,22 @@ final class ConnectionDeadlines {
             // From the end: a connection that closes now may leave its slot to the last one, already checked.
             for (int i = size - 1; i >= 0; i--) {
                 if (i < size) {
-                    connections[i].checkDeadline(now);
+                    checkOne(connections[i], now);
                 }
             }
+        }
+    }
+
+    /**
+     * Before CONNECT the deadline is the CONNECT timeout's. After it, a connection that read a packet since the last
+     * check gets a new keep-alive deadline from now; one that did not is closed once the deadline has passed.
+     */
+    private static void checkOne(MqttConnection c, long now) {
+        if (c.idleNanos > 0 && c.readSinceCheck) {
+            c.readSinceCheck = false;
+            c.deadline = now + c.idleNanos;
+        } else if (now - c.deadline >= 0) {
+            c.deadlinePassed();
         }
     }
 }

@@ -26,8 +26,8 @@ import javax.net.ssl.SSLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,22 +52,18 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private ConnectionOutbox outbox;
     private State state = State.AWAITING_CONNECT;
-    /** This connection's place in its loop's {@link ConnectionDeadlines}; -1 when not there. */
+    // Kept for ConnectionDeadlines, on the loop: the slot there (-1: none), when the CONNECT timeout ends (before CONNECT)
+    // or keep-alive's (after), 1.5 x the keep-alive in ns (D7; 0: none), and whether a packet came since the last check.
     int deadlineSlot = -1;
-    /** Before CONNECT: when the CONNECT timeout ends; after: when keep-alive ends unless a packet came since the last check. */
-    private long deadline;
-    /** 1.5 x the keep-alive (D7), in nanoseconds; 0 for none. */
-    private long idleNanos;
-    private boolean readSinceCheck;
+    long deadline;
+    long idleNanos;
+    boolean readSinceCheck;
     private String clientId = "-";
     /** The broker's side of the logged-in client; set once its CONNECT is accepted, read by the broker's threads. */
     private volatile Client client;
     private volatile boolean closeLogged;
 
-    /**
-     * {@code connectCheck} is the server's one CONNECT policy and {@code deadlines} its one watch over CONNECT timeouts
-     * and keep-alives, shared by all its connections.
-     */
+    /** {@code connectCheck} and {@code deadlines} are the server's, shared by all its connections. */
     MqttConnection(Config config, Broker broker, BooleanSupplier serverStopping, ConnectCheck connectCheck,
                    ConnectionDeadlines deadlines) {
         this.config = config;
@@ -82,8 +78,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
         this.outbox = new ConnectionOutbox(ctx, this, broker.stats(), config.tenantLimits().maxOutgoingMessages(),
                 config.tenantLimits().maxOutgoingBytes());
-        deadline = ctx.executor().ticker().nanoTime() + config.connectTimeout().toNanos();
-        deadlines.add(ctx.executor(), this);
+        deadlines.add(ctx.executor(), this, config.connectTimeout());
         ctx.fireChannelActive();
     }
 
@@ -114,12 +109,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (state == State.AWAITING_CONNECT) {
-                if (m.fixedHeader().messageType() != MqttMessageType.CONNECT) {
-                    // [MQTT-3.1.0-1], D20 (docs/decisions.md): nothing of a client is processed before its CONNECT.
+                if (m.fixedHeader().messageType() == MqttMessageType.CONNECT) {
+                    onConnect((MqttConnectMessage) m);
+                } else { // [MQTT-3.1.0-1], D20 (docs/decisions.md): nothing of a client is processed before its CONNECT.
                     closeFor("first packet must be CONNECT, got " + m.fixedHeader().messageType());
-                    return;
                 }
-                onConnect((MqttConnectMessage) m);
                 return;
             }
             dispatch(m);
@@ -132,8 +126,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         switch (m.fixedHeader().messageType()) {
             case PUBLISH -> onPublish((MqttPublishMessage) m);
             case PUBACK -> client.session().onPuback(Packets.packetId(m));
-            case PUBREC -> onPubrec(Packets.packetId(m));
-            case PUBREL -> onPubrel(Packets.packetId(m));
+            case PUBREC -> qos2Step(client.session()::onPubrec, MqttMessageType.PUBREL, Packets.packetId(m));
+            case PUBREL -> qos2Step(client.session()::endIncomingQos2, MqttMessageType.PUBCOMP, Packets.packetId(m));
             case PUBCOMP -> client.session().onPubcomp(Packets.packetId(m));
             case SUBSCRIBE -> onSubscribe((MqttSubscribeMessage) m);
             case UNSUBSCRIBE -> onUnsubscribe((MqttUnsubscribeMessage) m);
@@ -179,34 +173,16 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
             log.debug("[{}] connected from {} (product {}, clean {})", clientId, remote(), login.productId(),
                     accepted.cleanSession());
         }
-        keepAlive(accepted.keepAliveSeconds());
+        deadlines.keepAlive(ctx.executor(), this, accepted.keepAliveSeconds());
         MqttServer.loggedIn(ctx, config); // last, once CONNACK is written
     }
 
-    /** From now on, silence for 1.5 x {@code seconds} closes the connection (D7, [MQTT-3.1.2-24]); 0: never. */
-    private void keepAlive(int seconds) {
-        if (seconds == 0) {
-            deadlines.remove(ctx.executor(), this);
-            return;
-        }
-        idleNanos = TimeUnit.MILLISECONDS.toNanos(seconds * 1500L);
-        deadline = ctx.executor().ticker().nanoTime() + idleNanos;
-        readSinceCheck = false;
-    }
-
-    /** Called by {@link ConnectionDeadlines} every tick, on the event loop: closes on a passed deadline. */
-    void checkDeadline(long now) {
+    /** Its deadline passed ({@link ConnectionDeadlines}): the CONNECT timeout before CONNECT (D20), keep-alive after (D7). */
+    void deadlinePassed() {
         if (state == State.AWAITING_CONNECT) {
-            if (now - deadline >= 0) {
-                closeFor("no CONNECT within " + config.connectTimeout().toMillis() + " ms");
-            }
-        } else if (state == State.CONNECTED && idleNanos > 0) {
-            if (readSinceCheck) {
-                readSinceCheck = false;
-                deadline = now + idleNanos;
-            } else if (now - deadline >= 0) {
-                closeFor("keep-alive timeout");
-            }
+            closeFor("no CONNECT within " + config.connectTimeout().toMillis() + " ms");
+        } else if (state == State.CONNECTED) {
+            closeFor("keep-alive timeout");
         }
     }
 
@@ -254,15 +230,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         if (handled.isDone() && !handled.isCompletedExceptionally() && acks.size() == 0) {
-            // Routed, and no earlier acknowledgement waits: this one goes now, in order, with nothing queued (the common
-            // case under load; QoS 0 has none).
-            if (qos > 0) {
-                writeAck(qos, packetId);
-                ctx.flush();
+            if (qos > 0) { // routed, and no earlier acknowledgement waits: this one goes now (the common case)
+                ctx.writeAndFlush(Packets.publishAck(qos, packetId), ctx.voidPromise());
             }
             return;
         }
-        Runnable sendAck = () -> writeAck(qos, packetId);
+        Runnable sendAck = qos == 0 ? () -> { } : () -> ctx.write(Packets.publishAck(qos, packetId), ctx.voidPromise());
         acks.add(handled, sendAck, e -> {
             if (qos == 2) {
                 client.session().endIncomingQos2(packetId);
@@ -280,15 +253,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** PUBACK for QoS 1, PUBREC for QoS 2, nothing for QoS 0; unflushed. */
-    private void writeAck(int qos, int packetId) {
-        if (qos == 1) {
-            ctx.write(Packets.ack(MqttMessageType.PUBACK, packetId), ctx.voidPromise());
-        } else if (qos == 2) {
-            ctx.write(Packets.ack(MqttMessageType.PUBREC, packetId), ctx.voidPromise());
-        }
-    }
-
     private void releaseAcks() {
         if (state != State.CONNECTED) {
             return;
@@ -301,14 +265,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void onPubrec(int packetId) {
-        client.session().onPubrec(packetId);
-        ctx.writeAndFlush(Packets.ack(MqttMessageType.PUBREL, packetId));
-    }
-
-    private void onPubrel(int packetId) {
-        client.session().endIncomingQos2(packetId);
-        ctx.writeAndFlush(Packets.ack(MqttMessageType.PUBCOMP, packetId));
+    /** A step of QoS 2 from the client (PUBREC of ours, PUBREL of its): recorded, then answered with {@code reply}. */
+    private void qos2Step(IntConsumer record, MqttMessageType reply, int packetId) {
+        record.accept(packetId);
+        ctx.writeAndFlush(Packets.ack(reply, packetId));
     }
 
     // ---- SUBSCRIBE / UNSUBSCRIBE ---------------------------------------------------------------------

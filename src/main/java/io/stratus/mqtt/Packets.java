@@ -40,6 +40,11 @@ final class Packets {
         return new MqttMessage(ACK_HEADERS.get(type), MqttMessageIdVariableHeader.from(packetId));
     }
 
+    /** What acknowledges an incoming PUBLISH of QoS 1 (PUBACK) or 2 (PUBREC). */
+    static MqttMessage publishAck(int qos, int packetId) {
+        return ack(qos == 1 ? MqttMessageType.PUBACK : MqttMessageType.PUBREC, packetId);
+    }
+
     /** The fixed headers of the acknowledgements (immutable, so one each for all of them). */
     private static final Map<MqttMessageType, MqttFixedHeader> ACK_HEADERS = new EnumMap<>(Map.of(
             MqttMessageType.PUBACK, ackHeader(MqttMessageType.PUBACK),

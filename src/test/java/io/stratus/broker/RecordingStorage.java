@@ -4,10 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A {@link Session.Storage} that keeps what it is told: the fake store of the unit tests of a session's parts
+ * A {@link SessionStorage} that keeps what it is told: the fake store of the unit tests of a session's parts
  * ({@link InflightWindow}, {@link OwedQueue}). Single-threaded, as those parts are.
  */
-final class RecordingStorage implements Session.Storage {
+final class RecordingStorage implements SessionStorage {
     final List<Long> settled = new ArrayList<>();
     final List<List<Owed>> loads = new ArrayList<>();
     final BrokerStats stats = new BrokerStats();
