@@ -94,6 +94,11 @@ public final class Subjects {
         return multi ? List.of(parent, parent + ".>") : List.of(parent);
     }
 
+    /** Every subject of {@code kind}: what the QoS 1/2 stream keeps, for {@link Kind#QOS1}. */
+    public String all(Kind kind) {
+        return prefix + "." + kind.token + ".>";
+    }
+
     /** The catch-all of product {@code productId} for topics whose subject is too long (see the class comment). */
     public String longSubject(Kind kind, long productId) {
         return head(kind, productId).append('.').append(LONG).toString();

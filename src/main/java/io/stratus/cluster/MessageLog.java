@@ -1,0 +1,127 @@
+package io.stratus.cluster;
+
+import io.nats.client.Connection;
+import io.nats.client.JetStream;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.JetStreamSubscription;
+import io.nats.client.Message;
+import io.nats.client.PublishOptions;
+import io.nats.client.PullSubscribeOptions;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerConfiguration;
+import io.nats.client.api.DeliverPolicy;
+import io.nats.client.api.DiscardPolicy;
+import io.nats.client.api.PublishAck;
+import io.nats.client.api.RetentionPolicy;
+import io.nats.client.api.StorageType;
+import io.nats.client.api.StreamConfiguration;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The cluster's log of QoS 1 and 2 messages (docs/cluster.md): one JetStream stream, {@value #STREAM}, holding every
+ * {@code <prefix>.q.>} subject, and one durable pull consumer per node, however many sessions the node holds (a
+ * consumer is a replicated state machine in NATS; one per session would not scale). A message counts as accepted
+ * once {@link #append} completes: the stream has it, so a PUBACK may go. A node reads every message of the log and
+ * matches it against its own sessions.
+ *
+ * <p>Opening creates the stream and the node's consumer, or updates them to the given {@link Settings}; a node that
+ * restarts binds to its consumer again and goes on where it stopped.
+ */
+public final class MessageLog {
+    public static final String STREAM = "STRATUS_MSG";
+
+    /**
+     * @param replicas         copies of the stream: 1 on one nats-server, 3 on a NATS cluster of 3
+     * @param maxAge           how long a message is kept at most (long enough to adopt a dead node's unread messages)
+     * @param maxBytes         the stream's size at most: when full, new messages are refused (never old ones dropped)
+     * @param duplicateWindow  a message appended again with the same id within this is stored once
+     * @param ackWait          a message read but not acknowledged within this is delivered again
+     * @param maxAckPending    messages a node may hold read but not acknowledged
+     */
+    public record Settings(int replicas, Duration maxAge, long maxBytes, Duration duplicateWindow, Duration ackWait,
+                           long maxAckPending) {}
+
+    /** "stream not found" of the JetStream API. */
+    private static final int STREAM_NOT_FOUND = 10059;
+
+    private final JetStream jetStream;
+    private final JetStreamSubscription consumer;
+
+    private MessageLog(JetStream jetStream, JetStreamSubscription consumer) {
+        this.jetStream = jetStream;
+        this.consumer = consumer;
+    }
+
+    /** Opens the log for node {@code node} on {@code nats}, creating or updating the stream and the node's consumer. */
+    public static MessageLog open(Connection nats, Subjects subjects, String node, Settings settings)
+            throws IOException, JetStreamApiException {
+        JetStreamManagement management = nats.jetStreamManagement();
+        StreamConfiguration stream = StreamConfiguration.builder()
+                .name(STREAM)
+                .subjects(subjects.all(Subjects.Kind.QOS1))
+                .storageType(StorageType.File)
+                .retentionPolicy(RetentionPolicy.Limits)
+                .discardPolicy(DiscardPolicy.New)
+                .replicas(settings.replicas())
+                .maxAge(settings.maxAge())
+                .maxBytes(settings.maxBytes())
+                .duplicateWindow(settings.duplicateWindow())
+                .build();
+        try {
+            management.getStreamInfo(STREAM);
+            management.updateStream(stream);
+        } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() != STREAM_NOT_FOUND) {
+                throw e;
+            }
+            management.addStream(stream);
+        }
+        String name = consumerName(node);
+        management.addOrUpdateConsumer(STREAM, ConsumerConfiguration.builder()
+                .durable(name)
+                .filterSubject(subjects.all(Subjects.Kind.QOS1))
+                .deliverPolicy(DeliverPolicy.New)
+                .ackPolicy(AckPolicy.Explicit)
+                .ackWait(settings.ackWait())
+                .maxAckPending(settings.maxAckPending())
+                .build());
+        JetStream jetStream = nats.jetStream();
+        return new MessageLog(jetStream, jetStream.subscribe(null, PullSubscribeOptions.bind(STREAM, name)));
+    }
+
+    /**
+     * Appends a message; completes when the stream has stored it. {@code messageId} (unique per message and ingress
+     * node, e.g. node, incarnation and a sequence) makes a retry within the duplicate window a no-op that still
+     * completes, with {@link PublishAck#isDuplicate()}.
+     */
+    public CompletableFuture<PublishAck> append(String subject, byte[] body, String messageId) {
+        return jetStream.publishAsync(subject, body, PublishOptions.builder().messageId(messageId).build());
+    }
+
+    /** Up to {@code max} messages this node has not read yet, waiting at most {@code wait}; each must be acked. */
+    public List<Message> read(int max, Duration wait) {
+        return consumer.fetch(max, wait);
+    }
+
+    /**
+     * The durable consumer's name for a node name: characters outside {@code [A-Za-z0-9-]} (a host name's dots, the
+     * port's colon) are written as {@code _XX} in hex, so names stay distinct and NATS accepts them.
+     */
+    static String consumerName(String node) {
+        StringBuilder s = new StringBuilder("node-");
+        for (byte b : node.getBytes(StandardCharsets.UTF_8)) {
+            char c = (char) (b & 0xFF);
+            if (c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+                s.append(c);
+            } else {
+                s.append('_').append(String.format("%02X", b & 0xFF));
+            }
+        }
+        return s.toString();
+    }
+}
