@@ -48,6 +48,7 @@ class ArchitectureTest {
                 .layer("Monitor").definedBy("io.stratus.monitor..")
                 .layer("Tls").definedBy("io.stratus.tls..")
                 .layer("Transport").definedBy("io.stratus.transport..")
+                .layer("Cluster").definedBy("io.stratus.cluster..")
                 .layer("Settings").definedBy(belongToAnyOf(Config.class, SettingValues.class))
                 .whereLayer("Root").mayNotBeAccessedByAnyLayer()
                 .whereLayer("Api").mayOnlyBeAccessedByLayers("Root")
@@ -61,6 +62,7 @@ class ArchitectureTest {
                         "Api", "Root")
                 .whereLayer("Tls").mayOnlyBeAccessedByLayers("Mqtt", "Api", "Root")
                 .whereLayer("Transport").mayOnlyBeAccessedByLayers("Mqtt", "Api", "Root")
+                .whereLayer("Cluster").mayOnlyBeAccessedByLayers("Broker", "Root")
                 .whereLayer("Monitor").mayOnlyBeAccessedByLayers("Store", "Device", "Broker", "Telemetry", "Command", "Hook",
                         "Mqtt", "Api", "Root")
                 .check(main);
