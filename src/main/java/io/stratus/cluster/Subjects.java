@@ -99,6 +99,11 @@ public final class Subjects {
         return prefix + "." + kind.token + ".>";
     }
 
+    /** Every subject of {@code kind} in product {@code productId}, its long subject included. */
+    public String all(Kind kind, long productId) {
+        return head(kind, productId).append(".>").toString();
+    }
+
     /** The catch-all of product {@code productId} for topics whose subject is too long (see the class comment). */
     public String longSubject(Kind kind, long productId) {
         return head(kind, productId).append('.').append(LONG).toString();

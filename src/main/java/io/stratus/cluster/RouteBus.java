@@ -1,0 +1,102 @@
+package io.stratus.cluster;
+
+import io.nats.client.Connection;
+import io.nats.client.Dispatcher;
+import io.nats.client.Message;
+import io.nats.client.impl.Headers;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * QoS 0 between nodes over core NATS (docs/cluster.md). A node publishes each QoS 0 message of its clients on the
+ * topic's subject ({@link Subjects}), and takes the messages of every product it has subscribers in: NATS interest is
+ * the route table, so a message goes only to nodes that may want it, and the receiving node matches it in its own
+ * topic tree. A node's own messages come back to it and are dropped here (it delivered them locally already).
+ *
+ * <p>Interest is per product (one NATS subscription to {@code <prefix>.m.P.>}), not per filter: two overlapping filters
+ * on one node would otherwise each deliver a copy of the same message to that node. Messages are at most once, as QoS
+ * 0 is: one a node misses while NATS reconnects is lost.
+ */
+public final class RouteBus implements AutoCloseable {
+    /** Told of each message from another node, on the bus's own thread. */
+    public interface Receiver {
+        void received(long productId, String topic, byte[] payload);
+    }
+
+    /** The node a message came from: a node drops its own. */
+    static final String ORIGIN = "Stratus-Node";
+    /** The topic of a message sent on the product's long subject (its subject could not hold it). */
+    static final String TOPIC = "Stratus-Topic";
+
+    private final Connection nats;
+    private final Subjects subjects;
+    private final String node;
+    private final Receiver receiver;
+    private final Dispatcher dispatcher;
+    /** Product id -> subscriptions of this node's sessions in it; a NATS subscription while above 0. */
+    private final Map<Long, Integer> interest = new HashMap<>();
+
+    public RouteBus(Connection nats, Subjects subjects, String node, Receiver receiver) {
+        this.nats = nats;
+        this.subjects = subjects;
+        this.node = node;
+        this.receiver = receiver;
+        this.dispatcher = nats.createDispatcher(this::onMessage);
+    }
+
+    /** A session of this node subscribed in product {@code productId}. */
+    public synchronized void subscribed(long productId) {
+        if (interest.merge(productId, 1, Integer::sum) == 1) {
+            dispatcher.subscribe(subjects.all(Subjects.Kind.QOS0, productId));
+        }
+    }
+
+    /** A subscription in product {@code productId} ended (unsubscribed, or its session ended). */
+    public synchronized void unsubscribed(long productId) {
+        Integer left = interest.computeIfPresent(productId, (p, n) -> n == 1 ? null : n - 1);
+        if (left == null) {
+            dispatcher.unsubscribe(subjects.all(Subjects.Kind.QOS0, productId));
+        }
+    }
+
+    /** Products this node takes QoS 0 messages of. */
+    public synchronized int products() {
+        return interest.size();
+    }
+
+    /** Waits until nats-server has this node's subscriptions, so that a SUBACK sent after it means routed. */
+    public void flush(Duration timeout) throws TimeoutException, InterruptedException {
+        nats.flush(timeout);
+    }
+
+    /** Sends a QoS 0 message of a client of this node to the other nodes. */
+    public void publish(long productId, String topic, byte[] payload) {
+        Headers headers = new Headers().put(ORIGIN, node);
+        String subject = subjects.topic(Subjects.Kind.QOS0, productId, topic);
+        if (subject.equals(subjects.longSubject(Subjects.Kind.QOS0, productId))) {
+            headers.put(TOPIC, topic);
+        }
+        nats.publish(subject, headers, payload);
+    }
+
+    private void onMessage(Message m) {
+        if (m.getHeaders() == null || node.equals(m.getHeaders().getFirst(ORIGIN))) {
+            return;
+        }
+        Subjects.Decoded d = subjects.decode(m.getSubject());
+        if (d == null || d.kind() != Subjects.Kind.QOS0) {
+            return;
+        }
+        String topic = d.topic() != null ? d.topic() : m.getHeaders().getFirst(TOPIC);
+        if (topic != null) {
+            receiver.received(d.productId(), topic, m.getData() == null ? new byte[0] : m.getData());
+        }
+    }
+
+    @Override
+    public void close() {
+        nats.closeDispatcher(dispatcher);
+    }
+}
