@@ -57,7 +57,18 @@ public record Config(
         SharedLimits sharedLimits,
         TenantLimits tenantLimits,
         StoreLocation store,
-        Tls tls) {
+        Tls tls,
+        Cluster cluster) {
+
+    /**
+     * Cluster mode ({@code cluster.*}, docs/cluster.md): the NATS servers between the nodes (comma-separated URLs; empty:
+     * one node, no NATS), this node's name (default: host name and MQTT port) and the prefix of its NATS subjects.
+     */
+    public record Cluster(List<String> natsUrls, String nodeName, String subjectPrefix) {
+        public boolean enabled() {
+            return !natsUrls.isEmpty();
+        }
+    }
 
     /**
      * TLS ({@code tls.*}, docs/tls.md): the MQTT and HTTP TLS ports ({@code -1}: off), the PEM certificate chain and
@@ -179,6 +190,7 @@ public record Config(
             Map.entry("devices.max-per-product", "100000"),
             Map.entry("store.sync", "normal"),
             Map.entry("store.url", ""),
+            Map.entry("cluster.nats-url", ""), Map.entry("cluster.node-name", ""), Map.entry("cluster.subject-prefix", "stratus"),
             Map.entry("store.password-file", ""),
             // PostgreSQL: data point writers committing side by side, each on its own connection, a device's points
             // always on the same one. The embedded store has one: SQLite lets one writer in at a time.
@@ -314,7 +326,17 @@ public record Config(
                         positive(v, "retained.max-per-product"), positive(v, "retained.max-bytes-per-product"),
                         positive(v, "mqtt.max-outgoing-messages"), positive(v, "mqtt.max-outgoing-bytes")),
                 storeLocation(v),
-                tls(v));
+                tls(v),
+                cluster(v));
+    }
+
+    private static Cluster cluster(Map<String, String> v) {
+        Cluster c = new Cluster(list(v, "cluster.nats-url"), v.get("cluster.node-name").strip(),
+                v.get("cluster.subject-prefix").strip());
+        if (c.enabled() && v.get("store.url").isBlank()) {
+            throw new IllegalArgumentException("cluster.nats-url needs store.url (PostgreSQL): the nodes share one store");
+        }
+        return c;
     }
 
     private static Tls tls(Map<String, String> v) {

@@ -45,6 +45,9 @@ public final class Main implements Callable<Integer> {
     String store;
     @Option(names = "--store-password-file", description = "A file holding the PostgreSQL password.")
     Path storePasswordFile;
+    @Option(names = "--cluster", description = "Join a cluster over NATS: nats://host:4222 (several comma-separated); "
+            + "needs --store (docs/cluster.md).")
+    String cluster;
     @Option(names = "--admin-password", description = "Admin password (else STRATUS_ADMIN_PASSWORD; generated on first start when unset).")
     String adminPassword;
     @Option(names = "--allow-anonymous", description = "Let clients without credentials in, scoped to the default product.")
@@ -98,6 +101,7 @@ public final class Main implements Callable<Integer> {
         if (dataDir != null) flags.put("data.dir", dataDir.toString());
         if (store != null) flags.put("store.url", store);
         if (storePasswordFile != null) flags.put("store.password-file", storePasswordFile.toString());
+        if (cluster != null) flags.put("cluster.nats-url", cluster);
         if (adminPassword != null) flags.put("admin.password", adminPassword);
         if (allowAnonymous) flags.put("mqtt.allow-anonymous", "true");
         return flags;

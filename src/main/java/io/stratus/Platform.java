@@ -1,7 +1,11 @@
 package io.stratus;
 
+import io.nats.client.Connection;
 import io.stratus.api.ApiServer;
 import io.stratus.broker.Broker;
+import io.stratus.cluster.NatsLink;
+import io.stratus.cluster.RouteBus;
+import io.stratus.cluster.Subjects;
 import io.stratus.command.Commands;
 import io.stratus.device.AdminAccount;
 import io.stratus.device.DeviceRegistry;
@@ -17,6 +21,8 @@ import io.stratus.store.HistoryPartitions;
 import io.stratus.store.StoreAvailability;
 import io.stratus.tls.TlsFiles;
 import io.stratus.telemetry.Telemetry;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -40,6 +46,9 @@ public final class Platform implements AutoCloseable {
     private final Hooks hooks;
     private final StoreAvailability store;
     private final MqttServer mqtt;
+    /** Cluster mode's link to the other nodes (docs/cluster.md); null on a single node. */
+    private final Connection nats;
+    private final RouteBus routeBus;
     /** The certificate files of the TLS ports, watched for renewals; null without TLS. */
     private final TlsFiles tlsFiles;
     private final ApiServer api;
@@ -73,6 +82,12 @@ public final class Platform implements AutoCloseable {
         // MQTT routing. A connection hands each PUBLISH to its broker.Client: a system topic goes to the handler
         // registered here, any other topic to the subscribers of the publisher's product.
         this.broker = new Broker(config, database, stateWriter, registry);
+        // Cluster mode: QoS 0 messages to and from the other nodes over NATS (QoS 1/2 and sessions: not yet).
+        Config.Cluster cluster = config.cluster();
+        String node = cluster.nodeName().isEmpty() ? hostName() + ":" + config.mqttPort() : cluster.nodeName();
+        this.nats = cluster.enabled() ? NatsLink.connect(cluster.natsUrls(), node) : null;
+        this.routeBus = nats == null ? null
+                : broker.joinCluster(receiver -> new RouteBus(nats, new Subjects(cluster.subjectPrefix()), node, receiver));
 
         // $dp: decoded on the publisher's event loop (Telemetry.onDp), committed by its device's datapoint writer, forwarded to
         // /{device_id}/{stream} after the commit; the PUBACK waits for the commit.
@@ -221,11 +236,29 @@ public final class Platform implements AutoCloseable {
         quietly(hooks::close);
         quietly(commands::close);
         quietly(commandWriter::close);
+        if (routeBus != null) {
+            quietly(routeBus::close);
+            quietly(() -> {
+                try {
+                    nats.close();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
         quietly(broker::close);
         quietly(stateWriter::close);
         quietly(partitions::close);
         quietly(database::close);
         log.info("Stratus stopped");
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
     }
 
     private static void quietly(Runnable step) {

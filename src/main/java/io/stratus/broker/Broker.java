@@ -1,6 +1,7 @@
 package io.stratus.broker;
 
 import io.stratus.Config;
+import io.stratus.cluster.RouteBus;
 import io.stratus.device.Credential;
 import io.stratus.device.Device;
 import io.stratus.device.DeviceListener;
@@ -17,6 +18,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -137,10 +139,8 @@ public final class Broker implements AutoCloseable {
     // ---- sessions ---------------------------------------------------------------------------------
 
     /**
-     * A client whose CONNECT was accepted: binds it to its session ({@link #connect}) and returns what the broker keeps
-     * of it for its connection. The connection sends CONNACK and then calls {@link Client#attach}.
-     *
-     * @param remote the client's address, for log lines
+     * A client whose CONNECT was accepted (from address {@code remote}): binds it to its session ({@link #connect}) and
+     * returns what the broker keeps of it for its connection. The connection sends CONNACK, then {@link Client#attach}.
      */
     public Client login(long productId, long deviceId, String clientId, boolean cleanSession, Message will,
                         Credential credential, Object remote) {
@@ -189,7 +189,7 @@ public final class Broker implements AutoCloseable {
             }
             int granted = Math.min(r.qos(), 2);
             s.putSubscription(r.filter(), granted);
-            sessions.tree(s.productId).subscribe(r.filter(), s, granted);
+            sessions.subscribe(s, r.filter(), granted);
             codes.add(granted);
             changed = true;
         }
@@ -212,7 +212,7 @@ public final class Broker implements AutoCloseable {
         boolean changed = false;
         for (String f : filters) {
             if (s.removeSubscription(f)) {
-                sessions.tree(s.productId).unsubscribe(f, s);
+                sessions.unsubscribe(s, f);
                 changed = true;
             }
         }
@@ -281,6 +281,7 @@ public final class Broker implements AutoCloseable {
                 targets.release();
             }
         }
+        sessions.published(productId, m);
         if (durable == null) {
             return NOTHING_TO_STORE;
         }
@@ -314,8 +315,12 @@ public final class Broker implements AutoCloseable {
 
     /** Whether anything in the product subscribes at all; lets a caller skip building messages nobody can receive. */
     public boolean hasSubscriptions(long productId) {
-        TopicTree<Session> tree = sessions.existingTree(productId);
-        return tree != null && tree.size() > 0;
+        return sessions.hasSubscriptions(productId);
+    }
+
+    /** Cluster mode (docs/cluster.md): QoS 0 messages to and from the other nodes go through the bus {@code open} makes. */
+    public RouteBus joinCluster(Function<RouteBus.Receiver, RouteBus> open) {
+        return sessions.join(open.apply(sessions::receivedFromPeer));
     }
 
     /** The products' user topics for the {@code /mqtt/topic} API (D26). */

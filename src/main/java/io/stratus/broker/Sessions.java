@@ -1,6 +1,7 @@
 package io.stratus.broker;
 
 import io.stratus.Config;
+import io.stratus.cluster.RouteBus;
 import io.stratus.device.Device;
 import io.stratus.device.DeviceRegistry;
 import java.util.HashMap;
@@ -27,6 +28,7 @@ final class Sessions {
     private final SessionStorage storage;
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
     private final Map<Long, TopicTree<Session>> trees = new ConcurrentHashMap<>();
+    private volatile RouteBus bus; // cluster mode only
     private final Map<Long, QueueBudget> budgets = new ConcurrentHashMap<>();
     private final Object[] locks = new Object[64];
 
@@ -106,6 +108,64 @@ final class Sessions {
         return trees.get(productId);
     }
 
+    /** Whether anything in the product subscribes now. */
+    boolean hasSubscriptions(long productId) {
+        TopicTree<Session> tree = trees.get(productId);
+        return tree != null && tree.size() > 0;
+    }
+
+    void subscribe(Session s, String filter, int qos) {
+        tree(s.productId).subscribe(filter, s, qos);
+        interestChanged(s.productId);
+    }
+
+    void unsubscribe(Session s, String filter) {
+        tree(s.productId).unsubscribe(filter, s);
+        interestChanged(s.productId);
+    }
+
+    // ---- other nodes (cluster mode, docs/cluster.md) ------------------------------------------------
+
+    /** From now on this node's subscriptions decide which products' QoS 0 messages {@code bus} brings from other nodes. */
+    RouteBus join(RouteBus bus) {
+        this.bus = bus;
+        trees.keySet().forEach(this::interestChanged);
+        return bus;
+    }
+
+    /** A message published on this node: at QoS 0 the other nodes' subscribers get it too (QoS 1/2: not yet). */
+    void published(long productId, Message m) {
+        RouteBus b = bus;
+        if (b != null && m.qos() == 0) {
+            b.publish(productId, m.topic(), m.payload());
+        }
+    }
+
+    /** A QoS 0 message from another node: this node's subscribers get it as they would a local one, matched here. */
+    void receivedFromPeer(long productId, String topic, byte[] payload) {
+        TopicTree<Session> tree = trees.get(productId);
+        if (tree == null || Topics.checkTopicName(topic) != null) {
+            return;
+        }
+        Message m = new Message(topic, payload, 0, false);
+        Targets targets = Targets.borrow();
+        try {
+            tree.match(topic, targets);
+            for (int i = 0; i < targets.size(); i++) {
+                targets.session(i).deliver(m, 0);
+            }
+        } finally {
+            targets.release();
+        }
+    }
+
+    private void interestChanged(long productId) {
+        RouteBus b = bus;
+        if (b != null) {
+            b.interest(productId, () -> hasSubscriptions(productId));
+        }
+    }
+
     /**
      * A deleted device loses its connection, without its will (nothing of a deleted device is published, see
      * docs/api-decisions.md), and its session.
@@ -154,6 +214,7 @@ final class Sessions {
         }
         budgets.remove(productId);
         trees.remove(productId);
+        interestChanged(productId);
     }
 
     /**
@@ -210,6 +271,7 @@ final class Sessions {
         for (String filter : s.subscriptions().keySet()) {
             tree.unsubscribe(filter, s);
         }
+        interestChanged(s.productId);
         s.discardAll();
         if (s.persistent()) {
             store.deleteSession(s.key);

@@ -5,9 +5,11 @@ import io.nats.client.Dispatcher;
 import io.nats.client.Message;
 import io.nats.client.impl.Headers;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 
 /**
  * QoS 0 between nodes over core NATS (docs/cluster.md). A node publishes each QoS 0 message of its clients on the
@@ -32,38 +34,37 @@ public final class RouteBus implements AutoCloseable {
 
     private final Connection nats;
     private final Subjects subjects;
-    private final String node;
+    /** Who a message of this bus is from: the node's name and this start of it, so two starts never look alike. */
+    private final String origin;
     private final Receiver receiver;
     private final Dispatcher dispatcher;
-    /** Product id -> subscriptions of this node's sessions in it; a NATS subscription while above 0. */
-    private final Map<Long, Integer> interest = new HashMap<>();
+    /** The products this node holds a NATS subscription of. */
+    private final Set<Long> products = new HashSet<>();
 
     public RouteBus(Connection nats, Subjects subjects, String node, Receiver receiver) {
         this.nats = nats;
         this.subjects = subjects;
-        this.node = node;
+        this.origin = node + "/" + UUID.randomUUID();
         this.receiver = receiver;
         this.dispatcher = nats.createDispatcher(this::onMessage);
     }
 
-    /** A session of this node subscribed in product {@code productId}. */
-    public synchronized void subscribed(long productId) {
-        if (interest.merge(productId, 1, Integer::sum) == 1) {
+    /**
+     * Call after each change of the subscriptions of product {@code productId} on this node: {@code wanted} says whether
+     * any are left, and is read under this bus's lock, so that of racing changes the last one read decides.
+     */
+    public synchronized void interest(long productId, BooleanSupplier wanted) {
+        boolean want = wanted.getAsBoolean();
+        if (want && products.add(productId)) {
             dispatcher.subscribe(subjects.all(Subjects.Kind.QOS0, productId));
-        }
-    }
-
-    /** A subscription in product {@code productId} ended (unsubscribed, or its session ended). */
-    public synchronized void unsubscribed(long productId) {
-        Integer left = interest.computeIfPresent(productId, (p, n) -> n == 1 ? null : n - 1);
-        if (left == null) {
+        } else if (!want && products.remove(productId)) {
             dispatcher.unsubscribe(subjects.all(Subjects.Kind.QOS0, productId));
         }
     }
 
     /** Products this node takes QoS 0 messages of. */
     public synchronized int products() {
-        return interest.size();
+        return products.size();
     }
 
     /** Waits until nats-server has this node's subscriptions, so that a SUBACK sent after it means routed. */
@@ -73,7 +74,7 @@ public final class RouteBus implements AutoCloseable {
 
     /** Sends a QoS 0 message of a client of this node to the other nodes. */
     public void publish(long productId, String topic, byte[] payload) {
-        Headers headers = new Headers().put(ORIGIN, node);
+        Headers headers = new Headers().put(ORIGIN, origin);
         String subject = subjects.topic(Subjects.Kind.QOS0, productId, topic);
         if (subject.equals(subjects.longSubject(Subjects.Kind.QOS0, productId))) {
             headers.put(TOPIC, topic);
@@ -82,7 +83,7 @@ public final class RouteBus implements AutoCloseable {
     }
 
     private void onMessage(Message m) {
-        if (m.getHeaders() == null || node.equals(m.getHeaders().getFirst(ORIGIN))) {
+        if (m.getHeaders() == null || origin.equals(m.getHeaders().getFirst(ORIGIN))) {
             return;
         }
         Subjects.Decoded d = subjects.decode(m.getSubject());

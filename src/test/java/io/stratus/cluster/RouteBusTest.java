@@ -47,9 +47,9 @@ class RouteBusTest {
         List<Got> got1 = new CopyOnWriteArrayList<>();
         List<Got> got2 = new CopyOnWriteArrayList<>();
         try (RouteBus node1 = bus(nats1, "n1", got1); RouteBus node2 = bus(nats2, "n2", got2)) {
-            node1.subscribed(7);
-            node1.subscribed(7); // a second subscription in the product: still one NATS subscription, one copy
-            node2.subscribed(7);
+            node1.interest(7, () -> true);
+            node1.interest(7, () -> true); // a second subscription in the product: still one NATS subscription, one copy
+            node2.interest(7, () -> true);
             node1.flush(Duration.ofSeconds(5));
             node2.flush(Duration.ofSeconds(5));
 
@@ -67,18 +67,15 @@ class RouteBusTest {
     }
 
     @Test
-    void when_the_last_subscription_of_a_product_ends_its_messages_stop_coming() throws Exception {
+    void when_a_product_has_no_subscriptions_left_its_messages_stop_coming() throws Exception {
         List<Got> got1 = new CopyOnWriteArrayList<>();
         try (RouteBus node1 = bus(nats1, "n1", got1); RouteBus node2 = bus(nats2, "n2", new CopyOnWriteArrayList<>())) {
-            node1.subscribed(3);
-            node1.subscribed(3);
-            node1.flush(Duration.ofSeconds(5));
-            node1.unsubscribed(3);
+            node1.interest(3, () -> true);
             node1.flush(Duration.ofSeconds(5));
             node2.publish(3, "still", bytes("1"));
             await().atMost(Duration.ofSeconds(5)).until(() -> got1.size() == 1);
 
-            node1.unsubscribed(3);
+            node1.interest(3, () -> false);
             node1.flush(Duration.ofSeconds(5));
             node2.publish(3, "gone", bytes("2"));
             node2.flush(Duration.ofSeconds(5));

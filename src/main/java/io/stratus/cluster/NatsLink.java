@@ -1,0 +1,33 @@
+package io.stratus.cluster;
+
+import io.nats.client.Connection;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * This node's one connection to NATS: to any of {@code urls} (the servers of a NATS cluster), named after the node
+ * for NATS's monitoring, reconnecting for as long as the node runs.
+ */
+public final class NatsLink {
+    private NatsLink() {
+    }
+
+    /** Connects, or fails with what NATS said: a node of a cluster does not start without the bus. */
+    public static Connection connect(List<String> urls, String node) {
+        Options options = new Options.Builder()
+                .servers(urls.toArray(String[]::new))
+                .connectionName("stratus " + node)
+                .maxReconnects(-1)
+                .build();
+        try {
+            return Nats.connect(options);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot reach NATS at " + String.join(",", urls) + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while connecting to NATS", e);
+        }
+    }
+}
