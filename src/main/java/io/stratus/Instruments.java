@@ -2,6 +2,7 @@ package io.stratus;
 
 import io.stratus.broker.Broker;
 import io.stratus.broker.BrokerStats;
+import io.stratus.cluster.RouteBus;
 import io.stratus.command.Commands;
 import io.stratus.device.LoginThrottle;
 import io.stratus.monitor.Health;
@@ -24,6 +25,19 @@ final class Instruments {
     private static final long PROBE_TIMEOUT_MILLIS = 2_000;
 
     private Instruments() {
+    }
+
+    /** Cluster mode's figures, added to {@code metrics} (docs/cluster.md). */
+    static Metrics cluster(Metrics metrics, RouteBus bus) {
+        return metrics
+                .gauge("stratus_cluster_nats_connected", "1 while this node's NATS connection is up", () -> bus.connected() ? 1 : 0)
+                .gauge("stratus_cluster_products_routed", "Products whose QoS 0 messages this node takes from the other nodes",
+                        bus::products)
+                .counter("stratus_cluster_messages_sent_total", "QoS 0 messages sent to the other nodes", bus::sentCount)
+                .counter("stratus_cluster_messages_received_total", "QoS 0 messages from other nodes handed to this node's subscribers",
+                        bus::receivedCount)
+                .counter("stratus_cluster_messages_dropped_total",
+                        "QoS 0 messages NATS dropped on their way to this node because it took them too slowly", bus::droppedCount);
     }
 
     static Metrics metrics(MqttServer mqtt, Broker broker, Telemetry telemetry, BatchWriter stateWriter, LoginThrottle throttle,

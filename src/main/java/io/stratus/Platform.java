@@ -12,6 +12,7 @@ import io.stratus.device.DeviceRegistry;
 import io.stratus.device.LoginThrottle;
 import io.stratus.hook.Hooks;
 import io.stratus.hook.NetworkPolicy;
+import io.stratus.monitor.Metrics;
 import io.stratus.monitor.Worker;
 import io.stratus.mqtt.MqttServer;
 import io.stratus.store.BatchWriter;
@@ -127,8 +128,9 @@ public final class Platform implements AutoCloseable {
         workers.addAll(datapointWriters.workers());
         workers.addAll(commands.workers());
         workers.addAll(hooks.workers());
+        Metrics metrics = Instruments.metrics(mqtt, broker, telemetry, stateWriter, throttle, commands, workers);
         this.api = new ApiServer(config, registry, admin, telemetry, commands, throttle,
-                Instruments.metrics(mqtt, broker, telemetry, stateWriter, throttle, commands, workers),
+                routeBus == null ? metrics : Instruments.cluster(metrics, routeBus),
                 Instruments.health(mqtt, store, workers), hooks, broker, mqtt::port, mqtt::tlsPort, tlsFiles,
                 mqtt.streams());
         registry.addListener(api.events().deviceEvents()); // GET /events: presence

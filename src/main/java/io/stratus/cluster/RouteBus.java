@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 
@@ -40,6 +41,8 @@ public final class RouteBus implements AutoCloseable {
     private final Dispatcher dispatcher;
     /** The products this node holds a NATS subscription of. */
     private final Set<Long> products = new HashSet<>();
+    private final LongAdder sent = new LongAdder();
+    private final LongAdder received = new LongAdder();
 
     public RouteBus(Connection nats, Subjects subjects, String node, Receiver receiver) {
         this.nats = nats;
@@ -67,6 +70,25 @@ public final class RouteBus implements AutoCloseable {
         return products.size();
     }
 
+    /** Messages sent to other nodes, and messages from other nodes handed to this node's subscribers. */
+    public long sentCount() {
+        return sent.sum();
+    }
+
+    public long receivedCount() {
+        return received.sum();
+    }
+
+    /** Messages NATS dropped on their way to this node because it took them too slowly (jnats's pending limits). */
+    public long droppedCount() {
+        return dispatcher.getDroppedCount();
+    }
+
+    /** Whether the NATS connection is up now. */
+    public boolean connected() {
+        return nats.getStatus() == Connection.Status.CONNECTED;
+    }
+
     /** Waits until nats-server has this node's subscriptions, so that a SUBACK sent after it means routed. */
     public void flush(Duration timeout) throws TimeoutException, InterruptedException {
         nats.flush(timeout);
@@ -80,6 +102,7 @@ public final class RouteBus implements AutoCloseable {
             headers.put(TOPIC, topic);
         }
         nats.publish(subject, headers, payload);
+        sent.increment();
     }
 
     private void onMessage(Message m) {
@@ -92,6 +115,7 @@ public final class RouteBus implements AutoCloseable {
         }
         String topic = d.topic() != null ? d.topic() : m.getHeaders().getFirst(TOPIC);
         if (topic != null) {
+            received.increment();
             receiver.received(d.productId(), topic, m.getData() == null ? new byte[0] : m.getData());
         }
     }

@@ -87,6 +87,10 @@ class ClusterQos0Test {
             assertThat(got.receive(300, MILLISECONDS)).as("nothing more, and each once").isEmpty();
             assertThat(strangerGot.receive(300, MILLISECONDS)).as("another product's subscriber").isEmpty();
         }
+        assertThat(node1.metric("stratus_cluster_messages_sent_total")).isEqualTo(6);
+        assertThat(node2.metric("stratus_cluster_messages_received_total")).isEqualTo(6); // handed over, then matched
+        assertThat(node2.metric("stratus_cluster_products_routed")).isEqualTo(2);
+        assertThat(node1.metric("stratus_cluster_nats_connected")).isEqualTo(1);
     }
 
     @Test
