@@ -84,9 +84,11 @@ public final class Platform implements AutoCloseable {
         // registered here, any other topic to the subscribers of the publisher's product.
         this.broker = new Broker(config, database, stateWriter, registry);
         // Cluster mode: QoS 0 messages to and from the other nodes over NATS (QoS 1/2 and sessions: not yet).
+        // A single node names no node and opens nothing (the host-name lookup may wait on DNS).
         Config.Cluster cluster = config.cluster();
-        String node = cluster.nodeName().isEmpty() ? hostName() + ":" + config.mqttPort() : cluster.nodeName();
-        this.nats = cluster.enabled() ? NatsLink.connect(cluster.natsUrls(), node) : null;
+        String node = !cluster.enabled() ? null
+                : cluster.nodeName().isEmpty() ? hostName() + ":" + config.mqttPort() : cluster.nodeName();
+        this.nats = node == null ? null : NatsLink.connect(cluster.natsUrls(), node);
         this.routeBus = nats == null ? null
                 : broker.joinCluster(receiver -> new RouteBus(nats, new Subjects(cluster.subjectPrefix()), node, receiver));
 

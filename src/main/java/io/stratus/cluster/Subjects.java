@@ -119,13 +119,13 @@ public final class Subjects {
             return null;
         }
         Kind kind = parts[0].equals(Kind.QOS0.token) ? Kind.QOS0 : parts[0].equals(Kind.QOS1.token) ? Kind.QOS1 : null;
+        if (kind == null) {
+            return null;
+        }
         long productId;
         try {
             productId = Long.parseLong(parts[1]);
         } catch (NumberFormatException e) {
-            return null;
-        }
-        if (kind == null) {
             return null;
         }
         if (parts.length == 3 && parts[2].equals(LONG)) {
