@@ -58,17 +58,7 @@ public record Config(
         TenantLimits tenantLimits,
         StoreLocation store,
         Tls tls,
-        Cluster cluster) {
-
-    /**
-     * Cluster mode ({@code cluster.*}, docs/cluster.md): the NATS servers between the nodes (comma-separated URLs; empty:
-     * one node, no NATS), this node's name (default: host name and MQTT port) and the prefix of its NATS subjects.
-     */
-    public record Cluster(List<String> natsUrls, String nodeName, String subjectPrefix) {
-        public boolean enabled() {
-            return !natsUrls.isEmpty();
-        }
-    }
+        ClusterSettings cluster) {
 
     /**
      * TLS ({@code tls.*}, docs/tls.md): the MQTT and HTTP TLS ports ({@code -1}: off), the PEM certificate chain and
@@ -149,7 +139,7 @@ public record Config(
     /** Each writer holds a pooled connection while it commits. */
     static final int MAX_DATAPOINT_WRITERS = 8;
 
-    public static final Map<String, String> DEFAULTS = Map.ofEntries(
+    public static final Map<String, String> DEFAULTS = SettingValues.merged(ClusterSettings.DEFAULTS, Map.ofEntries(
             Map.entry("bind", "0.0.0.0"),
             Map.entry("mqtt.port", "1883"),
             Map.entry("http.port", "8080"),
@@ -190,7 +180,6 @@ public record Config(
             Map.entry("devices.max-per-product", "100000"),
             Map.entry("store.sync", "normal"),
             Map.entry("store.url", ""),
-            Map.entry("cluster.nats-url", ""), Map.entry("cluster.node-name", ""), Map.entry("cluster.subject-prefix", "stratus"),
             Map.entry("store.password-file", ""),
             // PostgreSQL: data point writers committing side by side, each on its own connection, a device's points
             // always on the same one. The embedded store has one: SQLite lets one writer in at a time.
@@ -243,7 +232,7 @@ public record Config(
             Map.entry("product.max-queued", "100000"),
             Map.entry("product.max-queued-bytes", String.valueOf(64 * 1024 * 1024)),
             Map.entry("retained.max-per-product", "10000"),
-            Map.entry("retained.max-bytes-per-product", String.valueOf(64 * 1024 * 1024)));
+            Map.entry("retained.max-bytes-per-product", String.valueOf(64 * 1024 * 1024))));
 
     /** Builds a config from the layered sources; {@code flags} holds only the flags actually given. */
     public static Config load(Path configFile, Map<String, String> env, Map<String, String> flags) {
@@ -327,16 +316,7 @@ public record Config(
                         positive(v, "mqtt.max-outgoing-messages"), positive(v, "mqtt.max-outgoing-bytes")),
                 storeLocation(v),
                 tls(v),
-                cluster(v));
-    }
-
-    private static Cluster cluster(Map<String, String> v) {
-        Cluster c = new Cluster(list(v, "cluster.nats-url"), v.get("cluster.node-name").strip(),
-                v.get("cluster.subject-prefix").strip());
-        if (c.enabled() && v.get("store.url").isBlank()) {
-            throw new IllegalArgumentException("cluster.nats-url needs store.url (PostgreSQL): the nodes share one store");
-        }
-        return c;
+                ClusterSettings.of(v));
     }
 
     private static Tls tls(Map<String, String> v) {

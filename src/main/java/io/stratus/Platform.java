@@ -1,11 +1,7 @@
 package io.stratus;
 
-import io.nats.client.Connection;
 import io.stratus.api.ApiServer;
 import io.stratus.broker.Broker;
-import io.stratus.cluster.NatsLink;
-import io.stratus.cluster.RouteBus;
-import io.stratus.cluster.Subjects;
 import io.stratus.command.Commands;
 import io.stratus.device.AdminAccount;
 import io.stratus.device.DeviceRegistry;
@@ -22,8 +18,6 @@ import io.stratus.store.HistoryPartitions;
 import io.stratus.store.StoreAvailability;
 import io.stratus.tls.TlsFiles;
 import io.stratus.telemetry.Telemetry;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -48,8 +42,7 @@ public final class Platform implements AutoCloseable {
     private final StoreAvailability store;
     private final MqttServer mqtt;
     /** Cluster mode's link to the other nodes (docs/cluster.md); null on a single node. */
-    private final Connection nats;
-    private final RouteBus routeBus;
+    private final ClusterNode cluster;
     /** The certificate files of the TLS ports, watched for renewals; null without TLS. */
     private final TlsFiles tlsFiles;
     private final ApiServer api;
@@ -83,14 +76,8 @@ public final class Platform implements AutoCloseable {
         // MQTT routing. A connection hands each PUBLISH to its broker.Client: a system topic goes to the handler
         // registered here, any other topic to the subscribers of the publisher's product.
         this.broker = new Broker(config, database, stateWriter, registry);
-        // Cluster mode: QoS 0 messages to and from the other nodes over NATS (QoS 1/2 and sessions: not yet).
-        // A single node names no node and opens nothing (the host-name lookup may wait on DNS).
-        Config.Cluster cluster = config.cluster();
-        String node = !cluster.enabled() ? null
-                : cluster.nodeName().isEmpty() ? hostName() + ":" + config.mqttPort() : cluster.nodeName();
-        this.nats = node == null ? null : NatsLink.connect(cluster.natsUrls(), node);
-        this.routeBus = nats == null ? null
-                : broker.joinCluster(receiver -> new RouteBus(nats, new Subjects(cluster.subjectPrefix()), node, receiver));
+        // Cluster mode: QoS 0 messages and registry changes to and from the other nodes over NATS (docs/cluster.md).
+        this.cluster = ClusterNode.join(config, database, registry, broker);
 
         // $dp: decoded on the publisher's event loop (Telemetry.onDp), committed by its device's datapoint writer, forwarded to
         // /{device_id}/{stream} after the commit; the PUBACK waits for the commit.
@@ -132,7 +119,7 @@ public final class Platform implements AutoCloseable {
         workers.addAll(hooks.workers());
         Metrics metrics = Instruments.metrics(mqtt, broker, telemetry, stateWriter, throttle, commands, workers);
         this.api = new ApiServer(config, registry, admin, telemetry, commands, throttle,
-                routeBus == null ? metrics : Instruments.cluster(metrics, routeBus),
+                cluster == null ? metrics : cluster.metrics(metrics),
                 Instruments.health(mqtt, store, workers), hooks, broker, mqtt::port, mqtt::tlsPort, tlsFiles,
                 mqtt.streams());
         registry.addListener(api.events().deviceEvents()); // GET /events: presence
@@ -240,29 +227,14 @@ public final class Platform implements AutoCloseable {
         quietly(hooks::close);
         quietly(commands::close);
         quietly(commandWriter::close);
-        if (routeBus != null) {
-            quietly(routeBus::close);
-            quietly(() -> {
-                try {
-                    nats.close();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
+        if (cluster != null) {
+            quietly(cluster::close);
         }
         quietly(broker::close);
         quietly(stateWriter::close);
         quietly(partitions::close);
         quietly(database::close);
         log.info("Stratus stopped");
-    }
-
-    private static String hostName() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (UnknownHostException e) {
-            return "localhost";
-        }
     }
 
     private static void quietly(Runnable step) {

@@ -11,6 +11,13 @@ final class SettingValues {
     private SettingValues() {
     }
 
+    /** The settings of {@code a} and {@code b}, which share no key. */
+    static Map<String, String> merged(Map<String, String> a, Map<String, String> b) {
+        Map<String, String> all = new java.util.HashMap<>(a);
+        all.putAll(b);
+        return Map.copyOf(all);
+    }
+
     /** A file setting: null when blank. */
     static Path path(Map<String, String> v, String key) {
         return v.get(key).isBlank() ? null : Path.of(v.get(key).strip());

@@ -1,6 +1,7 @@
 package io.stratus.cluster;
 
 import io.nats.client.Connection;
+import io.nats.client.ConnectionListener;
 import io.nats.client.Nats;
 import io.nats.client.Options;
 import java.io.IOException;
@@ -14,12 +15,20 @@ public final class NatsLink {
     private NatsLink() {
     }
 
-    /** Connects, or fails with what NATS said: a node of a cluster does not start without the bus. */
-    public static Connection connect(List<String> urls, String node) {
+    /**
+     * Connects, or fails with what NATS said: a node of a cluster does not start without the bus. {@code reconnected}
+     * runs (on a NATS thread) each time the link is back after it was lost: what was broadcast meanwhile was missed.
+     */
+    public static Connection connect(List<String> urls, String node, Runnable reconnected) {
         Options options = new Options.Builder()
                 .servers(urls.toArray(String[]::new))
                 .connectionName("stratus " + node)
                 .maxReconnects(-1)
+                .connectionListener((connection, event) -> {
+                    if (event == ConnectionListener.Events.RECONNECTED) {
+                        reconnected.run();
+                    }
+                })
                 .build();
         try {
             return Nats.connect(options);

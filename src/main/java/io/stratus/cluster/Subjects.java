@@ -109,6 +109,11 @@ public final class Subjects {
         return head(kind, productId).append('.').append(LONG).toString();
     }
 
+    /** The subject of node-to-node messages of one kind, such as registry changes: {@code <prefix>.c.<name>}. */
+    public String control(String name) {
+        return prefix + ".c." + name;
+    }
+
     /** Takes apart a subject made by {@link #topic}; null when it is not one of this prefix. */
     public Decoded decode(String subject) {
         if (!subject.startsWith(prefix + ".")) {

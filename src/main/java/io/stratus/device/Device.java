@@ -35,6 +35,12 @@ public record Device(long id, long productId, String title, String description, 
                 locationJson, otherJson, createTime, lastLogin, at);
     }
 
+    /** This device with the later of its and {@code other}'s login and logout times. */
+    Device withPresenceOf(Device other) {
+        return new Device(id, productId, title, description, authInfo, protocol, isPrivate, disabled, tags,
+                locationJson, otherJson, createTime, Math.max(lastLogin, other.lastLogin), Math.max(lastLogout, other.lastLogout));
+    }
+
     /**
      * The device id {@code s} spells in its one canonical form (decimal digits, no leading zero, at most 18), or 0.
      * Any other spelling ("0500000002") would be a second identity of the device, its session keyed apart from the

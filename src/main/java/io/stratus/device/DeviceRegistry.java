@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -27,10 +26,9 @@ public final class DeviceRegistry {
 
     private final DeviceStore store;
     private final BatchWriter presenceWriter;
-    private final Map<Long, Product> products = new ConcurrentHashMap<>();
-    private final Map<String, Product> productsByMasterKey = new ConcurrentHashMap<>();
-    private final Map<Long, Device> devices = new ConcurrentHashMap<>();
-    private final Map<String, Long> deviceByAuthInfo = new ConcurrentHashMap<>();
+    private final DeviceCache cache = new DeviceCache();
+    private final Map<Long, Product> products = cache.products;
+    private final Map<Long, Device> devices = cache.devices;
     /** Bumped whenever a login that was valid may have stopped being so; see {@link #credentialChanges}. */
     private final AtomicLong credentialChanges = new AtomicLong();
     private final List<DeviceListener> listeners = new CopyOnWriteArrayList<>();
@@ -41,8 +39,8 @@ public final class DeviceRegistry {
     private final Presence presence;
     private final int maxDevicesPerProduct;
     private final LongAdder devicesRefused = new LongAdder();
-    /** Devices per product, kept with {@link #devices}: a product's device count without a scan. */
-    private final Map<Long, Integer> deviceCounts = new ConcurrentHashMap<>();
+    /** Cluster mode's link to the other nodes' registries; null on a single node. */
+    private volatile RegistrySync sync;
 
     public DeviceRegistry(Database db, BatchWriter presenceWriter, boolean allowAnonymous) {
         this(db, presenceWriter, allowAnonymous, Integer.MAX_VALUE);
@@ -53,8 +51,8 @@ public final class DeviceRegistry {
         this.maxDevicesPerProduct = maxDevicesPerProduct;
         this.store = new DeviceStore(db);
         this.presenceWriter = presenceWriter;
-        store.loadProducts().forEach(this::cache);
-        store.loadDevices().forEach(this::cache);
+        store.loadProducts().forEach(cache::put);
+        store.loadDevices().forEach(cache::put);
         this.keys = new KeyRegistry(db, this);
         addListener(keys.deviceEvents());
         this.defaultProductId = allowAnonymous ? ensureDefaultProduct() : 0;
@@ -82,7 +80,8 @@ public final class DeviceRegistry {
         require(title, "title");
         Product p = store.insertProduct(title, orEmpty(description), protocol == null ? "MQTT" : protocol,
                 Secrets.token(24), Secrets.token(16), System.currentTimeMillis()); // 192 and 128 bits
-        cache(p);
+        cache.put(p);
+        announce(RegistrySync.PRODUCT, p.id());
         return p;
     }
 
@@ -96,7 +95,7 @@ public final class DeviceRegistry {
 
     /** The product whose master key this is. */
     public Optional<Product> productByMasterKey(String key) {
-        return key == null ? Optional.empty() : Optional.ofNullable(productsByMasterKey.get(key));
+        return key == null ? Optional.empty() : Optional.ofNullable(cache.productByMasterKey(key));
     }
 
     /** The product of anonymous clients (0 when anonymous access is off). */
@@ -109,8 +108,8 @@ public final class DeviceRegistry {
         Product p = new Product(id, title == null ? old.title() : title, description == null ? old.description() : description,
                 protocol == null ? old.protocol() : protocol, old.masterKey(), old.registerCode(), old.createTime());
         store.updateProduct(p);
-        products.put(id, p);
-        productsByMasterKey.put(p.masterKey(), p);
+        cache.put(p);
+        announce(RegistrySync.PRODUCT, id);
         return p;
     }
 
@@ -118,8 +117,8 @@ public final class DeviceRegistry {
         Product old = productOrThrow(id);
         Product p = old.withMasterKey(Secrets.token(24));
         store.replaceMasterKey(id, p.masterKey(), System.currentTimeMillis());
-        productsByMasterKey.remove(old.masterKey());
-        cache(p);
+        cache.put(p);
+        announce(RegistrySync.PRODUCT, id);
         for (Device d : devices(id)) {
             credentialsChanged(d, "the product's master key was rotated");
         }
@@ -129,7 +128,8 @@ public final class DeviceRegistry {
     public synchronized Product rotateRegisterCode(long id) {
         Product p = productOrThrow(id).withRegisterCode(Secrets.token(16)); // 128 bits
         store.updateProduct(p);
-        cache(p);
+        cache.put(p);
+        announce(RegistrySync.PRODUCT, id);
         return p;
     }
 
@@ -140,15 +140,35 @@ public final class DeviceRegistry {
     public synchronized void deleteProduct(long id) {
         Product p = productOrThrow(id);
         store.deleteProduct(id, productCleanups);
-        products.remove(id);
-        productsByMasterKey.remove(p.masterKey());
-        keys.forgetProduct(id);
+        forget(p);
+        announce(RegistrySync.PRODUCT, id);
+    }
+
+    /** Drops a deleted product, its devices and keys from the caches, and tells the listeners. */
+    private void forget(Product p) {
+        cache.remove(p);
+        keys.forgetProduct(p.id());
         credentialChanges.incrementAndGet();
-        for (Device d : devices(id)) {
-            uncache(d);
+        for (Device d : devices(p.id())) {
+            cache.remove(d);
             listeners.forEach(l -> l.removed(d));
         }
         listeners.forEach(l -> l.productRemoved(p));
+    }
+
+    /** Cluster mode: takes a product as stored now ({@code fresh}, null when deleted), after another node changed it. */
+    synchronized void refreshProduct(long id, Product fresh) {
+        Product old = products.get(id);
+        if (fresh == null) {
+            if (old != null) {
+                forget(old);
+            }
+            return;
+        }
+        cache.put(fresh);
+        if (old != null && !old.masterKey().equals(fresh.masterKey())) {
+            devices(id).forEach(d -> credentialsChanged(d, "the product's master key was rotated on another node"));
+        }
     }
 
     // ---- devices --------------------------------------------------------------------------------
@@ -157,16 +177,17 @@ public final class DeviceRegistry {
         productOrThrow(productId);
         require(change.title(), "title");
         require(change.authInfo(), "auth_info");
-        if (deviceByAuthInfo.containsKey(authKey(productId, change.authInfo()))) {
+        if (cache.deviceIdByAuthInfo(productId, change.authInfo()) != null) {
             throw new DeviceException(Reason.ALREADY_EXISTS, "auth_info already used in this product: " + change.authInfo());
         }
-        if (deviceCounts.getOrDefault(productId, 0) >= maxDevicesPerProduct) {
+        if (cache.deviceCount(productId) >= maxDevicesPerProduct) {
             devicesRefused.increment();
             throw new DeviceException(Reason.LIMIT, "product " + productId + " has " + maxDevicesPerProduct
                     + " devices, the most devices.max-per-product allows");
         }
         Device d = store.insertDevice(productId, change.withDefaults(), System.currentTimeMillis());
-        cache(d);
+        cache.put(d);
+        announce(RegistrySync.DEVICE, d.id());
         return d;
     }
 
@@ -181,7 +202,7 @@ public final class DeviceRegistry {
 
     /** The device of a product with this auth_info (a serial number), if any. */
     public Optional<Device> deviceByAuthInfo(long productId, String authInfo) {
-        Long id = authInfo == null ? null : deviceByAuthInfo.get(authKey(productId, authInfo));
+        Long id = authInfo == null ? null : cache.deviceIdByAuthInfo(productId, authInfo);
         return id == null ? Optional.empty() : device(id);
     }
 
@@ -200,28 +221,78 @@ public final class DeviceRegistry {
             throw new DeviceException(Reason.INVALID_FIELD, "title must not be empty");
         }
         if (c.authInfo() != null && !c.authInfo().equals(old.authInfo())
-                && deviceByAuthInfo.containsKey(authKey(old.productId(), c.authInfo()))) {
+                && cache.deviceIdByAuthInfo(old.productId(), c.authInfo()) != null) {
             throw new DeviceException(Reason.ALREADY_EXISTS, "auth_info already used in this product: " + c.authInfo());
         }
         Device d = old.with(c);
         store.updateDevice(d);
-        deviceByAuthInfo.remove(authKey(old.productId(), old.authInfo()));
-        cache(d);
+        replace(old, d);
+        announce(RegistrySync.DEVICE, id);
+        return d;
+    }
+
+    /** Caches {@code d} in place of {@code old}, and tells the listeners what the change ended. */
+    private void replace(Device old, Device d) {
+        cache.put(d);
         if (d.disabled() && !old.disabled()) {
             credentialChanges.incrementAndGet();
             listeners.forEach(l -> l.disabled(d));
         } else if (!d.authInfo().equals(old.authInfo())) {
             credentialsChanged(d, "its auth_info changed");
         }
-        return d;
     }
 
     public synchronized void deleteDevice(long id) {
         Device d = deviceOrThrow(id);
         store.deleteDevice(id);
-        uncache(d);
+        removed(d);
+        announce(RegistrySync.DEVICE, id);
+    }
+
+    private void removed(Device d) {
+        cache.remove(d);
         credentialChanges.incrementAndGet();
         listeners.forEach(l -> l.removed(d));
+    }
+
+    /**
+     * Cluster mode: takes a device as stored now ({@code fresh}, null when deleted), after another node made, changed or
+     * deleted it. Its login times stay this node's when later (presence is per node).
+     */
+    synchronized void refreshDevice(long id, Device fresh) {
+        Device old = devices.get(id);
+        if (fresh == null || !products.containsKey(fresh.productId())) {
+            if (old != null) {
+                removed(old);
+            }
+        } else if (old == null) {
+            cache.put(fresh);
+        } else {
+            replace(old, fresh.withPresenceOf(old));
+        }
+    }
+
+    /** Joins the registries of the other nodes of a cluster: changes made here are announced to them. */
+    public void joinCluster(RegistrySync sync) {
+        this.sync = sync;
+    }
+
+    /** Tells the other nodes, in cluster mode, that a product, device or the keys of a product changed here. */
+    void announce(char kind, long id) {
+        RegistrySync s = sync;
+        if (s != null) {
+            s.announce(kind, id);
+        }
+    }
+
+    /**
+     * Cluster mode: a device this node does not know may have been made on another node moments ago. Returns the look-up
+     * in the store, done once it is cached (or known to be absent); null on a single node or when it was looked up
+     * lately.
+     */
+    public CompletableFuture<Void> lookUpElsewhere(long deviceId) {
+        RegistrySync s = sync;
+        return s == null || devices.containsKey(deviceId) ? null : s.lookUp(deviceId);
     }
 
     // ---- login and presence ------------------------------------------------------------------------
@@ -298,27 +369,6 @@ public final class DeviceRegistry {
         return p.id();
     }
 
-    private void cache(Product p) {
-        products.put(p.id(), p);
-        if (p.masterKey() != null) {
-            productsByMasterKey.put(p.masterKey(), p);
-        }
-    }
-
-    private void cache(Device d) {
-        if (devices.put(d.id(), d) == null) {
-            deviceCounts.merge(d.productId(), 1, Integer::sum);
-        }
-        deviceByAuthInfo.put(authKey(d.productId(), d.authInfo()), d.id());
-    }
-
-    private void uncache(Device d) {
-        if (devices.remove(d.id()) != null) {
-            deviceCounts.computeIfPresent(d.productId(), (product, n) -> n > 1 ? n - 1 : null);
-        }
-        deviceByAuthInfo.remove(authKey(d.productId(), d.authInfo()));
-    }
-
     private Product productOrThrow(long id) {
         Product p = products.get(id);
         if (p == null) {
@@ -333,10 +383,6 @@ public final class DeviceRegistry {
             throw new DeviceException(Reason.NOT_FOUND, "device not found: " + id);
         }
         return d;
-    }
-
-    private static String authKey(long productId, String authInfo) {
-        return productId + "\u0000" + authInfo;
     }
 
     private static void require(String value, String field) {

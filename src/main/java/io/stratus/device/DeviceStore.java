@@ -23,19 +23,38 @@ final class DeviceStore {
         this.putSetting = db.dialect().upsert("setting", List.of("name"), List.of("value"));
     }
 
+    private static final String PRODUCTS = "SELECT p.id, p.title, p.description, p.protocol, k.api_key, p.register_code, "
+            + "p.create_time FROM product p LEFT JOIN api_key k ON k.product_id = p.id AND k.kind = 'master'";
+    private static final String DEVICES = "SELECT id, product_id, title, description, auth_info, protocol, private, disabled, "
+            + "tags, location, other, create_time, last_login, last_logout FROM device";
+
     List<Product> loadProducts() {
-        return db.list("SELECT p.id, p.title, p.description, p.protocol, k.api_key, p.register_code, p.create_time "
-                + "FROM product p LEFT JOIN api_key k ON k.product_id = p.id AND k.kind = 'master'",
-                rs -> new Product(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                        rs.getString(6), rs.getLong(7)));
+        return db.list(PRODUCTS, DeviceStore::product);
+    }
+
+    /** One product as stored now, or null (cluster mode: a change made by another node). */
+    Product loadProduct(long id) {
+        return db.list(PRODUCTS + " WHERE p.id = " + id, DeviceStore::product).stream().findFirst().orElse(null);
     }
 
     List<Device> loadDevices() {
-        return db.list("SELECT id, product_id, title, description, auth_info, protocol, private, disabled, tags, location, "
-                + "other, create_time, last_login, last_logout FROM device",
-                rs -> new Device(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                        rs.getString(6), rs.getInt(7) != 0, rs.getInt(8) != 0, readTags(rs.getString(9)),
-                        rs.getString(10), rs.getString(11), rs.getLong(12), rs.getLong(13), rs.getLong(14)));
+        return db.list(DEVICES, DeviceStore::device);
+    }
+
+    /** One device as stored now, or null (cluster mode: a device made or changed by another node). */
+    Device loadDevice(long id) {
+        return db.list(DEVICES + " WHERE id = " + id, DeviceStore::device).stream().findFirst().orElse(null);
+    }
+
+    private static Product product(ResultSet rs) throws SQLException {
+        return new Product(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                rs.getString(6), rs.getLong(7));
+    }
+
+    private static Device device(ResultSet rs) throws SQLException {
+        return new Device(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                rs.getString(6), rs.getInt(7) != 0, rs.getInt(8) != 0, readTags(rs.getString(9)),
+                rs.getString(10), rs.getString(11), rs.getLong(12), rs.getLong(13), rs.getLong(14));
     }
 
     Product insertProduct(String title, String description, String protocol, String masterKey, String registerCode, long now) {

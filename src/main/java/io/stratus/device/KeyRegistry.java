@@ -5,6 +5,7 @@ import io.stratus.store.Database;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -94,6 +95,7 @@ public final class KeyRegistry {
         ApiKey k = new ApiKey(Secrets.token(KEY_BYTES), productId, title, permissions, System.currentTimeMillis());
         store.insert(k);
         index(k);
+        registry.announce(RegistrySync.KEYS, productId);
         return k;
     }
 
@@ -105,6 +107,7 @@ public final class KeyRegistry {
         store.update(k);
         unindex(old);
         index(k);
+        registry.announce(RegistrySync.KEYS, k.productId());
         for (long id : old.deviceIds()) {
             if (old.allowsDeviceLogin(id) && !k.allowsDeviceLogin(id)) {
                 registry.device(id).ifPresent(d -> registry.credentialsChanged(d, "a device-level key no longer grants its login"));
@@ -117,6 +120,7 @@ public final class KeyRegistry {
         ApiKey old = find(key).orElseThrow(() -> new DeviceException(Reason.NOT_FOUND, "key not found"));
         store.delete(old.key());
         unindex(old);
+        registry.announce(RegistrySync.KEYS, old.productId());
         for (long id : old.deviceIds()) {
             registry.device(id).ifPresent(d -> registry.credentialsChanged(d, "a device-level key was deleted"));
         }
@@ -211,6 +215,23 @@ public final class KeyRegistry {
                 store.update(changed);
                 index(changed);
             }
+            registry.announce(RegistrySync.KEYS, k.productId());
+        }
+    }
+
+    /**
+     * Cluster mode: takes a product's keys as stored now, after another node changed them; devices whose keys changed
+     * are re-checked ({@link DeviceListener#credentialsChanged} ends only logins no longer valid).
+     */
+    synchronized void refresh(long productId) {
+        Set<Long> named = new HashSet<>();
+        for (ApiKey old : keys(productId)) {
+            unindex(old);
+            named.addAll(old.deviceIds());
+        }
+        store.load(productId).forEach(this::index);
+        for (long id : named) {
+            registry.device(id).ifPresent(d -> registry.credentialsChanged(d, "a device-level key changed on another node"));
         }
     }
 

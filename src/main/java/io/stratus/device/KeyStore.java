@@ -27,8 +27,17 @@ final class KeyStore {
     }
 
     List<ApiKey> load() {
+        return load("");
+    }
+
+    /** The keys of one product as stored now (cluster mode: changed by another node). */
+    List<ApiKey> load(long productId) {
+        return load(" AND product_id = " + productId);
+    }
+
+    private List<ApiKey> load(String condition) {
         return db.list("SELECT api_key, product_id, title, permissions, create_time "
-                + "FROM api_key WHERE kind = 'device' ORDER BY create_time, api_key",
+                + "FROM api_key WHERE kind = 'device'" + condition + " ORDER BY create_time, api_key",
                 rs -> new ApiKey(rs.getString(1), rs.getLong(2), rs.getString(3), readPermissions(rs.getString(4)),
                         rs.getLong(5)));
     }

@@ -15,6 +15,7 @@ import io.stratus.device.Secrets;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -32,7 +33,7 @@ final class ConnectCheck {
      */
     static final int MAX_CLIENT_ID_LENGTH = 256;
     /** What {@link #check} decided. */
-    sealed interface Outcome permits Accepted, Refused {
+    sealed interface Outcome permits Accepted, Refused, Pending {
         /** The client id to log with: the CONNECT's, or the one assigned to an empty id [MQTT-3.1.3-6]. */
         String clientId();
     }
@@ -63,6 +64,12 @@ final class ConnectCheck {
             return new Refused(clientId, null, reason, false);
         }
     }
+
+    /**
+     * Cluster mode: the device is not in this node's cache and is being looked up in the store (it may have been made
+     * on another node moments ago). Check the CONNECT again once {@code lookup} completes; a failed look-up means 3.
+     */
+    record Pending(String clientId, CompletableFuture<Void> lookup) implements Outcome {}
 
     private final DeviceRegistry registry;
     private final LoginThrottle throttle;
@@ -96,9 +103,9 @@ final class ConnectCheck {
      * Checks a CONNECT from {@code remote}. Has effects: counts failed and successful logins in the throttle, and assigns
      * an id to a client that sent an empty one. {@code certificateName} is the common name of the client's verified TLS
      * certificate when {@code tls.cert-login} is on, else null: when it is the client id, the certificate stands in for
-     * the password.
+     * the password. {@code lookedUp} is true for the second check after a {@link Pending} one.
      */
-    Outcome check(MqttConnectMessage m, SocketAddress remote, String certificateName) {
+    Outcome check(MqttConnectMessage m, SocketAddress remote, String certificateName, boolean lookedUp) {
         MqttConnectVariableHeader h = m.variableHeader();
         String clientId = m.payload().clientIdentifier();
         if (h.version() != 4) {
@@ -129,6 +136,10 @@ final class ConnectCheck {
             // D5: storage unavailable -> 3, before the credentials as above: no login work for a client the server
             // cannot serve now. Routine: while the store is down every reconnecting device lands here.
             return new Refused(clientId, ConnectCode.SERVER_UNAVAILABLE, storeDown, true);
+        }
+        CompletableFuture<Void> lookup = lookedUp || anonymous ? null : registry.lookUpElsewhere(Device.idOf(clientId));
+        if (lookup != null) {
+            return new Pending(clientId, lookup);
         }
         long credentialChanges = registry.credentialChanges();
         Login login;

@@ -10,7 +10,6 @@ import io.netty.handler.codec.mqtt.MqttMessageBuilders;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttPublishMessage;
 import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
-import io.netty.handler.codec.mqtt.MqttTopicSubscription;
 import io.netty.handler.codec.mqtt.MqttUnsubscribeMessage;
 import io.netty.util.ReferenceCountUtil;
 import io.stratus.Config;
@@ -23,7 +22,6 @@ import io.stratus.device.Credential;
 import io.stratus.device.Login;
 import java.io.IOException;
 import javax.net.ssl.SSLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
@@ -110,7 +108,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
             }
             if (state == State.AWAITING_CONNECT) {
                 if (m.fixedHeader().messageType() == MqttMessageType.CONNECT) {
-                    onConnect((MqttConnectMessage) m);
+                    onConnect((MqttConnectMessage) m, false);
                 } else { // [MQTT-3.1.0-1], D20 (docs/decisions.md): nothing of a client is processed before its CONNECT.
                     closeFor("first packet must be CONNECT, got " + m.fixedHeader().messageType());
                 }
@@ -129,8 +127,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
             case PUBREC -> qos2Step(client.session()::onPubrec, MqttMessageType.PUBREL, Packets.packetId(m));
             case PUBREL -> qos2Step(client.session()::endIncomingQos2, MqttMessageType.PUBCOMP, Packets.packetId(m));
             case PUBCOMP -> client.session().onPubcomp(Packets.packetId(m));
-            case SUBSCRIBE -> onSubscribe((MqttSubscribeMessage) m);
-            case UNSUBSCRIBE -> onUnsubscribe((MqttUnsubscribeMessage) m);
+            case SUBSCRIBE -> closeIf(Subscriptions.subscribe(ctx, client, (MqttSubscribeMessage) m));
+            case UNSUBSCRIBE -> closeIf(Subscriptions.unsubscribe(ctx, client, (MqttUnsubscribeMessage) m));
             case PINGREQ -> ctx.writeAndFlush(MqttMessage.PINGRESP);
             case DISCONNECT -> onDisconnect();
             case CONNECT -> closeFor("second CONNECT"); // [MQTT-3.1.0-2]
@@ -149,11 +147,16 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void onConnect(MqttConnectMessage m) {
+    private void onConnect(MqttConnectMessage m, boolean lookedUp) {
         clientId = m.payload().clientIdentifier(); // named in the log line should the check throw
         ConnectCheck.Outcome outcome = connectCheck.check(m, ClientAddress.of(ctx.channel()),
-                config.tls().certLogin() ? TlsFront.certificateName(ctx) : null);
+                config.tls().certLogin() ? TlsFront.certificateName(ctx) : null, lookedUp);
         clientId = outcome.clientId(); // an empty one may have been replaced [MQTT-3.1.3-6]
+        if (outcome instanceof ConnectCheck.Pending pending) {
+            ctx.channel().config().setAutoRead(false); // nothing after the CONNECT is read before its CONNACK
+            pending.lookup().whenComplete((v, failed) -> ctx.executor().execute(() -> afterLookup(m, failed)));
+            return;
+        }
         if (!(outcome instanceof ConnectCheck.Accepted accepted)) {
             refuse((ConnectCheck.Refused) outcome);
             return;
@@ -175,6 +178,18 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         }
         deadlines.keepAlive(ctx.executor(), this, accepted.keepAliveSeconds());
         MqttServer.loggedIn(ctx, config); // last, once CONNACK is written
+    }
+
+    private void afterLookup(MqttConnectMessage m, Throwable failed) {
+        if (state != State.AWAITING_CONNECT || !ctx.channel().isActive()) {
+            return; // the CONNECT timeout ended it meanwhile
+        }
+        ctx.channel().config().setAutoRead(true);
+        if (failed == null) {
+            onConnect(m, true);
+        } else {
+            refuse(new ConnectCheck.Refused(clientId, ConnectCode.SERVER_UNAVAILABLE, "device look-up: " + failed, true));
+        }
     }
 
     /** Its deadline passed ({@link ConnectionDeadlines}): the CONNECT timeout before CONNECT (D20), keep-alive after (D7). */
@@ -271,34 +286,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(Packets.ack(reply, packetId));
     }
 
-    // ---- SUBSCRIBE / UNSUBSCRIBE ---------------------------------------------------------------------
-
-    private void onSubscribe(MqttSubscribeMessage m) {
-        List<MqttTopicSubscription> subs = m.payload().topicSubscriptions();
-        if (subs.isEmpty()) {
-            closeFor("SUBSCRIBE without topic filters"); // [MQTT-3.8.3-3]
-            return;
-        }
-        List<Broker.SubscriptionRequest> requests = new ArrayList<>(subs.size());
-        for (MqttTopicSubscription s : subs) {
-            requests.add(new Broker.SubscriptionRequest(s.topicFilter(), s.qualityOfService().value()));
-        }
-        List<Integer> codes = client.subscribe(requests);
-        ctx.write(Packets.subAck(m.variableHeader().messageId(), codes));
-        client.deliverRetained(requests, codes);
-        ctx.flush();
-    }
-
-    private void onUnsubscribe(MqttUnsubscribeMessage m) {
-        List<String> filters = m.payload().topics();
-        if (filters.isEmpty()) {
-            closeFor("UNSUBSCRIBE without topic filters"); // [MQTT-3.10.3-2]
-            return;
-        }
-        client.unsubscribe(filters);
-        ctx.writeAndFlush(MqttMessageBuilders.unsubAck().packetId(m.variableHeader().messageId()).build());
-    }
-
     private void onDisconnect() {
         client.discardWill(); // [MQTT-3.14.4-3]
         closeLogged = true;
@@ -353,6 +340,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
             ctx.close();
         } else {
             closeFor("internal error: " + cause);
+        }
+    }
+
+    private void closeIf(String reason) {
+        if (reason != null) {
+            closeFor(reason);
         }
     }
 

@@ -68,7 +68,7 @@ class ConnectCheckTest {
     void accepted_connect_carries_the_login_will_and_the_credential_changes_read_before_the_login() {
         long changesBefore = registry.credentialChanges();
 
-        ConnectCheck.Outcome outcome = check.check(connect("device-sn", "status/" + device.id()), CLIENT, null);
+        ConnectCheck.Outcome outcome = check.check(connect("device-sn", "status/" + device.id()), CLIENT, null, false);
 
         assertThat(outcome).isInstanceOf(ConnectCheck.Accepted.class);
         ConnectCheck.Accepted accepted = (ConnectCheck.Accepted) outcome;
@@ -152,7 +152,7 @@ class ConnectCheckTest {
     }
 
     private ConnectCheck.Refused refused(MqttConnectMessage connect) {
-        ConnectCheck.Outcome outcome = check.check(connect, CLIENT, null);
+        ConnectCheck.Outcome outcome = check.check(connect, CLIENT, null, false);
         assertThat(outcome).isInstanceOf(ConnectCheck.Refused.class);
         return (ConnectCheck.Refused) outcome;
     }

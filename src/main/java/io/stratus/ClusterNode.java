@@ -1,0 +1,98 @@
+package io.stratus;
+
+import io.nats.client.Connection;
+import io.stratus.broker.Broker;
+import io.stratus.cluster.Broadcast;
+import io.stratus.cluster.NatsLink;
+import io.stratus.cluster.RouteBus;
+import io.stratus.cluster.Subjects;
+import io.stratus.device.DeviceRegistry;
+import io.stratus.device.RegistrySync;
+import io.stratus.monitor.Metrics;
+import io.stratus.store.Database;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Cluster mode's parts of a node (docs/cluster.md): its one NATS link and what travels over it. A single node has none
+ * and opens nothing.
+ */
+final class ClusterNode implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
+
+    private final String name;
+    private final Connection nats;
+    private final RouteBus routes;
+    private final RegistrySync registrySync;
+    private final Broadcast registryChanges;
+    /** Compares the registry with the store after NATS was away; one at a time, at most one more waiting. */
+    private final ThreadPoolExecutor resync = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+            new ArrayBlockingQueue<>(1), new ThreadPoolExecutor.DiscardPolicy());
+
+    private ClusterNode(Config config, Database db, DeviceRegistry registry, Broker broker) {
+        ClusterSettings cluster = config.cluster();
+        this.name = cluster.nodeName().isEmpty() ? hostName() + ":" + config.mqttPort() : cluster.nodeName();
+        Subjects subjects = new Subjects(cluster.subjectPrefix());
+        this.nats = NatsLink.connect(cluster.natsUrls(), name, this::reconnected);
+        this.routes = broker.joinCluster(receiver -> new RouteBus(nats, subjects, name, receiver));
+        RegistrySync[] sync = new RegistrySync[1];
+        this.registryChanges = new Broadcast(nats, subjects.control("registry"), name, change -> sync[0].received(change));
+        this.registrySync = sync[0] = new RegistrySync(db, registry, registryChanges::send, cluster.maxDeviceLookups());
+    }
+
+    /** Joins the cluster when {@code cluster.nats-url} is set; null on a single node. */
+    static ClusterNode join(Config config, Database db, DeviceRegistry registry, Broker broker) {
+        return config.cluster().enabled() ? new ClusterNode(config, db, registry, broker) : null;
+    }
+
+    String name() {
+        return name;
+    }
+
+    private void reconnected() {
+        log.info("NATS is back: comparing this node's registry with the store");
+        resync.execute(registrySync::resyncAll);
+    }
+
+    /** Cluster mode's figures, added to {@code metrics}. */
+    Metrics metrics(Metrics metrics) {
+        return Instruments.cluster(metrics, routes)
+                .counter("stratus_cluster_registry_changes_sent_total", "Changes of products, devices and keys announced to the other nodes",
+                        registrySync::announcedCount)
+                .counter("stratus_cluster_registry_changes_applied_total", "Changes announced by other nodes and read back from the store",
+                        registrySync::appliedCount)
+                .counter("stratus_cluster_registry_changes_dropped_total",
+                        "Announcements NATS dropped before this node read them (healed by the next comparison with the store)",
+                        registryChanges::droppedCount)
+                .counter("stratus_cluster_device_lookups_total", "Devices looked up in the store for a CONNECT (made on another node)",
+                        registrySync::lookedUpCount)
+                .counter("stratus_cluster_device_lookups_refused_total",
+                        "CONNECTs answered 3 because cluster.max-device-lookups look-ups already waited", registrySync::lookupsRefusedCount);
+    }
+
+    @Override
+    public void close() {
+        resync.shutdownNow();
+        registrySync.close();
+        registryChanges.close();
+        routes.close();
+        try {
+            nats.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package io.stratus;
+
+import static io.stratus.SettingValues.list;
+import static io.stratus.SettingValues.positive;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Cluster mode ({@code cluster.*}, docs/cluster.md): the NATS servers between the nodes (comma-separated URLs; empty:
+ * one node, no NATS), this node's name (default: host name and MQTT port), the prefix of its NATS subjects, and how many
+ * store look-ups of devices made on other nodes may wait at once ({@code cluster.max-device-lookups}; CONNACK 3 beyond).
+ */
+public record ClusterSettings(List<String> natsUrls, String nodeName, String subjectPrefix, int maxDeviceLookups) {
+    static final Map<String, String> DEFAULTS = Map.of(
+            "cluster.nats-url", "",
+            "cluster.node-name", "",
+            "cluster.subject-prefix", "stratus",
+            "cluster.max-device-lookups", "256");
+
+    public boolean enabled() {
+        return !natsUrls.isEmpty();
+    }
+
+    static ClusterSettings of(Map<String, String> v) {
+        ClusterSettings c = new ClusterSettings(list(v, "cluster.nats-url"), v.get("cluster.node-name").strip(),
+                v.get("cluster.subject-prefix").strip(), positive(v, "cluster.max-device-lookups"));
+        if (c.enabled() && v.get("store.url").isBlank()) {
+            throw new IllegalArgumentException("cluster.nats-url needs store.url (PostgreSQL): the nodes share one store");
+        }
+        return c;
+    }
+}
