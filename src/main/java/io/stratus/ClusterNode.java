@@ -2,6 +2,9 @@ package io.stratus;
 
 import io.nats.client.Connection;
 import io.stratus.broker.Broker;
+import io.stratus.broker.Takeovers;
+import io.stratus.cluster.NodeRequests;
+import io.stratus.store.BatchWriter;
 import io.stratus.cluster.Broadcast;
 import io.stratus.cluster.NatsLink;
 import io.stratus.cluster.RouteBus;
@@ -30,11 +33,12 @@ final class ClusterNode implements AutoCloseable {
     private final RouteBus routes;
     private final RegistrySync registrySync;
     private final Broadcast registryChanges;
+    private final Takeovers takeovers;
     /** Compares the registry with the store after NATS was away; one at a time, at most one more waiting. */
     private final ThreadPoolExecutor resync = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
             new ArrayBlockingQueue<>(1), new ThreadPoolExecutor.DiscardPolicy());
 
-    private ClusterNode(Config config, Database db, DeviceRegistry registry, Broker broker) {
+    private ClusterNode(Config config, Database db, BatchWriter stateWriter, DeviceRegistry registry, Broker broker) {
         ClusterSettings cluster = config.cluster();
         this.name = cluster.nodeName().isEmpty() ? hostName() + ":" + config.mqttPort() : cluster.nodeName();
         Subjects subjects = new Subjects(cluster.subjectPrefix());
@@ -43,11 +47,13 @@ final class ClusterNode implements AutoCloseable {
         RegistrySync[] sync = new RegistrySync[1];
         this.registryChanges = new Broadcast(nats, subjects.control("registry"), name, change -> sync[0].received(change));
         this.registrySync = sync[0] = new RegistrySync(db, registry, registryChanges::send, cluster.maxDeviceLookups());
+        this.takeovers = broker.claimAcrossNodes(db, stateWriter, new NodeRequests(nats, subjects, name),
+                cluster.maxPendingClaims());
     }
 
     /** Joins the cluster when {@code cluster.nats-url} is set; null on a single node. */
-    static ClusterNode join(Config config, Database db, DeviceRegistry registry, Broker broker) {
-        return config.cluster().enabled() ? new ClusterNode(config, db, registry, broker) : null;
+    static ClusterNode join(Config config, Database db, BatchWriter stateWriter, DeviceRegistry registry, Broker broker) {
+        return config.cluster().enabled() ? new ClusterNode(config, db, stateWriter, registry, broker) : null;
     }
 
     String name() {
@@ -72,12 +78,24 @@ final class ClusterNode implements AutoCloseable {
                 .counter("stratus_cluster_device_lookups_total", "Devices looked up in the store for a CONNECT (made on another node)",
                         registrySync::lookedUpCount)
                 .counter("stratus_cluster_device_lookups_refused_total",
-                        "CONNECTs answered 3 because cluster.max-device-lookups look-ups already waited", registrySync::lookupsRefusedCount);
+                        "CONNECTs answered 3 because cluster.max-device-lookups look-ups already waited", registrySync::lookupsRefusedCount)
+                .counter("stratus_cluster_client_claims_total", "Client ids claimed in the store by CONNECTs accepted here",
+                        takeovers::claimedCount)
+                .counter("stratus_cluster_client_claims_refused_total",
+                        "CONNECTs answered 3 because cluster.max-pending-claims claims already waited", takeovers::refusedCount)
+                .gauge("stratus_cluster_client_claims_queued", "Claims waiting to be written", takeovers::queued)
+                .counter("stratus_cluster_takeovers_sent_total", "Claims that asked another node to close its connection of the client id",
+                        takeovers::kicksSentCount)
+                .counter("stratus_cluster_takeovers_owner_gone_total",
+                        "Of those, the other node was gone or did not answer within 1 s", takeovers::ownersGoneCount)
+                .counter("stratus_cluster_takeovers_closed_here_total",
+                        "Connections this node closed because another node accepted their client id", takeovers::closedHereCount);
     }
 
     @Override
     public void close() {
         resync.shutdownNow();
+        takeovers.close();
         registrySync.close();
         registryChanges.close();
         routes.close();

@@ -9,14 +9,17 @@ import java.util.Map;
 /**
  * Cluster mode ({@code cluster.*}, docs/cluster.md): the NATS servers between the nodes (comma-separated URLs; empty:
  * one node, no NATS), this node's name (default: host name and MQTT port), the prefix of its NATS subjects, and how many
- * store look-ups of devices made on other nodes may wait at once ({@code cluster.max-device-lookups}; CONNACK 3 beyond).
+ * store look-ups of devices made on other nodes may wait at once ({@code cluster.max-device-lookups}), and how many
+ * claims of client ids by accepted CONNECTs ({@code cluster.max-pending-claims}); CONNACK 3 beyond either.
  */
-public record ClusterSettings(List<String> natsUrls, String nodeName, String subjectPrefix, int maxDeviceLookups) {
+public record ClusterSettings(List<String> natsUrls, String nodeName, String subjectPrefix, int maxDeviceLookups,
+                              int maxPendingClaims) {
     static final Map<String, String> DEFAULTS = Map.of(
             "cluster.nats-url", "",
             "cluster.node-name", "",
             "cluster.subject-prefix", "stratus",
-            "cluster.max-device-lookups", "256");
+            "cluster.max-device-lookups", "256",
+            "cluster.max-pending-claims", "4096");
 
     public boolean enabled() {
         return !natsUrls.isEmpty();
@@ -24,7 +27,8 @@ public record ClusterSettings(List<String> natsUrls, String nodeName, String sub
 
     static ClusterSettings of(Map<String, String> v) {
         ClusterSettings c = new ClusterSettings(list(v, "cluster.nats-url"), v.get("cluster.node-name").strip(),
-                v.get("cluster.subject-prefix").strip(), positive(v, "cluster.max-device-lookups"));
+                v.get("cluster.subject-prefix").strip(), positive(v, "cluster.max-device-lookups"),
+                positive(v, "cluster.max-pending-claims"));
         if (c.enabled() && v.get("store.url").isBlank()) {
             throw new IllegalArgumentException("cluster.nats-url needs store.url (PostgreSQL): the nodes share one store");
         }

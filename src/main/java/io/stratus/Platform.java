@@ -77,7 +77,7 @@ public final class Platform implements AutoCloseable {
         // registered here, any other topic to the subscribers of the publisher's product.
         this.broker = new Broker(config, database, stateWriter, registry);
         // Cluster mode: QoS 0 messages and registry changes to and from the other nodes over NATS (docs/cluster.md).
-        this.cluster = ClusterNode.join(config, database, registry, broker);
+        this.cluster = ClusterNode.join(config, database, stateWriter, registry, broker);
 
         // $dp: decoded on the publisher's event loop (Telemetry.onDp), committed by its device's datapoint writer, forwarded to
         // /{device_id}/{stream} after the commit; the PUBACK waits for the commit.

@@ -1,6 +1,7 @@
 package io.stratus.broker;
 
 import io.stratus.Config;
+import io.stratus.cluster.NodeRequests;
 import io.stratus.cluster.RouteBus;
 import io.stratus.device.Credential;
 import io.stratus.device.Device;
@@ -34,8 +35,11 @@ import org.slf4j.LoggerFactory;
  * QueueBudget}); payloads the heap does not need stay in the store and are read when due ({@link PayloadReader}).
  */
 public final class Broker implements AutoCloseable {
-    /** A session bound to a new connection; {@code sessionPresent} as in CONNACK. */
-    public record Connected(Session session, boolean sessionPresent) {}
+    /**
+     * A session bound to a new connection; {@code sessionPresent} as in CONNACK; {@code ticket} for
+     * {@link Session#attach}.
+     */
+    public record Connected(Session session, boolean sessionPresent, long ticket) {}
 
     /** One topic filter of a SUBSCRIBE with its requested QoS. */
     public record SubscriptionRequest(String filter, int qos) {}
@@ -59,6 +63,7 @@ public final class Broker implements AutoCloseable {
     private final BrokerStats stats = new BrokerStats();
     private final UserTopics userTopics;
     private final DeviceRegistry registry;
+    private volatile Takeovers takeovers; // cluster mode only
 
     public Broker(Config config, Database database, BatchWriter writer, DeviceRegistry registry) {
         this.config = config;
@@ -68,50 +73,13 @@ public final class Broker implements AutoCloseable {
         Config.TenantLimits limits = config.tenantLimits();
         this.retained = new RetainedMessages(store, reader, stats, limits.retainedMaxPerProduct(), limits.retainedMaxBytesPerProduct());
         this.userTopics = new UserTopics(database, writer, config.topicsMaxPerProduct());
-        this.sessions = new Sessions(config, store, registry, stats, new SessionStorage() {
-            @Override
-            public void settled(Session session, long seq) {
-                store.deleteMessage(session.key, seq);
-            }
-
-            @Override
-            public boolean load(Session session, List<Owed> owed) {
-                return reader.readQueued(session, owed);
-            }
-
-            @Override
-            public boolean resume(Runnable read) {
-                return reader.submit(read);
-            }
-        });
+        this.sessions = new Sessions(config, store, registry, stats, SessionStorage.of(store, reader));
         load();
     }
 
     /** What a deleted, disabled or revoked device or a deleted product does to sessions, connections and caches. */
     public DeviceListener deviceEvents() {
-        return new DeviceListener() {
-            @Override
-            public void removed(Device device) {
-                sessions.evict(device);
-            }
-
-            @Override
-            public void disabled(Device device) {
-                sessions.endLogin(device, "device " + device.id() + " was disabled");
-            }
-
-            @Override
-            public void credentialsChanged(Device device, String reason) {
-                sessions.endLogin(device, "login of device " + device.id() + " revoked: " + reason);
-            }
-
-            @Override
-            public void productRemoved(Product product) {
-                sessions.forgetProduct(product.id());
-                retained.forget(product.id());
-                userTopics.forget(product.id());
-            }
-        };
+        return new DeviceEvents(sessions, retained, userTopics);
     }
 
     /** The broker's rows of a product (sessions, owed and retained messages, user topics), in its deletion. */
@@ -144,8 +112,27 @@ public final class Broker implements AutoCloseable {
      */
     public Client login(long productId, long deviceId, String clientId, boolean cleanSession, Message will,
                         Credential credential, Object remote) {
-        Connected connected = connect(productId, deviceId, clientId, cleanSession);
-        return new Client(this, registry, new Publisher(productId, deviceId, clientId), connected, will, credential, remote);
+        return login(productId, deviceId, clientId, cleanSession, will, credential, remote, 0);
+    }
+
+    /**
+     * {@link #login} in cluster mode, with the connection's claim of its client id ({@link #claim}); null when a newer
+     * claim is known here already: the connection lost a race with another of its client id and must close.
+     */
+    public Client login(long productId, long deviceId, String clientId, boolean cleanSession, Message will,
+                        Credential credential, Object remote, long epoch) {
+        Connected connected = sessions.connect(productId, deviceId, clientId, cleanSession, epoch);
+        return connected == null ? null
+                : new Client(this, registry, new Publisher(productId, deviceId, clientId), connected, will, credential, remote);
+    }
+
+    /**
+     * Cluster mode: claims a client id for a connection accepted on this node, completing with the claim's epoch once
+     * the connection of an older claim on another node was closed (or its node is gone); null on a single node.
+     */
+    public CompletableFuture<Long> claim(long productId, String clientId) {
+        Takeovers t = takeovers;
+        return t == null ? null : t.claim(productId, clientId);
     }
 
     /**
@@ -154,7 +141,7 @@ public final class Broker implements AutoCloseable {
      * The caller sends CONNACK and then calls {@link Session#attach}.
      */
     public Connected connect(long productId, long deviceId, String clientId, boolean cleanSession) {
-        return sessions.connect(productId, deviceId, clientId, cleanSession);
+        return sessions.connect(productId, deviceId, clientId, cleanSession, 0);
     }
 
     /** The connection of a session ended; a clean session ends with it [MQTT-3.1.2-6]. */
@@ -321,6 +308,17 @@ public final class Broker implements AutoCloseable {
     /** Cluster mode (docs/cluster.md): QoS 0 messages to and from the other nodes go through the bus {@code open} makes. */
     public RouteBus joinCluster(Function<RouteBus.Receiver, RouteBus> open) {
         return sessions.join(open.apply(sessions::receivedFromPeer));
+    }
+
+    /**
+     * Cluster mode: one connection per client id across the nodes ({@link Takeovers}), claimed in {@code database}
+     * ({@code maxPendingClaims}: {@code cluster.max-pending-claims}) and enforced through {@code requests}.
+     */
+    public Takeovers claimAcrossNodes(Database database, BatchWriter writer, NodeRequests requests, int maxPendingClaims) {
+        Takeovers t = new Takeovers(database, writer, requests, sessions, maxPendingClaims);
+        sessions.join(t);
+        this.takeovers = t;
+        return t;
     }
 
     /** The products' user topics for the {@code /mqtt/topic} API (D26). */

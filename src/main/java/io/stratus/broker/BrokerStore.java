@@ -85,7 +85,7 @@ final class BrokerStore {
     static void deleteProduct(Connection c, long productId) throws SQLException {
         for (String sql : List.of("DELETE FROM retained_message WHERE product_id = ?",
                 "DELETE FROM session_message WHERE session_key IN (SELECT session_key FROM mqtt_session WHERE product_id = ?)",
-                "DELETE FROM mqtt_session WHERE product_id = ?")) {
+                "DELETE FROM mqtt_session WHERE product_id = ?", "DELETE FROM client_owner WHERE product_id = ?")) {
             Database.update(c, sql, ps -> ps.setLong(1, productId));
         }
         UserTopicStore.deleteProduct(c, productId);

@@ -22,6 +22,7 @@ public final class Client {
     private final Publisher publisher;
     private final Session session;
     private final boolean sessionPresent;
+    private final long ticket;
     private final Credential credential;
     private final Object remote;
     private Message will;
@@ -36,6 +37,7 @@ public final class Client {
         this.publisher = publisher;
         this.session = connected.session();
         this.sessionPresent = connected.sessionPresent();
+        this.ticket = connected.ticket();
         this.will = will;
         this.credential = credential;
         this.remote = remote;
@@ -59,12 +61,16 @@ public final class Client {
     /**
      * Binds the session to the connection (what it is owed starts to flow) and marks the device online. False when the
      * login was revoked between the CONNECT check and now, where the revocation could not find this connection
-     * ({@link DeviceRegistry#credentialChanges}): the connection must close as if refused, so without the will.
+     * ({@link DeviceRegistry#credentialChanges}), or when another connection of the client id logged in since: the
+     * connection must close as if refused, so without the will.
      *
      * @param credentialChanges the registry's count of credential changes when the CONNECT was checked
      */
     public boolean attach(Outbox outbox, long credentialChanges) {
-        session.attach(outbox);
+        if (!session.attach(outbox, ticket)) {
+            will = null; // taken over meanwhile: the newer connection has the client id
+            return false;
+        }
         if (registry.credentialChanges() != credentialChanges && !registry.stillValid(publisher.deviceId(), credential)) {
             will = null;
             return false;

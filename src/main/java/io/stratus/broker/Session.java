@@ -41,6 +41,7 @@ public final class Session {
     private OwedQueue queue;
     private Set<Integer> incomingQos2; // made on the first incoming QoS 2 message
     private Outbox outbox;
+    private long logins; // see loggedIn(): two CONNECTs racing on two event loops must not both attach
     private boolean closingSlow; // the connection was told to close as a slow consumer
     private long lastProgress; // when the client last acknowledged something (or attached)
     private boolean loading; // a load of payloads is queued or running
@@ -121,15 +122,24 @@ public final class Session {
 
     // ---- connection -------------------------------------------------------------------------------
 
+    synchronized long loggedIn() { // a login bound to it (under its key's lock in Sessions), or its end
+        return ++logins;
+    }
+
     /**
-     * Binds the session to a new connection and resends what it is owed: in-flight messages first, with
-     * DUP set and their packet ids [MQTT-4.4.0-1], then the queue. Payloads only in the store are loaded first.
+     * Binds the session to the connection of login {@code ticket} and resends what it is owed: in-flight messages first,
+     * with DUP set and their packet ids [MQTT-4.4.0-1], then the queue. Payloads only in the store are loaded first.
+     * False, binding nothing, when a later login or the session's end came after that login.
      */
-    public synchronized void attach(Outbox newOutbox) {
+    public synchronized boolean attach(Outbox newOutbox, long ticket) {
+        if (ticket != logins) {
+            return false;
+        }
         this.outbox = newOutbox;
         this.closingSlow = false;
         this.lastProgress = System.currentTimeMillis();
         resend();
+        return true;
     }
 
     /** Unbinds the connection if it is still this session's; returns whether it was. Stored payloads leave the heap. */

@@ -15,4 +15,24 @@ interface SessionStorage {
 
     /** Hands back a read that waited for room in the session's queue ({@link Session#parkWhileFull}); false when full. */
     boolean resume(Runnable read);
+
+    /** Queued messages kept in {@code store}, their payloads read by {@code reader}. */
+    static SessionStorage of(BrokerStore store, PayloadReader reader) {
+        return new SessionStorage() {
+            @Override
+            public void settled(Session session, long seq) {
+                store.deleteMessage(session.key, seq);
+            }
+
+            @Override
+            public boolean load(Session session, List<Owed> owed) {
+                return reader.readQueued(session, owed);
+            }
+
+            @Override
+            public boolean resume(Runnable read) {
+                return reader.submit(read);
+            }
+        };
+    }
 }

@@ -29,6 +29,8 @@ final class Sessions {
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
     private final Map<Long, TopicTree<Session>> trees = new ConcurrentHashMap<>();
     private volatile RouteBus bus; // cluster mode only
+    private volatile Takeovers takeovers; // cluster mode only
+    private final ClientEpochs epochs = new ClientEpochs();
     private final Map<Long, QueueBudget> budgets = new ConcurrentHashMap<>();
     private final Object[] locks = new Object[64];
 
@@ -46,10 +48,16 @@ final class Sessions {
         }
     }
 
-    /** See {@link Broker#connect}. */
-    Broker.Connected connect(long productId, long deviceId, String clientId, boolean cleanSession) {
+    /**
+     * See {@link Broker#connect}. {@code epoch} is the connection's claim of its client id in cluster mode (0 on a single
+     * node); null when a newer claim is known here already (the connection lost a race, see {@link ClientEpochs}).
+     */
+    Broker.Connected connect(long productId, long deviceId, String clientId, boolean cleanSession, long epoch) {
         String key = productId + "/" + clientId;
         synchronized (lockFor(key)) {
+            if (epoch != 0 && !epochs.admit(key, epoch)) {
+                return null;
+            }
             Session existing = sessions.get(key);
             if (existing != null) {
                 Outbox previous = existing.outbox();
@@ -63,14 +71,14 @@ final class Sessions {
                 }
             }
             if (existing != null) {
-                return new Broker.Connected(existing, true);
+                return new Broker.Connected(existing, true, existing.loggedIn());
             }
             Session s = newSession(key, productId, clientId, deviceId, !cleanSession);
             sessions.put(key, s);
             if (!cleanSession) {
                 store.putSession(s, Map.of());
             }
-            return new Broker.Connected(s, false);
+            return new Broker.Connected(s, false, s.loggedIn());
         }
     }
 
@@ -79,8 +87,43 @@ final class Sessions {
         synchronized (lockFor(s.key)) {
             if (s.detach(outbox) && !s.persistent()) {
                 discard(s);
+                Takeovers t = takeovers;
+                long epoch = t == null ? 0 : epochs.release(s.key);
+                if (epoch != 0) {
+                    t.released(s.productId, s.clientId, epoch);
+                }
             }
         }
+    }
+
+    /**
+     * Cluster mode: another node claimed this client id with {@code epoch}. A connection here with an older claim closes
+     * (its will is published, as in a takeover on one node); a clean session goes with it, a persistent one stays.
+     * True when a connection was closed.
+     */
+    boolean claimedElsewhere(long productId, String clientId, long epoch) {
+        String key = productId + "/" + clientId;
+        synchronized (lockFor(key)) {
+            if (!epochs.claimedElsewhere(key, epoch, sessions)) {
+                return false;
+            }
+            Session s = sessions.get(key);
+            Outbox outbox = s == null ? null : s.outbox();
+            if (outbox == null) {
+                return false;
+            }
+            s.detach(outbox);
+            outbox.close("session taken over by a connection on another node");
+            if (!s.persistent()) {
+                discard(s);
+            }
+            return true;
+        }
+    }
+
+    /** Cluster mode: client ids are claimed across nodes through {@code takeovers}. */
+    void join(Takeovers takeovers) {
+        this.takeovers = takeovers;
     }
 
     Session get(long productId, String clientId) {
@@ -266,6 +309,7 @@ final class Sessions {
     }
 
     private void discard(Session s) {
+        s.loggedIn(); // a login not yet attached to it attaches to nothing
         sessions.remove(s.key, s);
         TopicTree<Session> tree = tree(s.productId);
         for (String filter : s.subscriptions().keySet()) {

@@ -22,8 +22,8 @@ import io.stratus.device.Credential;
 import io.stratus.device.Login;
 import java.io.IOException;
 import javax.net.ssl.SSLException;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 import org.slf4j.Logger;
@@ -127,8 +127,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
             case PUBREC -> qos2Step(client.session()::onPubrec, MqttMessageType.PUBREL, Packets.packetId(m));
             case PUBREL -> qos2Step(client.session()::endIncomingQos2, MqttMessageType.PUBCOMP, Packets.packetId(m));
             case PUBCOMP -> client.session().onPubcomp(Packets.packetId(m));
-            case SUBSCRIBE -> closeIf(Subscriptions.subscribe(ctx, client, (MqttSubscribeMessage) m));
-            case UNSUBSCRIBE -> closeIf(Subscriptions.unsubscribe(ctx, client, (MqttUnsubscribeMessage) m));
+            case SUBSCRIBE -> closeFor(Subscriptions.subscribe(ctx, client, (MqttSubscribeMessage) m));
+            case UNSUBSCRIBE -> closeFor(Subscriptions.unsubscribe(ctx, client, (MqttUnsubscribeMessage) m));
             case PINGREQ -> ctx.writeAndFlush(MqttMessage.PINGRESP);
             case DISCONNECT -> onDisconnect();
             case CONNECT -> closeFor("second CONNECT"); // [MQTT-3.1.0-2]
@@ -153,22 +153,49 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
                 config.tls().certLogin() ? TlsFront.certificateName(ctx) : null, lookedUp);
         clientId = outcome.clientId(); // an empty one may have been replaced [MQTT-3.1.3-6]
         if (outcome instanceof ConnectCheck.Pending pending) {
-            ctx.channel().config().setAutoRead(false); // nothing after the CONNECT is read before its CONNACK
-            pending.lookup().whenComplete((v, failed) -> ctx.executor().execute(() -> afterLookup(m, failed)));
+            after(pending.lookup(), "device look-up", v -> onConnect(m, true));
             return;
         }
         if (!(outcome instanceof ConnectCheck.Accepted accepted)) {
             refuse((ConnectCheck.Refused) outcome);
             return;
         }
+        CompletableFuture<Long> claim = broker.claim(accepted.login().productId(), clientId);
+        if (claim == null) {
+            accept(accepted, 0);
+        } else { // cluster mode: the CONNACK waits until an older connection of this client id on another node is closed
+            after(claim, "client id claim", epoch -> accept(accepted, epoch));
+        }
+    }
+
+    /** Cluster mode: the CONNECT waits for {@code step} off the loop, reading nothing more; a failed step is CONNACK 3. */
+    private <T> void after(CompletableFuture<T> step, String what, Consumer<T> then) {
+        ctx.channel().config().setAutoRead(false);
+        step.whenComplete((value, failed) -> ctx.executor().execute(() -> {
+            if (state == State.AWAITING_CONNECT && ctx.channel().isActive()) { // else the CONNECT timeout ended it
+                ctx.channel().config().setAutoRead(true);
+                if (failed != null) {
+                    refuse(new ConnectCheck.Refused(clientId, ConnectCode.SERVER_UNAVAILABLE, what + ": " + failed, true));
+                } else {
+                    then.accept(value);
+                }
+            }
+        }));
+    }
+
+    private void accept(ConnectCheck.Accepted accepted, long epoch) {
         Login login = accepted.login();
         client = broker.login(login.productId(), accepted.deviceId(), clientId, accepted.cleanSession(), accepted.will(),
-                login.credential(), ClientAddress.of(ctx.channel()));
+                login.credential(), ClientAddress.of(ctx.channel()), epoch);
+        if (client == null) {
+            closeFor("a newer connection of this client id was accepted meanwhile");
+            return;
+        }
         state = State.CONNECTED;
         ctx.write(MqttMessageBuilders.connAck().returnCode(MqttConnectReturnCode.CONNECTION_ACCEPTED)
                 .sessionPresent(client.sessionPresent()).build());
         if (!client.attach(outbox, accepted.credentialChanges())) {
-            closeFor("login revoked while connecting");
+            closeFor("login revoked or taken over while connecting");
             return;
         }
         ctx.flush();
@@ -178,18 +205,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         }
         deadlines.keepAlive(ctx.executor(), this, accepted.keepAliveSeconds());
         MqttServer.loggedIn(ctx, config); // last, once CONNACK is written
-    }
-
-    private void afterLookup(MqttConnectMessage m, Throwable failed) {
-        if (state != State.AWAITING_CONNECT || !ctx.channel().isActive()) {
-            return; // the CONNECT timeout ended it meanwhile
-        }
-        ctx.channel().config().setAutoRead(true);
-        if (failed == null) {
-            onConnect(m, true);
-        } else {
-            refuse(new ConnectCheck.Refused(clientId, ConnectCode.SERVER_UNAVAILABLE, "device look-up: " + failed, true));
-        }
     }
 
     /** Its deadline passed ({@link ConnectionDeadlines}): the CONNECT timeout before CONNECT (D20), keep-alive after (D7). */
@@ -343,14 +358,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void closeIf(String reason) {
-        if (reason != null) {
-            closeFor(reason);
-        }
-    }
-
-    /** Closes the connection with one log line naming the client, its address and the reason. */
+    /** Closes the connection with one log line naming the client, its address and the reason; null: stays open. */
     private void closeFor(String reason) {
+        if (reason == null) {
+            return;
+        }
         if (!closeLogged) {
             closeLogged = true;
             log.warn("[{}] {} closed: {}", clientId, remote(), reason);

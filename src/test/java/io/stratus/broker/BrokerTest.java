@@ -586,7 +586,7 @@ class BrokerTest {
     private Attached connect(long productId, long deviceId, String clientId, boolean clean) {
         Broker.Connected connected = broker.connect(productId, deviceId, clientId, clean);
         ListOutbox outbox = new ListOutbox();
-        connected.session().attach(outbox);
+        connected.session().attach(outbox, connected.ticket());
         return new Attached(connected.session(), outbox, connected.sessionPresent());
     }
 

@@ -319,7 +319,7 @@ class CommandsTest {
         long productId = registry.device(deviceId).orElseThrow().productId();
         Broker.Connected connected = broker.connect(productId, deviceId, String.valueOf(deviceId), true);
         ListOutbox outbox = new ListOutbox();
-        connected.session().attach(outbox);
+        connected.session().attach(outbox, connected.ticket());
         long token = registry.markOnline(deviceId);
         return new Connection(deviceId, connected.session(), outbox, token);
     }

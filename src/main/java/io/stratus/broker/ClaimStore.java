@@ -1,0 +1,73 @@
+package io.stratus.broker;
+
+import io.stratus.store.BatchWriter;
+import io.stratus.store.Database;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** SQL for the {@code client_owner} table: cluster mode's claims of client ids ({@link Takeovers}). */
+final class ClaimStore {
+    /** A client id of a product, to claim. */
+    record Key(long productId, String clientId) {}
+
+    /** A claim as written: the owner before it (empty for none) and the claim's epoch. */
+    record Written(String previousOwner, long epoch) {}
+
+    private final Database db;
+    private final BatchWriter writer;
+
+    ClaimStore(Database db, BatchWriter writer) {
+        this.db = db;
+        this.writer = writer;
+    }
+
+    /** Claims each key for {@code owner} in one transaction, in the order given (callers sort them: no deadlocks). */
+    List<Written> claim(List<Key> keys, String owner) {
+        return db.inTransaction(c -> write(c, keys, owner));
+    }
+
+    private static List<Written> write(Connection c, List<Key> keys, String owner) throws SQLException {
+        List<Written> written = new ArrayList<>(keys.size());
+        try (PreparedStatement insert = c.prepareStatement("INSERT INTO client_owner (product_id, client_id, owner, epoch) "
+                + "VALUES (?, ?, '', 0) ON CONFLICT (product_id, client_id) DO NOTHING");
+             PreparedStatement select = c.prepareStatement(
+                     "SELECT owner, epoch FROM client_owner WHERE product_id = ? AND client_id = ? FOR UPDATE");
+             PreparedStatement update = c.prepareStatement(
+                     "UPDATE client_owner SET owner = ?, epoch = ? WHERE product_id = ? AND client_id = ?")) {
+            for (Key key : keys) {
+                insert.setLong(1, key.productId());
+                insert.setString(2, key.clientId());
+                insert.executeUpdate();
+                select.setLong(1, key.productId());
+                select.setString(2, key.clientId());
+                String previous;
+                long epoch;
+                try (ResultSet rs = select.executeQuery()) {
+                    rs.next();
+                    previous = rs.getString(1);
+                    epoch = rs.getLong(2) + 1;
+                }
+                update.setString(1, owner);
+                update.setLong(2, epoch);
+                update.setLong(3, key.productId());
+                update.setString(4, key.clientId());
+                update.executeUpdate();
+                written.add(new Written(previous, epoch));
+            }
+        }
+        return written;
+    }
+
+    /** Deletes a claim unless a newer one replaced it. */
+    void release(long productId, String clientId, long epoch) {
+        writer.submitUpdate("DELETE FROM client_owner WHERE product_id = ? AND client_id = ? AND epoch = ?", ps -> {
+            ps.setLong(1, productId);
+            ps.setString(2, clientId);
+            ps.setLong(3, epoch);
+        });
+    }
+}

@@ -1,0 +1,159 @@
+package io.stratus.broker;
+
+import io.stratus.cluster.NodeRequests;
+import io.stratus.store.BatchWriter;
+import io.stratus.store.Database;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Cluster mode: one connection per client id across all nodes (docs/cluster.md). Before its CONNACK, an accepted
+ * CONNECT claims its client id in the store: this node's incarnation becomes the owner and the epoch goes up by one. The
+ * previous owner, when another node, is asked to close its connection; it answers once it has. A node that died cannot
+ * answer, and NATS says so at once (no responders), so the CONNACK does not wait for a dead node; a node that does not
+ * answer within {@link #KICK_TIMEOUT} is not waited for longer.
+ *
+ * <p>Claims are written in batches, one transaction each, on one thread: a storm of reconnects costs a commit per
+ * batch, not per client. Rows are locked in key order, so batches of two nodes cannot deadlock.
+ */
+public final class Takeovers implements AutoCloseable {
+    static final Duration KICK_TIMEOUT = Duration.ofSeconds(1);
+    private static final Logger log = LoggerFactory.getLogger(Takeovers.class);
+    private static final int MAX_BATCH = 256;
+    private static final String KICK = "kick";
+
+    private record Claim(long productId, String clientId, CompletableFuture<Long> epoch) {}
+
+    private final ClaimStore store;
+    private final NodeRequests requests;
+    private final Sessions sessions;
+    private final BlockingQueue<Claim> queue;
+    private final Thread thread;
+    private final LongAdder claimed = new LongAdder();
+    private final LongAdder refused = new LongAdder();
+    private final LongAdder kicksSent = new LongAdder();
+    private final LongAdder ownersGone = new LongAdder();
+    private final LongAdder closedHere = new LongAdder();
+    private volatile boolean closed;
+
+    Takeovers(Database db, BatchWriter writer, NodeRequests requests, Sessions sessions, int maxPending) {
+        this.store = new ClaimStore(db, writer);
+        this.requests = requests;
+        this.sessions = sessions;
+        this.queue = new ArrayBlockingQueue<>(maxPending);
+        requests.serve(KICK, this::kicked);
+        this.thread = new Thread(this::run, "client-claims");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Claims a client id for a connection accepted here; completes with its epoch once older connections were closed. */
+    CompletableFuture<Long> claim(long productId, String clientId) {
+        CompletableFuture<Long> epoch = new CompletableFuture<>();
+        if (closed || !queue.offer(new Claim(productId, clientId, epoch))) {
+            refused.increment();
+            epoch.completeExceptionally(new IllegalStateException(queue.size() + " client id claims already wait"));
+        }
+        return epoch;
+    }
+
+    /** A clean session ended here: its row goes, unless a newer claim replaced it meanwhile. */
+    void released(long productId, String clientId, long epoch) {
+        store.release(productId, clientId, epoch);
+    }
+
+    private void run() {
+        List<Claim> batch = new ArrayList<>(MAX_BATCH);
+        while (!closed) {
+            try {
+                batch.add(queue.take());
+            } catch (InterruptedException e) {
+                return;
+            }
+            queue.drainTo(batch, MAX_BATCH - 1);
+            batch.sort(Comparator.comparingLong(Claim::productId).thenComparing(Claim::clientId));
+            try {
+                List<ClaimStore.Written> written = store.claim(
+                        batch.stream().map(c -> new ClaimStore.Key(c.productId(), c.clientId())).toList(), requests.incarnation());
+                for (int i = 0; i < batch.size(); i++) {
+                    afterWrite(batch.get(i), written.get(i));
+                }
+            } catch (RuntimeException e) {
+                log.warn("{} client id claims failed: {}", batch.size(), e.toString());
+                batch.forEach(c -> c.epoch().completeExceptionally(e));
+            }
+            batch.clear();
+        }
+    }
+
+    private void afterWrite(Claim claim, ClaimStore.Written written) {
+        String owner = written.previousOwner();
+        long epoch = written.epoch();
+        claimed.increment();
+        if (owner.isEmpty() || owner.equals(requests.incarnation())) {
+            claim.epoch().complete(epoch); // first claim, or this node's own: the local takeover closes the old one
+            return;
+        }
+        kicksSent.increment();
+        requests.ask(owner, KICK, claim.productId() + " " + epoch + " " + claim.clientId(), KICK_TIMEOUT)
+                .whenComplete((reply, failed) -> {
+                    if (failed != null) {
+                        ownersGone.increment();
+                    }
+                    claim.epoch().complete(epoch);
+                });
+    }
+
+    /** Another node claimed a client id this node held: "product epoch clientId". */
+    private String kicked(String request) {
+        String[] parts = request.split(" ", 3);
+        if (parts.length < 3) {
+            return "bad request";
+        }
+        if (sessions.claimedElsewhere(Long.parseLong(parts[0]), parts[2], Long.parseLong(parts[1]))) {
+            closedHere.increment();
+            return "closed";
+        }
+        return "not here";
+    }
+
+    /** Claims written, refused (the queue was full), kicks sent, kicks whose node was gone, connections closed here. */
+    public long claimedCount() {
+        return claimed.sum();
+    }
+
+    public long refusedCount() {
+        return refused.sum();
+    }
+
+    public long kicksSentCount() {
+        return kicksSent.sum();
+    }
+
+    public long ownersGoneCount() {
+        return ownersGone.sum();
+    }
+
+    public long closedHereCount() {
+        return closedHere.sum();
+    }
+
+    public int queued() {
+        return queue.size();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        thread.interrupt();
+        requests.close();
+    }
+}

@@ -1,0 +1,150 @@
+package io.stratus.e2e;
+
+import static io.stratus.e2e.Clients.connect;
+import static io.stratus.e2e.Clients.hivemq;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.hivemq.client.mqtt.mqtt3.Mqtt3AsyncClient;
+import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
+import io.stratus.cluster.NatsServer;
+import io.stratus.e2e.TestPlatform.TestDevice;
+import io.stratus.e2e.TestPlatform.TestProduct;
+import io.stratus.store.PostgresServer;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** One connection per client id across two nodes on one PostgreSQL database: takeovers and races of CONNECTs. */
+class ClusterTakeoverTest {
+    private NatsServer nats;
+    private TestPlatform node1;
+    private TestPlatform node2;
+    private TestDevice device;
+
+    @BeforeEach
+    void start() throws Exception {
+        nats = NatsServer.start();
+        String store = PostgresServer.get().createDatabase();
+        node1 = TestPlatform.start(Files.createTempDirectory("stratus-node1"), settings(store, "node1"));
+        node2 = TestPlatform.start(Files.createTempDirectory("stratus-node2"), settings(store, "node2"));
+        TestProduct product = node1.createProduct("takeover");
+        device = node1.createDevice(product, "d", "sn-takeover");
+    }
+
+    @AfterEach
+    void stop() {
+        for (AutoCloseable part : new AutoCloseable[] {node2, node1, nats}) {
+            try {
+                if (part != null) {
+                    part.close();
+                }
+            } catch (Exception e) {
+                // the next part still stops
+            }
+        }
+    }
+
+    @Test
+    void connecting_on_another_node_closes_the_old_connection_within_a_second() throws Exception {
+        Mqtt3BlockingClient first = hivemq(node1, device);
+        connect(first, true);
+        Mqtt3BlockingClient second = hivemq(node2, device);
+
+        connect(second, true);
+        long connAcked = System.nanoTime();
+        while (first.getState().isConnected() && System.nanoTime() - connAcked < TimeUnit.SECONDS.toNanos(3)) {
+            Thread.sleep(5);
+        }
+        long closedAfterMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - connAcked);
+
+        assertThat(first.getState().isConnected()).as("the connection on node 1").isFalse();
+        assertThat(closedAfterMillis).as("ms from node 2's CONNACK until node 1 closed").isLessThan(1_000);
+        assertThat(second.getState().isConnected()).isTrue();
+        assertThat(node2.metric("stratus_cluster_takeovers_sent_total")).isEqualTo(1);
+        assertThat(node1.metric("stratus_cluster_takeovers_closed_here_total")).isEqualTo(1);
+
+        connect(hivemq(node1, device), true); // and back: node 2 closes its own
+        long back = System.nanoTime();
+        while (second.getState().isConnected() && System.nanoTime() - back < TimeUnit.SECONDS.toNanos(3)) {
+            Thread.sleep(5);
+        }
+        assertThat(second.getState().isConnected()).isFalse();
+    }
+
+    @Test
+    void a_connection_whose_node_stopped_does_not_hold_up_the_next_connack() {
+        connect(hivemq(node1, device), false); // a persistent session keeps its claim when its connection ends
+        node1.close();
+        node1 = null;
+
+        long started = System.nanoTime();
+        connect(hivemq(node2, device), true);
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+
+        assertThat(millis).as("CONNACK after the old owner's node stopped, ms").isLessThan(1_000);
+        assertThat(node2.metric("stratus_cluster_takeovers_owner_gone_total")).isEqualTo(1);
+    }
+
+    @Test
+    void of_100_racing_connects_of_one_client_id_on_two_nodes_exactly_one_stays() throws Exception {
+        List<Mqtt3AsyncClient> clients = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            clients.add(hivemq(i % 2 == 0 ? node1 : node2, device).toAsync());
+        }
+        CountDownLatch go = new CountDownLatch(1);
+        List<CompletableFuture<?>> connects = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        for (Mqtt3AsyncClient c : clients) {
+            CompletableFuture<Object> done = new CompletableFuture<>();
+            connects.add(done);
+            Thread t = new Thread(() -> {
+                try {
+                    go.await();
+                    c.connectWith().cleanSession(true).keepAlive(30).send()
+                            .whenComplete((ack, failed) -> done.complete(failed == null ? ack : failed));
+                } catch (InterruptedException e) {
+                    done.complete(e);
+                }
+            });
+            t.start();
+            threads.add(t);
+        }
+        go.countDown();
+        CompletableFuture.allOf(connects.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        for (Thread t : threads) {
+            t.join();
+        }
+
+        long connected = 0;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        do { // the losers' connections close a moment after their CONNACK at most
+            Thread.sleep(200);
+            connected = clients.stream().filter(c -> c.getState().isConnected()).count();
+        } while (connected > 1 && System.nanoTime() < deadline);
+        Thread.sleep(500);
+        connected = clients.stream().filter(c -> c.getState().isConnected()).count();
+
+        StringBuilder which = new StringBuilder();
+        for (int i = 0; i < clients.size(); i++) {
+            if (clients.get(i).getState().isConnected()) {
+                which.append(i).append(i % 2 == 0 ? "@node1 " : "@node2 ");
+            }
+        }
+        assertThat(connected).as("connections left of 100 racing CONNECTs: " + which).isEqualTo(1);
+        assertThat(node1.platform().broker().sessionCount() + node2.platform().broker().sessionCount()).isEqualTo(1);
+        assertThat(node1.metric("stratus_cluster_client_claims_total") + node2.metric("stratus_cluster_client_claims_total"))
+                .isEqualTo(100);
+        clients.forEach(c -> c.disconnect());
+    }
+
+    private Map<String, String> settings(String store, String name) {
+        return Map.of("store.url", store, "cluster.nats-url", nats.url(), "cluster.node-name", name);
+    }
+}
