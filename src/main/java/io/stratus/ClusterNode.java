@@ -5,7 +5,10 @@ import io.stratus.broker.Broker;
 import io.stratus.broker.Takeovers;
 import io.stratus.cluster.NodeRequests;
 import io.stratus.store.BatchWriter;
+import io.nats.client.JetStreamApiException;
 import io.stratus.cluster.Broadcast;
+import io.stratus.cluster.LogBus;
+import io.stratus.cluster.MessageLog;
 import io.stratus.cluster.NatsLink;
 import io.stratus.cluster.RouteBus;
 import io.stratus.cluster.Subjects;
@@ -13,7 +16,9 @@ import io.stratus.device.DeviceRegistry;
 import io.stratus.device.RegistrySync;
 import io.stratus.monitor.Metrics;
 import io.stratus.store.Database;
+import java.io.IOException;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.net.UnknownHostException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -34,6 +39,7 @@ final class ClusterNode implements AutoCloseable {
     private final RegistrySync registrySync;
     private final Broadcast registryChanges;
     private final Takeovers takeovers;
+    private final LogBus logBus;
     /** Compares the registry with the store after NATS was away; one at a time, at most one more waiting. */
     private final ThreadPoolExecutor resync = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
             new ArrayBlockingQueue<>(1), new ThreadPoolExecutor.DiscardPolicy());
@@ -44,6 +50,8 @@ final class ClusterNode implements AutoCloseable {
         Subjects subjects = new Subjects(cluster.subjectPrefix());
         this.nats = NatsLink.connect(cluster.natsUrls(), name, this::reconnected);
         this.routes = broker.joinCluster(receiver -> new RouteBus(nats, subjects, name, receiver));
+        MessageLog messageLog = openLog(subjects, cluster);
+        this.logBus = broker.joinClusterLog(receiver -> new LogBus(messageLog, subjects, name, receiver));
         RegistrySync[] sync = new RegistrySync[1];
         this.registryChanges = new Broadcast(nats, subjects.control("registry"), name, change -> sync[0].received(change));
         this.registrySync = sync[0] = new RegistrySync(db, registry, registryChanges::send, cluster.maxDeviceLookups());
@@ -58,6 +66,19 @@ final class ClusterNode implements AutoCloseable {
 
     String name() {
         return name;
+    }
+
+    /** The stream of QoS 1/2 messages and this node's consumer of it, made or updated to the settings. */
+    private MessageLog openLog(Subjects subjects, ClusterSettings cluster) {
+        // A message unacknowledged for 30 s comes again; 10,000 read and unacknowledged at most per node.
+        MessageLog.Settings settings = new MessageLog.Settings(cluster.streamReplicas(), cluster.streamMaxAge(),
+                cluster.streamMaxBytes(), Duration.ofMinutes(2), Duration.ofSeconds(30), 10_000);
+        try {
+            return MessageLog.open(nats, subjects, name, settings);
+        } catch (IOException | JetStreamApiException e) {
+            throw new IllegalStateException("cannot open the cluster's message stream on NATS (is JetStream on? -js): "
+                    + e.getMessage(), e);
+        }
     }
 
     private void reconnected() {
@@ -79,6 +100,15 @@ final class ClusterNode implements AutoCloseable {
                         registrySync::lookedUpCount)
                 .counter("stratus_cluster_device_lookups_refused_total",
                         "CONNECTs answered 3 because cluster.max-device-lookups look-ups already waited", registrySync::lookupsRefusedCount)
+                .counter("stratus_cluster_log_appended_total", "QoS 1/2 messages of this node's clients stored in the cluster's stream",
+                        logBus::appendedCount)
+                .counter("stratus_cluster_log_appends_failed_total",
+                        "QoS 1/2 messages the stream refused or did not confirm (not acknowledged to their publisher)",
+                        logBus::appendsFailedCount)
+                .counter("stratus_cluster_log_received_total", "QoS 1/2 messages of other nodes read from the stream",
+                        logBus::receivedCount)
+                .counter("stratus_cluster_log_redelivered_total", "Of those, read again after a failure or a restart",
+                        logBus::redeliveredCount)
                 .counter("stratus_cluster_client_claims_total", "Client ids claimed in the store by CONNECTs accepted here",
                         takeovers::claimedCount)
                 .counter("stratus_cluster_client_claims_refused_total",
@@ -95,6 +125,7 @@ final class ClusterNode implements AutoCloseable {
     @Override
     public void close() {
         resync.shutdownNow();
+        logBus.close();
         takeovers.close();
         registrySync.close();
         registryChanges.close();

@@ -1,6 +1,7 @@
 package io.stratus.broker;
 
 import io.stratus.Config;
+import io.stratus.cluster.LogBus;
 import io.stratus.cluster.NodeRequests;
 import io.stratus.cluster.RouteBus;
 import io.stratus.device.Credential;
@@ -64,6 +65,7 @@ public final class Broker implements AutoCloseable {
     private final UserTopics userTopics;
     private final DeviceRegistry registry;
     private volatile Takeovers takeovers; // cluster mode only
+    private final LocalRoute route;
 
     public Broker(Config config, Database database, BatchWriter writer, DeviceRegistry registry) {
         this.config = config;
@@ -74,6 +76,7 @@ public final class Broker implements AutoCloseable {
         this.retained = new RetainedMessages(store, reader, stats, limits.retainedMaxPerProduct(), limits.retainedMaxBytesPerProduct());
         this.userTopics = new UserTopics(database, writer, config.topicsMaxPerProduct());
         this.sessions = new Sessions(config, store, registry, stats, SessionStorage.of(store, reader));
+        this.route = new LocalRoute(sessions, store, seqs);
         load();
     }
 
@@ -240,35 +243,12 @@ public final class Broker implements AutoCloseable {
                 durable.add(stored);
             }
         }
-        TopicTree<Session> tree = sessions.existingTree(productId);
-        if (tree != null) {
-            Targets targets = Targets.borrow();
-            try {
-                tree.match(m.topic(), targets);
-                for (int i = 0; i < targets.size(); i++) {
-                    Session s = targets.session(i);
-                    // [MQTT-3.3.1-9] a message sent because of a live subscription goes out with retain 0.
-                    Message out = m.forDelivery(Math.min(m.qos(), targets.qos(i)), false);
-                    if (s.persistent() && out.qos() > 0) {
-                        long seq = seqs.incrementAndGet();
-                        if (durable == null) {
-                            durable = new ArrayList<>(2);
-                        }
-                        CompletableFuture<Void> stored = store.putMessage(s.key, seq, out);
-                        durable.add(stored);
-                        Owed owed = s.deliver(out, seq);
-                        if (owed != null) {
-                            stored.thenRun(() -> s.stored(owed)); // from now on the payload may leave the heap
-                        }
-                    } else {
-                        s.deliver(out, 0);
-                    }
-                }
-            } finally {
-                targets.release();
-            }
+        durable = route.deliver(productId, m, durable);
+        CompletableFuture<Void> logged = sessions.published(productId, m); // cluster mode: to the other nodes
+        if (logged != null) {
+            durable = durable == null ? new ArrayList<>(1) : durable;
+            durable.add(logged);
         }
-        sessions.published(productId, m);
         if (durable == null) {
             return NOTHING_TO_STORE;
         }
@@ -307,7 +287,26 @@ public final class Broker implements AutoCloseable {
 
     /** Cluster mode (docs/cluster.md): QoS 0 messages to and from the other nodes go through the bus {@code open} makes. */
     public RouteBus joinCluster(Function<RouteBus.Receiver, RouteBus> open) {
-        return sessions.join(open.apply(sessions::receivedFromPeer));
+        return sessions.join(open.apply((productId, topic, payload) -> fromPeer(productId, new Message(topic, payload, 0, false))));
+    }
+
+    /** Cluster mode: QoS 1 and 2 messages to and from the other nodes go through the log {@code open} makes. */
+    public LogBus joinClusterLog(Function<LogBus.Receiver, LogBus> open) {
+        return sessions.join(open.apply((productId, topic, payload, qos) -> fromPeer(productId, new Message(topic, payload, qos, false))));
+    }
+
+    /**
+     * A message of another node: this node's subscribers get it as they would a local one, matched here (so product
+     * isolation and the {@code $} rules hold whatever the subject said). Completes once what it owes persistent
+     * sessions is stored.
+     */
+    private CompletableFuture<Void> fromPeer(long productId, Message m) {
+        if (Topics.checkTopicName(m.topic()) != null) {
+            return NOTHING_TO_STORE;
+        }
+        List<CompletableFuture<Void>> durable = route.deliver(productId, m, null);
+        return durable == null ? NOTHING_TO_STORE
+                : durable.size() == 1 ? durable.get(0) : CompletableFuture.allOf(durable.toArray(CompletableFuture[]::new));
     }
 
     /**

@@ -1,12 +1,14 @@
 package io.stratus.broker;
 
 import io.stratus.Config;
+import io.stratus.cluster.LogBus;
 import io.stratus.cluster.RouteBus;
 import io.stratus.device.Device;
 import io.stratus.device.DeviceRegistry;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -30,6 +32,7 @@ final class Sessions {
     private final Map<Long, TopicTree<Session>> trees = new ConcurrentHashMap<>();
     private volatile RouteBus bus; // cluster mode only
     private volatile Takeovers takeovers; // cluster mode only
+    private volatile LogBus logBus; // cluster mode only
     private final ClientEpochs epochs = new ClientEpochs();
     private final Map<Long, QueueBudget> budgets = new ConcurrentHashMap<>();
     private final Object[] locks = new Object[64];
@@ -121,6 +124,11 @@ final class Sessions {
         }
     }
 
+    LogBus join(LogBus logBus) {
+        this.logBus = logBus;
+        return logBus;
+    }
+
     /** Cluster mode: client ids are claimed across nodes through {@code takeovers}. */
     void join(Takeovers takeovers) {
         this.takeovers = takeovers;
@@ -176,30 +184,20 @@ final class Sessions {
         return bus;
     }
 
-    /** A message published on this node: at QoS 0 the other nodes' subscribers get it too (QoS 1/2: not yet). */
-    void published(long productId, Message m) {
-        RouteBus b = bus;
-        if (b != null && m.qos() == 0) {
-            b.publish(productId, m.topic(), m.payload());
-        }
-    }
-
-    /** A QoS 0 message from another node: this node's subscribers get it as they would a local one, matched here. */
-    void receivedFromPeer(long productId, String topic, byte[] payload) {
-        TopicTree<Session> tree = trees.get(productId);
-        if (tree == null || Topics.checkTopicName(topic) != null) {
-            return;
-        }
-        Message m = new Message(topic, payload, 0, false);
-        Targets targets = Targets.borrow();
-        try {
-            tree.match(topic, targets);
-            for (int i = 0; i < targets.size(); i++) {
-                targets.session(i).deliver(m, 0);
+    /**
+     * A message published on this node, for the other nodes: at QoS 0 over core NATS (null returned); at QoS 1 and 2
+     * appended to the cluster's log, completing once it is stored there. Null on a single node.
+     */
+    CompletableFuture<Void> published(long productId, Message m) {
+        if (m.qos() == 0) {
+            RouteBus b = bus;
+            if (b != null) {
+                b.publish(productId, m.topic(), m.payload());
             }
-        } finally {
-            targets.release();
+            return null;
         }
+        LogBus l = logBus;
+        return l == null ? null : l.append(productId, m.topic(), m.payload(), m.qos());
     }
 
     private void interestChanged(long productId) {

@@ -16,6 +16,8 @@ import io.nats.client.api.PublishAck;
 import io.nats.client.api.RetentionPolicy;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
+import io.nats.client.impl.Headers;
+import io.nats.client.impl.NatsMessage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -101,6 +103,12 @@ public final class MessageLog {
      */
     public CompletableFuture<PublishAck> append(String subject, byte[] body, String messageId) {
         return jetStream.publishAsync(subject, body, PublishOptions.builder().messageId(messageId).build());
+    }
+
+    /** {@link #append} with headers. */
+    public CompletableFuture<PublishAck> append(String subject, Headers headers, byte[] body, String messageId) {
+        return jetStream.publishAsync(NatsMessage.builder().subject(subject).headers(headers).data(body).build(),
+                PublishOptions.builder().messageId(messageId).build());
     }
 
     /** Up to {@code max} messages this node has not read yet, waiting at most {@code wait}; each must be acked. */
