@@ -14,6 +14,7 @@ import io.stratus.cluster.RouteBus;
 import io.stratus.cluster.Subjects;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.device.RegistrySync;
+import io.stratus.monitor.Health;
 import io.stratus.monitor.Metrics;
 import io.stratus.store.Database;
 import java.io.IOException;
@@ -84,6 +85,11 @@ final class ClusterNode implements AutoCloseable {
     private void reconnected() {
         log.info("NATS is back: comparing this node's registry with the store");
         resync.execute(registrySync::resyncAll);
+    }
+
+    /** Not ready while the NATS link is down: a balancer then sends new clients to nodes that reach the others. */
+    Health health(Health health) {
+        return health.check("cluster", () -> routes.connected() ? null : "no NATS connection (the other nodes are out of reach)");
     }
 
     /** Cluster mode's figures, added to {@code metrics}. */

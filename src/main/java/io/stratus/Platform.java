@@ -8,6 +8,7 @@ import io.stratus.device.DeviceRegistry;
 import io.stratus.device.LoginThrottle;
 import io.stratus.hook.Hooks;
 import io.stratus.hook.NetworkPolicy;
+import io.stratus.monitor.Health;
 import io.stratus.monitor.Metrics;
 import io.stratus.monitor.Worker;
 import io.stratus.mqtt.MqttServer;
@@ -118,9 +119,11 @@ public final class Platform implements AutoCloseable {
         workers.addAll(commands.workers());
         workers.addAll(hooks.workers());
         Metrics metrics = Instruments.metrics(mqtt, broker, telemetry, stateWriter, throttle, commands, workers);
+        Health health = Instruments.health(mqtt, store, workers);
+        health = cluster == null ? health : cluster.health(health);
         this.api = new ApiServer(config, registry, admin, telemetry, commands, throttle,
                 cluster == null ? metrics : cluster.metrics(metrics),
-                Instruments.health(mqtt, store, workers), hooks, broker, mqtt::port, mqtt::tlsPort, tlsFiles,
+                health, hooks, broker, mqtt::port, mqtt::tlsPort, tlsFiles,
                 mqtt.streams());
         registry.addListener(api.events().deviceEvents()); // GET /events: presence
         telemetry.addListener(api.events().pointEvents()); // GET /events: stored points

@@ -280,9 +280,12 @@ public final class Broker implements AutoCloseable {
         return published.sum();
     }
 
-    /** Whether anything in the product subscribes at all; lets a caller skip building messages nobody can receive. */
+    /**
+     * Whether anything in the product may subscribe (here, or on another node in cluster mode); lets a caller skip
+     * building messages nobody can receive.
+     */
     public boolean hasSubscriptions(long productId) {
-        return sessions.hasSubscriptions(productId);
+        return sessions.hasSubscriptions(productId) || sessions.clustered(); // another node's subscribers may want it
     }
 
     /** Cluster mode (docs/cluster.md): QoS 0 messages to and from the other nodes go through the bus {@code open} makes. */

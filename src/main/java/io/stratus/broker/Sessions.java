@@ -124,6 +124,11 @@ final class Sessions {
         }
     }
 
+    /** Whether this node is one of a cluster: other nodes' subscribers may want what is published here. */
+    boolean clustered() {
+        return bus != null;
+    }
+
     LogBus join(LogBus logBus) {
         this.logBus = logBus;
         return logBus;

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -91,6 +92,50 @@ class ClusterQos0Test {
         assertThat(node2.metric("stratus_cluster_messages_received_total")).isEqualTo(6); // handed over, then matched
         assertThat(node2.metric("stratus_cluster_products_routed")).isEqualTo(2);
         assertThat(node1.metric("stratus_cluster_nats_connected")).isEqualTo(1);
+    }
+
+    @Test
+    void a_data_point_stored_on_one_node_is_forwarded_to_its_subscriber_on_the_other() throws Exception {
+        String store = PostgresServer.get().createDatabase();
+        node1 = TestPlatform.start(Files.createTempDirectory("stratus-node1"), settings(store, "node1"));
+        node2 = TestPlatform.start(Files.createTempDirectory("stratus-node2"), settings(store, "node2"));
+        TestProduct product = node1.createProduct("forward");
+        TestDevice uploader = Clients.device(node1, product, "uploader");
+        TestDevice watcher = Clients.device(node1, product, "watcher");
+        Mqtt3BlockingClient up = client(node1, uploader); // node 1 has no subscriber in the product at all
+        Mqtt3BlockingClient watch = client(node2, watcher);
+        try (var got = watch.publishes(MqttGlobalPublishFilter.ALL)) {
+            watch.subscribeWith().topicFilter("/" + uploader.id() + "/temp").qos(MqttQos.AT_MOST_ONCE).send();
+            byte[] json = "{\"temp\":21.5}".getBytes(UTF_8);
+            byte[] dp = new byte[3 + json.length];
+            dp[0] = 3; // type 3: {"stream": value}
+            dp[1] = (byte) (json.length >> 8);
+            dp[2] = (byte) json.length;
+            System.arraycopy(json, 0, dp, 3, json.length);
+            up.publishWith().topic("$dp").qos(MqttQos.AT_LEAST_ONCE).payload(dp).send();
+
+            var p = next(got);
+            assertThat(p.getTopic().toString()).isEqualTo("/" + uploader.id() + "/temp");
+            assertThat(text(p)).contains("21.5");
+        }
+    }
+
+    @Test
+    void a_node_that_lost_nats_is_not_ready() throws Exception {
+        String store = PostgresServer.get().createDatabase();
+        node1 = TestPlatform.start(Files.createTempDirectory("stratus-node1"), settings(store, "node1"));
+        assertThat(node1.call("GET", "/healthz/ready", null, Map.of()).status()).isEqualTo(200);
+
+        nats.close();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        int status;
+        do {
+            Thread.sleep(200);
+            status = node1.call("GET", "/healthz/ready", null, Map.of()).status();
+        } while (status == 200 && System.nanoTime() < deadline);
+
+        assertThat(status).as("/healthz/ready without NATS").isEqualTo(503);
+        assertThat(node1.call("GET", "/healthz/ready", null, Map.of()).body().toString()).contains("NATS");
     }
 
     @Test
