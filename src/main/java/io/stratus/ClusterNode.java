@@ -3,6 +3,7 @@ package io.stratus;
 import io.nats.client.Connection;
 import io.stratus.broker.Broker;
 import io.stratus.broker.Takeovers;
+import io.stratus.command.Commands;
 import io.stratus.cluster.NodeRequests;
 import io.stratus.store.BatchWriter;
 import io.nats.client.JetStreamApiException;
@@ -40,6 +41,7 @@ final class ClusterNode implements AutoCloseable {
     private final RegistrySync registrySync;
     private final Broadcast registryChanges;
     private final Takeovers takeovers;
+    private final NodeRequests requests;
     private final LogBus logBus;
     /** Compares the registry with the store after NATS was away; one at a time, at most one more waiting. */
     private final ThreadPoolExecutor resync = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
@@ -56,8 +58,8 @@ final class ClusterNode implements AutoCloseable {
         RegistrySync[] sync = new RegistrySync[1];
         this.registryChanges = new Broadcast(nats, subjects.control("registry"), name, change -> sync[0].received(change));
         this.registrySync = sync[0] = new RegistrySync(db, registry, registryChanges::send, cluster.maxDeviceLookups());
-        this.takeovers = broker.claimAcrossNodes(db, stateWriter, new NodeRequests(nats, subjects, name),
-                cluster.maxPendingClaims());
+        this.requests = new NodeRequests(nats, subjects, name);
+        this.takeovers = broker.claimAcrossNodes(db, stateWriter, requests, cluster.maxPendingClaims());
     }
 
     /** Joins the cluster when {@code cluster.nats-url} is set; null on a single node. */
@@ -67,6 +69,11 @@ final class ClusterNode implements AutoCloseable {
 
     String name() {
         return name;
+    }
+
+    /** Commands to devices connected to other nodes go through those nodes ({@link CommandRelay}). */
+    void relayCommands(Commands commands) {
+        CommandRelay.start(takeovers, requests, commands);
     }
 
     /** The stream of QoS 1/2 messages and this node's consumer of it, made or updated to the settings. */

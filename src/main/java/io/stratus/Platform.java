@@ -89,6 +89,9 @@ public final class Platform implements AutoCloseable {
         this.commands = new Commands(database, commandWriter, broker, registry, config.sharedLimits().commandsMaxOpen(),
                 config.sharedLimits().commandsMaxOpenPerProduct());
         broker.registerSystemPrefix(Commands.RESPONSE_PREFIX, commands::onResponse);
+        if (cluster != null) {
+            cluster.relayCommands(commands); // a device connected to another node gets its commands through it
+        }
 
         // Triggers and data push: fed by every commit of points and by presence; one dispatcher, bounded senders.
         this.hooks = Hooks.start(config, deniedNetworks, database, registry, telemetry);

@@ -62,6 +62,19 @@ final class ClaimStore {
         return written;
     }
 
+    /** The incarnation holding a client id's latest claim; null when none does. */
+    String owner(long productId, String clientId) {
+        return db.withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT owner FROM client_owner WHERE product_id = ? AND client_id = ?")) {
+                ps.setLong(1, productId);
+                ps.setString(2, clientId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : null;
+                }
+            }
+        });
+    }
+
     /** Deletes a claim unless a newer one replaced it. */
     void release(long productId, String clientId, long epoch) {
         writer.submitUpdate("DELETE FROM client_owner WHERE product_id = ? AND client_id = ? AND epoch = ?", ps -> {

@@ -65,6 +65,12 @@ public final class Takeovers implements AutoCloseable {
         return epoch;
     }
 
+    /** The incarnation holding a client id now, if another node's: where to reach its connection; else null. */
+    public String ownerElsewhere(long productId, String clientId) {
+        String owner = store.owner(productId, clientId);
+        return owner == null || owner.isEmpty() || owner.equals(requests.incarnation()) ? null : owner;
+    }
+
     /** A clean session ended here: its row goes, unless a newer claim replaced it meanwhile. */
     void released(long productId, String clientId, long epoch) {
         store.release(productId, clientId, epoch);

@@ -28,6 +28,7 @@ public final class NatsLink {
                 // A silent link (a frozen server, a dead route) is noticed in about 6 s, not jnats's default 4 minutes.
                 .pingInterval(Duration.ofSeconds(2))
                 .maxPingsOut(3)
+                .reportNoResponders() // a request to a node that is gone fails with 503, not as a timeout does
                 .connectionListener((connection, event) -> {
                     if (event == ConnectionListener.Events.RECONNECTED) {
                         reconnected.run();

@@ -6,7 +6,11 @@ import io.nats.client.Message;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,13 +26,12 @@ public final class NodeRequests implements AutoCloseable {
     private final Connection nats;
     private final Subjects subjects;
     private final String incarnation;
-    private final Dispatcher dispatcher;
+    private final List<Dispatcher> dispatchers = new CopyOnWriteArrayList<>();
 
     public NodeRequests(Connection nats, Subjects subjects, String node) {
         this.nats = nats;
         this.subjects = subjects;
         this.incarnation = node + "/" + UUID.randomUUID();
-        this.dispatcher = nats.createDispatcher();
     }
 
     /** This node's incarnation: the owner written beside the client ids it holds. */
@@ -36,9 +39,18 @@ public final class NodeRequests implements AutoCloseable {
         return incarnation;
     }
 
-    /** Answers requests of {@code kind} to this node with {@code handler}, on this object's NATS thread. */
+    /** Answers requests of {@code kind} to this node with {@code handler}, on a NATS thread of that kind's own. */
     public void serve(String kind, UnaryOperator<String> handler) {
-        dispatcher.subscribe(subject(incarnation, kind), m -> answer(m, handler));
+        Dispatcher d = nats.createDispatcher();
+        dispatchers.add(d);
+        d.subscribe(subject(incarnation, kind), m -> answer(m, handler));
+    }
+
+    /** Whether a request failed because nobody serves that incarnation: the node is gone (NATS's 503). */
+    public static boolean gone(Throwable failure) {
+        Throwable cause = failure instanceof ExecutionException || failure instanceof CompletionException
+                ? failure.getCause() : failure;
+        return cause != null && String.valueOf(cause.getMessage()).contains("503");
     }
 
     /** Asks {@code incarnation}; fails when it is gone (no responders) or does not answer within {@code timeout}. */
@@ -66,6 +78,6 @@ public final class NodeRequests implements AutoCloseable {
 
     @Override
     public void close() {
-        nats.closeDispatcher(dispatcher);
+        dispatchers.forEach(nats::closeDispatcher);
     }
 }

@@ -50,6 +50,14 @@ public final class Commands implements AutoCloseable {
     /** A page of a device's command history. */
     public record Page(long total, List<Command> commands) {}
 
+    /**
+     * Cluster mode: sends a command through the node the device is connected to. Returns null when it is connected to
+     * no other node (the command is then made here); throws what that node's {@link #sendHere} threw.
+     */
+    public interface Elsewhere {
+        Command send(long productId, long deviceId, byte[] body, int qos, int timeoutSeconds);
+    }
+
     private static final Logger log = LoggerFactory.getLogger(Commands.class);
 
     private final DeviceRegistry registry;
@@ -60,6 +68,7 @@ public final class Commands implements AutoCloseable {
     private final OpenCommands open;
     private final ResponseHandler responses;
     private final CommandDelivery delivery;
+    private volatile Elsewhere elsewhere; // cluster mode only
 
     /**
      * Restores the open commands of earlier runs, then starts the {@code command-timer} and {@code command-delivery}
@@ -93,6 +102,18 @@ public final class Commands implements AutoCloseable {
      * @throws CommandException DEVICE_NOT_ONLINE or SYSTEM_LIMIT
      */
     public Command send(long productId, long deviceId, byte[] body, int qos, int timeoutSeconds) {
+        Elsewhere e = elsewhere;
+        if (e != null && !registry.isOnline(deviceId)) {
+            Command there = e.send(productId, deviceId, body, qos, timeoutSeconds);
+            if (there != null) {
+                return there;
+            }
+        }
+        return sendHere(productId, deviceId, body, qos, timeoutSeconds);
+    }
+
+    /** {@link #send} on this node, whether or not the device is connected to another. */
+    public Command sendHere(long productId, long deviceId, byte[] body, int qos, int timeoutSeconds) {
         if (timeoutSeconds == 0 && !registry.isOnline(deviceId)) {
             throw new CommandException(CommandException.Reason.DEVICE_NOT_ONLINE, String.valueOf(deviceId));
         }
@@ -122,6 +143,11 @@ public final class Commands implements AutoCloseable {
     }
 
     // ---- wiring -----------------------------------------------------------------------------------
+
+    /** Cluster mode: commands to devices connected to other nodes go through {@code elsewhere}. */
+    public void joinCluster(Elsewhere elsewhere) {
+        this.elsewhere = elsewhere;
+    }
 
     /** The system-topic handler of {@link #RESPONSE_PREFIX}: see {@link ResponseHandler#onResponse}. */
     public CompletableFuture<Void> onResponse(Publisher publisher, String topic, byte[] payload, int qos) {
