@@ -2,6 +2,7 @@ package io.stratus;
 
 import io.nats.client.Connection;
 import io.stratus.broker.Broker;
+import io.stratus.broker.ClusterLink;
 import io.stratus.broker.Takeovers;
 import io.stratus.command.Commands;
 import io.stratus.cluster.NodeRequests;
@@ -40,6 +41,8 @@ final class ClusterNode implements AutoCloseable {
     private final RouteBus routes;
     private final RegistrySync registrySync;
     private final Broadcast registryChanges;
+    private final Broadcast retainedChanges;
+    private final ClusterLink link;
     private final Takeovers takeovers;
     private final NodeRequests requests;
     private final LogBus logBus;
@@ -52,14 +55,18 @@ final class ClusterNode implements AutoCloseable {
         this.name = cluster.nodeName().isEmpty() ? hostName() + ":" + config.mqttPort() : cluster.nodeName();
         Subjects subjects = new Subjects(cluster.subjectPrefix());
         this.nats = NatsLink.connect(cluster.natsUrls(), name, this::reconnected);
-        this.routes = broker.joinCluster(receiver -> new RouteBus(nats, subjects, name, receiver));
+        ClusterLink link = broker.cluster();
+        this.routes = link.joinRoutes(receiver -> new RouteBus(nats, subjects, name, receiver));
         MessageLog messageLog = openLog(subjects, cluster);
-        this.logBus = broker.joinClusterLog(receiver -> new LogBus(messageLog, subjects, name, receiver));
+        this.logBus = link.joinLog(receiver -> new LogBus(messageLog, subjects, name, receiver));
+        this.retainedChanges = new Broadcast(nats, subjects.control("retained"), name, link::retainedChangedElsewhere);
+        link.announceRetained(retainedChanges::send);
+        this.link = link;
         RegistrySync[] sync = new RegistrySync[1];
         this.registryChanges = new Broadcast(nats, subjects.control("registry"), name, change -> sync[0].received(change));
         this.registrySync = sync[0] = new RegistrySync(db, registry, registryChanges::send, cluster.maxDeviceLookups());
         this.requests = new NodeRequests(nats, subjects, name);
-        this.takeovers = broker.claimAcrossNodes(db, stateWriter, requests, cluster.maxPendingClaims());
+        this.takeovers = link.claimClientIds(db, stateWriter, requests, cluster.maxPendingClaims());
     }
 
     /** Joins the cluster when {@code cluster.nats-url} is set; null on a single node. */
@@ -90,8 +97,11 @@ final class ClusterNode implements AutoCloseable {
     }
 
     private void reconnected() {
-        log.info("NATS is back: comparing this node's registry with the store");
-        resync.execute(registrySync::resyncAll);
+        log.info("NATS is back: comparing this node's registry and retained messages with the store");
+        resync.execute(() -> {
+            registrySync.resyncAll();
+            link.resyncRetained();
+        });
     }
 
     /** Not ready while the NATS link is down: a balancer then sends new clients to nodes that reach the others. */
@@ -142,6 +152,7 @@ final class ClusterNode implements AutoCloseable {
         takeovers.close();
         registrySync.close();
         registryChanges.close();
+        retainedChanges.close();
         routes.close();
         try {
             nats.close();

@@ -1,9 +1,6 @@
 package io.stratus.broker;
 
 import io.stratus.Config;
-import io.stratus.cluster.LogBus;
-import io.stratus.cluster.NodeRequests;
-import io.stratus.cluster.RouteBus;
 import io.stratus.device.Credential;
 import io.stratus.device.Device;
 import io.stratus.device.DeviceListener;
@@ -20,7 +17,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,8 +60,8 @@ public final class Broker implements AutoCloseable {
     private final BrokerStats stats = new BrokerStats();
     private final UserTopics userTopics;
     private final DeviceRegistry registry;
-    private volatile Takeovers takeovers; // cluster mode only
     private final LocalRoute route;
+    private final ClusterLink cluster;
 
     public Broker(Config config, Database database, BatchWriter writer, DeviceRegistry registry) {
         this.config = config;
@@ -77,6 +73,7 @@ public final class Broker implements AutoCloseable {
         this.userTopics = new UserTopics(database, writer, config.topicsMaxPerProduct());
         this.sessions = new Sessions(config, store, registry, stats, SessionStorage.of(store, reader));
         this.route = new LocalRoute(sessions, store, seqs);
+        this.cluster = new ClusterLink(sessions, route, retained, store);
         load();
     }
 
@@ -134,7 +131,7 @@ public final class Broker implements AutoCloseable {
      * the connection of an older claim on another node was closed (or its node is gone); null on a single node.
      */
     public CompletableFuture<Long> claim(long productId, String clientId) {
-        Takeovers t = takeovers;
+        Takeovers t = cluster.takeovers();
         return t == null ? null : t.claim(productId, clientId);
     }
 
@@ -288,39 +285,9 @@ public final class Broker implements AutoCloseable {
         return sessions.hasSubscriptions(productId) || sessions.clustered(); // another node's subscribers may want it
     }
 
-    /** Cluster mode (docs/cluster.md): QoS 0 messages to and from the other nodes go through the bus {@code open} makes. */
-    public RouteBus joinCluster(Function<RouteBus.Receiver, RouteBus> open) {
-        return sessions.join(open.apply((productId, topic, payload) -> fromPeer(productId, new Message(topic, payload, 0, false))));
-    }
-
-    /** Cluster mode: QoS 1 and 2 messages to and from the other nodes go through the log {@code open} makes. */
-    public LogBus joinClusterLog(Function<LogBus.Receiver, LogBus> open) {
-        return sessions.join(open.apply((productId, topic, payload, qos) -> fromPeer(productId, new Message(topic, payload, qos, false))));
-    }
-
-    /**
-     * A message of another node: this node's subscribers get it as they would a local one, matched here (so product
-     * isolation and the {@code $} rules hold whatever the subject said). Completes once what it owes persistent
-     * sessions is stored.
-     */
-    private CompletableFuture<Void> fromPeer(long productId, Message m) {
-        if (Topics.checkTopicName(m.topic()) != null) {
-            return NOTHING_TO_STORE;
-        }
-        List<CompletableFuture<Void>> durable = route.deliver(productId, m, null);
-        return durable == null ? NOTHING_TO_STORE
-                : durable.size() == 1 ? durable.get(0) : CompletableFuture.allOf(durable.toArray(CompletableFuture[]::new));
-    }
-
-    /**
-     * Cluster mode: one connection per client id across the nodes ({@link Takeovers}), claimed in {@code database}
-     * ({@code maxPendingClaims}: {@code cluster.max-pending-claims}) and enforced through {@code requests}.
-     */
-    public Takeovers claimAcrossNodes(Database database, BatchWriter writer, NodeRequests requests, int maxPendingClaims) {
-        Takeovers t = new Takeovers(database, writer, requests, sessions, maxPendingClaims);
-        sessions.join(t);
-        this.takeovers = t;
-        return t;
+    /** Cluster mode's hooks into this broker (docs/cluster.md). */
+    public ClusterLink cluster() {
+        return cluster;
     }
 
     /** The products' user topics for the {@code /mqtt/topic} API (D26). */

@@ -2,11 +2,14 @@ package io.stratus.broker;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,6 +68,8 @@ final class RetainedMessages {
     private final AtomicLong count = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong heapBytes = new AtomicLong();
+    /** Told of each retained message stored or cleared here (cluster mode: the other nodes are told). */
+    private volatile BiConsumer<Long, String> onStored = (productId, topic) -> { };
 
     RetainedMessages(BrokerStore store, PayloadReader reader, BrokerStats stats, int maxPerProduct, long maxBytesPerProduct) {
         this.store = store;
@@ -104,6 +109,7 @@ final class RetainedMessages {
         return stored.whenComplete((v, e) -> {
             if (e == null) {
                 committed(productId, m);
+                onStored.accept(productId, m.topic());
             } else {
                 failed(productId, m.topic());
             }
@@ -255,6 +261,63 @@ final class RetainedMessages {
             }
         }
         return out;
+    }
+
+    void onStored(BiConsumer<Long, String> listener) {
+        this.onStored = listener;
+    }
+
+    /**
+     * Cluster mode: another node stored ({@code m}) or cleared (null) the topic's retained message; it is served from
+     * now on, and counts in the product's budget here too.
+     */
+    void replace(long productId, String topic, Message m) {
+        int size = m == null ? 0 : m.payload().length;
+        replace(productId, topic, m == null ? null : new Entry(topic, m.qos(), size, size <= INLINE_BYTES ? m.payload() : null));
+    }
+
+    private void replace(long productId, String topic, Entry entry) {
+        Product p = products.computeIfAbsent(productId, id -> new Product());
+        synchronized (p) {
+            Slot slot = p.slots.get(topic);
+            if (slot == null && entry == null) {
+                return;
+            }
+            if (slot == null) {
+                slot = new Slot();
+                p.slots.put(topic, slot);
+            }
+            serve(slot, entry);
+            if (slot.pending == 0) {
+                account(p, slot, entry == null ? 0 : entry.size());
+            }
+            dropIfEmpty(p, topic, slot);
+        }
+    }
+
+    /** Cluster mode, after announcements may have been missed: serves exactly what the store holds. */
+    void resync() {
+        Map<Long, Set<String>> stored = new HashMap<>();
+        store.loadRetainedIndex(INLINE_BYTES, (productId, topic, qos, size, inline) -> {
+            stored.computeIfAbsent(productId, id -> new HashSet<>()).add(topic);
+            if (Topics.checkTopicName(topic) == null) {
+                replace(productId, topic, new Entry(topic, qos, size, inline));
+            }
+        });
+        for (Map.Entry<Long, Product> e : products.entrySet()) {
+            Set<String> topics = stored.getOrDefault(e.getKey(), Set.of());
+            Product p = e.getValue();
+            synchronized (p) {
+                for (String topic : List.copyOf(p.slots.keySet())) {
+                    Slot slot = p.slots.get(topic);
+                    if (!topics.contains(topic) && slot.pending == 0) {
+                        serve(slot, null);
+                        account(p, slot, 0);
+                        dropIfEmpty(p, topic, slot);
+                    }
+                }
+            }
+        }
     }
 
     /** A deleted product: its index goes (its rows went with it). */

@@ -104,6 +104,32 @@ class ClusterQos1Test {
     }
 
     @Test
+    void a_retained_message_set_or_cleared_on_one_node_is_what_a_new_subscriber_on_the_other_gets() throws Exception {
+        Mqtt3BlockingClient publisher = client(node1, "publisher", true);
+        byte[] large = new byte[4_000];
+        large[3_999] = 7;
+        publisher.publishWith().topic("r/small").qos(MqttQos.AT_LEAST_ONCE).retain(true).payload("on".getBytes(UTF_8)).send();
+        publisher.publishWith().topic("r/large").qos(MqttQos.AT_LEAST_ONCE).retain(true).payload(large).send();
+        publisher.publishWith().topic("r/gone").qos(MqttQos.AT_LEAST_ONCE).retain(true).payload("x".getBytes(UTF_8)).send();
+        publisher.publishWith().topic("r/gone").qos(MqttQos.AT_LEAST_ONCE).retain(true).payload(new byte[0]).send();
+        Thread.sleep(300); // the announcements travel over NATS
+
+        Mqtt3BlockingClient late = client(node2, "late", true);
+        try (var got = late.publishes(MqttGlobalPublishFilter.ALL)) {
+            late.subscribeWith().topicFilter("r/#").qos(MqttQos.AT_LEAST_ONCE).send();
+            Map<String, byte[]> retained = new HashMap<>();
+            for (int i = 0; i < 2; i++) {
+                Mqtt3Publish p = next(got);
+                assertThat(p.isRetain()).isTrue();
+                retained.put(p.getTopic().toString(), p.getPayloadAsBytes());
+            }
+            assertThat(retained.keySet()).containsExactlyInAnyOrder("r/small", "r/large");
+            assertThat(retained.get("r/large")).isEqualTo(large);
+            assertThat(got.receive(300, MILLISECONDS)).as("r/gone was cleared on node 1").isEmpty();
+        }
+    }
+
+    @Test
     void one_stream_and_one_consumer_per_node_whatever_the_number_of_sessions() throws Exception {
         for (int i = 0; i < 40; i++) {
             Mqtt3BlockingClient c = client(i % 2 == 0 ? node1 : node2, "s" + i, i % 4 < 2);

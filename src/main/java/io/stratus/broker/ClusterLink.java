@@ -1,0 +1,91 @@
+package io.stratus.broker;
+
+import io.stratus.cluster.LogBus;
+import io.stratus.cluster.NodeRequests;
+import io.stratus.cluster.RouteBus;
+import io.stratus.store.BatchWriter;
+import io.stratus.store.Database;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/** Cluster mode's hooks into a broker (docs/cluster.md): messages, claims and retained messages to and from other nodes. */
+public final class ClusterLink {
+    private static final CompletableFuture<Void> NOTHING_TO_STORE = CompletableFuture.completedFuture(null);
+
+    private final Sessions sessions;
+    private final LocalRoute route;
+    private final RetainedMessages retained;
+    private final BrokerStore store;
+    private volatile Takeovers takeovers;
+
+    ClusterLink(Sessions sessions, LocalRoute route, RetainedMessages retained, BrokerStore store) {
+        this.sessions = sessions;
+        this.route = route;
+        this.retained = retained;
+        this.store = store;
+    }
+
+    /** QoS 0 messages to and from the other nodes go through the bus {@code open} makes. */
+    public RouteBus joinRoutes(Function<RouteBus.Receiver, RouteBus> open) {
+        return sessions.join(open.apply((productId, topic, payload) -> fromPeer(productId, new Message(topic, payload, 0, false))));
+    }
+
+    /** QoS 1 and 2 messages to and from the other nodes go through the log {@code open} makes. */
+    public LogBus joinLog(Function<LogBus.Receiver, LogBus> open) {
+        return sessions.join(open.apply((productId, topic, payload, qos) -> fromPeer(productId, new Message(topic, payload, qos, false))));
+    }
+
+    /**
+     * One connection per client id across the nodes ({@link Takeovers}), claimed in {@code database}
+     * ({@code maxPendingClaims}: {@code cluster.max-pending-claims}) and enforced through {@code requests}.
+     */
+    public Takeovers claimClientIds(Database database, BatchWriter writer, NodeRequests requests, int maxPendingClaims) {
+        Takeovers t = new Takeovers(database, writer, requests, sessions, maxPendingClaims);
+        sessions.join(t);
+        this.takeovers = t;
+        return t;
+    }
+
+    Takeovers takeovers() {
+        return takeovers;
+    }
+
+    /**
+     * Retained messages written here are announced through {@code announce} once stored ("product topic"); those
+     * announced by other nodes come to {@link #retainedChangedElsewhere}.
+     */
+    public void announceRetained(Consumer<String> announce) {
+        retained.onStored((productId, topic) -> announce.accept(productId + " " + topic));
+    }
+
+    /** Another node stored or cleared a retained message: this node serves what the store holds now. */
+    public void retainedChangedElsewhere(String change) {
+        int space = change.indexOf(' ');
+        if (space > 0) {
+            long productId = Long.parseLong(change.substring(0, space));
+            String topic = change.substring(space + 1);
+            retained.replace(productId, topic, store.loadRetained(productId, topic));
+        }
+    }
+
+    /** After announcements may have been missed: serves exactly what the store holds. */
+    public void resyncRetained() {
+        retained.resync();
+    }
+
+    /**
+     * A message of another node: this node's subscribers get it as they would a local one, matched here (so product
+     * isolation and the {@code $} rules hold whatever the subject said). Completes once what it owes persistent
+     * sessions is stored.
+     */
+    private CompletableFuture<Void> fromPeer(long productId, Message m) {
+        if (Topics.checkTopicName(m.topic()) != null) {
+            return NOTHING_TO_STORE;
+        }
+        List<CompletableFuture<Void>> durable = route.deliver(productId, m, null);
+        return durable == null ? NOTHING_TO_STORE
+                : durable.size() == 1 ? durable.get(0) : CompletableFuture.allOf(durable.toArray(CompletableFuture[]::new));
+    }
+}
