@@ -23,7 +23,11 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.net.UnknownHostException;
+import io.stratus.device.Device;
+import io.stratus.device.DeviceListener;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -49,6 +53,13 @@ final class ClusterNode implements AutoCloseable {
     /** Compares the registry with the store after NATS was away; one at a time, at most one more waiting. */
     private final ThreadPoolExecutor resync = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
             new ArrayBlockingQueue<>(1), new ThreadPoolExecutor.DiscardPolicy());
+    /** A node's heartbeat, and the check of the others' leases, every {@value #HEARTBEAT_MILLIS} ms. */
+    private static final long HEARTBEAT_MILLIS = 2_000;
+    private final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "cluster-heartbeat");
+        t.setDaemon(true);
+        return t;
+    });
 
     private ClusterNode(Config config, Database db, BatchWriter stateWriter, DeviceRegistry registry, Broker broker) {
         ClusterSettings cluster = config.cluster();
@@ -62,11 +73,20 @@ final class ClusterNode implements AutoCloseable {
         this.retainedChanges = new Broadcast(nats, subjects.control("retained"), name, link::retainedChangedElsewhere);
         link.announceRetained(retainedChanges::send);
         this.link = link;
+        this.requests = new NodeRequests(nats, subjects, name);
         RegistrySync[] sync = new RegistrySync[1];
         this.registryChanges = new Broadcast(nats, subjects.control("registry"), name, change -> sync[0].received(change));
-        this.registrySync = sync[0] = new RegistrySync(db, registry, registryChanges::send, cluster.maxDeviceLookups());
-        this.requests = new NodeRequests(nats, subjects, name);
+        this.registrySync = sync[0] = new RegistrySync(db, registry, registryChanges::send, cluster.maxDeviceLookups(),
+                requests.incarnation());
+        long leaseMillis = cluster.leaseSeconds() * 1000L;
+        heartbeat.scheduleWithFixedDelay(() -> registrySync.tick(leaseMillis), 0, HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS);
         this.takeovers = link.claimClientIds(db, stateWriter, requests, cluster.maxPendingClaims());
+        takeovers.onMoved((productId, clientId, incarnation, epoch) -> {
+            long deviceId = Device.idOf(clientId);
+            if (deviceId != 0) {
+                registrySync.movedElsewhere(deviceId, incarnation, epoch);
+            }
+        });
     }
 
     /** Joins the cluster when {@code cluster.nats-url} is set; null on a single node. */
@@ -76,6 +96,11 @@ final class ClusterNode implements AutoCloseable {
 
     String name() {
         return name;
+    }
+
+    /** {@code listener} hears of devices coming online or going offline on other nodes (for {@code /events}). */
+    void presenceElsewhereTo(DeviceListener listener) {
+        registrySync.addRemoteListener(listener);
     }
 
     /** Commands to devices connected to other nodes go through those nodes ({@link CommandRelay}). */
@@ -123,6 +148,8 @@ final class ClusterNode implements AutoCloseable {
                         registrySync::lookedUpCount)
                 .counter("stratus_cluster_device_lookups_refused_total",
                         "CONNECTs answered 3 because cluster.max-device-lookups look-ups already waited", registrySync::lookupsRefusedCount)
+                .gauge("stratus_cluster_devices_online_elsewhere", "Devices online on other nodes, as they announced them",
+                        registrySync::onlineElsewhereCount)
                 .counter("stratus_cluster_log_appended_total", "QoS 1/2 messages of this node's clients stored in the cluster's stream",
                         logBus::appendedCount)
                 .counter("stratus_cluster_log_appends_failed_total",
@@ -147,6 +174,8 @@ final class ClusterNode implements AutoCloseable {
 
     @Override
     public void close() {
+        heartbeat.shutdownNow();
+        registrySync.leaving();
         resync.shutdownNow();
         logBus.close();
         takeovers.close();

@@ -13,10 +13,12 @@ import java.util.Map;
  * store look-ups of devices made on other nodes may wait at once ({@code cluster.max-device-lookups}), and how many
  * claims of client ids by accepted CONNECTs ({@code cluster.max-pending-claims}); CONNACK 3 beyond either. The stream
  * of QoS 1/2 messages: its copies ({@code cluster.stream-replicas}: 1 on one nats-server, 3 on a NATS cluster of 3), how
- * long it keeps a message and how large it may grow (full: QoS 1/2 PUBLISHes are not acknowledged).
+ * long it keeps a message and how large it may grow (full: QoS 1/2 PUBLISHes are not acknowledged). A node not heard
+ * from for {@code cluster.lease-seconds} is taken for dead: its devices go offline on the others.
  */
 public record ClusterSettings(List<String> natsUrls, String nodeName, String subjectPrefix, int maxDeviceLookups,
-                              int maxPendingClaims, int streamReplicas, Duration streamMaxAge, long streamMaxBytes) {
+                              int maxPendingClaims, int streamReplicas, Duration streamMaxAge, long streamMaxBytes,
+                              int leaseSeconds) {
     static final Map<String, String> DEFAULTS = Map.of(
             "cluster.nats-url", "",
             "cluster.node-name", "",
@@ -25,7 +27,8 @@ public record ClusterSettings(List<String> natsUrls, String nodeName, String sub
             "cluster.max-pending-claims", "4096",
             "cluster.stream-replicas", "1",
             "cluster.stream-max-age-seconds", "3600",
-            "cluster.stream-max-megabytes", "1024");
+            "cluster.stream-max-megabytes", "1024",
+            "cluster.lease-seconds", "10");
 
     public boolean enabled() {
         return !natsUrls.isEmpty();
@@ -36,7 +39,7 @@ public record ClusterSettings(List<String> natsUrls, String nodeName, String sub
                 v.get("cluster.subject-prefix").strip(), positive(v, "cluster.max-device-lookups"),
                 positive(v, "cluster.max-pending-claims"), positive(v, "cluster.stream-replicas"),
                 Duration.ofSeconds(positive(v, "cluster.stream-max-age-seconds")),
-                positive(v, "cluster.stream-max-megabytes") * 1024L * 1024L);
+                positive(v, "cluster.stream-max-megabytes") * 1024L * 1024L, positive(v, "cluster.lease-seconds"));
         if (c.enabled() && v.get("store.url").isBlank()) {
             throw new IllegalArgumentException("cluster.nats-url needs store.url (PostgreSQL): the nodes share one store");
         }

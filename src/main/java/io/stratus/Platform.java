@@ -129,6 +129,9 @@ public final class Platform implements AutoCloseable {
                 health, hooks, broker, mqtt::port, mqtt::tlsPort, tlsFiles,
                 mqtt.streams());
         registry.addListener(api.events().deviceEvents()); // GET /events: presence
+        if (cluster != null) {
+            cluster.presenceElsewhereTo(api.events().deviceEvents()); // and that of the other nodes
+        }
         telemetry.addListener(api.events().pointEvents()); // GET /events: stored points
         try {
             mqtt.start();

@@ -36,7 +36,7 @@ public final class Broker implements AutoCloseable {
      * A session bound to a new connection; {@code sessionPresent} as in CONNACK; {@code ticket} for
      * {@link Session#attach}.
      */
-    public record Connected(Session session, boolean sessionPresent, long ticket) {}
+    public record Connected(Session session, boolean sessionPresent, long ticket, long epoch) {}
 
     /** One topic filter of a SUBSCRIBE with its requested QoS. */
     public record SubscriptionRequest(String filter, int qos) {}
@@ -271,6 +271,12 @@ public final class Broker implements AutoCloseable {
             return Optional.of(CompletableFuture.failedFuture(new IllegalStateException("the device is not reading")));
         }
         return outbox == null ? Optional.empty() : Optional.of(outbox.sendDirect(message));
+    }
+
+    /** Whether the device has a live connection to this node (in cluster mode it may be online on another). */
+    public boolean isConnectedHere(long productId, long deviceId) {
+        Session s = sessions.get(productId, String.valueOf(deviceId));
+        return s != null && s.outbox() != null;
     }
 
     public long publishedCount() {

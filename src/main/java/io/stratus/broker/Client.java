@@ -23,6 +23,7 @@ public final class Client {
     private final Session session;
     private final boolean sessionPresent;
     private final long ticket;
+    private final long epoch;
     private final Credential credential;
     private final Object remote;
     private Message will;
@@ -38,6 +39,7 @@ public final class Client {
         this.session = connected.session();
         this.sessionPresent = connected.sessionPresent();
         this.ticket = connected.ticket();
+        this.epoch = connected.epoch();
         this.will = will;
         this.credential = credential;
         this.remote = remote;
@@ -77,7 +79,7 @@ public final class Client {
         }
         if (publisher.deviceId() != 0) {
             // After attach, so that whoever reacts to "online" (pending commands) can already send.
-            onlineToken = registry.markOnline(publisher.deviceId());
+            onlineToken = registry.markOnline(publisher.deviceId(), epoch);
         }
         return true;
     }

@@ -74,14 +74,14 @@ final class Sessions {
                 }
             }
             if (existing != null) {
-                return new Broker.Connected(existing, true, existing.loggedIn());
+                return new Broker.Connected(existing, true, existing.loggedIn(), epoch);
             }
             Session s = newSession(key, productId, clientId, deviceId, !cleanSession);
             sessions.put(key, s);
             if (!cleanSession) {
                 store.putSession(s, Map.of());
             }
-            return new Broker.Connected(s, false, s.loggedIn());
+            return new Broker.Connected(s, false, s.loggedIn(), epoch);
         }
     }
 

@@ -43,6 +43,16 @@ public final class Takeovers implements AutoCloseable {
     private final LongAdder ownersGone = new LongAdder();
     private final LongAdder closedHere = new LongAdder();
     private volatile boolean closed;
+    private volatile Moved moved = (productId, clientId, incarnation, epoch) -> { };
+
+    /** Told when another node takes over a client id from this one, before this node's connection of it closes. */
+    public interface Moved {
+        void moved(long productId, String clientId, String incarnation, long epoch);
+    }
+
+    public void onMoved(Moved listener) {
+        this.moved = listener;
+    }
 
     Takeovers(Database db, BatchWriter writer, NodeRequests requests, Sessions sessions, int maxPending) {
         this.store = new ClaimStore(db, writer);
@@ -109,7 +119,8 @@ public final class Takeovers implements AutoCloseable {
             return;
         }
         kicksSent.increment();
-        requests.ask(owner, KICK, claim.productId() + " " + epoch + " " + claim.clientId(), KICK_TIMEOUT)
+        requests.ask(owner, KICK, claim.productId() + "\n" + epoch + "\n" + requests.incarnation() + "\n" + claim.clientId(),
+                        KICK_TIMEOUT)
                 .whenComplete((reply, failed) -> {
                     if (failed != null) {
                         ownersGone.increment();
@@ -118,13 +129,17 @@ public final class Takeovers implements AutoCloseable {
                 });
     }
 
-    /** Another node claimed a client id this node held: "product epoch clientId". */
+    /** Another node claimed a client id this node held: product, epoch, the claimer's incarnation, client id. */
     private String kicked(String request) {
-        String[] parts = request.split(" ", 3);
-        if (parts.length < 3) {
+        String[] parts = request.split("\n", 4);
+        if (parts.length < 4) {
             return "bad request";
         }
-        if (sessions.claimedElsewhere(Long.parseLong(parts[0]), parts[2], Long.parseLong(parts[1]))) {
+        long productId = Long.parseLong(parts[0]);
+        long epoch = Long.parseLong(parts[1]);
+        // Before the connection here closes: the device is on the claimer's node from now on, never offline between.
+        moved.moved(productId, parts[3], parts[2], epoch);
+        if (sessions.claimedElsewhere(productId, parts[3], epoch)) {
             closedHere.increment();
             return "closed";
         }

@@ -61,6 +61,7 @@ public final class Commands implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Commands.class);
 
     private final DeviceRegistry registry;
+    private final Broker broker;
     private final CommandStore store;
     private final BatchWriter writer;
     private final OpenLimits limits;
@@ -81,6 +82,7 @@ public final class Commands implements AutoCloseable {
     public Commands(Database database, BatchWriter writer, Broker broker, DeviceRegistry registry, int maxOpen,
                     int maxOpenPerProduct) {
         this.registry = registry;
+        this.broker = broker;
         this.store = new CommandStore(database);
         this.writer = writer;
         this.limits = new OpenLimits(maxOpen, maxOpenPerProduct);
@@ -103,7 +105,7 @@ public final class Commands implements AutoCloseable {
      */
     public Command send(long productId, long deviceId, byte[] body, int qos, int timeoutSeconds) {
         Elsewhere e = elsewhere;
-        if (e != null && !registry.isOnline(deviceId)) {
+        if (e != null && !broker.isConnectedHere(productId, deviceId)) {
             Command there = e.send(productId, deviceId, body, qos, timeoutSeconds);
             if (there != null) {
                 return there;

@@ -275,7 +275,9 @@ public final class DeviceRegistry {
     /** Joins the registries of the other nodes of a cluster: changes made here are announced to them. */
     public void joinCluster(RegistrySync sync) {
         this.sync = sync;
+        presence.joinCluster(sync);
     }
+
 
     /** Tells the other nodes, in cluster mode, that a product, device or the keys of a product changed here. */
     void announce(char kind, long id) {
@@ -337,9 +339,9 @@ public final class DeviceRegistry {
         return presence.isOnline(deviceId);
     }
 
-    /** Marks a device online; the returned token must be handed back to {@link #markOffline}. */
-    public long markOnline(long deviceId) {
-        return presence.markOnline(deviceId);
+    /** Marks a device online (epoch: its claim's in cluster mode, else 0); hand the token to {@link #markOffline}. */
+    public long markOnline(long deviceId, long epoch) {
+        return presence.markOnline(deviceId, epoch);
     }
 
     /** Marks a device offline unless a newer connection of it (a takeover) has marked it online since. */

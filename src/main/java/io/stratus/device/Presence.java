@@ -21,8 +21,12 @@ final class Presence {
     private final Map<Long, Device> devices;
     private final List<DeviceListener> listeners;
     private final BatchWriter writer;
-    private final Map<Long, Long> onlineTokens = new ConcurrentHashMap<>();
+    /** A login of a device: its token here, and its claim's epoch in cluster mode (0 on a single node). */
+    private record Online(long token, long epoch) {}
+
+    private final Map<Long, Online> onlineTokens = new ConcurrentHashMap<>();
     private final AtomicLong tokens = new AtomicLong();
+    private volatile RegistrySync cluster; // cluster mode only
 
     /** {@code devices} and {@code listeners} are the registry's own: its cache, updated here, and whom to tell. */
     Presence(Map<Long, Device> devices, List<DeviceListener> listeners, BatchWriter writer) {
@@ -31,13 +35,33 @@ final class Presence {
         this.writer = writer;
     }
 
+    /** Online here, or (cluster mode) on another node. */
     boolean isOnline(long deviceId) {
+        RegistrySync c = cluster;
+        return onlineTokens.containsKey(deviceId) || c != null && c.onlineElsewhere(deviceId);
+    }
+
+    boolean isOnlineHere(long deviceId) {
         return onlineTokens.containsKey(deviceId);
     }
 
-    long markOnline(long deviceId) {
+    void joinCluster(RegistrySync cluster) {
+        this.cluster = cluster;
+        cluster.localPresence(this);
+    }
+
+    /** The devices online here with their claims' epochs, for a node that joined the cluster. */
+    void forEachOnline(java.util.function.BiConsumer<Long, Long> each) {
+        onlineTokens.forEach((id, online) -> each.accept(id, online.epoch()));
+    }
+
+    long markOnline(long deviceId, long epoch) {
         long token = tokens.incrementAndGet();
-        onlineTokens.put(deviceId, token);
+        onlineTokens.put(deviceId, new Online(token, epoch));
+        RegistrySync c = cluster;
+        if (c != null) {
+            c.announcePresence(deviceId, true, epoch);
+        }
         Device d = devices.computeIfPresent(deviceId, (id, old) -> old.withLogin(System.currentTimeMillis()));
         if (d != null) {
             persist(d);
@@ -47,13 +71,20 @@ final class Presence {
     }
 
     void markOffline(long deviceId, long token) {
-        if (!onlineTokens.remove(deviceId, token)) {
+        Online online = onlineTokens.get(deviceId);
+        if (online == null || online.token() != token || !onlineTokens.remove(deviceId, online)) {
             return;
+        }
+        RegistrySync c = cluster;
+        if (c != null) {
+            c.announcePresence(deviceId, false, online.epoch());
         }
         Device d = devices.computeIfPresent(deviceId, (id, old) -> old.withLogout(System.currentTimeMillis()));
         if (d != null) {
             persist(d);
-            listeners.forEach(l -> l.offline(d));
+            if (c == null || !c.onlineElsewhere(deviceId)) { // a device that moved to another node did not go offline
+                listeners.forEach(l -> l.offline(d));
+            }
         }
     }
 

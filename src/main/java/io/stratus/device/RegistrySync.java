@@ -2,11 +2,13 @@ package io.stratus.device;
 
 import io.stratus.store.Database;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +29,10 @@ public final class RegistrySync implements AutoCloseable {
     static final char PRODUCT = 'p';
     static final char DEVICE = 'd';
     static final char KEYS = 'k';
+    private static final char ONLINE = 'o';
+    private static final char OFFLINE = 'f';
+    private static final char HEARTBEAT = 'h';
+    private static final char LEFT = 'l';
     private static final Logger log = LoggerFactory.getLogger(RegistrySync.class);
     /** A device looked up and found absent is not looked up again for this long: a flood of wrong ids costs one query each. */
     private static final long ABSENT_MILLIS = 2_000;
@@ -43,10 +49,18 @@ public final class RegistrySync implements AutoCloseable {
     private final LongAdder applied = new LongAdder();
     private final LongAdder lookedUp = new LongAdder();
     private final LongAdder lookupsRefused = new LongAdder();
+    private final String incarnation;
+    private final ClusterPresence remote = new ClusterPresence();
+    private final List<DeviceListener> remoteListeners = new CopyOnWriteArrayList<>();
+    private volatile Presence local;
 
-    /** {@code send} carries an announcement to the other nodes; {@code maxLookups} ({@code cluster.max-device-lookups}). */
-    public RegistrySync(Database db, DeviceRegistry registry, Consumer<String> send, int maxLookups) {
+    /**
+     * {@code send} carries an announcement to the other nodes; {@code maxLookups} ({@code cluster.max-device-lookups});
+     * {@code incarnation} names this node and this start of it in presence announcements.
+     */
+    public RegistrySync(Database db, DeviceRegistry registry, Consumer<String> send, int maxLookups, String incarnation) {
         this.registry = registry;
+        this.incarnation = incarnation;
         this.store = new DeviceStore(db);
         this.send = send;
         this.maxLookups = maxLookups;
@@ -66,6 +80,29 @@ public final class RegistrySync implements AutoCloseable {
 
     /** A change announced by another node (on the caller's thread: it reads the store). Unknown text is ignored. */
     public void received(String change) {
+        if (change.length() < 3) {
+            return;
+        }
+        char kind = change.charAt(0);
+        if (kind == ONLINE || kind == OFFLINE) {
+            String[] parts = change.split(":", 4);
+            long deviceId = Long.parseLong(parts[1]);
+            long epoch = Long.parseLong(parts[2]);
+            if (kind == ONLINE ? remote.on(deviceId, parts[3], epoch) : remote.off(deviceId, parts[3], epoch)) {
+                tell(deviceId, kind == ONLINE);
+            }
+            return;
+        }
+        if (kind == HEARTBEAT) {
+            if (!remote.heartbeat(change.substring(2))) {
+                announceAllOnline(); // a node that joined: it learns who is online here
+            }
+            return;
+        }
+        if (kind == LEFT) {
+            remote.left(change.substring(2)).forEach(id -> tell(id, false));
+            return;
+        }
         int colon = change.indexOf(':');
         long id;
         try {
@@ -82,6 +119,73 @@ public final class RegistrySync implements AutoCloseable {
             }
         }
         applied.increment();
+    }
+
+    // ---- presence across nodes ----------------------------------------------------------------------
+
+    void localPresence(Presence presence) {
+        this.local = presence;
+    }
+
+    boolean onlineElsewhere(long deviceId) {
+        return remote.isOnline(deviceId);
+    }
+
+    void announcePresence(long deviceId, boolean online, long epoch) {
+        send.accept((online ? ONLINE : OFFLINE) + ":" + deviceId + ":" + epoch + ":" + incarnation);
+    }
+
+    /**
+     * Another node took over a device's connection from this one: it is shown online there at once, before this node's
+     * connection closes, so that the move never shows it offline.
+     */
+    public void movedElsewhere(long deviceId, String incarnation, long epoch) {
+        remote.on(deviceId, incarnation, epoch);
+    }
+
+    /** Told when a device comes online or goes offline on another node (for {@code /events}; triggers fire where it is). */
+    public void addRemoteListener(DeviceListener listener) {
+        remoteListeners.add(listener);
+    }
+
+    /**
+     * Every heartbeat period: tells the other nodes this one is alive, and takes offline the devices of nodes not heard
+     * from for {@code leaseMillis} (a node that died: its devices are offline within the lease).
+     */
+    public void tick(long leaseMillis) {
+        send.accept(HEARTBEAT + ":" + incarnation);
+        remote.expire(leaseMillis).forEach(id -> tell(id, false));
+    }
+
+    /** This node stops: the others take its devices offline at once. */
+    public void leaving() {
+        send.accept(LEFT + ":" + incarnation);
+    }
+
+    /** Devices this node shows online because another node announced them. */
+    public int onlineElsewhereCount() {
+        return remote.size();
+    }
+
+    private void announceAllOnline() {
+        Presence p = local;
+        if (p != null) {
+            p.forEachOnline((deviceId, epoch) -> announcePresence(deviceId, true, epoch));
+        }
+    }
+
+    private void tell(long deviceId, boolean online) {
+        Presence p = local;
+        if (p != null && p.isOnlineHere(deviceId)) {
+            return; // what this node shows did not change
+        }
+        registry.device(deviceId).ifPresent(d -> remoteListeners.forEach(l -> {
+            if (online) {
+                l.online(d);
+            } else {
+                l.offline(d);
+            }
+        }));
     }
 
     /** Compares every product, device and key in the cache with the store (after announcements may have been missed). */

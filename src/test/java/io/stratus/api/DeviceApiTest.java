@@ -91,7 +91,7 @@ class DeviceApiTest {
         TestDevice device = platform.createDevice(product, "live", "live-1");
         long id = Long.parseLong(device.id());
 
-        long token = platform.platform().registry().markOnline(id);
+        long token = platform.platform().registry().markOnline(id, 0);
         JsonNode online = get(device.id()).data();
         platform.platform().registry().markOffline(id, token);
         JsonNode offline = get(device.id()).data();

@@ -124,7 +124,7 @@ class DeviceListTest {
     @Test
     void online_filter_uses_live_presence() {
         long id = Long.parseLong(pumps.get(4).id());
-        long token = platform.platform().registry().markOnline(id);
+        long token = platform.platform().registry().markOnline(id, 0);
         try {
             JsonNode online = list("?online=true").data();
             JsonNode offline = list("?online=false").data();
@@ -213,7 +213,7 @@ class DeviceListTest {
     @Test
     void status_shows_online_devices() {
         long id = Long.parseLong(valve.id());
-        long token = platform.platform().registry().markOnline(id);
+        long token = platform.platform().registry().markOnline(id, 0);
         try {
             Reply r = status(product.masterKey(), valve.id());
 

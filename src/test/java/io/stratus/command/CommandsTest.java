@@ -320,7 +320,7 @@ class CommandsTest {
         Broker.Connected connected = broker.connect(productId, deviceId, String.valueOf(deviceId), true);
         ListOutbox outbox = new ListOutbox();
         connected.session().attach(outbox, connected.ticket());
-        long token = registry.markOnline(deviceId);
+        long token = registry.markOnline(deviceId, 0);
         return new Connection(deviceId, connected.session(), outbox, token);
     }
 
