@@ -63,7 +63,7 @@ final class ClusterNode implements AutoCloseable {
 
     private ClusterNode(Config config, Database db, BatchWriter stateWriter, DeviceRegistry registry, Broker broker) {
         ClusterSettings cluster = config.cluster();
-        this.name = cluster.nodeName().isEmpty() ? hostName() + ":" + config.mqttPort() : cluster.nodeName();
+        this.name = cluster.node(config.mqttPort());
         Subjects subjects = new Subjects(cluster.subjectPrefix());
         this.nats = NatsLink.connect(cluster.natsUrls(), name, this::reconnected);
         ClusterLink link = broker.cluster();
@@ -187,14 +187,6 @@ final class ClusterNode implements AutoCloseable {
             nats.close();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static String hostName() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (UnknownHostException e) {
-            return "localhost";
         }
     }
 }

@@ -3,6 +3,8 @@ package io.stratus;
 import static io.stratus.SettingValues.list;
 import static io.stratus.SettingValues.positive;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +34,18 @@ public record ClusterSettings(List<String> natsUrls, String nodeName, String sub
 
     public boolean enabled() {
         return !natsUrls.isEmpty();
+    }
+
+    /** This node's name: {@code cluster.node-name}, or the host name and the MQTT port. */
+    public String node(int mqttPort) {
+        if (!nodeName.isEmpty()) {
+            return nodeName;
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName() + ":" + mqttPort;
+        } catch (UnknownHostException e) {
+            return "localhost:" + mqttPort;
+        }
     }
 
     static ClusterSettings of(Map<String, String> v) {

@@ -130,9 +130,9 @@ public final class Broker implements AutoCloseable {
      * Cluster mode: claims a client id for a connection accepted on this node, completing with the claim's epoch once
      * the connection of an older claim on another node was closed (or its node is gone); null on a single node.
      */
-    public CompletableFuture<Long> claim(long productId, String clientId) {
+    public CompletableFuture<Long> claim(long productId, String clientId, boolean cleanSession) {
         Takeovers t = cluster.takeovers();
-        return t == null ? null : t.claim(productId, clientId);
+        return t == null ? null : t.claim(productId, clientId, cleanSession);
     }
 
     /**
@@ -357,7 +357,7 @@ public final class Broker implements AutoCloseable {
      */
     private void load() {
         retained.loadFromStore();
-        long maxSeq = sessions.restore();
+        long maxSeq = sessions.restore(config.cluster().enabled() ? config.cluster().node(config.mqttPort()) : null);
         seqs.set(Math.max(maxSeq, System.currentTimeMillis() * 1000));
         if (sessions.size() > 0 || retained.count() > 0) {
             log.info("Restored {} persistent sessions ({} queued messages) and {} retained messages of {} products",

@@ -154,9 +154,51 @@ final class BrokerStore {
         });
     }
 
-    List<StoredSession> loadSessions() {
-        return db.list("SELECT session_key, product_id, client_id, subscriptions FROM mqtt_session",
-                rs -> new StoredSession(rs.getString(1), rs.getLong(2), rs.getString(3), fromJson(rs.getString(4))));
+    /**
+     * The persistent sessions to restore at start: all of them on a single node ({@code node} null); in cluster mode
+     * those whose client id this node (by name, any earlier start) holds the latest claim of.
+     */
+    List<StoredSession> loadSessions(String node) {
+        return db.list("SELECT s.session_key, s.product_id, s.client_id, s.subscriptions, o.owner FROM mqtt_session s "
+                        + "LEFT JOIN client_owner o ON o.product_id = s.product_id AND o.client_id = s.client_id",
+                rs -> node != null && (rs.getString(5) == null || !rs.getString(5).startsWith(node + "/")) ? null
+                        : new StoredSession(rs.getString(1), rs.getLong(2), rs.getString(3), fromJson(rs.getString(4))))
+                .stream().filter(java.util.Objects::nonNull).toList();
+    }
+
+    /** One persistent session as stored now, or null (cluster mode: a session that moved to this node). */
+    StoredSession loadSession(String key) {
+        return db.withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT session_key, product_id, client_id, subscriptions FROM mqtt_session WHERE session_key = ?")) {
+                ps.setString(1, key);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? new StoredSession(rs.getString(1), rs.getLong(2), rs.getString(3), fromJson(rs.getString(4)))
+                            : null;
+                }
+            }
+        });
+    }
+
+    /** The owed messages of one session as stubs, in the order they were queued. */
+    void loadMessageStubs(String key, MessageRow rows) {
+        db.withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT session_key, seq, qos, length(payload), created_at "
+                    + "FROM session_message WHERE session_key = ? ORDER BY seq")) {
+                ps.setString(1, key);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        rows.accept(rs.getString(1), rs.getLong(2), rs.getInt(3), rs.getInt(4), rs.getLong(5));
+                    }
+                }
+            }
+            return null;
+        });
+    }
+
+    /** Completes once every write queued before it is committed. */
+    CompletableFuture<Void> flush() {
+        return writer.submit(c -> { });
     }
 
     /**

@@ -8,6 +8,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /** SQL for the {@code client_owner} table: cluster mode's claims of client ids ({@link Takeovers}). */
 final class ClaimStore {
@@ -73,6 +74,11 @@ final class ClaimStore {
                 }
             }
         });
+    }
+
+    /** Completes once every write queued on the state writer before it is committed. */
+    CompletableFuture<Void> flush() {
+        return writer.submit(c -> { });
     }
 
     /** Deletes a claim unless a newer one replaced it. */

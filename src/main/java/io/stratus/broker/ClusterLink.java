@@ -42,7 +42,8 @@ public final class ClusterLink {
      * ({@code maxPendingClaims}: {@code cluster.max-pending-claims}) and enforced through {@code requests}.
      */
     public Takeovers claimClientIds(Database database, BatchWriter writer, NodeRequests requests, int maxPendingClaims) {
-        Takeovers t = new Takeovers(database, writer, requests, sessions, maxPendingClaims);
+        Takeovers t = new Takeovers(database, writer, requests, sessions, maxPendingClaims,
+                (productId, clientId) -> route.seqAtLeast(sessions.moveIn(productId, clientId)));
         sessions.join(t);
         this.takeovers = t;
         return t;

@@ -21,6 +21,11 @@ final class LocalRoute {
         this.seqs = seqs;
     }
 
+    /** Moves the sequence past {@code seq} (a session loaded from another node's rows). */
+    void seqAtLeast(long seq) {
+        seqs.accumulateAndGet(seq, Math::max);
+    }
+
     /**
      * Delivers {@code m} of product {@code productId}. Adds the store writes that must complete before the message may
      * be acknowledged to {@code durable}, made when null (rarely: only for persistent sessions); returns it.

@@ -111,17 +111,53 @@ final class Sessions {
                 return false;
             }
             Session s = sessions.get(key);
-            Outbox outbox = s == null ? null : s.outbox();
-            if (outbox == null) {
+            if (s == null) {
                 return false;
             }
-            s.detach(outbox);
-            outbox.close("session taken over by a connection on another node");
-            if (!s.persistent()) {
+            Outbox outbox = s.outbox();
+            if (outbox != null) {
+                s.detach(outbox);
+                outbox.close("session taken over by a connection on another node");
+            }
+            if (s.persistent()) {
+                forgetLocally(s); // the claimer's node takes it from the store, once this node's writes are in
+            } else {
                 discard(s);
             }
-            return true;
+            return outbox != null;
         }
+    }
+
+    /**
+     * Cluster mode: a persistent session whose client connected here after another node held it: a copy in memory from
+     * before it moved away gives way to what the store holds now. Returns the highest sequence number loaded.
+     */
+    long moveIn(long productId, String clientId) {
+        String key = productId + "/" + clientId;
+        long[] maxSeq = {0};
+        synchronized (lockFor(key)) {
+            Session old = sessions.get(key);
+            if (old != null && old.outbox() != null) {
+                return 0; // connected here: this node's copy is the current one
+            }
+            if (old != null) {
+                forgetLocally(old);
+            }
+            BrokerStore.StoredSession stored = store.loadSession(key);
+            if (stored == null) {
+                return 0;
+            }
+            Session s = restored(stored);
+            store.loadMessageStubs(key, (k, seq, qos, size, createdAt) -> {
+                s.restore(seq, qos, size, createdAt);
+                maxSeq[0] = Math.max(maxSeq[0], seq);
+            });
+            if (s.restoreDroppedUpTo() != 0) {
+                store.deleteMessagesUpTo(Map.of(key, s.restoreDroppedUpTo()));
+            }
+        }
+        interestChanged(productId);
+        return maxSeq[0];
     }
 
     /** Whether this node is one of a cluster: other nodes' subscribers may want what is published here. */
@@ -266,17 +302,12 @@ final class Sessions {
     /**
      * Start-up: the persistent sessions and stubs of what they are owed, within the limits; returns the highest
      * sequence number stored. No payload is read: a store filled by a hostile tenant starts in the same heap as an
-     * empty one.
+     * empty one. {@code node}: in cluster mode this node's name (the sessions it held are restored; others are loaded
+     * when their client connects, {@link #moveIn}), null on a single node.
      */
-    long restore() {
-        for (BrokerStore.StoredSession stored : store.loadSessions()) {
-            long deviceId = Device.idOf(stored.clientId()); // a device's session is named by its canonical id
-            Session s = newSession(stored.key(), stored.productId(), stored.clientId(), deviceId, true);
-            stored.subscriptions().forEach((filter, qos) -> {
-                s.putSubscription(filter, qos);
-                tree(s.productId).subscribe(filter, s, qos);
-            });
-            sessions.put(s.key, s);
+    long restore(String node) {
+        for (BrokerStore.StoredSession stored : store.loadSessions(node)) {
+            restored(stored);
         }
         long[] maxSeq = {0};
         AtomicReference<Session> current = new AtomicReference<>();
@@ -305,6 +336,17 @@ final class Sessions {
         return maxSeq[0];
     }
 
+    private Session restored(BrokerStore.StoredSession stored) {
+        long deviceId = Device.idOf(stored.clientId()); // a device's session is named by its canonical id
+        Session s = newSession(stored.key(), stored.productId(), stored.clientId(), deviceId, true);
+        stored.subscriptions().forEach((filter, qos) -> {
+            s.putSubscription(filter, qos);
+            tree(s.productId).subscribe(filter, s, qos);
+        });
+        sessions.put(s.key, s);
+        return s;
+    }
+
     private Session newSession(String key, long productId, String clientId, long deviceId, boolean persistent) {
         QueueBudget budget = budgets.computeIfAbsent(productId, p -> new QueueBudget(
                 config.tenantLimits().productMaxQueued(), config.tenantLimits().productMaxQueuedBytes()));
@@ -312,6 +354,24 @@ final class Sessions {
     }
 
     private void discard(Session s) {
+        forgetLocally(s);
+        if (s.persistent()) {
+            store.deleteSession(s.key);
+        }
+    }
+
+    /** Cluster mode: a clean session starts here; a persistent one stored by another node ends [MQTT-3.1.2-6]. */
+    void discardStored(long productId, String clientId) {
+        String key = productId + "/" + clientId;
+        synchronized (lockFor(key)) {
+            if (!sessions.containsKey(key)) {
+                store.deleteSession(key);
+            }
+        }
+    }
+
+    /** Drops a session from this node's memory; its rows stay (cluster mode: its client moved to another node). */
+    private void forgetLocally(Session s) {
         s.loggedIn(); // a login not yet attached to it attaches to nothing
         sessions.remove(s.key, s);
         TopicTree<Session> tree = tree(s.productId);
@@ -320,9 +380,6 @@ final class Sessions {
         }
         interestChanged(s.productId);
         s.discardAll();
-        if (s.persistent()) {
-            store.deleteSession(s.key);
-        }
     }
 
     private Object lockFor(String key) {

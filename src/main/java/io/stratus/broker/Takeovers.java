@@ -10,7 +10,11 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,11 +34,12 @@ public final class Takeovers implements AutoCloseable {
     private static final int MAX_BATCH = 256;
     private static final String KICK = "kick";
 
-    private record Claim(long productId, String clientId, CompletableFuture<Long> epoch) {}
+    private record Claim(long productId, String clientId, boolean cleanSession, CompletableFuture<Long> epoch) {}
 
     private final ClaimStore store;
     private final NodeRequests requests;
     private final Sessions sessions;
+    private final BiConsumer<Long, String> moveIn;
     private final BlockingQueue<Claim> queue;
     private final Thread thread;
     private final LongAdder claimed = new LongAdder();
@@ -54,7 +59,10 @@ public final class Takeovers implements AutoCloseable {
         this.moved = listener;
     }
 
-    Takeovers(Database db, BatchWriter writer, NodeRequests requests, Sessions sessions, int maxPending) {
+    /** {@code moveIn} loads a persistent session from the store once its previous node let go of it. */
+    Takeovers(Database db, BatchWriter writer, NodeRequests requests, Sessions sessions, int maxPending,
+              BiConsumer<Long, String> moveIn) {
+        this.moveIn = moveIn;
         this.store = new ClaimStore(db, writer);
         this.requests = requests;
         this.sessions = sessions;
@@ -66,9 +74,9 @@ public final class Takeovers implements AutoCloseable {
     }
 
     /** Claims a client id for a connection accepted here; completes with its epoch once older connections were closed. */
-    CompletableFuture<Long> claim(long productId, String clientId) {
+    CompletableFuture<Long> claim(long productId, String clientId, boolean cleanSession) {
         CompletableFuture<Long> epoch = new CompletableFuture<>();
-        if (closed || !queue.offer(new Claim(productId, clientId, epoch))) {
+        if (closed || !queue.offer(new Claim(productId, clientId, cleanSession, epoch))) {
             refused.increment();
             epoch.completeExceptionally(new IllegalStateException(queue.size() + " client id claims already wait"));
         }
@@ -114,8 +122,12 @@ public final class Takeovers implements AutoCloseable {
         String owner = written.previousOwner();
         long epoch = written.epoch();
         claimed.increment();
-        if (owner.isEmpty() || owner.equals(requests.incarnation())) {
-            claim.epoch().complete(epoch); // first claim, or this node's own: the local takeover closes the old one
+        if (owner.equals(requests.incarnation())) {
+            claim.epoch().complete(epoch); // this node's own claim: the local takeover closes the old connection
+            return;
+        }
+        if (owner.isEmpty()) {
+            completeAfterMove(claim, epoch); // no claim before (or a clean session's, ended): the store may hold one
             return;
         }
         kicksSent.increment();
@@ -125,8 +137,25 @@ public final class Takeovers implements AutoCloseable {
                     if (failed != null) {
                         ownersGone.increment();
                     }
-                    claim.epoch().complete(epoch);
+                    completeAfterMove(claim, epoch);
                 });
+    }
+
+    /**
+     * Before CONNACK, once the previous node has written what it had: a persistent session is loaded from the store here;
+     * a clean one ends what the store kept of an earlier persistent session [MQTT-3.1.2-6].
+     */
+    private void completeAfterMove(Claim claim, long epoch) {
+        try {
+            if (claim.cleanSession()) {
+                sessions.discardStored(claim.productId(), claim.clientId());
+            } else {
+                moveIn.accept(claim.productId(), claim.clientId());
+            }
+            claim.epoch().complete(epoch);
+        } catch (RuntimeException e) {
+            claim.epoch().completeExceptionally(e);
+        }
     }
 
     /** Another node claimed a client id this node held: product, epoch, the claimer's incarnation, client id. */
@@ -139,7 +168,15 @@ public final class Takeovers implements AutoCloseable {
         long epoch = Long.parseLong(parts[1]);
         // Before the connection here closes: the device is on the claimer's node from now on, never offline between.
         moved.moved(productId, parts[3], parts[2], epoch);
-        if (sessions.claimedElsewhere(productId, parts[3], epoch)) {
+        boolean closed = sessions.claimedElsewhere(productId, parts[3], epoch);
+        try {
+            store.flush().get(KICK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS); // the session's rows, for the claimer
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("writes of a session moving to {} not confirmed: {}", parts[2], e.toString());
+        }
+        if (closed) {
             closedHere.increment();
             return "closed";
         }

@@ -1,9 +1,10 @@
 package io.stratus.cluster;
 
+import io.nats.client.JetStreamApiException;
 import io.nats.client.Message;
+import io.nats.client.MessageConsumer;
 import io.nats.client.impl.Headers;
-import java.time.Duration;
-import java.util.List;
+import java.io.IOException;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
@@ -36,17 +37,18 @@ public final class LogBus implements AutoCloseable {
     private final LongAdder appendsFailed = new LongAdder();
     private final LongAdder received = new LongAdder();
     private final LongAdder redelivered = new LongAdder();
-    private final Thread reader;
-    private volatile boolean closed;
+    private final MessageConsumer consumer;
 
     public LogBus(MessageLog messageLog, Subjects subjects, String node, Receiver receiver) {
         this.messageLog = messageLog;
         this.subjects = subjects;
         this.origin = node + "/" + UUID.randomUUID();
         this.receiver = receiver;
-        this.reader = new Thread(this::read, "cluster-log-reader");
-        reader.setDaemon(true);
-        reader.start();
+        try {
+            this.consumer = messageLog.consume(BATCH, this::take);
+        } catch (IOException | JetStreamApiException e) {
+            throw new IllegalStateException("cannot read the cluster's message stream: " + e.getMessage(), e);
+        }
     }
 
     /** Appends a QoS 1/2 message of a client of this node; completes once the stream has stored it. */
@@ -65,24 +67,6 @@ public final class LogBus implements AutoCloseable {
                     appended.increment();
                     return null;
                 });
-    }
-
-    private void read() {
-        while (!closed) {
-            List<Message> batch;
-            try {
-                batch = messageLog.read(BATCH, Duration.ofMillis(500));
-            } catch (RuntimeException e) {
-                if (!closed) {
-                    log.warn("reading the cluster's message log failed: {}", e.toString());
-                    sleep();
-                }
-                continue;
-            }
-            for (Message m : batch) {
-                take(m);
-            }
-        }
     }
 
     private void take(Message m) {
@@ -116,14 +100,6 @@ public final class LogBus implements AutoCloseable {
         return "1".equals(qos) ? 1 : "2".equals(qos) ? 2 : 0;
     }
 
-    private void sleep() {
-        try {
-            Thread.sleep(500);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     /** Messages appended, appends the stream refused or did not answer, messages of other nodes read, and read again. */
     public long appendedCount() {
         return appended.sum();
@@ -143,11 +119,6 @@ public final class LogBus implements AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
-        try {
-            reader.join(2_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        consumer.stop();
     }
 }

@@ -5,7 +5,10 @@ import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.JetStreamSubscription;
+import io.nats.client.ConsumeOptions;
 import io.nats.client.Message;
+import io.nats.client.MessageConsumer;
+import io.nats.client.MessageHandler;
 import io.nats.client.PublishOptions;
 import io.nats.client.PullSubscribeOptions;
 import io.nats.client.api.AckPolicy;
@@ -51,12 +54,15 @@ public final class MessageLog {
     /** "stream not found" of the JetStream API. */
     private static final int STREAM_NOT_FOUND = 10059;
 
+    private final Connection nats;
     private final JetStream jetStream;
-    private final JetStreamSubscription consumer;
+    private final String consumerName;
+    private JetStreamSubscription fetching; // made at the first read
 
-    private MessageLog(JetStream jetStream, JetStreamSubscription consumer) {
+    private MessageLog(Connection nats, JetStream jetStream, String consumerName) {
+        this.nats = nats;
         this.jetStream = jetStream;
-        this.consumer = consumer;
+        this.consumerName = consumerName;
     }
 
     /** Opens the log for node {@code node} on {@code nats}, creating or updating the stream and the node's consumer. */
@@ -92,8 +98,7 @@ public final class MessageLog {
                 .ackWait(settings.ackWait())
                 .maxAckPending(settings.maxAckPending())
                 .build());
-        JetStream jetStream = nats.jetStream();
-        return new MessageLog(jetStream, jetStream.subscribe(null, PullSubscribeOptions.bind(STREAM, name)));
+        return new MessageLog(nats, nats.jetStream(), name);
     }
 
     /**
@@ -112,8 +117,20 @@ public final class MessageLog {
     }
 
     /** Up to {@code max} messages this node has not read yet, waiting at most {@code wait}; each must be acked. */
-    public List<Message> read(int max, Duration wait) {
-        return consumer.fetch(max, wait);
+    public synchronized List<Message> read(int max, Duration wait) throws IOException, JetStreamApiException {
+        if (fetching == null) {
+            fetching = jetStream.subscribe(null, PullSubscribeOptions.bind(STREAM, consumerName));
+        }
+        return fetching.fetch(max, wait);
+    }
+
+    /**
+     * Hands each message this node has not read yet to {@code handler} as it arrives (on a NATS thread), keeping up to
+     * {@code batch} requested ahead; each must be acked. Stop it with {@link MessageConsumer#stop()}.
+     */
+    public MessageConsumer consume(int batch, MessageHandler handler) throws IOException, JetStreamApiException {
+        return nats.getConsumerContext(STREAM, consumerName)
+                .consume(ConsumeOptions.builder().batchSize(batch).build(), handler);
     }
 
     /**

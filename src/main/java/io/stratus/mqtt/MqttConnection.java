@@ -160,7 +160,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
             refuse((ConnectCheck.Refused) outcome);
             return;
         }
-        CompletableFuture<Long> claim = broker.claim(accepted.login().productId(), clientId);
+        CompletableFuture<Long> claim = broker.claim(accepted.login().productId(), clientId, accepted.cleanSession());
         if (claim == null) {
             accept(accepted, 0);
         } else { // cluster mode: the CONNACK waits until an older connection of this client id on another node is closed

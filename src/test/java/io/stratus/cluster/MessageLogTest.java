@@ -107,7 +107,7 @@ class MessageLogTest {
     }
 
     /** Reads until {@code expected} messages came or nothing more comes within a second. */
-    private static List<Message> read(MessageLog log, int expected) {
+    private static List<Message> read(MessageLog log, int expected) throws Exception {
         List<Message> all = new ArrayList<>();
         while (all.size() < expected) {
             List<Message> batch = log.read(expected - all.size() + 1, Duration.ofSeconds(1));

@@ -93,7 +93,10 @@ class ClusterQos1Test {
         for (int i = 0; i < 50; i++) {
             publisher.publishWith().topic("news/" + i).qos(MqttQos.AT_LEAST_ONCE).payload(("m" + i).getBytes(UTF_8)).send();
         }
-        Thread.sleep(500); // node 2 reads the stream and queues them for the offline session
+        long deadline = System.nanoTime() + 5_000_000_000L; // node 2 reads the stream and queues them for the offline session
+        while (node2.metric("stratus_cluster_log_received_total") < 50 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
 
         Mqtt3BlockingClient back = hivemq(node2, new TestDevice(deviceIds.get("sleeper"), product.id(), "sn-sleeper"));
         clients.add(back);
@@ -112,7 +115,11 @@ class ClusterQos1Test {
         publisher.publishWith().topic("r/large").qos(MqttQos.AT_LEAST_ONCE).retain(true).payload(large).send();
         publisher.publishWith().topic("r/gone").qos(MqttQos.AT_LEAST_ONCE).retain(true).payload("x".getBytes(UTF_8)).send();
         publisher.publishWith().topic("r/gone").qos(MqttQos.AT_LEAST_ONCE).retain(true).payload(new byte[0]).send();
-        Thread.sleep(300); // the announcements travel over NATS
+        long deadline = System.nanoTime() + 5_000_000_000L; // node 2 has read the four from the stream (and the announcements)
+        while (node2.metric("stratus_cluster_log_received_total") < 4 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        Thread.sleep(100);
 
         Mqtt3BlockingClient late = client(node2, "late", true);
         try (var got = late.publishes(MqttGlobalPublishFilter.ALL)) {

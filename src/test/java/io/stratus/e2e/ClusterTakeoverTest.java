@@ -27,6 +27,7 @@ class ClusterTakeoverTest {
     private TestPlatform node1;
     private TestPlatform node2;
     private TestDevice device;
+    private TestProduct product;
 
     @BeforeEach
     void start() throws Exception {
@@ -34,7 +35,7 @@ class ClusterTakeoverTest {
         String store = PostgresServer.get().createDatabase();
         node1 = TestPlatform.start(Files.createTempDirectory("stratus-node1"), settings(store, "node1"));
         node2 = TestPlatform.start(Files.createTempDirectory("stratus-node2"), settings(store, "node2"));
-        TestProduct product = node1.createProduct("takeover");
+        product = node1.createProduct("takeover");
         device = node1.createDevice(product, "d", "sn-takeover");
     }
 
@@ -90,6 +91,44 @@ class ClusterTakeoverTest {
 
         assertThat(millis).as("CONNACK after the old owner's node stopped, ms").isLessThan(1_000);
         assertThat(node2.metric("stratus_cluster_takeovers_owner_gone_total")).isEqualTo(1);
+    }
+
+    @Test
+    void a_persistent_session_moves_with_its_client_to_another_node_with_what_it_was_owed() throws Exception {
+        TestDevice publisher = node1.createDevice(product, "publisher", "sn-publisher");
+        Mqtt3BlockingClient first = hivemq(node1, device);
+        connect(first, false);
+        first.subscribeWith().topicFilter("m/#").qos(com.hivemq.client.mqtt.datatypes.MqttQos.AT_LEAST_ONCE).send();
+        first.disconnect();
+        Mqtt3BlockingClient pub = hivemq(node2, publisher);
+        connect(pub, true);
+        for (int i = 0; i < 20; i++) {
+            pub.publishWith().topic("m/" + i).qos(com.hivemq.client.mqtt.datatypes.MqttQos.AT_LEAST_ONCE)
+                    .payload(("before " + i).getBytes()).send();
+        }
+        long deadline = System.nanoTime() + 5_000_000_000L; // node 1 reads them from the stream, queues them for the session
+        while (node1.metric("stratus_cluster_log_received_total") < 20 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+
+        Mqtt3BlockingClient moved = hivemq(node2, device);
+        try (var got = moved.publishes(com.hivemq.client.mqtt.MqttGlobalPublishFilter.ALL)) {
+            assertThat(connect(moved, false).isSessionPresent()).as("session present on node 2").isTrue();
+            List<String> texts = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                texts.add(Clients.text(Clients.next(got)));
+            }
+            assertThat(texts).containsExactlyInAnyOrderElementsOf(
+                    java.util.stream.IntStream.range(0, 20).mapToObj(i -> "before " + i).toList());
+            Mqtt3BlockingClient pub1 = hivemq(node1, node1.createDevice(product, "publisher-1", "sn-publisher-1"));
+            connect(pub1, true);
+            pub1.publishWith().topic("m/after").qos(com.hivemq.client.mqtt.datatypes.MqttQos.AT_LEAST_ONCE)
+                    .payload("after".getBytes()).send();
+            assertThat(Clients.text(Clients.next(got))).as("its subscription lives on node 2 now").isEqualTo("after");
+            assertThat(got.receive(500, TimeUnit.MILLISECONDS)).as("nothing twice").isEmpty();
+        }
+        node1.restart(); // restores only the sessions it holds: not the one that moved
+        assertThat(node1.platform().broker().sessionCount()).isZero();
     }
 
     @Test
