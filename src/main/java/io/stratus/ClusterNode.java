@@ -26,7 +26,9 @@ import java.net.UnknownHostException;
 import io.stratus.device.Device;
 import io.stratus.device.DeviceListener;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -53,6 +55,16 @@ final class ClusterNode implements AutoCloseable {
     /** Compares the registry with the store after NATS was away; one at a time, at most one more waiting. */
     private final ThreadPoolExecutor resync = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
             new ArrayBlockingQueue<>(1), new ThreadPoolExecutor.DiscardPolicy());
+    private static final Duration ACK_WAIT = Duration.ofSeconds(30);
+    private final long leaseMillis;
+    private volatile long lastTick;
+    private volatile long disconnectedSince;
+    private volatile boolean fenced;
+    private final LongAdder fences = new LongAdder();
+    private final LongAdder adopted = new LongAdder();
+    /** Adoptions of dead nodes' clients, one at a time (each reads the store and drains a consumer). */
+    private final ExecutorService adoptions = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+            new ArrayBlockingQueue<>(64), new ThreadPoolExecutor.DiscardOldestPolicy());
     /** A node's heartbeat, and the check of the others' leases, every {@value #HEARTBEAT_MILLIS} ms. */
     private static final long HEARTBEAT_MILLIS = 2_000;
     private final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -78,8 +90,7 @@ final class ClusterNode implements AutoCloseable {
         this.registryChanges = new Broadcast(nats, subjects.control("registry"), name, change -> sync[0].received(change));
         this.registrySync = sync[0] = new RegistrySync(db, registry, registryChanges::send, cluster.maxDeviceLookups(),
                 requests.incarnation());
-        long leaseMillis = cluster.leaseSeconds() * 1000L;
-        heartbeat.scheduleWithFixedDelay(() -> registrySync.tick(leaseMillis), 0, HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS);
+        this.leaseMillis = cluster.leaseSeconds() * 1000L;
         this.takeovers = link.claimClientIds(db, stateWriter, requests, cluster.maxPendingClaims());
         takeovers.onMoved((productId, clientId, incarnation, epoch) -> {
             long deviceId = Device.idOf(clientId);
@@ -87,6 +98,11 @@ final class ClusterNode implements AutoCloseable {
                 registrySync.movedElsewhere(deviceId, incarnation, epoch);
             }
         });
+        int restored = link.restoreOwned(name, requests.incarnation());
+        if (restored > 0) {
+            log.info("Took back {} client ids of this node's earlier starts, with their persistent sessions", restored);
+        }
+        heartbeat.scheduleWithFixedDelay(this::tick, 0, HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** Joins the cluster when {@code cluster.nats-url} is set; null on a single node. */
@@ -112,12 +128,55 @@ final class ClusterNode implements AutoCloseable {
     private MessageLog openLog(Subjects subjects, ClusterSettings cluster) {
         // A message unacknowledged for 30 s comes again; 10,000 read and unacknowledged at most per node.
         MessageLog.Settings settings = new MessageLog.Settings(cluster.streamReplicas(), cluster.streamMaxAge(),
-                cluster.streamMaxBytes(), Duration.ofMinutes(2), Duration.ofSeconds(30), 10_000);
+                cluster.streamMaxBytes(), Duration.ofMinutes(2), ACK_WAIT, 10_000);
         try {
             return MessageLog.open(nats, subjects, name, settings);
         } catch (IOException | JetStreamApiException e) {
             throw new IllegalStateException("cannot open the cluster's message stream on NATS (is JetStream on? -js): "
                     + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Every heartbeat period: the heartbeat and the others' leases ({@link RegistrySync#tick}); and the self-fence: a
+     * node that could not take part for half its lease (frozen, or cut off from NATS) may have been taken for dead and
+     * its clients adopted, so it closes its connections and lets go of its sessions before two nodes serve one client.
+     */
+    private void tick() {
+        long now = System.currentTimeMillis();
+        boolean stalled = lastTick != 0 && now - lastTick > leaseMillis / 2;
+        lastTick = now;
+        if (routes.connected()) {
+            disconnectedSince = 0;
+        } else if (disconnectedSince == 0) {
+            disconnectedSince = now;
+        }
+        boolean cutOff = disconnectedSince != 0 && now - disconnectedSince > leaseMillis / 2;
+        if (stalled || cutOff && !fenced) {
+            fenced = true;
+            fences.increment();
+            log.warn("This node was {} for more than half its lease: closing its connections", stalled ? "frozen" : "cut off from NATS");
+            link.fence(stalled ? "this node was frozen longer than its lease" : "this node lost the cluster");
+        }
+        if (!cutOff && fenced) {
+            fenced = false;
+            adoptions.execute(() -> link.restoreOwned(name, requests.incarnation()));
+        }
+        registrySync.tick(leaseMillis, dead -> adoptions.execute(() -> adopt(dead)));
+    }
+
+    /** A node died (or stopped): its client ids and persistent sessions come here, with what its consumer still held. */
+    private void adopt(String dead) {
+        try {
+            int sessions = link.adopt(dead, requests.incarnation());
+            String deadName = dead.substring(0, Math.max(0, dead.lastIndexOf('/')));
+            int drained = sessions == 0 || registrySync.aliveByName(deadName) ? 0 : logBus.drain(deadName, ACK_WAIT);
+            adopted.add(sessions);
+            if (sessions > 0) {
+                log.info("Adopted {} client ids of {} (gone), with {} unread messages of its consumer", sessions, dead, drained);
+            }
+        } catch (Exception e) {
+            log.warn("adopting the clients of {} failed: {}", dead, e.toString());
         }
     }
 
@@ -150,6 +209,10 @@ final class ClusterNode implements AutoCloseable {
                         "CONNECTs answered 3 because cluster.max-device-lookups look-ups already waited", registrySync::lookupsRefusedCount)
                 .gauge("stratus_cluster_devices_online_elsewhere", "Devices online on other nodes, as they announced them",
                         registrySync::onlineElsewhereCount)
+                .counter("stratus_cluster_adopted_total", "Client ids this node took over from nodes that died or stopped",
+                        adopted::sum)
+                .counter("stratus_cluster_fences_total",
+                        "Times this node closed every connection after losing the cluster for half its lease", fences::sum)
                 .counter("stratus_cluster_log_appended_total", "QoS 1/2 messages of this node's clients stored in the cluster's stream",
                         logBus::appendedCount)
                 .counter("stratus_cluster_log_appends_failed_total",
@@ -175,6 +238,7 @@ final class ClusterNode implements AutoCloseable {
     @Override
     public void close() {
         heartbeat.shutdownNow();
+        adoptions.shutdownNow();
         registrySync.leaving();
         resync.shutdownNow();
         logBus.close();

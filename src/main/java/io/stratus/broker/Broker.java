@@ -357,7 +357,8 @@ public final class Broker implements AutoCloseable {
      */
     private void load() {
         retained.loadFromStore();
-        long maxSeq = sessions.restore(config.cluster().enabled() ? config.cluster().node(config.mqttPort()) : null);
+        // In cluster mode a node restores its sessions once it has joined (ClusterLink#restoreOwned).
+        long maxSeq = config.cluster().enabled() ? 0 : sessions.restore();
         seqs.set(Math.max(maxSeq, System.currentTimeMillis() * 1000));
         if (sessions.size() > 0 || retained.count() > 0) {
             log.info("Restored {} persistent sessions ({} queued messages) and {} retained messages of {} products",

@@ -154,16 +154,9 @@ final class BrokerStore {
         });
     }
 
-    /**
-     * The persistent sessions to restore at start: all of them on a single node ({@code node} null); in cluster mode
-     * those whose client id this node (by name, any earlier start) holds the latest claim of.
-     */
-    List<StoredSession> loadSessions(String node) {
-        return db.list("SELECT s.session_key, s.product_id, s.client_id, s.subscriptions, o.owner FROM mqtt_session s "
-                        + "LEFT JOIN client_owner o ON o.product_id = s.product_id AND o.client_id = s.client_id",
-                rs -> node != null && (rs.getString(5) == null || !rs.getString(5).startsWith(node + "/")) ? null
-                        : new StoredSession(rs.getString(1), rs.getLong(2), rs.getString(3), fromJson(rs.getString(4))))
-                .stream().filter(java.util.Objects::nonNull).toList();
+    List<StoredSession> loadSessions() {
+        return db.list("SELECT session_key, product_id, client_id, subscriptions FROM mqtt_session",
+                rs -> new StoredSession(rs.getString(1), rs.getLong(2), rs.getString(3), fromJson(rs.getString(4))));
     }
 
     /** One persistent session as stored now, or null (cluster mode: a session that moved to this node). */

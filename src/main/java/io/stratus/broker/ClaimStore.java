@@ -76,6 +76,36 @@ final class ClaimStore {
         });
     }
 
+    /**
+     * Moves every claim of {@code from} to {@code to} (a survivor adopting a dead node's client ids, epoch + 1) and
+     * returns their keys; a concurrent adopter finds none left.
+     */
+    List<Key> adopt(String from, String to) {
+        return moveClaims("owner = ?", from, to);
+    }
+
+    /** A node that starts takes back the claims of its earlier starts (by name) that no survivor adopted. */
+    List<Key> reclaim(String node, String to) {
+        return moveClaims("substr(owner, 1, " + (node.length() + 1) + ") = ? AND owner <> ''", node + "/", to);
+    }
+
+    private List<Key> moveClaims(String condition, String value, String to) {
+        return db.inTransaction(c -> {
+            List<Key> keys = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("UPDATE client_owner SET owner = ?, epoch = epoch + 1 WHERE "
+                    + condition + " RETURNING product_id, client_id")) {
+                ps.setString(1, to);
+                ps.setString(2, value);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        keys.add(new Key(rs.getLong(1), rs.getString(2)));
+                    }
+                }
+            }
+            return keys;
+        });
+    }
+
     /** Completes once every write queued on the state writer before it is committed. */
     CompletableFuture<Void> flush() {
         return writer.submit(c -> { });

@@ -54,6 +54,37 @@ public final class ClusterLink {
     }
 
     /**
+     * A node that starts in cluster mode takes back the persistent sessions of its earlier starts that no survivor
+     * adopted, and reads them from the store; returns how many.
+     */
+    public int restoreOwned(String node, String incarnation) {
+        return moveIn(takeovers.claims().reclaim(node, incarnation));
+    }
+
+    /**
+     * A survivor takes over the client ids of a dead node's incarnation and reads its persistent sessions from the
+     * store, so that what arrives for them from now on is queued here; returns how many client ids it took.
+     */
+    public int adopt(String deadIncarnation, String incarnation) {
+        return moveIn(takeovers.claims().adopt(deadIncarnation, incarnation));
+    }
+
+    private int moveIn(List<ClaimStore.Key> keys) {
+        for (ClaimStore.Key k : keys) {
+            route.seqAtLeast(sessions.moveIn(k.productId(), k.clientId()));
+        }
+        return keys.size();
+    }
+
+    /**
+     * This node lost the cluster for longer than its lease (frozen, or cut off from NATS): others may have adopted its
+     * clients, so it closes every connection and lets go of its persistent sessions (their rows stay).
+     */
+    public void fence(String reason) {
+        sessions.fence(reason);
+    }
+
+    /**
      * Retained messages written here are announced through {@code announce} once stored ("product topic"); those
      * announced by other nodes come to {@link #retainedChangedElsewhere}.
      */

@@ -302,11 +302,10 @@ final class Sessions {
     /**
      * Start-up: the persistent sessions and stubs of what they are owed, within the limits; returns the highest
      * sequence number stored. No payload is read: a store filled by a hostile tenant starts in the same heap as an
-     * empty one. {@code node}: in cluster mode this node's name (the sessions it held are restored; others are loaded
-     * when their client connects, {@link #moveIn}), null on a single node.
+     * empty one. On a single node only: in cluster mode a node reads the sessions it holds one by one ({@link #moveIn}).
      */
-    long restore(String node) {
-        for (BrokerStore.StoredSession stored : store.loadSessions(node)) {
+    long restore() {
+        for (BrokerStore.StoredSession stored : store.loadSessions()) {
             restored(stored);
         }
         long[] maxSeq = {0};
@@ -357,6 +356,24 @@ final class Sessions {
         forgetLocally(s);
         if (s.persistent()) {
             store.deleteSession(s.key);
+        }
+    }
+
+    /** Cluster mode, a node that lost the cluster: every connection closes, every session leaves memory (rows stay). */
+    void fence(String reason) {
+        for (Session s : List.copyOf(sessions.values())) {
+            synchronized (lockFor(s.key)) {
+                Outbox outbox = s.outbox();
+                if (outbox != null) {
+                    s.detach(outbox);
+                    outbox.close(reason);
+                }
+                if (s.persistent()) {
+                    forgetLocally(s);
+                } else {
+                    discard(s);
+                }
+            }
         }
     }
 

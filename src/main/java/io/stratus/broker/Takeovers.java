@@ -83,6 +83,10 @@ public final class Takeovers implements AutoCloseable {
         return epoch;
     }
 
+    ClaimStore claims() {
+        return store;
+    }
+
     /** The incarnation holding a client id now, if another node's: where to reach its connection; else null. */
     public String ownerElsewhere(long productId, String clientId) {
         String owner = store.owner(productId, clientId);

@@ -5,6 +5,7 @@ import io.nats.client.Message;
 import io.nats.client.MessageConsumer;
 import io.nats.client.impl.Headers;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
@@ -94,6 +95,31 @@ public final class LogBus implements AutoCloseable {
                         m.nak(); // comes again; what was delivered meanwhile comes twice, as QoS 1 allows
                     }
                 });
+    }
+
+    /**
+     * A survivor adopting a dead node's sessions: delivers here what that node's consumer still held (messages of other
+     * nodes it had not queued yet), then deletes its consumer. Returns how many were delivered.
+     */
+    public int drain(String deadNode, Duration ackWait) throws IOException, JetStreamApiException, InterruptedException {
+        int[] delivered = {0};
+        messageLog.drain(deadNode, ackWait, m -> {
+            Headers h = m.getHeaders();
+            Subjects.Decoded d = subjects.decode(m.getSubject());
+            String topic = d == null || h == null ? null : d.topic() != null ? d.topic() : h.getFirst(RouteBus.TOPIC);
+            int qos = h == null ? 0 : parseQos(h.getFirst(QOS));
+            if (topic != null && qos > 0 && !origin.equals(h.getFirst(RouteBus.ORIGIN))) {
+                try {
+                    receiver.received(d.productId(), topic, m.getData() == null ? new byte[0] : m.getData(), qos)
+                            .get(10, java.util.concurrent.TimeUnit.SECONDS);
+                    delivered[0]++;
+                } catch (Exception e) {
+                    log.warn("a message of a dead node's consumer was not queued here: {}", e.toString());
+                }
+            }
+            m.ack();
+        });
+        return delivered[0];
     }
 
     private static int parseQos(String qos) {

@@ -12,6 +12,7 @@ import io.nats.client.MessageHandler;
 import io.nats.client.PublishOptions;
 import io.nats.client.PullSubscribeOptions;
 import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerInfo;
 import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.DeliverPolicy;
 import io.nats.client.api.DiscardPolicy;
@@ -26,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * The cluster's log of QoS 1 and 2 messages (docs/cluster.md): one JetStream stream, {@value #STREAM}, holding every
@@ -131,6 +133,36 @@ public final class MessageLog {
     public MessageConsumer consume(int batch, MessageHandler handler) throws IOException, JetStreamApiException {
         return nats.getConsumerContext(STREAM, consumerName)
                 .consume(ConsumeOptions.builder().batchSize(batch).build(), handler);
+    }
+
+    /**
+     * Reads what the consumer of node {@code node} (dead) still holds, unread or read and not acknowledged (those come
+     * again after the ack wait, so this waits up to {@code ackWait} for them), handing each to {@code handler}, which
+     * acknowledges it; then deletes that consumer. Returns how many; 0 when there is no such consumer.
+     */
+    public int drain(String node, Duration ackWait, Consumer<Message> handler)
+            throws IOException, JetStreamApiException, InterruptedException {
+        String name = consumerName(node);
+        JetStreamManagement management = nats.jetStreamManagement();
+        ConsumerInfo info;
+        try {
+            info = management.getConsumerInfo(STREAM, name);
+        } catch (JetStreamApiException e) {
+            return 0;
+        }
+        JetStreamSubscription sub = jetStream.subscribe(null, PullSubscribeOptions.bind(STREAM, name));
+        long deadline = System.nanoTime() + ackWait.plusSeconds(5).toNanos();
+        int n = 0;
+        while ((info.getNumPending() > 0 || info.getNumAckPending() > 0) && System.nanoTime() < deadline) {
+            for (Message m : sub.fetch(256, Duration.ofSeconds(1))) {
+                handler.accept(m);
+                n++;
+            }
+            info = management.getConsumerInfo(STREAM, name);
+        }
+        sub.unsubscribe();
+        management.deleteConsumer(STREAM, name);
+        return n;
     }
 
     /**

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * Cluster mode: the devices connected to other nodes, as those nodes announce them (docs/cluster.md). Each entry
@@ -46,12 +47,16 @@ final class ClusterPresence {
         return heardAt.put(incarnation, System.currentTimeMillis()) != null;
     }
 
-    /** The devices of incarnations silent for {@code leaseMillis}, removed; the incarnations are forgotten. */
-    List<Long> expire(long leaseMillis) {
+    /**
+     * The devices of incarnations silent for {@code leaseMillis}, removed; the incarnations are forgotten and handed to
+     * {@code dead}.
+     */
+    List<Long> expire(long leaseMillis, Consumer<String> dead) {
         long now = System.currentTimeMillis();
         List<Long> gone = new ArrayList<>();
         for (Map.Entry<String, Long> e : heardAt.entrySet()) {
             if (now - e.getValue() > leaseMillis && heardAt.remove(e.getKey(), e.getValue())) {
+                dead.accept(e.getKey());
                 online.entrySet().removeIf(d -> {
                     boolean theirs = d.getValue().incarnation().equals(e.getKey());
                     if (theirs) {
@@ -76,6 +81,11 @@ final class ClusterPresence {
             return theirs;
         });
         return gone;
+    }
+
+    /** Whether an incarnation of the node called {@code name} is alive (a node that restarted has a new one). */
+    boolean aliveByName(String name) {
+        return heardAt.keySet().stream().anyMatch(i -> i.startsWith(name + "/"));
     }
 
     int size() {

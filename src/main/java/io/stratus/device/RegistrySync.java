@@ -53,6 +53,7 @@ public final class RegistrySync implements AutoCloseable {
     private final ClusterPresence remote = new ClusterPresence();
     private final List<DeviceListener> remoteListeners = new CopyOnWriteArrayList<>();
     private volatile Presence local;
+    private volatile Consumer<String> dead = incarnation -> { };
 
     /**
      * {@code send} carries an announcement to the other nodes; {@code maxLookups} ({@code cluster.max-device-lookups});
@@ -101,6 +102,7 @@ public final class RegistrySync implements AutoCloseable {
         }
         if (kind == LEFT) {
             remote.left(change.substring(2)).forEach(id -> tell(id, false));
+            dead.accept(change.substring(2));
             return;
         }
         int colon = change.indexOf(':');
@@ -150,11 +152,18 @@ public final class RegistrySync implements AutoCloseable {
 
     /**
      * Every heartbeat period: tells the other nodes this one is alive, and takes offline the devices of nodes not heard
-     * from for {@code leaseMillis} (a node that died: its devices are offline within the lease).
+     * from for {@code leaseMillis} (a node that died: its devices are offline within the lease); those incarnations
+     * go to {@code dead}, as do those of nodes that said they stop.
      */
-    public void tick(long leaseMillis) {
+    public void tick(long leaseMillis, Consumer<String> dead) {
+        this.dead = dead;
         send.accept(HEARTBEAT + ":" + incarnation);
-        remote.expire(leaseMillis).forEach(id -> tell(id, false));
+        remote.expire(leaseMillis, dead).forEach(id -> tell(id, false));
+    }
+
+    /** Whether an incarnation of the node called {@code name} is heard from. */
+    public boolean aliveByName(String name) {
+        return remote.aliveByName(name);
     }
 
     /** This node stops: the others take its devices offline at once. */
