@@ -92,10 +92,18 @@ final class ClusterNode implements AutoCloseable {
                 requests.incarnation());
         this.leaseMillis = cluster.leaseSeconds() * 1000L;
         this.takeovers = link.claimClientIds(db, stateWriter, requests, cluster.maxPendingClaims());
-        takeovers.onMoved((productId, clientId, incarnation, epoch) -> {
-            long deviceId = Device.idOf(clientId);
-            if (deviceId != 0) {
-                registrySync.movedElsewhere(deviceId, incarnation, epoch);
+        takeovers.onMoved(new Takeovers.Moved() {
+            @Override
+            public void moved(long productId, String clientId, String incarnation, long epoch) {
+                long deviceId = Device.idOf(clientId);
+                if (deviceId != 0) {
+                    registrySync.movedElsewhere(deviceId, incarnation, epoch);
+                }
+            }
+
+            @Override
+            public void ownerGone(String incarnation) {
+                adoptions.execute(() -> adopt(incarnation));
             }
         });
         int restored = link.restoreOwned(name, requests.incarnation());

@@ -48,11 +48,23 @@ public final class Takeovers implements AutoCloseable {
     private final LongAdder ownersGone = new LongAdder();
     private final LongAdder closedHere = new LongAdder();
     private volatile boolean closed;
-    private volatile Moved moved = (productId, clientId, incarnation, epoch) -> { };
+    private volatile Moved moved = new Moved() {
+        @Override
+        public void moved(long productId, String clientId, String incarnation, long epoch) {
+        }
 
-    /** Told when another node takes over a client id from this one, before this node's connection of it closes. */
+        @Override
+        public void ownerGone(String incarnation) {
+        }
+    };
+
+    /** Told of client ids moving between nodes. */
     public interface Moved {
+        /** Another node takes over a client id from this one, before this node's connection of it closes. */
         void moved(long productId, String clientId, String incarnation, long epoch);
+
+        /** A claim found that the node holding the client id before is gone (NATS: no responders). */
+        void ownerGone(String incarnation);
     }
 
     public void onMoved(Moved listener) {
@@ -140,6 +152,9 @@ public final class Takeovers implements AutoCloseable {
                 .whenComplete((reply, failed) -> {
                     if (failed != null) {
                         ownersGone.increment();
+                        if (NodeRequests.gone(failed)) {
+                            moved.ownerGone(owner); // its other clients need a new home too, without waiting for its lease
+                        }
                     }
                     completeAfterMove(claim, epoch);
                 });
