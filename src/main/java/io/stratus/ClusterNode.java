@@ -152,7 +152,8 @@ final class ClusterNode implements AutoCloseable {
      */
     private void tick() {
         long now = System.currentTimeMillis();
-        boolean stalled = lastTick != 0 && now - lastTick > leaseMillis / 2;
+        // Ticks come every HEARTBEAT_MILLIS; a gap of half the lease more than that means this node did not run.
+        boolean stalled = lastTick != 0 && now - lastTick > leaseMillis / 2 + HEARTBEAT_MILLIS;
         lastTick = now;
         if (routes.connected()) {
             disconnectedSince = 0;

@@ -141,6 +141,40 @@ class ClusterFaultsIT {
         }
     }
 
+    @Test
+    void a_node_cut_off_from_nats_fences_itself_and_is_not_ready_until_the_link_is_back() throws Exception {
+        String store = PostgresServer.get().createDatabase();
+        try (NatsServer nats = NatsServer.start();
+             TcpProxy link = TcpProxy.start("127.0.0.1", Integer.parseInt(nats.url().substring(nats.url().lastIndexOf(':') + 1)));
+             ServerProcess node = ServerProcess.start(dir.resolve("cut"), "160m", Map.of("store.url", store,
+                     "cluster.nats-url", "nats://127.0.0.1:" + link.port(), "cluster.node-name", "cut",
+                     "cluster.lease-seconds", String.valueOf(LEASE_SECONDS)))) {
+            String[] pd = node.createProductAndDevice("cut", "sn-cut");
+            MqttClient client = CrashConsistencyIT.connect(node, new Login(pd[2], pd[0], "sn-cut"), true);
+            CountDownLatch closed = new CountDownLatch(1);
+            client.setCallback(lostTo(closed));
+            assertThat(node.call("GET", "/healthz/ready", null, Map.of()).status()).isEqualTo(200);
+
+            link.cut();
+            long cut = System.nanoTime();
+            assertThat(closed.await(LEASE_SECONDS + 3, TimeUnit.SECONDS)).as("the node closed its clients' connections").isTrue();
+            long fencedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cut);
+            assertThat(node.call("GET", "/healthz/ready", null, Map.of()).status()).as("ready while cut off").isEqualTo(503);
+            assertThat(node.metric("stratus_cluster_fences_total")).isEqualTo(1);
+
+            link.heal();
+            long healed = System.nanoTime();
+            while (node.call("GET", "/healthz/ready", null, Map.of()).status() != 200
+                    && System.nanoTime() - healed < TimeUnit.SECONDS.toNanos(15)) {
+                Thread.sleep(100);
+            }
+            System.out.printf("cluster faults: cut off from NATS, connections closed after %d ms; ready again %d ms after the "
+                    + "link healed%n", fencedMillis, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - healed));
+            assertThat(node.call("GET", "/healthz/ready", null, Map.of()).status()).as("ready once NATS is back").isEqualTo(200);
+            abandon(client, CrashConsistencyIT.connect(node, new Login(pd[2], pd[0], "sn-cut"), true));
+        }
+    }
+
     /** The first node after {@code after} (in the order 1, 2, 3, 1, ...) that is alive. */
     private static int alive(StratusCluster nodes, int after) {
         for (int k = 1; k <= 3; k++) {
