@@ -24,7 +24,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Online status and {@code /events} presence across two nodes: any node's API shows where a device is connected. */
-class ClusterPresenceTest {
+class ClusterOnlineStatusTest {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private NatsServer nats;
     private TestPlatform node1;
