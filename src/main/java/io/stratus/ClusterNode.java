@@ -220,6 +220,8 @@ final class ClusterNode implements AutoCloseable {
                         registrySync::onlineElsewhereCount)
                 .counter("stratus_cluster_adopted_total", "Client ids this node took over from nodes that died or stopped",
                         adopted::sum)
+                .counter("stratus_cluster_wills_adopted_total", "Wills of dead nodes' connections this node published",
+                        link::willsPublishedCount)
                 .counter("stratus_cluster_fences_total",
                         "Times this node closed every connection after losing the cluster for half its lease", fences::sum)
                 .counter("stratus_cluster_log_appended_total", "QoS 1/2 messages of this node's clients stored in the cluster's stream",

@@ -73,7 +73,7 @@ public final class Broker implements AutoCloseable {
         this.userTopics = new UserTopics(database, writer, config.topicsMaxPerProduct());
         this.sessions = new Sessions(config, store, registry, stats, SessionStorage.of(store, reader));
         this.route = new LocalRoute(sessions, store, seqs);
-        this.cluster = new ClusterLink(sessions, route, retained, store);
+        this.cluster = new ClusterLink(sessions, route, retained, store, this::publish);
         load();
     }
 
@@ -130,9 +130,9 @@ public final class Broker implements AutoCloseable {
      * Cluster mode: claims a client id for a connection accepted on this node, completing with the claim's epoch once
      * the connection of an older claim on another node was closed (or its node is gone); null on a single node.
      */
-    public CompletableFuture<Long> claim(long productId, String clientId, boolean cleanSession) {
+    public CompletableFuture<Long> claim(long productId, String clientId, boolean cleanSession, Message will) {
         Takeovers t = cluster.takeovers();
-        return t == null ? null : t.claim(productId, clientId, cleanSession);
+        return t == null ? null : t.claim(productId, clientId, cleanSession, will);
     }
 
     /**

@@ -6,14 +6,22 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /** SQL for the {@code client_owner} table: cluster mode's claims of client ids ({@link Takeovers}). */
 final class ClaimStore {
-    /** A client id of a product, to claim. */
-    record Key(long productId, String clientId) {}
+    /** A client id of a product, to claim, with the will of its connection (null for none). */
+    record Key(long productId, String clientId, Message will) {
+        Key(long productId, String clientId) {
+            this(productId, clientId, null);
+        }
+    }
+
+    /** A client id taken from a dead node, with the will its connection there had (null for none). */
+    record Adopted(long productId, String clientId, Message will) {}
 
     /** A claim as written: the owner before it (empty for none) and the claim's epoch. */
     record Written(String previousOwner, long epoch) {}
@@ -38,7 +46,8 @@ final class ClaimStore {
              PreparedStatement select = c.prepareStatement(
                      "SELECT owner, epoch FROM client_owner WHERE product_id = ? AND client_id = ? FOR UPDATE");
              PreparedStatement update = c.prepareStatement(
-                     "UPDATE client_owner SET owner = ?, epoch = ? WHERE product_id = ? AND client_id = ?")) {
+                     "UPDATE client_owner SET owner = ?, epoch = ?, will_topic = ?, will_payload = ?, will_qos = ?, "
+                             + "will_retain = ? WHERE product_id = ? AND client_id = ?")) {
             for (Key key : keys) {
                 insert.setLong(1, key.productId());
                 insert.setString(2, key.clientId());
@@ -54,8 +63,13 @@ final class ClaimStore {
                 }
                 update.setString(1, owner);
                 update.setLong(2, epoch);
-                update.setLong(3, key.productId());
-                update.setString(4, key.clientId());
+                Message will = key.will();
+                update.setString(3, will == null ? null : will.topic());
+                update.setBytes(4, will == null ? null : will.payload());
+                update.setObject(5, will == null ? null : will.qos(), Types.INTEGER);
+                update.setObject(6, will == null ? null : will.retain() ? 1 : 0, Types.INTEGER);
+                update.setLong(7, key.productId());
+                update.setString(8, key.clientId());
                 update.executeUpdate();
                 written.add(new Written(previous, epoch));
             }
@@ -80,8 +94,38 @@ final class ClaimStore {
      * Moves every claim of {@code from} to {@code to} (a survivor adopting a dead node's client ids, epoch + 1) and
      * returns their keys; a concurrent adopter finds none left.
      */
-    List<Key> adopt(String from, String to) {
-        return moveClaims("owner = ?", from, to);
+    List<Adopted> adopt(String from, String to) {
+        return db.inTransaction(c -> {
+            List<Adopted> adopted = new ArrayList<>();
+            // The wills as they were (RETURNING gives the new row), cleared in the same statement: published once.
+            try (PreparedStatement ps = c.prepareStatement("WITH old AS (SELECT product_id, client_id, will_topic, "
+                    + "will_payload, will_qos, will_retain FROM client_owner WHERE owner = ? FOR UPDATE) "
+                    + "UPDATE client_owner o SET owner = ?, epoch = o.epoch + 1, will_topic = NULL, will_payload = NULL, "
+                    + "will_qos = NULL, will_retain = NULL FROM old WHERE o.product_id = old.product_id "
+                    + "AND o.client_id = old.client_id RETURNING old.product_id, old.client_id, old.will_topic, "
+                    + "old.will_payload, old.will_qos, old.will_retain")) {
+                ps.setString(1, from);
+                ps.setString(2, to);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        Message will = rs.getString(3) == null ? null
+                                : new Message(rs.getString(3), rs.getBytes(4), rs.getInt(5), rs.getInt(6) != 0);
+                        adopted.add(new Adopted(rs.getLong(1), rs.getString(2), will));
+                    }
+                }
+            }
+            return adopted;
+        });
+    }
+
+    /** The connection of a claim ended on its node, which published or discarded its will: it is no one's to publish. */
+    void clearWill(long productId, String clientId, long epoch) {
+        writer.submitUpdate("UPDATE client_owner SET will_topic = NULL, will_payload = NULL, will_qos = NULL, "
+                + "will_retain = NULL WHERE product_id = ? AND client_id = ? AND epoch = ?", ps -> {
+            ps.setLong(1, productId);
+            ps.setString(2, clientId);
+            ps.setLong(3, epoch);
+        });
     }
 
     /** A node that starts takes back the claims of its earlier starts (by name) that no survivor adopted. */
@@ -89,7 +133,7 @@ final class ClaimStore {
         return moveClaims("substr(owner, 1, " + (node.length() + 1) + ") = ? AND owner <> ''", node + "/", to);
     }
 
-    private List<Key> moveClaims(String condition, String value, String to) {
+    private List<Key> moveClaims(String condition, String value, String to) { // keeps the wills: the node is back
         return db.inTransaction(c -> {
             List<Key> keys = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("UPDATE client_owner SET owner = ?, epoch = epoch + 1 WHERE "

@@ -8,6 +8,8 @@ import io.stratus.store.Database;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /** Cluster mode's hooks into a broker (docs/cluster.md): messages, claims and retained messages to and from other nodes. */
@@ -19,8 +21,12 @@ public final class ClusterLink {
     private final RetainedMessages retained;
     private final BrokerStore store;
     private volatile Takeovers takeovers;
+    private final LongAdder wills = new LongAdder();
+    private final BiFunction<Long, Message, CompletableFuture<Void>> publish;
 
-    ClusterLink(Sessions sessions, LocalRoute route, RetainedMessages retained, BrokerStore store) {
+    ClusterLink(Sessions sessions, LocalRoute route, RetainedMessages retained, BrokerStore store,
+                BiFunction<Long, Message, CompletableFuture<Void>> publish) {
+        this.publish = publish;
         this.sessions = sessions;
         this.route = route;
         this.retained = retained;
@@ -62,11 +68,24 @@ public final class ClusterLink {
     }
 
     /**
-     * A survivor takes over the client ids of a dead node's incarnation and reads its persistent sessions from the
-     * store, so that what arrives for them from now on is queued here; returns how many client ids it took.
+     * A survivor takes over the client ids of a dead node's incarnation, publishes the wills their connections had
+     * there, and reads their persistent sessions from the store, so that what arrives for them from now on is queued
+     * here; returns how many client ids it took.
      */
     public int adopt(String deadIncarnation, String incarnation) {
-        return moveIn(takeovers.claims().adopt(deadIncarnation, incarnation));
+        List<ClaimStore.Adopted> adopted = takeovers.claims().adopt(deadIncarnation, incarnation);
+        for (ClaimStore.Adopted a : adopted) {
+            if (a.will() != null) {
+                publish.apply(a.productId(), a.will());
+                wills.increment();
+            }
+        }
+        return moveIn(adopted.stream().map(a -> new ClaimStore.Key(a.productId(), a.clientId())).toList());
+    }
+
+    /** Wills of dead nodes' connections published here. */
+    public long willsPublishedCount() {
+        return wills.sum();
     }
 
     private int moveIn(List<ClaimStore.Key> keys) {

@@ -88,12 +88,14 @@ final class Sessions {
     /** The connection of a session ended; a clean session ends with it [MQTT-3.1.2-6]. */
     void disconnect(Session s, Outbox outbox) {
         synchronized (lockFor(s.key)) {
-            if (s.detach(outbox) && !s.persistent()) {
-                discard(s);
+            if (s.detach(outbox)) {
+                if (!s.persistent()) {
+                    discard(s);
+                }
                 Takeovers t = takeovers;
                 long epoch = t == null ? 0 : epochs.release(s.key);
                 if (epoch != 0) {
-                    t.released(s.productId, s.clientId, epoch);
+                    t.released(s.productId, s.clientId, epoch, !s.persistent());
                 }
             }
         }

@@ -34,7 +34,7 @@ public final class Takeovers implements AutoCloseable {
     private static final int MAX_BATCH = 256;
     private static final String KICK = "kick";
 
-    private record Claim(long productId, String clientId, boolean cleanSession, CompletableFuture<Long> epoch) {}
+    private record Claim(long productId, String clientId, boolean cleanSession, Message will, CompletableFuture<Long> epoch) {}
 
     private final ClaimStore store;
     private final NodeRequests requests;
@@ -86,9 +86,9 @@ public final class Takeovers implements AutoCloseable {
     }
 
     /** Claims a client id for a connection accepted here; completes with its epoch once older connections were closed. */
-    CompletableFuture<Long> claim(long productId, String clientId, boolean cleanSession) {
+    CompletableFuture<Long> claim(long productId, String clientId, boolean cleanSession, Message will) {
         CompletableFuture<Long> epoch = new CompletableFuture<>();
-        if (closed || !queue.offer(new Claim(productId, clientId, cleanSession, epoch))) {
+        if (closed || !queue.offer(new Claim(productId, clientId, cleanSession, will, epoch))) {
             refused.increment();
             epoch.completeExceptionally(new IllegalStateException(queue.size() + " client id claims already wait"));
         }
@@ -105,9 +105,16 @@ public final class Takeovers implements AutoCloseable {
         return owner == null || owner.isEmpty() || owner.equals(requests.incarnation()) ? null : owner;
     }
 
-    /** A clean session ended here: its row goes, unless a newer claim replaced it meanwhile. */
-    void released(long productId, String clientId, long epoch) {
-        store.release(productId, clientId, epoch);
+    /**
+     * A connection ended here, publishing or discarding its will itself: a clean session's row goes, a persistent one's
+     * keeps no will; unless a newer claim replaced it meanwhile.
+     */
+    void released(long productId, String clientId, long epoch, boolean clean) {
+        if (clean) {
+            store.release(productId, clientId, epoch);
+        } else {
+            store.clearWill(productId, clientId, epoch);
+        }
     }
 
     private void run() {
@@ -122,7 +129,7 @@ public final class Takeovers implements AutoCloseable {
             batch.sort(Comparator.comparingLong(Claim::productId).thenComparing(Claim::clientId));
             try {
                 List<ClaimStore.Written> written = store.claim(
-                        batch.stream().map(c -> new ClaimStore.Key(c.productId(), c.clientId())).toList(), requests.incarnation());
+                        batch.stream().map(c -> new ClaimStore.Key(c.productId(), c.clientId(), c.will())).toList(), requests.incarnation());
                 for (int i = 0; i < batch.size(); i++) {
                     afterWrite(batch.get(i), written.get(i));
                 }

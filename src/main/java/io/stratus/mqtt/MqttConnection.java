@@ -160,7 +160,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
             refuse((ConnectCheck.Refused) outcome);
             return;
         }
-        CompletableFuture<Long> claim = broker.claim(accepted.login().productId(), clientId, accepted.cleanSession());
+        CompletableFuture<Long> claim = broker.claim(accepted.login().productId(), clientId, accepted.cleanSession(),
+                accepted.will());
         if (claim == null) {
             accept(accepted, 0);
         } else { // cluster mode: the CONNACK waits until an older connection of this client id on another node is closed

@@ -88,6 +88,39 @@ class ClusterFaultsIT {
     }
 
     @Test
+    void the_will_of_a_client_of_a_killed_node_is_published_by_a_survivor() throws Exception {
+        String store = PostgresServer.get().createDatabase();
+        try (NatsServer nats = NatsServer.start();
+             StratusCluster nodes = StratusCluster.of(dir, 2, store, nats.url(), Map.of("cluster.lease-seconds", String.valueOf(LEASE_SECONDS)))) {
+            ServerProcess node1 = nodes.start(1);
+            String[] pd = node1.createProductAndDevice("wills", "sn-will");
+            Login mortal = new Login(pd[2], pd[0], "sn-will");
+            Login watcher = new Login(node1.createDevice(pd[1], "watcher", "sn-watcher"), pd[0], "sn-watcher");
+            nodes.startAll();
+            MqttClient watching = CrashConsistencyIT.connect(nodes.node(1), watcher, true);
+            CountDownLatch will = new CountDownLatch(1);
+            watching.subscribe("status/" + mortal.deviceId(), 1, (topic, m) -> {
+                if (new String(m.getPayload(), UTF_8).equals("gone")) {
+                    will.countDown();
+                }
+            });
+            MqttClient dying = new MqttClient("tcp://127.0.0.1:" + nodes.node(2).mqttPort(), mortal.deviceId(),
+                    new org.eclipse.paho.client.mqttv3.persist.MemoryPersistence());
+            var options = CrashConsistencyIT.options(mortal, true);
+            options.setWill("status/" + mortal.deviceId(), "gone".getBytes(UTF_8), 1, false);
+            dying.connect(options);
+
+            nodes.kill(2);
+            long killed = System.nanoTime();
+            assertThat(will.await(LEASE_SECONDS * 3L, TimeUnit.SECONDS)).as("the will, published by node 1").isTrue();
+            System.out.printf("cluster faults: the will of a killed node's client published %d ms after the kill%n",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed));
+            assertThat(nodes.node(1).metric("stratus_cluster_wills_adopted_total")).isEqualTo(1);
+            abandon(watching, dying);
+        }
+    }
+
+    @Test
     void data_points_sent_across_node_kills_are_stored_once_each() throws Exception {
         String store = PostgresServer.get().createDatabase();
         try (NatsServer nats = NatsServer.start();
