@@ -52,6 +52,7 @@ final class ClusterNode implements AutoCloseable {
     private final Takeovers takeovers;
     private final NodeRequests requests;
     private final LogBus logBus;
+    private final Runnable reopenLog;
     /** Compares the registry with the store after NATS was away; one at a time, at most one more waiting. */
     private final ThreadPoolExecutor resync = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
             new ArrayBlockingQueue<>(1), new ThreadPoolExecutor.DiscardPolicy());
@@ -81,6 +82,7 @@ final class ClusterNode implements AutoCloseable {
         ClusterLink link = broker.cluster();
         this.routes = link.joinRoutes(receiver -> new RouteBus(nats, subjects, name, receiver));
         MessageLog messageLog = openLog(subjects, cluster);
+        this.reopenLog = () -> openLog(subjects, cluster);
         this.logBus = link.joinLog(receiver -> new LogBus(messageLog, subjects, name, receiver));
         this.retainedChanges = new Broadcast(nats, subjects.control("retained"), name, link::retainedChangedElsewhere);
         link.announceRetained(retainedChanges::send);
@@ -169,7 +171,10 @@ final class ClusterNode implements AutoCloseable {
         }
         if (!cutOff && fenced) {
             fenced = false;
-            adoptions.execute(() -> link.restoreOwned(name, requests.incarnation()));
+            adoptions.execute(() -> {
+                logBus.resume(reopenLog); // a survivor may have drained and deleted this node's consumer meanwhile
+                link.restoreOwned(name, requests.incarnation());
+            });
         }
         registrySync.tick(leaseMillis, dead -> adoptions.execute(() -> adopt(dead)));
     }
@@ -179,9 +184,10 @@ final class ClusterNode implements AutoCloseable {
         try {
             int sessions = link.adopt(dead, requests.incarnation());
             String deadName = dead.substring(0, Math.max(0, dead.lastIndexOf('/')));
-            int drained = sessions == 0 || registrySync.aliveByName(deadName) ? 0 : logBus.drain(deadName, ACK_WAIT);
+            // Also when it took no client id: a client of the dead node may have moved here by itself already.
+            int drained = registrySync.aliveByName(deadName) ? 0 : logBus.drain(deadName, ACK_WAIT);
             adopted.add(sessions);
-            if (sessions > 0) {
+            if (sessions + drained > 0) {
                 log.info("Adopted {} client ids of {} (gone), with {} unread messages of its consumer", sessions, dead, drained);
             }
         } catch (Exception e) {
@@ -192,6 +198,7 @@ final class ClusterNode implements AutoCloseable {
     private void reconnected() {
         log.info("NATS is back: comparing this node's registry and retained messages with the store");
         resync.execute(() -> {
+            logBus.resume(reopenLog);
             registrySync.resyncAll();
             link.resyncRetained();
         });

@@ -38,7 +38,7 @@ public final class LogBus implements AutoCloseable {
     private final LongAdder appendsFailed = new LongAdder();
     private final LongAdder received = new LongAdder();
     private final LongAdder redelivered = new LongAdder();
-    private final MessageConsumer consumer;
+    private volatile MessageConsumer consumer;
 
     public LogBus(MessageLog messageLog, Subjects subjects, String node, Receiver receiver) {
         this.messageLog = messageLog;
@@ -141,6 +141,20 @@ public final class LogBus implements AutoCloseable {
 
     public long redeliveredCount() {
         return redelivered.sum();
+    }
+
+    /**
+     * Reads the node's consumer again, made anew if it is gone: after this node was taken for dead (frozen, or cut off
+     * from NATS for longer than the lease), a survivor deleted it while draining it.
+     */
+    public synchronized void resume(Runnable recreate) {
+        consumer.stop();
+        recreate.run();
+        try {
+            consumer = messageLog.consume(BATCH, this::take);
+        } catch (IOException | JetStreamApiException e) {
+            log.warn("reading the cluster's message stream again failed: {}", e.toString());
+        }
     }
 
     @Override

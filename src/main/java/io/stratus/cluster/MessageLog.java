@@ -44,8 +44,9 @@ public final class MessageLog {
 
     /**
      * @param replicas         copies of the stream: 1 on one nats-server, 3 on a NATS cluster of 3
-     * @param maxAge           how long a message is kept at most (long enough to adopt a dead node's unread messages)
-     * @param maxBytes         the stream's size at most: when full, new messages are refused (never old ones dropped)
+     * @param maxAge           how long an unacknowledged message is kept at most (long enough to adopt a dead node's)
+     * @param maxBytes         what may wait unacknowledged at most: when full, new messages are refused (never old ones
+     *                         dropped)
      * @param duplicateWindow  a message appended again with the same id within this is stored once
      * @param ackWait          a message read but not acknowledged within this is delivered again
      * @param maxAckPending    messages a node may hold read but not acknowledged
@@ -75,7 +76,9 @@ public final class MessageLog {
                 .name(STREAM)
                 .subjects(subjects.all(Subjects.Kind.QOS1))
                 .storageType(StorageType.File)
-                .retentionPolicy(RetentionPolicy.Limits)
+                // A message goes once every node's consumer acknowledged it: the stream holds what some node still owes,
+                // not an hour of traffic (age and size remain the bounds for a node that stopped reading).
+                .retentionPolicy(RetentionPolicy.Interest)
                 .discardPolicy(DiscardPolicy.New)
                 .replicas(settings.replicas())
                 .maxAge(settings.maxAge())
