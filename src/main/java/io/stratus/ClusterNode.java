@@ -183,10 +183,10 @@ final class ClusterNode implements AutoCloseable {
     private void adopt(String dead) {
         try {
             int sessions = link.adopt(dead, requests.incarnation());
+            adopted.add(sessions);
             String deadName = dead.substring(0, Math.max(0, dead.lastIndexOf('/')));
             // Also when it took no client id: a client of the dead node may have moved here by itself already.
             int drained = registrySync.aliveByName(deadName) ? 0 : logBus.drain(deadName, ACK_WAIT);
-            adopted.add(sessions);
             if (sessions + drained > 0) {
                 log.info("Adopted {} client ids of {} (gone), with {} unread messages of its consumer", sessions, dead, drained);
             }

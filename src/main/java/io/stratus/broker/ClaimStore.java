@@ -44,7 +44,7 @@ final class ClaimStore {
         try (PreparedStatement insert = c.prepareStatement("INSERT INTO client_owner (product_id, client_id, owner, epoch) "
                 + "VALUES (?, ?, '', 0) ON CONFLICT (product_id, client_id) DO NOTHING");
              PreparedStatement select = c.prepareStatement(
-                     "SELECT owner, epoch FROM client_owner WHERE product_id = ? AND client_id = ? FOR UPDATE");
+                     "SELECT owner, nextval('client_epoch') FROM client_owner WHERE product_id = ? AND client_id = ? FOR UPDATE");
              PreparedStatement update = c.prepareStatement(
                      "UPDATE client_owner SET owner = ?, epoch = ?, will_topic = ?, will_payload = ?, will_qos = ?, "
                              + "will_retain = ? WHERE product_id = ? AND client_id = ?")) {
@@ -59,7 +59,7 @@ final class ClaimStore {
                 try (ResultSet rs = select.executeQuery()) {
                     rs.next();
                     previous = rs.getString(1);
-                    epoch = rs.getLong(2) + 1;
+                    epoch = rs.getLong(2); // from one sequence: a client id's epochs only grow, whatever rows went
                 }
                 update.setString(1, owner);
                 update.setLong(2, epoch);
@@ -100,7 +100,7 @@ final class ClaimStore {
             // The wills as they were (RETURNING gives the new row), cleared in the same statement: published once.
             try (PreparedStatement ps = c.prepareStatement("WITH old AS (SELECT product_id, client_id, will_topic, "
                     + "will_payload, will_qos, will_retain FROM client_owner WHERE owner = ? FOR UPDATE) "
-                    + "UPDATE client_owner o SET owner = ?, epoch = o.epoch + 1, will_topic = NULL, will_payload = NULL, "
+                    + "UPDATE client_owner o SET owner = ?, epoch = nextval('client_epoch'), will_topic = NULL, will_payload = NULL, "
                     + "will_qos = NULL, will_retain = NULL FROM old WHERE o.product_id = old.product_id "
                     + "AND o.client_id = old.client_id RETURNING old.product_id, old.client_id, old.will_topic, "
                     + "old.will_payload, old.will_qos, old.will_retain")) {
@@ -136,7 +136,7 @@ final class ClaimStore {
     private List<Key> moveClaims(String condition, String value, String to) { // keeps the wills: the node is back
         return db.inTransaction(c -> {
             List<Key> keys = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("UPDATE client_owner SET owner = ?, epoch = epoch + 1 WHERE "
+            try (PreparedStatement ps = c.prepareStatement("UPDATE client_owner SET owner = ?, epoch = nextval('client_epoch') WHERE "
                     + condition + " RETURNING product_id, client_id")) {
                 ps.setString(1, to);
                 ps.setString(2, value);

@@ -20,6 +20,7 @@ public final class ClusterLink {
     private final LocalRoute route;
     private final RetainedMessages retained;
     private final BrokerStore store;
+    private final ClusterSessions moves;
     private volatile Takeovers takeovers;
     private final LongAdder wills = new LongAdder();
     private final BiFunction<Long, Message, CompletableFuture<Void>> publish;
@@ -31,6 +32,7 @@ public final class ClusterLink {
         this.route = route;
         this.retained = retained;
         this.store = store;
+        this.moves = new ClusterSessions(sessions, store);
     }
 
     /** QoS 0 messages to and from the other nodes go through the bus {@code open} makes. */
@@ -48,8 +50,7 @@ public final class ClusterLink {
      * ({@code maxPendingClaims}: {@code cluster.max-pending-claims}) and enforced through {@code requests}.
      */
     public Takeovers claimClientIds(Database database, BatchWriter writer, NodeRequests requests, int maxPendingClaims) {
-        Takeovers t = new Takeovers(database, writer, requests, sessions, maxPendingClaims,
-                (productId, clientId) -> route.seqAtLeast(sessions.moveIn(productId, clientId)));
+        Takeovers t = new Takeovers(database, writer, requests, sessions, maxPendingClaims, moves, route::seqAtLeast);
         sessions.join(t);
         this.takeovers = t;
         return t;
@@ -90,7 +91,7 @@ public final class ClusterLink {
 
     private int moveIn(List<ClaimStore.Key> keys) {
         for (ClaimStore.Key k : keys) {
-            route.seqAtLeast(sessions.moveIn(k.productId(), k.clientId()));
+            route.seqAtLeast(moves.moveIn(k.productId(), k.clientId()));
         }
         return keys.size();
     }
@@ -100,7 +101,7 @@ public final class ClusterLink {
      * clients, so it closes every connection and lets go of its persistent sessions (their rows stay).
      */
     public void fence(String reason) {
-        sessions.fence(reason);
+        moves.fence(reason);
     }
 
     /**

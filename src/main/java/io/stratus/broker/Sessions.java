@@ -33,6 +33,9 @@ final class Sessions {
     private volatile RouteBus bus; // cluster mode only
     private volatile Takeovers takeovers; // cluster mode only
     private volatile LogBus logBus; // cluster mode only
+    /** What {@link #claimedElsewhere} did: closed a connection; let go of a persistent session. */
+    static final int CLOSED = 1;
+    static final int LET_GO = 2;
     private final ClientEpochs epochs = new ClientEpochs();
     private final Map<Long, QueueBudget> budgets = new ConcurrentHashMap<>();
     private final Object[] locks = new Object[64];
@@ -103,18 +106,18 @@ final class Sessions {
 
     /**
      * Cluster mode: another node claimed this client id with {@code epoch}. A connection here with an older claim closes
-     * (its will is published, as in a takeover on one node); a clean session goes with it, a persistent one stays.
-     * True when a connection was closed.
+     * (its will is published, as in a takeover on one node); a clean session goes with it, a persistent one leaves this
+     * node's memory. What it did: {@link #CLOSED} and/or {@link #LET_GO} (0: nothing here).
      */
-    boolean claimedElsewhere(long productId, String clientId, long epoch) {
+    int claimedElsewhere(long productId, String clientId, long epoch) {
         String key = productId + "/" + clientId;
         synchronized (lockFor(key)) {
             if (!epochs.claimedElsewhere(key, epoch, sessions)) {
-                return false;
+                return 0;
             }
             Session s = sessions.get(key);
             if (s == null) {
-                return false;
+                return 0;
             }
             Outbox outbox = s.outbox();
             if (outbox != null) {
@@ -126,40 +129,8 @@ final class Sessions {
             } else {
                 discard(s);
             }
-            return outbox != null;
+            return (outbox != null ? CLOSED : 0) | (s.persistent() ? LET_GO : 0);
         }
-    }
-
-    /**
-     * Cluster mode: a persistent session whose client connected here after another node held it: a copy in memory from
-     * before it moved away gives way to what the store holds now. Returns the highest sequence number loaded.
-     */
-    long moveIn(long productId, String clientId) {
-        String key = productId + "/" + clientId;
-        long[] maxSeq = {0};
-        synchronized (lockFor(key)) {
-            Session old = sessions.get(key);
-            if (old != null && old.outbox() != null) {
-                return 0; // connected here: this node's copy is the current one
-            }
-            if (old != null) {
-                forgetLocally(old);
-            }
-            BrokerStore.StoredSession stored = store.loadSession(key);
-            if (stored == null) {
-                return 0;
-            }
-            Session s = restored(stored);
-            store.loadMessageStubs(key, (k, seq, qos, size, createdAt) -> {
-                s.restore(seq, qos, size, createdAt);
-                maxSeq[0] = Math.max(maxSeq[0], seq);
-            });
-            if (s.restoreDroppedUpTo() != 0) {
-                store.deleteMessagesUpTo(Map.of(key, s.restoreDroppedUpTo()));
-            }
-        }
-        interestChanged(productId);
-        return maxSeq[0];
     }
 
     /** Whether this node is one of a cluster: other nodes' subscribers may want what is published here. */
@@ -175,6 +146,14 @@ final class Sessions {
     /** Cluster mode: client ids are claimed across nodes through {@code takeovers}. */
     void join(Takeovers takeovers) {
         this.takeovers = takeovers;
+    }
+
+    Session get(String key) {
+        return sessions.get(key);
+    }
+
+    List<Session> all() {
+        return List.copyOf(sessions.values());
     }
 
     Session get(long productId, String clientId) {
@@ -243,7 +222,7 @@ final class Sessions {
         return l == null ? null : l.append(productId, m.topic(), m.payload(), m.qos());
     }
 
-    private void interestChanged(long productId) {
+    void interestChanged(long productId) {
         RouteBus b = bus;
         if (b != null) {
             b.interest(productId, () -> hasSubscriptions(productId));
@@ -337,7 +316,7 @@ final class Sessions {
         return maxSeq[0];
     }
 
-    private Session restored(BrokerStore.StoredSession stored) {
+    Session restored(BrokerStore.StoredSession stored) {
         long deviceId = Device.idOf(stored.clientId()); // a device's session is named by its canonical id
         Session s = newSession(stored.key(), stored.productId(), stored.clientId(), deviceId, true);
         stored.subscriptions().forEach((filter, qos) -> {
@@ -354,43 +333,15 @@ final class Sessions {
         return new Session(key, productId, clientId, deviceId, persistent, rules, storage, stats, budget);
     }
 
-    private void discard(Session s) {
+    void discard(Session s) {
         forgetLocally(s);
         if (s.persistent()) {
             store.deleteSession(s.key);
         }
     }
 
-    /** Cluster mode, a node that lost the cluster: every connection closes, every session leaves memory (rows stay). */
-    void fence(String reason) {
-        for (Session s : List.copyOf(sessions.values())) {
-            synchronized (lockFor(s.key)) {
-                Outbox outbox = s.outbox();
-                if (outbox != null) {
-                    s.detach(outbox);
-                    outbox.close(reason);
-                }
-                if (s.persistent()) {
-                    forgetLocally(s);
-                } else {
-                    discard(s);
-                }
-            }
-        }
-    }
-
-    /** Cluster mode: a clean session starts here; a persistent one stored by another node ends [MQTT-3.1.2-6]. */
-    void discardStored(long productId, String clientId) {
-        String key = productId + "/" + clientId;
-        synchronized (lockFor(key)) {
-            if (!sessions.containsKey(key)) {
-                store.deleteSession(key);
-            }
-        }
-    }
-
     /** Drops a session from this node's memory; its rows stay (cluster mode: its client moved to another node). */
-    private void forgetLocally(Session s) {
+    void forgetLocally(Session s) {
         s.loggedIn(); // a login not yet attached to it attaches to nothing
         sessions.remove(s.key, s);
         TopicTree<Session> tree = tree(s.productId);
@@ -401,7 +352,7 @@ final class Sessions {
         s.discardAll();
     }
 
-    private Object lockFor(String key) {
+    Object lockFor(String key) {
         return locks[Math.floorMod(key.hashCode(), locks.length)];
     }
 }

@@ -14,7 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.BiConsumer;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +39,8 @@ public final class Takeovers implements AutoCloseable {
     private final ClaimStore store;
     private final NodeRequests requests;
     private final Sessions sessions;
-    private final BiConsumer<Long, String> moveIn;
+    private final ClusterSessions moves;
+    private final LongConsumer seen;
     private final BlockingQueue<Claim> queue;
     private final Thread thread;
     private final LongAdder claimed = new LongAdder();
@@ -71,10 +72,14 @@ public final class Takeovers implements AutoCloseable {
         this.moved = listener;
     }
 
-    /** {@code moveIn} loads a persistent session from the store once its previous node let go of it. */
+    /**
+     * {@code moves} loads a persistent session from the store once its previous node let go of it; {@code seen} is told
+     * the highest sequence number of what it loaded.
+     */
     Takeovers(Database db, BatchWriter writer, NodeRequests requests, Sessions sessions, int maxPending,
-              BiConsumer<Long, String> moveIn) {
-        this.moveIn = moveIn;
+              ClusterSessions moves, LongConsumer seen) {
+        this.moves = moves;
+        this.seen = seen;
         this.store = new ClaimStore(db, writer);
         this.requests = requests;
         this.sessions = sessions;
@@ -174,9 +179,9 @@ public final class Takeovers implements AutoCloseable {
     private void completeAfterMove(Claim claim, long epoch) {
         try {
             if (claim.cleanSession()) {
-                sessions.discardStored(claim.productId(), claim.clientId());
+                moves.discardStored(claim.productId(), claim.clientId());
             } else {
-                moveIn.accept(claim.productId(), claim.clientId());
+                seen.accept(moves.moveIn(claim.productId(), claim.clientId()));
             }
             claim.epoch().complete(epoch);
         } catch (RuntimeException e) {
@@ -194,15 +199,17 @@ public final class Takeovers implements AutoCloseable {
         long epoch = Long.parseLong(parts[1]);
         // Before the connection here closes: the device is on the claimer's node from now on, never offline between.
         moved.moved(productId, parts[3], parts[2], epoch);
-        boolean closed = sessions.claimedElsewhere(productId, parts[3], epoch);
-        try {
-            store.flush().get(KICK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS); // the session's rows, for the claimer
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            log.warn("writes of a session moving to {} not confirmed: {}", parts[2], e.toString());
+        int done = sessions.claimedElsewhere(productId, parts[3], epoch);
+        if ((done & Sessions.LET_GO) != 0) {
+            try {
+                store.flush().get(KICK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS); // the session's rows, for the claimer
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                log.warn("writes of a session moving to {} not confirmed: {}", parts[2], e.toString());
+            }
         }
-        if (closed) {
+        if ((done & Sessions.CLOSED) != 0) {
             closedHere.increment();
             return "closed";
         }
