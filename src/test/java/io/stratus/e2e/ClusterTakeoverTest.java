@@ -80,6 +80,20 @@ class ClusterTakeoverTest {
     }
 
     @Test
+    void a_client_that_left_cleanly_can_come_back_to_a_node_it_was_taken_from() {
+        Mqtt3BlockingClient first = hivemq(node1, device);
+        connect(first, true);
+        Mqtt3BlockingClient second = hivemq(node2, device);
+        connect(second, true); // node 1 now remembers node 2's newer claim
+        second.disconnect(); // a clean session: its claim's row goes
+
+        Mqtt3BlockingClient back = hivemq(node1, device);
+        connect(back, true);
+        assertThat(back.getState().isConnected()).as("back on node 1").isTrue();
+        back.disconnect();
+    }
+
+    @Test
     void a_connection_whose_node_stopped_does_not_hold_up_the_next_connack() {
         connect(hivemq(node1, device), false); // a persistent session keeps its claim when its connection ends
         node1.close();
