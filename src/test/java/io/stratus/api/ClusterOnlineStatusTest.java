@@ -5,19 +5,16 @@ import static org.awaitility.Awaitility.await;
 
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3Client;
-import io.stratus.cluster.NatsServer;
 import io.stratus.e2e.TestPlatform;
+import io.stratus.e2e.TwoNodes;
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
-import io.stratus.store.PostgresServer;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,7 +23,7 @@ import org.junit.jupiter.api.Test;
 /** Online status and {@code /events} presence across two nodes: any node's API shows where a device is connected. */
 class ClusterOnlineStatusTest {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
-    private NatsServer nats;
+    private TwoNodes cluster;
     private TestPlatform node1;
     private TestPlatform node2;
     private TestProduct product;
@@ -34,24 +31,17 @@ class ClusterOnlineStatusTest {
 
     @BeforeEach
     void start() throws Exception {
-        nats = NatsServer.start();
-        String store = PostgresServer.get().createDatabase();
-        node1 = TestPlatform.start(Files.createTempDirectory("stratus-node1"), settings(store, "node1"));
-        node2 = TestPlatform.start(Files.createTempDirectory("stratus-node2"), settings(store, "node2"));
+        cluster = TwoNodes.start();
+        node1 = cluster.node1();
+        node2 = cluster.node2();
         product = node1.createProduct("presence");
         device = node1.createDevice(product, "d", "sn-presence");
     }
 
     @AfterEach
     void stop() {
-        for (AutoCloseable part : new AutoCloseable[] {node2, node1, nats}) {
-            try {
-                if (part != null) {
-                    part.close();
-                }
-            } catch (Exception e) {
-                // the next part still stops
-            }
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
@@ -114,7 +104,4 @@ class ClusterOnlineStatusTest {
                 .applySimpleAuth().buildBlocking();
     }
 
-    private Map<String, String> settings(String store, String name) {
-        return Map.of("store.url", store, "cluster.nats-url", nats.url(), "cluster.node-name", name);
-    }
 }

@@ -6,12 +6,8 @@ import static org.awaitility.Awaitility.await;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
 import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
-import io.stratus.cluster.NatsServer;
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
-import io.stratus.store.PostgresServer;
-import java.nio.file.Files;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -19,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /** Commands through any node's API to a device connected to another node. */
 class ClusterCommandTest {
-    private NatsServer nats;
+    private TwoNodes cluster;
     private TestPlatform node1;
     private TestPlatform node2;
     private TestProduct product;
@@ -27,24 +23,17 @@ class ClusterCommandTest {
 
     @BeforeEach
     void start() throws Exception {
-        nats = NatsServer.start();
-        String store = PostgresServer.get().createDatabase();
-        node1 = TestPlatform.start(Files.createTempDirectory("stratus-node1"), settings(store, "node1"));
-        node2 = TestPlatform.start(Files.createTempDirectory("stratus-node2"), settings(store, "node2"));
+        cluster = TwoNodes.start();
+        node1 = cluster.node1();
+        node2 = cluster.node2();
         product = node1.createProduct("commands");
         device = node1.createDevice(product, "d", "sn-cmd");
     }
 
     @AfterEach
     void stop() {
-        for (AutoCloseable part : new AutoCloseable[] {node2, node1, nats}) {
-            try {
-                if (part != null) {
-                    part.close();
-                }
-            } catch (Exception e) {
-                // the next part still stops
-            }
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
@@ -87,7 +76,4 @@ class ClusterCommandTest {
         assertThat(millis).as("ms for the answer").isLessThan(1_000);
     }
 
-    private Map<String, String> settings(String store, String name) {
-        return Map.of("store.url", store, "cluster.nats-url", nats.url(), "cluster.node-name", name);
-    }
 }

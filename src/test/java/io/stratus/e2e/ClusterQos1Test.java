@@ -15,11 +15,8 @@ import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
 import io.nats.client.Connection;
 import io.nats.client.Nats;
 import io.stratus.cluster.MessageLog;
-import io.stratus.cluster.NatsServer;
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
-import io.stratus.store.PostgresServer;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -30,7 +27,7 @@ import org.junit.jupiter.api.Test;
 
 /** QoS 1 and 2 between two nodes through the cluster's JetStream stream: online and persistent subscribers. */
 class ClusterQos1Test {
-    private NatsServer nats;
+    private TwoNodes cluster;
     private TestPlatform node1;
     private TestPlatform node2;
     private TestProduct product;
@@ -38,10 +35,9 @@ class ClusterQos1Test {
 
     @BeforeEach
     void start() throws Exception {
-        nats = NatsServer.start();
-        String store = PostgresServer.get().createDatabase();
-        node1 = TestPlatform.start(Files.createTempDirectory("stratus-node1"), settings(store, "node1"));
-        node2 = TestPlatform.start(Files.createTempDirectory("stratus-node2"), settings(store, "node2"));
+        cluster = TwoNodes.start();
+        node1 = cluster.node1();
+        node2 = cluster.node2();
         product = node1.createProduct("qos1");
     }
 
@@ -52,14 +48,8 @@ class ClusterQos1Test {
                 c.disconnect();
             }
         });
-        for (AutoCloseable part : new AutoCloseable[] {node2, node1, nats}) {
-            try {
-                if (part != null) {
-                    part.close();
-                }
-            } catch (Exception e) {
-                // the next part still stops
-            }
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
@@ -142,7 +132,7 @@ class ClusterQos1Test {
             Mqtt3BlockingClient c = client(i % 2 == 0 ? node1 : node2, "s" + i, i % 4 < 2);
             c.subscribeWith().topicFilter("x/" + i).qos(MqttQos.AT_LEAST_ONCE).send();
         }
-        try (Connection c = Nats.connect(nats.url())) {
+        try (Connection c = Nats.connect(cluster.nats().url())) {
             var management = c.jetStreamManagement();
             assertThat(management.getStreamNames()).containsExactly(MessageLog.STREAM);
             assertThat(management.getConsumerNames(MessageLog.STREAM)).containsExactlyInAnyOrder("node-node1", "node-node2");
@@ -178,7 +168,4 @@ class ClusterQos1Test {
         return out;
     }
 
-    private Map<String, String> settings(String store, String name) {
-        return Map.of("store.url", store, "cluster.nats-url", nats.url(), "cluster.node-name", name);
-    }
 }

@@ -8,11 +8,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
 import com.hivemq.client.mqtt.mqtt3.exceptions.Mqtt3ConnAckException;
 import com.hivemq.client.mqtt.mqtt3.message.connect.connack.Mqtt3ConnAckReturnCode;
-import io.stratus.cluster.NatsServer;
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
-import io.stratus.store.PostgresServer;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -25,28 +22,21 @@ import org.junit.jupiter.api.Test;
  * the other, for logins and for its API, without a restart.
  */
 class ClusterRegistryTest {
-    private NatsServer nats;
+    private TwoNodes cluster;
     private TestPlatform node1;
     private TestPlatform node2;
 
     @BeforeEach
     void start() throws Exception {
-        nats = NatsServer.start();
-        String store = PostgresServer.get().createDatabase();
-        node1 = TestPlatform.start(Files.createTempDirectory("stratus-node1"), settings(store, "node1"));
-        node2 = TestPlatform.start(Files.createTempDirectory("stratus-node2"), settings(store, "node2"));
+        cluster = TwoNodes.start();
+        node1 = cluster.node1();
+        node2 = cluster.node2();
     }
 
     @AfterEach
     void stop() {
-        for (AutoCloseable part : new AutoCloseable[] {node2, node1, nats}) {
-            try {
-                if (part != null) {
-                    part.close();
-                }
-            } catch (Exception e) {
-                // the next part still stops
-            }
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
@@ -124,7 +114,4 @@ class ClusterRegistryTest {
         }
     }
 
-    private Map<String, String> settings(String store, String name) {
-        return Map.of("store.url", store, "cluster.nats-url", nats.url(), "cluster.node-name", name);
-    }
 }

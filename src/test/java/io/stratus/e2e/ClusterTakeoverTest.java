@@ -6,14 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.hivemq.client.mqtt.mqtt3.Mqtt3AsyncClient;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
-import io.stratus.cluster.NatsServer;
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
-import io.stratus.store.PostgresServer;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -23,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /** One connection per client id across two nodes on one PostgreSQL database: takeovers and races of CONNECTs. */
 class ClusterTakeoverTest {
-    private NatsServer nats;
+    private TwoNodes cluster;
     private TestPlatform node1;
     private TestPlatform node2;
     private TestDevice device;
@@ -31,24 +27,17 @@ class ClusterTakeoverTest {
 
     @BeforeEach
     void start() throws Exception {
-        nats = NatsServer.start();
-        String store = PostgresServer.get().createDatabase();
-        node1 = TestPlatform.start(Files.createTempDirectory("stratus-node1"), settings(store, "node1"));
-        node2 = TestPlatform.start(Files.createTempDirectory("stratus-node2"), settings(store, "node2"));
+        cluster = TwoNodes.start();
+        node1 = cluster.node1();
+        node2 = cluster.node2();
         product = node1.createProduct("takeover");
         device = node1.createDevice(product, "d", "sn-takeover");
     }
 
     @AfterEach
     void stop() {
-        for (AutoCloseable part : new AutoCloseable[] {node2, node1, nats}) {
-            try {
-                if (part != null) {
-                    part.close();
-                }
-            } catch (Exception e) {
-                // the next part still stops
-            }
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
@@ -230,7 +219,4 @@ class ClusterTakeoverTest {
         clients.forEach(c -> c.disconnect());
     }
 
-    private Map<String, String> settings(String store, String name) {
-        return Map.of("store.url", store, "cluster.nats-url", nats.url(), "cluster.node-name", name);
-    }
 }
