@@ -31,6 +31,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +58,8 @@ final class ClusterNode implements AutoCloseable {
     private final ThreadPoolExecutor resync = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
             new ArrayBlockingQueue<>(1), new ThreadPoolExecutor.DiscardPolicy());
     private static final Duration ACK_WAIT = Duration.ofSeconds(30);
+    private static final Duration STREAM_OPEN_WITHIN = Duration.ofSeconds(30);
+    private final LongAdder silentLinks = new LongAdder();
     private final long leaseMillis;
     private volatile long lastTick;
     private volatile long disconnectedSince;
@@ -139,11 +142,53 @@ final class ClusterNode implements AutoCloseable {
         // A message unacknowledged for 30 s comes again; 10,000 read and unacknowledged at most per node.
         MessageLog.Settings settings = new MessageLog.Settings(cluster.streamReplicas(), cluster.streamMaxAge(),
                 cluster.streamMaxBytes(), Duration.ofMinutes(2), ACK_WAIT, 10_000);
+        // JetStream may be electing a leader (a nats-server of the cluster just died or restarted): try for a while.
+        long deadline = System.nanoTime() + STREAM_OPEN_WITHIN.toNanos();
+        while (true) {
+            try {
+                return MessageLog.open(nats, subjects, name, settings);
+            } catch (IOException | JetStreamApiException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("cannot open the cluster's message stream on NATS (is JetStream on? -js): "
+                            + e.getMessage(), e);
+                }
+                log.info("The cluster's message stream is not reachable yet ({}); trying again", e.getMessage());
+                sleep(1_000);
+            }
+        }
+    }
+
+    private static void sleep(long millis) {
         try {
-            return MessageLog.open(nats, subjects, name, settings);
-        } catch (IOException | JetStreamApiException e) {
-            throw new IllegalStateException("cannot open the cluster's message stream on NATS (is JetStream on? -js): "
-                    + e.getMessage(), e);
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while opening the cluster's message stream", e);
+        }
+    }
+
+    /**
+     * A link that says it is connected but does not carry a PING to the server and back within 2 s is reconnected:
+     * the NATS client has had bugs that left a connection CONNECTED and silent after a failover.
+     */
+    private void checkLink() {
+        if (nats.getStatus() != Connection.Status.CONNECTED) {
+            return;
+        }
+        try {
+            nats.flush(Duration.ofSeconds(2));
+        } catch (TimeoutException e) {
+            silentLinks.increment();
+            log.warn("The NATS link says it is connected but carries nothing: reconnecting it");
+            try {
+                nats.forceReconnect();
+            } catch (IOException failed) {
+                log.warn("reconnecting to NATS failed: {}", failed.toString());
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -177,6 +222,7 @@ final class ClusterNode implements AutoCloseable {
             });
         }
         registrySync.tick(leaseMillis, dead -> adoptions.execute(() -> adopt(dead)));
+        checkLink();
     }
 
     /** A node died (or stopped): its client ids and persistent sessions come here, with what its consumer still held. */
@@ -229,6 +275,8 @@ final class ClusterNode implements AutoCloseable {
                         adopted::sum)
                 .counter("stratus_cluster_wills_adopted_total", "Wills of dead nodes' connections this node published",
                         link::willsPublishedCount)
+                .counter("stratus_cluster_nats_silent_links_total",
+                        "Times the NATS link said it was connected but carried no PING, and was reconnected", silentLinks::sum)
                 .counter("stratus_cluster_fences_total",
                         "Times this node closed every connection after losing the cluster for half its lease", fences::sum)
                 .counter("stratus_cluster_log_appended_total", "QoS 1/2 messages of this node's clients stored in the cluster's stream",
