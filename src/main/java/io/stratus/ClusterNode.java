@@ -223,6 +223,9 @@ final class ClusterNode implements AutoCloseable {
         }
         registrySync.tick(leaseMillis, dead -> adoptions.execute(() -> adopt(dead)));
         checkLink();
+        if (routes.connected() && logBus.resumeIfDeleted(reopenLog)) {
+            log.warn("This node's consumer of the message stream was deleted (it was taken for dead): reading it anew");
+        }
     }
 
     /** A node died (or stopped): its client ids and persistent sessions come here, with what its consumer still held. */
@@ -232,7 +235,8 @@ final class ClusterNode implements AutoCloseable {
             adopted.add(sessions);
             String deadName = dead.substring(0, Math.max(0, dead.lastIndexOf('/')));
             // Also when it took no client id: a client of the dead node may have moved here by itself already.
-            int drained = registrySync.aliveByName(deadName) ? 0 : logBus.drain(deadName, ACK_WAIT);
+            int drained = registrySync.aliveByName(deadName) ? 0
+                    : logBus.drain(deadName, ACK_WAIT, () -> !registrySync.aliveByName(deadName));
             if (sessions + drained > 0) {
                 log.info("Adopted {} client ids of {} (gone), with {} unread messages of its consumer", sessions, dead, drained);
             }

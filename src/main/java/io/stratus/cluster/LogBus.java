@@ -6,6 +6,7 @@ import io.nats.client.MessageConsumer;
 import io.nats.client.impl.Headers;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
@@ -101,9 +102,10 @@ public final class LogBus implements AutoCloseable {
      * A survivor adopting a dead node's sessions: delivers here what that node's consumer still held (messages of other
      * nodes it had not queued yet), then deletes its consumer. Returns how many were delivered.
      */
-    public int drain(String deadNode, Duration ackWait) throws IOException, JetStreamApiException, InterruptedException {
+    public int drain(String deadNode, Duration ackWait, BooleanSupplier stillDead)
+            throws IOException, JetStreamApiException, InterruptedException {
         int[] delivered = {0};
-        messageLog.drain(deadNode, ackWait, m -> {
+        messageLog.drain(deadNode, ackWait, stillDead, m -> {
             Headers h = m.getHeaders();
             Subjects.Decoded d = subjects.decode(m.getSubject());
             String topic = d == null || h == null ? null : d.topic() != null ? d.topic() : h.getFirst(RouteBus.TOPIC);
@@ -147,6 +149,15 @@ public final class LogBus implements AutoCloseable {
      * Reads the node's consumer again, made anew if it is gone: after this node was taken for dead (frozen, or cut off
      * from NATS for longer than the lease), a survivor deleted it while draining it.
      */
+    /** Reads the node's consumer again when it is gone ({@link #resume}); true when it was. */
+    public boolean resumeIfDeleted(Runnable recreate) {
+        if (messageLog.consumerExists()) {
+            return false;
+        }
+        resume(recreate);
+        return true;
+    }
+
     public synchronized void resume(Runnable recreate) {
         consumer.stop();
         recreate.run();

@@ -27,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -56,6 +57,8 @@ public final class MessageLog {
 
     /** "stream not found" of the JetStream API. */
     private static final int STREAM_NOT_FOUND = 10059;
+    /** "consumer not found" of the JetStream API. */
+    private static final int CONSUMER_NOT_FOUND = 10014;
 
     private final Connection nats;
     private final JetStream jetStream;
@@ -143,7 +146,7 @@ public final class MessageLog {
      * again after the ack wait, so this waits up to {@code ackWait} for them), handing each to {@code handler}, which
      * acknowledges it; then deletes that consumer. Returns how many; 0 when there is no such consumer.
      */
-    public int drain(String node, Duration ackWait, Consumer<Message> handler)
+    public int drain(String node, Duration ackWait, BooleanSupplier stillDead, Consumer<Message> handler)
             throws IOException, JetStreamApiException, InterruptedException {
         String name = consumerName(node);
         JetStreamManagement management = nats.jetStreamManagement();
@@ -156,7 +159,8 @@ public final class MessageLog {
         JetStreamSubscription sub = jetStream.subscribe(null, PullSubscribeOptions.bind(STREAM, name));
         long deadline = System.nanoTime() + ackWait.plusSeconds(5).toNanos();
         int n = 0;
-        while ((info.getNumPending() > 0 || info.getNumAckPending() > 0) && System.nanoTime() < deadline) {
+        while ((info.getNumPending() > 0 || info.getNumAckPending() > 0) && System.nanoTime() < deadline
+                && stillDead.getAsBoolean()) {
             for (Message m : sub.fetch(256, Duration.ofSeconds(1))) {
                 handler.accept(m);
                 n++;
@@ -164,8 +168,22 @@ public final class MessageLog {
             info = management.getConsumerInfo(STREAM, name);
         }
         sub.unsubscribe();
-        management.deleteConsumer(STREAM, name);
+        if (stillDead.getAsBoolean()) { // a node that came back meanwhile goes on reading its consumer
+            management.deleteConsumer(STREAM, name);
+        }
         return n;
+    }
+
+    /** Whether this node's consumer exists (a survivor may have deleted it while this node was taken for dead). */
+    public boolean consumerExists() {
+        try {
+            nats.jetStreamManagement().getConsumerInfo(STREAM, consumerName);
+            return true;
+        } catch (JetStreamApiException e) {
+            return e.getApiErrorCode() != CONSUMER_NOT_FOUND;
+        } catch (IOException e) {
+            return true; // unknown: NATS is away, and the reconnection reads the consumer again anyway
+        }
     }
 
     /**
