@@ -1,6 +1,7 @@
 package io.stratus.it;
 
 import io.stratus.cluster.NatsServer;
+import io.stratus.it.CrashConsistencyIT.Login;
 import io.stratus.store.PostgresServer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -67,7 +68,6 @@ public final class ClusterBench {
     /** 1 while a node is up and may be connected to (index 1 to 3). */
     private final AtomicIntegerArray up = new AtomicIntegerArray(new int[] {0, 1, 1, 1});
 
-    private record Login(String deviceId, String productId, String authInfo) {}
 
     /** The options; --quick shortens every part. */
     static final class Settings {
@@ -892,13 +892,7 @@ public final class ClusterBench {
     // ---- Clients ------------------------------------------------------------------------------------------------------
 
     private static MqttConnectOptions options(Login login, boolean clean) {
-        MqttConnectOptions o = new MqttConnectOptions();
-        o.setUserName(login.productId());
-        o.setPassword(login.authInfo().toCharArray());
-        o.setCleanSession(clean);
-        o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
-        o.setConnectionTimeout(10);
-        o.setKeepAliveInterval(30);
+        MqttConnectOptions o = CrashConsistencyIT.options(login, clean);
         o.setMaxInflight(4000);
         return o;
     }

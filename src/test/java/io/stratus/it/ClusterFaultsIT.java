@@ -39,9 +39,7 @@ class ClusterFaultsIT {
 
     @Test
     void takeovers_and_presence_around_a_killed_node() throws Exception {
-        String store = PostgresServer.get().createDatabase();
-        try (NatsServer nats = NatsServer.start();
-             StratusCluster nodes = StratusCluster.of(dir, 3, store, nats.url(), Map.of("cluster.lease-seconds", String.valueOf(LEASE_SECONDS)))) {
+        try (NatsServer nats = NatsServer.start(); StratusCluster nodes = cluster(nats, 3)) {
             ServerProcess node1 = nodes.start(1);
             String[] pd = node1.createProductAndDevice("faults", "sn-faults");
             Login device = new Login(pd[2], pd[0], "sn-faults");
@@ -89,9 +87,7 @@ class ClusterFaultsIT {
 
     @Test
     void the_will_of_a_client_of_a_killed_node_is_published_by_a_survivor() throws Exception {
-        String store = PostgresServer.get().createDatabase();
-        try (NatsServer nats = NatsServer.start();
-             StratusCluster nodes = StratusCluster.of(dir, 2, store, nats.url(), Map.of("cluster.lease-seconds", String.valueOf(LEASE_SECONDS)))) {
+        try (NatsServer nats = NatsServer.start(); StratusCluster nodes = cluster(nats, 2)) {
             ServerProcess node1 = nodes.start(1);
             String[] pd = node1.createProductAndDevice("wills", "sn-will");
             Login mortal = new Login(pd[2], pd[0], "sn-will");
@@ -122,9 +118,7 @@ class ClusterFaultsIT {
 
     @Test
     void data_points_sent_across_node_kills_are_stored_once_each() throws Exception {
-        String store = PostgresServer.get().createDatabase();
-        try (NatsServer nats = NatsServer.start();
-             StratusCluster nodes = StratusCluster.of(dir, 3, store, nats.url(), Map.of("cluster.lease-seconds", String.valueOf(LEASE_SECONDS)))) {
+        try (NatsServer nats = NatsServer.start(); StratusCluster nodes = cluster(nats, 3)) {
             ServerProcess node1 = nodes.start(1);
             String[] pd = node1.createProductAndDevice("dp-faults", "sn-dp");
             Login device = new Login(pd[2], pd[0], "sn-dp");
@@ -206,6 +200,12 @@ class ClusterFaultsIT {
             assertThat(node.call("GET", "/healthz/ready", null, Map.of()).status()).as("ready once NATS is back").isEqualTo(200);
             abandon(client, CrashConsistencyIT.connect(node, new Login(pd[2], pd[0], "sn-cut"), true));
         }
+    }
+
+    /** {@code size} nodes (none started) on a fresh database and {@code nats}, with a lease of {@value #LEASE_SECONDS} s. */
+    private StratusCluster cluster(NatsServer nats, int size) {
+        return StratusCluster.of(dir, size, PostgresServer.get().createDatabase(), nats.url(),
+                Map.of("cluster.lease-seconds", String.valueOf(LEASE_SECONDS)));
     }
 
     /** The first node after {@code after} (in the order 1, 2, 3, 1, ...) that is alive. */
