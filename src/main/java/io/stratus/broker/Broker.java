@@ -246,10 +246,7 @@ public final class Broker implements AutoCloseable {
             durable = durable == null ? new ArrayList<>(1) : durable;
             durable.add(logged);
         }
-        if (durable == null) {
-            return NOTHING_TO_STORE;
-        }
-        return durable.size() == 1 ? durable.get(0) : CompletableFuture.allOf(durable.toArray(CompletableFuture[]::new));
+        return LocalRoute.allStored(durable);
     }
 
     /**

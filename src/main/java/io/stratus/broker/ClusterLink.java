@@ -136,8 +136,6 @@ public final class ClusterLink {
         if (Topics.checkTopicName(m.topic()) != null) {
             return NOTHING_TO_STORE;
         }
-        List<CompletableFuture<Void>> durable = route.deliver(productId, m, null);
-        return durable == null ? NOTHING_TO_STORE
-                : durable.size() == 1 ? durable.get(0) : CompletableFuture.allOf(durable.toArray(CompletableFuture[]::new));
+        return LocalRoute.allStored(route.deliver(productId, m, null));
     }
 }

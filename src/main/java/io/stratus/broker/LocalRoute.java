@@ -21,6 +21,14 @@ final class LocalRoute {
         this.seqs = seqs;
     }
 
+    private static final CompletableFuture<Void> NOTHING_TO_STORE = CompletableFuture.completedFuture(null);
+
+    /** One future for the writes {@link #deliver} collected (null: none), done when all are. */
+    static CompletableFuture<Void> allStored(List<CompletableFuture<Void>> durable) {
+        return durable == null ? NOTHING_TO_STORE
+                : durable.size() == 1 ? durable.get(0) : CompletableFuture.allOf(durable.toArray(CompletableFuture[]::new));
+    }
+
     /** Moves the sequence past {@code seq} (a session loaded from another node's rows). */
     void seqAtLeast(long seq) {
         seqs.accumulateAndGet(seq, Math::max);

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +52,7 @@ final class Presence {
     }
 
     /** The devices online here with their claims' epochs, for a node that joined the cluster. */
-    void forEachOnline(java.util.function.BiConsumer<Long, Long> each) {
+    void forEachOnline(BiConsumer<Long, Long> each) {
         onlineTokens.forEach((id, online) -> each.accept(id, online.epoch()));
     }
 

@@ -34,8 +34,7 @@ public final class NatsServer implements AutoCloseable {
 
     /** Starts one; fails when nats-server is not installed or does not listen within 10 s. */
     public static NatsServer start() throws IOException, InterruptedException {
-        Path binary = BINARIES.stream().filter(Files::isExecutable).findFirst()
-                .orElseThrow(() -> new IllegalStateException("nats-server is not installed (apt-get install nats-server)"));
+        Path binary = binary();
         Path dir = Files.createTempDirectory("stratus-nats");
         int port = freePort();
         Process process = new ProcessBuilder(binary.toString(), "-a", "127.0.0.1", "-p", String.valueOf(port), "-js",
@@ -63,6 +62,17 @@ public final class NatsServer implements AutoCloseable {
     }
 
     private boolean listening() {
+        return listening(port);
+    }
+
+    /** Debian's nats-server; fails when it is not installed. */
+    public static Path binary() {
+        return BINARIES.stream().filter(Files::isExecutable).findFirst()
+                .orElseThrow(() -> new IllegalStateException("nats-server is not installed (apt-get install nats-server)"));
+    }
+
+    /** Whether something accepts TCP connections on this port of 127.0.0.1. */
+    public static boolean listening(int port) {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 200);
             return true;
@@ -71,9 +81,18 @@ public final class NatsServer implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
+        }
+    }
+
+    /** Deletes a temporary directory and what is in it; one left behind is not worth failing a test for. */
+    public static void deleteTree(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            // left behind
         }
     }
 
@@ -83,13 +102,9 @@ public final class NatsServer implements AutoCloseable {
             if (!process.waitFor(5, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             }
-            try (Stream<Path> files = Files.walk(dir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
+            deleteTree(dir);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (IOException e) {
-            // a temporary directory left behind is not worth failing a test for
         }
     }
 

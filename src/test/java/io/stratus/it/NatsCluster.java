@@ -2,10 +2,8 @@ package io.stratus.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.stratus.cluster.NatsServer;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -30,7 +27,6 @@ import java.util.stream.Stream;
  */
 final class NatsCluster implements AutoCloseable {
     static final int SIZE = 3;
-    private static final List<Path> BINARIES = List.of(Path.of("/usr/sbin/nats-server"), Path.of("/usr/bin/nats-server"));
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final int START_ATTEMPTS = 3;
@@ -50,16 +46,15 @@ final class NatsCluster implements AutoCloseable {
         this.dir = dir;
         this.clusterName = "stratus-it-" + ProcessHandle.current().pid() + "-" + dir.getFileName();
         for (int i = 0; i < SIZE; i++) {
-            clientPorts[i] = freePort();
-            routePorts[i] = freePort();
-            monitorPorts[i] = freePort();
+            clientPorts[i] = NatsServer.freePort();
+            routePorts[i] = NatsServer.freePort();
+            monitorPorts[i] = NatsServer.freePort();
         }
     }
 
     /** Starts the three servers; fails when nats-server is missing or the cluster is not ready within 20 s. */
     static NatsCluster start() throws IOException, InterruptedException {
-        Path binary = BINARIES.stream().filter(Files::isExecutable).findFirst()
-                .orElseThrow(() -> new IllegalStateException("nats-server is not installed (apt-get install nats-server)"));
+        Path binary = NatsServer.binary();
         for (int attempt = 1; ; attempt++) {
             NatsCluster cluster = new NatsCluster(binary, Files.createTempDirectory("stratus-nats-cluster"));
             Runtime.getRuntime().addShutdownHook(cluster.onExit);
@@ -219,7 +214,7 @@ final class NatsCluster implements AutoCloseable {
             if (!isAlive(i)) {
                 throw new IllegalStateException(name(i) + " exited at start:\n" + logTail(i));
             }
-            if (!listening(clientPorts[check(i)])) {
+            if (!NatsServer.listening(clientPorts[check(i)])) {
                 waitingFor = "its client port";
             } else if (monitor(i, "/routez").path("num_routes").asInt() < liveServers() - 1) {
                 waitingFor = "its routes";
@@ -291,21 +286,6 @@ final class NatsCluster implements AutoCloseable {
         }
     }
 
-    private static boolean listening(int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
     private void stopAll() {
         for (Process p : processes) {
             if (p != null && p.isAlive()) {
@@ -318,13 +298,9 @@ final class NatsCluster implements AutoCloseable {
                     p.waitFor(5, TimeUnit.SECONDS);
                 }
             }
-            try (Stream<Path> files = Files.walk(dir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
+            NatsServer.deleteTree(dir);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (IOException e) {
-            // a temporary directory left behind is not worth failing a test for
         }
     }
 
