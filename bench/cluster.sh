@@ -5,7 +5,9 @@
 # the highest QoS 1 rate across nodes at p99 < 50 ms, takeovers of a client id by another node, CONNACK and offline
 # status after a SIGKILL, and QoS 1 to a persistent subscriber while nodes are SIGKILLed and restarted
 # (io.stratus.it.ClusterBench, in the test sources). Prints the machine, then a Markdown table. About 4.5 minutes;
-# --quick about 2.5. Options: bench/cluster.sh --help. The nodes' logs are left in $STRATUS_BUILD_DIR/cluster-bench-logs.
+# --quick about 2.5. `--only 5 --faults full` runs part 5 alone on the issue's whole fault schedule instead of 4 kills
+# (20 node SIGKILLs, a nats-server SIGKILL and restart, a PostgreSQL restart; 12,625 messages): about 10 minutes.
+# Options: bench/cluster.sh --help. The nodes' logs are left in $STRATUS_BUILD_DIR/cluster-bench-logs.
 # Environment: STRATUS_BUILD_DIR (default target) is where the jar and the test classes are built;
 # SKIP_BUILD=1 uses what is built there already.
 set -euo pipefail

@@ -3,6 +3,7 @@ package io.stratus;
 import io.nats.client.Connection;
 import io.stratus.broker.Broker;
 import io.stratus.broker.ClusterLink;
+import io.stratus.broker.Handovers;
 import io.stratus.broker.Takeovers;
 import io.stratus.command.Commands;
 import io.stratus.cluster.NodeRequests;
@@ -16,6 +17,7 @@ import io.stratus.cluster.RouteBus;
 import io.stratus.cluster.Subjects;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.device.RegistrySync;
+import io.stratus.telemetry.Telemetry;
 import io.stratus.monitor.Health;
 import io.stratus.monitor.Metrics;
 import io.stratus.store.Database;
@@ -49,10 +51,12 @@ final class ClusterNode implements AutoCloseable {
     private final RegistrySync registrySync;
     private final Broadcast registryChanges;
     private final Broadcast retainedChanges;
+    private final ClusterEvents events;
     private final ClusterLink link;
     private final Takeovers takeovers;
     private final NodeRequests requests;
     private final LogBus logBus;
+    private final Handovers handovers;
     private final Runnable reopenLog;
     /** Compares the registry with the store after NATS was away; one at a time, at most one more waiting. */
     private final ThreadPoolExecutor resync = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
@@ -86,9 +90,9 @@ final class ClusterNode implements AutoCloseable {
         this.routes = link.joinRoutes(receiver -> new RouteBus(nats, subjects, name, receiver));
         MessageLog messageLog = openLog(subjects, cluster);
         this.reopenLog = () -> openLog(subjects, cluster);
-        this.logBus = link.joinLog(receiver -> new LogBus(messageLog, subjects, name, receiver));
         this.retainedChanges = new Broadcast(nats, subjects.control("retained"), name, link::retainedChangedElsewhere);
         link.announceRetained(retainedChanges::send);
+        this.events = new ClusterEvents(nats, subjects.control("events"), name, cluster.maxPendingEvents());
         this.link = link;
         this.requests = new NodeRequests(nats, subjects, name);
         RegistrySync[] sync = new RegistrySync[1];
@@ -111,10 +115,18 @@ final class ClusterNode implements AutoCloseable {
                 adoptions.execute(() -> adopt(incarnation));
             }
         });
+        this.handovers = link.handOver(db, requests, name, messageLog::lastSeq, ACK_WAIT.plusSeconds(10), cluster.streamMaxAge());
+        // Before this node reads its consumer again: what it holds unread is owed to these sessions.
         int restored = link.restoreOwned(name, requests.incarnation());
         if (restored > 0) {
             log.info("Took back {} client ids of this node's earlier starts, with their persistent sessions", restored);
         }
+        int handedOver = handovers.load(name);
+        if (handedOver > 0) {
+            log.info("{} persistent sessions left this node while it was away; what its consumer holds for them goes to them",
+                    handedOver);
+        }
+        this.logBus = link.joinLog(receiver -> new LogBus(messageLog, subjects, name, receiver, handovers));
         heartbeat.scheduleWithFixedDelay(this::tick, 0, HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS);
     }
 
@@ -130,6 +142,11 @@ final class ClusterNode implements AutoCloseable {
     /** {@code listener} hears of devices coming online or going offline on other nodes (for {@code /events}). */
     void presenceElsewhereTo(DeviceListener listener) {
         registrySync.addRemoteListener(listener);
+    }
+
+    /** This node's stored points go to the other nodes' {@code /events}, and theirs to {@code local} (not to triggers). */
+    void pointsElsewhereTo(Telemetry telemetry, Telemetry.Listener local) {
+        events.connect(telemetry, local);
     }
 
     /** Commands to devices connected to other nodes go through those nodes ({@link CommandRelay}). */
@@ -217,14 +234,17 @@ final class ClusterNode implements AutoCloseable {
         if (!cutOff && fenced) {
             fenced = false;
             adoptions.execute(() -> {
-                logBus.resume(reopenLog); // a survivor may have drained and deleted this node's consumer meanwhile
                 link.restoreOwned(name, requests.incarnation());
+                handovers.load(name);
+                logBus.resume(reopenLog); // a survivor may have drained and deleted this node's consumer meanwhile
             });
         }
         registrySync.tick(leaseMillis, dead -> adoptions.execute(() -> adopt(dead)));
+        handovers.sweep();
         checkLink();
-        if (routes.connected() && logBus.resumeIfDeleted(reopenLog)) {
-            log.warn("This node's consumer of the message stream was deleted (it was taken for dead): reading it anew");
+        String why = routes.connected() && !fenced ? logBus.resumeIfNotReading(reopenLog) : null;
+        if (why != null) {
+            log.warn("Reading this node's consumer of the message stream again: {}", why);
         }
     }
 
@@ -234,13 +254,18 @@ final class ClusterNode implements AutoCloseable {
             int sessions = link.adopt(dead, requests.incarnation());
             adopted.add(sessions);
             String deadName = dead.substring(0, Math.max(0, dead.lastIndexOf('/')));
-            // Also when it took no client id: a client of the dead node may have moved here by itself already.
-            int drained = registrySync.aliveByName(deadName) ? 0
-                    : logBus.drain(deadName, ACK_WAIT, () -> !registrySync.aliveByName(deadName));
-            if (sessions + drained > 0) {
-                log.info("Adopted {} client ids of {} (gone), with {} unread messages of its consumer", sessions, dead, drained);
+            // Also when it took no client id: clients of the dead node may have moved elsewhere by themselves already.
+            int drained = 0;
+            if (!registrySync.aliveByName(deadName)) {
+                int owed = handovers.load(deadName);
+                drained = logBus.drain(deadName, ACK_WAIT, () -> !registrySync.aliveByName(deadName),
+                        () -> handovers.load(deadName)); // its clients still reconnect elsewhere meanwhile
+                handovers.drained(deadName, drained >= 0);
+                log.info("Adopted {} client ids of {} (gone); read {} messages of its consumer for {} sessions that left it",
+                        sessions, dead, drained, owed);
             }
         } catch (Exception e) {
+            handovers.drained(dead.substring(0, Math.max(0, dead.lastIndexOf('/'))), false); // their rows stay for the next reader
             log.warn("adopting the clients of {} failed: {}", dead, e.toString());
         }
     }
@@ -290,6 +315,13 @@ final class ClusterNode implements AutoCloseable {
                         logBus::appendsFailedCount)
                 .counter("stratus_cluster_log_received_total", "QoS 1/2 messages of other nodes read from the stream",
                         logBus::receivedCount)
+                .gauge("stratus_cluster_handovers_open",
+                        "Persistent sessions that left a node whose consumer this node reads, still owed what it holds",
+                        handovers::openCount)
+                .counter("stratus_cluster_handover_messages_total",
+                        "Messages a node's consumer owed sessions that had left it, sent to their new node", handovers::forwardedCount)
+                .counter("stratus_cluster_handover_messages_given_up_total",
+                        "Of those, messages whose session's node could not be reached for 10 s", handovers::givenUpCount)
                 .counter("stratus_cluster_log_redelivered_total", "Of those, read again after a failure or a restart",
                         logBus::redeliveredCount)
                 .counter("stratus_cluster_client_claims_total", "Client ids claimed in the store by CONNECTs accepted here",
@@ -302,7 +334,13 @@ final class ClusterNode implements AutoCloseable {
                 .counter("stratus_cluster_takeovers_owner_gone_total",
                         "Of those, the other node was gone or did not answer within 1 s", takeovers::ownersGoneCount)
                 .counter("stratus_cluster_takeovers_closed_here_total",
-                        "Connections this node closed because another node accepted their client id", takeovers::closedHereCount);
+                        "Connections this node closed because another node accepted their client id", takeovers::closedHereCount)
+                .counter("stratus_cluster_events_sent_total", "Announcements of points stored here, for the other nodes' /events",
+                        events::sentCount)
+                .counter("stratus_cluster_events_received_total", "Announcements of other nodes' points handed to this node's /events",
+                        events::receivedCount)
+                .counter("stratus_cluster_events_dropped_total", "Announcements of points lost: not sent (NATS away, a point too "
+                        + "large) or dropped by NATS because this node took them too slowly", events::droppedCount);
     }
 
     @Override
@@ -316,6 +354,7 @@ final class ClusterNode implements AutoCloseable {
         registrySync.close();
         registryChanges.close();
         retainedChanges.close();
+        events.close();
         routes.close();
         try {
             nats.close();

@@ -16,11 +16,12 @@ import java.util.Map;
  * claims of client ids by accepted CONNECTs ({@code cluster.max-pending-claims}); CONNACK 3 beyond either. The stream
  * of QoS 1/2 messages: its copies ({@code cluster.stream-replicas}: 1 on one nats-server, 3 on a NATS cluster of 3), how
  * long it keeps a message and how large it may grow (full: QoS 1/2 PUBLISHes are not acknowledged). A node not heard
- * from for {@code cluster.lease-seconds} is taken for dead: its devices go offline on the others.
+ * from for {@code cluster.lease-seconds} is taken for dead: its devices go offline on the others. At most
+ * {@code cluster.max-pending-events} announcements of other nodes' data points wait for this node's {@code /events}.
  */
 public record ClusterSettings(List<String> natsUrls, String nodeName, String subjectPrefix, int maxDeviceLookups,
                               int maxPendingClaims, int streamReplicas, Duration streamMaxAge, long streamMaxBytes,
-                              int leaseSeconds) {
+                              int leaseSeconds, int maxPendingEvents) {
     static final Map<String, String> DEFAULTS = Map.of(
             "cluster.nats-url", "",
             "cluster.node-name", "",
@@ -30,7 +31,8 @@ public record ClusterSettings(List<String> natsUrls, String nodeName, String sub
             "cluster.stream-replicas", "1",
             "cluster.stream-max-age-seconds", "3600",
             "cluster.stream-max-megabytes", "1024",
-            "cluster.lease-seconds", "10");
+            "cluster.lease-seconds", "10",
+            "cluster.max-pending-events", "65536");
 
     public boolean enabled() {
         return !natsUrls.isEmpty();
@@ -53,7 +55,8 @@ public record ClusterSettings(List<String> natsUrls, String nodeName, String sub
                 v.get("cluster.subject-prefix").strip(), positive(v, "cluster.max-device-lookups"),
                 positive(v, "cluster.max-pending-claims"), positive(v, "cluster.stream-replicas"),
                 Duration.ofSeconds(positive(v, "cluster.stream-max-age-seconds")),
-                positive(v, "cluster.stream-max-megabytes") * 1024L * 1024L, positive(v, "cluster.lease-seconds"));
+                positive(v, "cluster.stream-max-megabytes") * 1024L * 1024L, positive(v, "cluster.lease-seconds"),
+                positive(v, "cluster.max-pending-events"));
         if (c.enabled() && v.get("store.url").isBlank()) {
             throw new IllegalArgumentException("cluster.nats-url needs store.url (PostgreSQL): the nodes share one store");
         }

@@ -131,6 +131,7 @@ public final class Platform implements AutoCloseable {
         registry.addListener(api.events().deviceEvents()); // GET /events: presence
         if (cluster != null) {
             cluster.presenceElsewhereTo(api.events().deviceEvents()); // and that of the other nodes
+            cluster.pointsElsewhereTo(telemetry, api.events().pointEvents()); // their points too, to /events only
         }
         telemetry.addListener(api.events().pointEvents()); // GET /events: stored points
         try {

@@ -5,12 +5,14 @@ import io.stratus.cluster.NodeRequests;
 import io.stratus.cluster.RouteBus;
 import io.stratus.store.BatchWriter;
 import io.stratus.store.Database;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /** Cluster mode's hooks into a broker (docs/cluster.md): messages, claims and retained messages to and from other nodes. */
 public final class ClusterLink {
@@ -22,6 +24,7 @@ public final class ClusterLink {
     private final BrokerStore store;
     private final ClusterSessions moves;
     private volatile Takeovers takeovers;
+    private volatile Handovers handovers;
     private final LongAdder wills = new LongAdder();
     private final BiFunction<Long, Message, CompletableFuture<Void>> publish;
 
@@ -42,7 +45,11 @@ public final class ClusterLink {
 
     /** QoS 1 and 2 messages to and from the other nodes go through the log {@code open} makes. */
     public LogBus joinLog(Function<LogBus.Receiver, LogBus> open) {
-        return sessions.join(open.apply((productId, topic, payload, qos) -> fromPeer(productId, new Message(topic, payload, qos, false))));
+        LogBus log = sessions.join(open.apply((productId, topic, payload, qos) -> fromPeer(productId, new Message(topic, payload, qos, false))));
+        if (handovers != null) {
+            handovers.readsSettleWith(log::settled);
+        }
+        return log;
     }
 
     /**
@@ -58,6 +65,19 @@ public final class ClusterLink {
 
     Takeovers takeovers() {
         return takeovers;
+    }
+
+    /**
+     * Persistent sessions that move between nodes are handed over through the stream ({@link Handovers}): {@code lastSeq}
+     * reads the stream's last sequence, {@code linger} and {@code maxAge} bound how long a node matches a session that
+     * left it. Call after {@link #claimClientIds}.
+     */
+    public Handovers handOver(Database database, NodeRequests requests, String node, LongSupplier lastSeq, Duration linger,
+                              Duration maxAge) {
+        Handovers h = new Handovers(node, sessions, route, store, database, takeovers.claims(), requests, lastSeq, linger, maxAge);
+        takeovers.handOverThrough(h);
+        this.handovers = h;
+        return h;
     }
 
     /**
@@ -81,7 +101,12 @@ public final class ClusterLink {
                 wills.increment();
             }
         }
-        return moveIn(adopted.stream().map(a -> new ClaimStore.Key(a.productId(), a.clientId())).toList());
+        for (ClaimStore.Adopted a : adopted) {
+            if (moves.moveIn(a.productId(), a.clientId(), route::seqAtLeast)) {
+                handovers.arrived(a.productId(), a.clientId(), deadIncarnation, false); // drained next, up to here
+            }
+        }
+        return adopted.size();
     }
 
     /** Wills of dead nodes' connections published here. */
@@ -91,7 +116,7 @@ public final class ClusterLink {
 
     private int moveIn(List<ClaimStore.Key> keys) {
         for (ClaimStore.Key k : keys) {
-            route.seqAtLeast(moves.moveIn(k.productId(), k.clientId()));
+            moves.moveIn(k.productId(), k.clientId(), route::seqAtLeast);
         }
         return keys.size();
     }

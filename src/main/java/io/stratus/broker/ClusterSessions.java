@@ -1,6 +1,7 @@
 package io.stratus.broker;
 
 import java.util.Map;
+import java.util.function.LongConsumer;
 
 /** Cluster mode's moves of sessions between nodes (docs/cluster.md), on {@link Sessions} and under its locks. */
 final class ClusterSessions {
@@ -14,34 +15,39 @@ final class ClusterSessions {
 
     /**
      * Cluster mode: a persistent session whose client connected here after another node held it: a copy in memory from
-     * before it moved away gives way to what the store holds now. Returns the highest sequence number loaded.
+     * before it moved away gives way to what the store holds now. Tells {@code maxSeq} the highest sequence number
+     * loaded; returns whether a session was loaded.
      */
-    long moveIn(long productId, String clientId) {
+    boolean moveIn(long productId, String clientId, LongConsumer maxSeq) {
         String key = productId + "/" + clientId;
-        long[] maxSeq = {0};
+        long[] max = {0};
         synchronized (sessions.lockFor(key)) {
             Session old = sessions.get(key);
             if (old != null && old.outbox() != null) {
-                return 0; // connected here: this node's copy is the current one
+                return false; // connected here: this node's copy is the current one
             }
             if (old != null) {
                 sessions.forgetLocally(old);
             }
             BrokerStore.StoredSession stored = store.loadSession(key);
             if (stored == null) {
-                return 0;
+                return false;
             }
-            Session s = sessions.restored(stored);
+            // Matched only once its queue is loaded and this node's sequence is past the stored rows': what arrives from
+            // then on queues behind them, under sequence numbers of its own.
+            Session s = sessions.restored(new BrokerStore.StoredSession(key, productId, clientId, Map.of()));
             store.loadMessageStubs(key, (k, seq, qos, size, createdAt) -> {
                 s.restore(seq, qos, size, createdAt);
-                maxSeq[0] = Math.max(maxSeq[0], seq);
+                max[0] = Math.max(max[0], seq);
             });
             if (s.restoreDroppedUpTo() != 0) {
                 store.deleteMessagesUpTo(Map.of(key, s.restoreDroppedUpTo()));
             }
+            maxSeq.accept(max[0]);
+            sessions.subscribeRestored(s, stored.subscriptions());
         }
         sessions.interestChanged(productId);
-        return maxSeq[0];
+        return true;
     }
 
     /** Cluster mode, a node that lost the cluster: every connection closes, every session leaves memory (rows stay). */

@@ -34,6 +34,17 @@ final class LocalRoute {
         seqs.accumulateAndGet(seq, Math::max);
     }
 
+    /** Queues a QoS 1/2 message for persistent session {@code s}, stored first; completes once its row is committed. */
+    CompletableFuture<Void> queue(Session s, Message out) {
+        long seq = seqs.incrementAndGet();
+        CompletableFuture<Void> stored = store.putMessage(s.key, seq, out);
+        Owed owed = s.deliver(out, seq);
+        if (owed != null) {
+            stored.thenRun(() -> s.stored(owed)); // from now on the payload may leave the heap
+        }
+        return stored;
+    }
+
     /**
      * Delivers {@code m} of product {@code productId}. Adds the store writes that must complete before the message may
      * be acknowledged to {@code durable}, made when null (rarely: only for persistent sessions); returns it.
@@ -51,16 +62,10 @@ final class LocalRoute {
                 // [MQTT-3.3.1-9] a message sent because of a live subscription goes out with retain 0.
                 Message out = m.forDelivery(Math.min(m.qos(), targets.qos(i)), false);
                 if (s.persistent() && out.qos() > 0) {
-                    long seq = seqs.incrementAndGet();
                     if (durable == null) {
                         durable = new ArrayList<>(2);
                     }
-                    CompletableFuture<Void> stored = store.putMessage(s.key, seq, out);
-                    durable.add(stored);
-                    Owed owed = s.deliver(out, seq);
-                    if (owed != null) {
-                        stored.thenRun(() -> s.stored(owed)); // from now on the payload may leave the heap
-                    }
+                    durable.add(queue(s, out));
                 } else {
                     s.deliver(out, 0);
                 }

@@ -319,12 +319,17 @@ final class Sessions {
     Session restored(BrokerStore.StoredSession stored) {
         long deviceId = Device.idOf(stored.clientId()); // a device's session is named by its canonical id
         Session s = newSession(stored.key(), stored.productId(), stored.clientId(), deviceId, true);
-        stored.subscriptions().forEach((filter, qos) -> {
+        subscribeRestored(s, stored.subscriptions());
+        sessions.put(s.key, s);
+        return s;
+    }
+
+    /** Puts a restored session's stored subscriptions in force: from now on it is matched. */
+    void subscribeRestored(Session s, Map<String, Integer> subscriptions) {
+        subscriptions.forEach((filter, qos) -> {
             s.putSubscription(filter, qos);
             tree(s.productId).subscribe(filter, s, qos);
         });
-        sessions.put(s.key, s);
-        return s;
     }
 
     private Session newSession(String key, long productId, String clientId, long deviceId, boolean persistent) {

@@ -11,6 +11,8 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
@@ -43,12 +45,15 @@ public final class Takeovers implements AutoCloseable {
     private final LongConsumer seen;
     private final BlockingQueue<Claim> queue;
     private final Thread thread;
+    /** Claims whose previous node answered (or not), loading their sessions; at most one task per claim that waits. */
+    private final ExecutorService afterKicks;
     private final LongAdder claimed = new LongAdder();
     private final LongAdder refused = new LongAdder();
     private final LongAdder kicksSent = new LongAdder();
     private final LongAdder ownersGone = new LongAdder();
     private final LongAdder closedHere = new LongAdder();
     private volatile boolean closed;
+    private volatile Handovers handovers;
     private volatile Moved moved = new Moved() {
         @Override
         public void moved(long productId, String clientId, String incarnation, long epoch) {
@@ -84,6 +89,11 @@ public final class Takeovers implements AutoCloseable {
         this.requests = requests;
         this.sessions = sessions;
         this.queue = new ArrayBlockingQueue<>(maxPending);
+        this.afterKicks = new ThreadPoolExecutor(2, 2, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(maxPending), r -> {
+            Thread t = new Thread(r, "client-claims-moves");
+            t.setDaemon(true);
+            return t;
+        });
         requests.serve(KICK, this::kicked);
         this.thread = new Thread(this::run, "client-claims");
         thread.setDaemon(true);
@@ -102,6 +112,11 @@ public final class Takeovers implements AutoCloseable {
 
     ClaimStore claims() {
         return store;
+    }
+
+    /** Persistent sessions moving between nodes record what the old node's consumer still owes them here. */
+    void handOverThrough(Handovers handovers) {
+        this.handovers = handovers;
     }
 
     /** The incarnation holding a client id now, if another node's: where to reach its connection; else null. */
@@ -155,37 +170,48 @@ public final class Takeovers implements AutoCloseable {
             return;
         }
         if (owner.isEmpty()) {
-            completeAfterMove(claim, epoch); // no claim before (or a clean session's, ended): the store may hold one
+            completeAfterMove(claim, epoch, null, false); // no claim before (or a clean session's, ended): the store may hold one
             return;
         }
         kicksSent.increment();
         requests.ask(owner, KICK, claim.productId() + "\n" + epoch + "\n" + requests.incarnation() + "\n" + claim.clientId(),
                         KICK_TIMEOUT)
-                .whenComplete((reply, failed) -> {
+                // Off the NATS thread that completed the request: what follows waits for the store and for NATS itself.
+                .whenCompleteAsync((reply, failed) -> {
                     if (failed != null) {
                         ownersGone.increment();
-                        if (NodeRequests.gone(failed)) {
-                            moved.ownerGone(owner); // its other clients need a new home too, without waiting for its lease
-                        }
                     }
-                    completeAfterMove(claim, epoch);
-                });
+                    completeAfterMove(claim, epoch, owner, failed == null);
+                    if (failed != null && NodeRequests.gone(failed)) {
+                        // Its other clients need a new home too, without waiting for its lease; after this claim's
+                        // handover is recorded, so that the adopter's drain of its consumer knows of it.
+                        moved.ownerGone(owner);
+                    }
+                }, afterKicks);
     }
 
     /**
      * Before CONNACK, once the previous node has written what it had: a persistent session is loaded from the store here;
      * a clean one ends what the store kept of an earlier persistent session [MQTT-3.1.2-6].
      */
-    private void completeAfterMove(Claim claim, long epoch) {
+    private void completeAfterMove(Claim claim, long epoch, String previousOwner, boolean previousAlive) {
+        boolean loaded = false;
         try {
             if (claim.cleanSession()) {
                 moves.discardStored(claim.productId(), claim.clientId());
             } else {
-                seen.accept(moves.moveIn(claim.productId(), claim.clientId()));
+                loaded = moves.moveIn(claim.productId(), claim.clientId(), seen);
             }
             claim.epoch().complete(epoch);
         } catch (RuntimeException e) {
             claim.epoch().completeExceptionally(e);
+        }
+        if (loaded && previousOwner != null && handovers != null) {
+            try {
+                handovers.arrived(claim.productId(), claim.clientId(), previousOwner, previousAlive);
+            } catch (RuntimeException e) {
+                log.warn("the handover of {} from {} was not recorded: {}", claim.clientId(), previousOwner, e.toString());
+            }
         }
     }
 
@@ -199,8 +225,19 @@ public final class Takeovers implements AutoCloseable {
         long epoch = Long.parseLong(parts[1]);
         // Before the connection here closes: the device is on the claimer's node from now on, never offline between.
         moved.moved(productId, parts[3], parts[2], epoch);
+        Session before = sessions.get(productId, parts[3]);
+        boolean leaving = before != null && before.persistent() && handovers != null;
+        if (leaving) { // before it leaves the topic tree: every message read from now on reaches it, here or there
+            handovers.leftHere(productId, parts[3], before.subscriptions(), parts[2]);
+        }
         int done = sessions.claimedElsewhere(productId, parts[3], epoch);
+        if (leaving && (done & Sessions.LET_GO) == 0) {
+            handovers.stayed(productId, parts[3]);
+        }
         if ((done & Sessions.LET_GO) != 0) {
+            if (handovers != null) {
+                handovers.settle(KICK_TIMEOUT); // messages matched before it left: their rows are in before the claimer reads
+            }
             try {
                 store.flush().get(KICK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS); // the session's rows, for the claimer
             } catch (InterruptedException e) {
@@ -245,6 +282,7 @@ public final class Takeovers implements AutoCloseable {
     public void close() {
         closed = true;
         thread.interrupt();
+        afterKicks.shutdownNow();
         requests.close();
     }
 }

@@ -46,6 +46,11 @@ public final class Broadcast implements AutoCloseable {
         }
     }
 
+    /** At most {@code messages} wait for the receiver; beyond, NATS drops them ({@link #droppedCount}). */
+    public void pendingAtMost(long messages) {
+        dispatcher.setPendingLimits(messages, io.nats.client.Consumer.DEFAULT_MAX_BYTES);
+    }
+
     /** Messages NATS dropped before this node took them (its pending limits). */
     public long droppedCount() {
         return dispatcher.getDroppedCount();

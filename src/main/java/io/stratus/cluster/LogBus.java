@@ -26,23 +26,41 @@ public final class LogBus implements AutoCloseable {
         CompletableFuture<Void> received(long productId, String topic, byte[] payload, int qos);
     }
 
+    /**
+     * Told of every QoS 1/2 message read from node {@code node}'s consumer (this node's own, or a dead node's being
+     * drained), with its stream sequence: sessions that left that node may still be owed it. Completes once it was sent
+     * on.
+     */
+    public interface Handovers {
+        CompletableFuture<Void> owed(String node, long productId, String topic, byte[] payload, int qos, long seq);
+    }
+
     static final String QOS = "Stratus-QoS";
     private static final Logger log = LoggerFactory.getLogger(LogBus.class);
     private static final int BATCH = 256;
+    private static final CompletableFuture<Void> NOTHING = CompletableFuture.completedFuture(null);
 
     private final MessageLog messageLog;
     private final Subjects subjects;
     private final String origin;
     private final Receiver receiver;
+    private final Handovers handovers;
+    private final String node;
     private final AtomicLong ids = new AtomicLong();
     private final LongAdder appended = new LongAdder();
     private final LongAdder appendsFailed = new LongAdder();
     private final LongAdder received = new LongAdder();
     private final LongAdder redelivered = new LongAdder();
     private volatile MessageConsumer consumer;
+    private volatile boolean reading = true;
+    private volatile MessageLog.Progress lastLook;
+    /** Messages of the consumer being handled now: done once what they owe is stored or sent on. */
+    private final java.util.Set<CompletableFuture<Void>> handling = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    public LogBus(MessageLog messageLog, Subjects subjects, String node, Receiver receiver) {
+    public LogBus(MessageLog messageLog, Subjects subjects, String node, Receiver receiver, Handovers handovers) {
         this.messageLog = messageLog;
+        this.node = node;
+        this.handovers = handovers;
         this.subjects = subjects;
         this.origin = node + "/" + UUID.randomUUID();
         this.receiver = receiver;
@@ -71,57 +89,78 @@ public final class LogBus implements AutoCloseable {
                 });
     }
 
+    /** Completes once every message this node began to handle before the call is handled. */
+    public CompletableFuture<Void> settled() {
+        return CompletableFuture.allOf(handling.toArray(CompletableFuture[]::new));
+    }
+
     private void take(Message m) {
+        CompletableFuture<Void> handled = new CompletableFuture<>();
+        handling.add(handled);
+        CompletableFuture<Void> done;
+        try {
+            done = handle(m);
+        } catch (RuntimeException e) { // e.g. the store restarting: the message comes again
+            log.warn("a message of the stream was not handled: {}", e.toString());
+            done = CompletableFuture.failedFuture(e);
+        }
+        done.whenComplete((v, failed) -> {
+            if (failed == null) {
+                m.ack();
+            } else {
+                m.nak(); // comes again; what was delivered meanwhile comes twice, as QoS 1 allows
+            }
+            handling.remove(handled);
+            handled.complete(null);
+        });
+    }
+
+    private CompletableFuture<Void> handle(Message m) {
         Headers h = m.getHeaders();
-        if (h == null || origin.equals(h.getFirst(RouteBus.ORIGIN))) {
-            m.ack(); // this node's own: delivered here when it was published
-            return;
+        Subjects.Decoded d = subjects.decode(m.getSubject());
+        String topic = d == null || h == null ? null : d.topic() != null ? d.topic() : h.getFirst(RouteBus.TOPIC);
+        int qos = h == null ? 0 : parseQos(h.getFirst(QOS));
+        if (d == null || d.kind() != Subjects.Kind.QOS1 || topic == null || qos == 0) {
+            return NOTHING; // not a message of ours: nothing to deliver
+        }
+        byte[] payload = m.getData() == null ? new byte[0] : m.getData();
+        CompletableFuture<Void> owed = handovers.owed(node, d.productId(), topic, payload, qos, m.metaData().streamSequence());
+        if (origin.equals(h.getFirst(RouteBus.ORIGIN))) {
+            return owed; // this node's own: delivered here when it was published
         }
         if (m.metaData().deliveredCount() > 1) {
             redelivered.increment();
         }
-        Subjects.Decoded d = subjects.decode(m.getSubject());
-        String topic = d == null ? null : d.topic() != null ? d.topic() : h.getFirst(RouteBus.TOPIC);
-        int qos = parseQos(h.getFirst(QOS));
-        if (d == null || d.kind() != Subjects.Kind.QOS1 || topic == null || qos == 0) {
-            m.ack(); // not a message of ours: nothing to deliver
-            return;
-        }
         received.increment();
-        receiver.received(d.productId(), topic, m.getData() == null ? new byte[0] : m.getData(), qos)
-                .whenComplete((v, failed) -> {
-                    if (failed == null) {
-                        m.ack();
-                    } else {
-                        m.nak(); // comes again; what was delivered meanwhile comes twice, as QoS 1 allows
-                    }
-                });
+        return CompletableFuture.allOf(owed, receiver.received(d.productId(), topic, payload, qos));
     }
 
     /**
-     * A survivor adopting a dead node's sessions: delivers here what that node's consumer still held (messages of other
-     * nodes it had not queued yet), then deletes its consumer. Returns how many were delivered.
+     * A survivor adopting a dead node's sessions: sends what that node's consumer still held to the sessions that left
+     * it (its sessions this node adopted among them; see {@link Handovers}), then deletes its consumer unless the node
+     * came back; {@code eachRound} runs before each batch (sessions that left it may still be recorded meanwhile).
+     * Returns how many messages it read, or -1 when it stopped because the node came back.
      */
-    public int drain(String deadNode, Duration ackWait, BooleanSupplier stillDead)
+    public int drain(String deadNode, Duration ackWait, BooleanSupplier stillDead, Runnable eachRound)
             throws IOException, JetStreamApiException, InterruptedException {
-        int[] delivered = {0};
-        messageLog.drain(deadNode, ackWait, stillDead, m -> {
+        int[] read = {0};
+        messageLog.drain(deadNode, ackWait, stillDead, eachRound, m -> {
             Headers h = m.getHeaders();
             Subjects.Decoded d = subjects.decode(m.getSubject());
             String topic = d == null || h == null ? null : d.topic() != null ? d.topic() : h.getFirst(RouteBus.TOPIC);
             int qos = h == null ? 0 : parseQos(h.getFirst(QOS));
-            if (topic != null && qos > 0 && !origin.equals(h.getFirst(RouteBus.ORIGIN))) {
+            if (topic != null && qos > 0) {
                 try {
-                    receiver.received(d.productId(), topic, m.getData() == null ? new byte[0] : m.getData(), qos)
-                            .get(10, java.util.concurrent.TimeUnit.SECONDS);
-                    delivered[0]++;
+                    handovers.owed(deadNode, d.productId(), topic, m.getData() == null ? new byte[0] : m.getData(), qos,
+                            m.metaData().streamSequence()).get(30, java.util.concurrent.TimeUnit.SECONDS);
                 } catch (Exception e) {
-                    log.warn("a message of a dead node's consumer was not queued here: {}", e.toString());
+                    log.warn("a message of a dead node's consumer was not handed on: {}", e.toString());
                 }
             }
+            read[0]++;
             m.ack();
         });
-        return delivered[0];
+        return stillDead.getAsBoolean() ? read[0] : -1;
     }
 
     private static int parseQos(String qos) {
@@ -146,24 +185,38 @@ public final class LogBus implements AutoCloseable {
     }
 
     /**
-     * Reads the node's consumer again, made anew if it is gone: after this node was taken for dead (frozen, or cut off
-     * from NATS for longer than the lease), a survivor deleted it while draining it.
+     * Every heartbeat: reads the node's consumer again, made anew by {@code recreate} if it is gone, when it is not
+     * being read: a survivor deleted it while this node was taken for dead (frozen, or cut off from NATS for longer than
+     * the lease), reading it again failed, or it stalled (messages wait, none is in flight, and none was delivered since
+     * the last look, as after a restart of the nats-server). Returns why it was read again, or null when it was fine.
      */
-    /** Reads the node's consumer again when it is gone ({@link #resume}); true when it was. */
-    public boolean resumeIfDeleted(Runnable recreate) {
-        if (messageLog.consumerExists()) {
-            return false;
+    public String resumeIfNotReading(Runnable recreate) {
+        MessageLog.Progress now;
+        try {
+            now = messageLog.progress();
+        } catch (IOException | JetStreamApiException e) {
+            return null; // NATS is away: the reconnection reads the consumer again anyway
         }
-        resume(recreate);
-        return true;
+        MessageLog.Progress before = lastLook;
+        lastLook = now;
+        String why = now == null ? "it was deleted (this node was taken for dead)" : !reading ? "reading it failed before"
+                : before != null && now.pending() > 0 && now.ackPending() == 0 && now.delivered() == before.delivered()
+                ? "it stalled" : null;
+        if (why != null) {
+            resume(recreate);
+            lastLook = null;
+        }
+        return why;
     }
 
     public synchronized void resume(Runnable recreate) {
         consumer.stop();
-        recreate.run();
         try {
+            recreate.run();
             consumer = messageLog.consume(BATCH, this::take);
-        } catch (IOException | JetStreamApiException e) {
+            reading = true;
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            reading = false; // tried again at the next heartbeat
             log.warn("reading the cluster's message stream again failed: {}", e.toString());
         }
     }

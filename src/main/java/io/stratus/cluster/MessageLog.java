@@ -144,9 +144,9 @@ public final class MessageLog {
     /**
      * Reads what the consumer of node {@code node} (dead) still holds, unread or read and not acknowledged (those come
      * again after the ack wait, so this waits up to {@code ackWait} for them), handing each to {@code handler}, which
-     * acknowledges it; then deletes that consumer. Returns how many; 0 when there is no such consumer.
+     * acknowledges it, after {@code eachRound} ran before each batch; then deletes that consumer. Returns how many; 0 when there is no such consumer.
      */
-    public int drain(String node, Duration ackWait, BooleanSupplier stillDead, Consumer<Message> handler)
+    public int drain(String node, Duration ackWait, BooleanSupplier stillDead, Runnable eachRound, Consumer<Message> handler)
             throws IOException, JetStreamApiException, InterruptedException {
         String name = consumerName(node);
         JetStreamManagement management = nats.jetStreamManagement();
@@ -161,6 +161,7 @@ public final class MessageLog {
         int n = 0;
         while ((info.getNumPending() > 0 || info.getNumAckPending() > 0) && System.nanoTime() < deadline
                 && stillDead.getAsBoolean()) {
+            eachRound.run();
             for (Message m : sub.fetch(256, Duration.ofSeconds(1))) {
                 handler.accept(m);
                 n++;
@@ -174,15 +175,28 @@ public final class MessageLog {
         return n;
     }
 
-    /** Whether this node's consumer exists (a survivor may have deleted it while this node was taken for dead). */
-    public boolean consumerExists() {
+    /** The sequence of the last message the stream stored. */
+    public long lastSeq() {
         try {
-            nats.jetStreamManagement().getConsumerInfo(STREAM, consumerName);
-            return true;
+            return nats.jetStreamManagement().getStreamInfo(STREAM).getStreamState().getLastSequence();
+        } catch (IOException | JetStreamApiException e) {
+            throw new IllegalStateException("the stream's state is out of reach: " + e.getMessage(), e);
+        }
+    }
+
+    /** Where this node's consumer is: messages not yet delivered to it, delivered and unacknowledged, the last delivered. */
+    public record Progress(long pending, long ackPending, long delivered) {}
+
+    /** This node's consumer's {@link Progress}; null when it is gone (a survivor deleted it while draining it). */
+    public Progress progress() throws IOException, JetStreamApiException {
+        try {
+            ConsumerInfo info = nats.jetStreamManagement().getConsumerInfo(STREAM, consumerName);
+            return new Progress(info.getNumPending(), info.getNumAckPending(), info.getDelivered().getStreamSequence());
         } catch (JetStreamApiException e) {
-            return e.getApiErrorCode() != CONSUMER_NOT_FOUND;
-        } catch (IOException e) {
-            return true; // unknown: NATS is away, and the reconnection reads the consumer again anyway
+            if (e.getApiErrorCode() == CONSUMER_NOT_FOUND) {
+                return null;
+            }
+            throw e;
         }
     }
 

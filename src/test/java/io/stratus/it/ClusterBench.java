@@ -47,8 +47,9 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
  *   <li>the highest QoS 1 rate across nodes whose p99 stays under 50 ms with every acknowledged message delivered;</li>
  *   <li>takeovers of a client id by another node (CONNACK, and the old node closing its socket);</li>
  *   <li>after a SIGKILL: the CONNACK on another node, and the device offline on a survivor's API;</li>
- *   <li>QoS 1 to a persistent subscriber while nodes are SIGKILLed and restarted: published, acknowledged, delivered,
- *       duplicates, lost.</li>
+ *   <li>QoS 1 to a persistent subscriber while nodes are SIGKILLed and restarted (with {@code --faults full}, the
+ *       issue's schedule of {@link FaultSchedule}: 20 kills, a nats-server cut, a PostgreSQL restart): published,
+ *       acknowledged, delivered, duplicates, lost.</li>
  * </ol>
  * A main program, not a test: {@code bench/cluster.sh --help}.
  */
@@ -64,7 +65,8 @@ public final class ClusterBench {
     private final List<String[]> rows = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
     private final List<String> loads = new ArrayList<>();
-    private final long natsPid;
+    private final PostgresServer pg;
+    private final FaultSchedule.Nats nats;
     /** 1 while a node is up and may be connected to (index 1 to 3). */
     private final AtomicIntegerArray up = new AtomicIntegerArray(new int[] {0, 1, 1, 1});
 
@@ -83,6 +85,9 @@ public final class ClusterBench {
         int killRounds = 3;
         int messages = 2000;
         int kills = 4;
+        /** Part 5's faults: "kills" ({@link #kills} SIGKILLs) or "full" (the issue's schedule, {@link FaultSchedule#full}). */
+        String faults = "kills";
+        boolean messagesGiven;
         int persistRate = 25;
         Path logs;
 
@@ -104,13 +109,34 @@ public final class ClusterBench {
                     case "--lease" -> s.lease = Integer.parseInt(args[++i]);
                     case "--only" -> s.parts = List.of(args[++i].split(","));
                     case "--steps" -> s.steps = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
-                    case "--messages" -> s.messages = Integer.parseInt(args[++i]);
+                    case "--messages" -> {
+                        s.messages = Integer.parseInt(args[++i]);
+                        s.messagesGiven = true;
+                    }
+                    case "--faults" -> {
+                        s.faults = args[++i];
+                        if (!List.of("kills", "full").contains(s.faults)) {
+                            throw new IllegalArgumentException("--faults takes kills or full, not " + s.faults + "\n" + USAGE);
+                        }
+                    }
                     case "--kills" -> s.kills = Integer.parseInt(args[++i]);
                     case "--logs" -> s.logs = Path.of(args[++i]);
                     default -> throw new IllegalArgumentException("unknown option " + args[i] + "\n" + USAGE);
                 }
             }
             return s;
+        }
+
+        /** Part 5's faults; with --faults full, N is the schedule's length at 25 msg/s unless --messages gives it. */
+        FaultSchedule schedule() {
+            if (faults.equals("kills")) {
+                return FaultSchedule.kills(kills);
+            }
+            FaultSchedule full = FaultSchedule.full(lease);
+            if (!messagesGiven) {
+                messages = full.seconds * persistRate;
+            }
+            return full;
         }
 
         boolean runs(int part) {
@@ -120,15 +146,23 @@ public final class ClusterBench {
 
     private static final String USAGE = """
             bench/cluster.sh [--quick] [--lease S] [--only 1,2,3,4,5] [--steps 1000,2000,...] [--messages N] [--kills K]
+                             [--faults kills|full]
               1 same-node and cross-node latency, QoS 0 and 1, 1,000 msg/s (10 s; --quick 4 s)
               2 QoS 1 across nodes: offered rate steps, 4 publishers on node 1, 4 subscribers on node 2
               3 takeover of a client id by another node, median of 20 (--quick 8)
               4 CONNACK on another node, and offline on a survivor, after a SIGKILL (3 rounds; --quick 1)
               5 QoS 1 to a persistent subscriber across K SIGKILLs and restarts, 25 msg/s (N=2000, K=4; --quick 600, 2)
+                --faults full: the issue's whole schedule instead, one fault at a time: 20 SIGKILLs (whose node cycles
+                subscriber's, publisher's, neither's; every second one stays down past the lease, so survivors adopt), a
+                nats-server SIGKILL and restart on its port and store (down 5 s) after the 10th, and a PostgreSQL
+                `pg_ctl restart -m fast` after the 11th; N = 12,625 (505 s at 25 msg/s with lease 10) unless --messages
+                is given (the faults then spread over N). Part 5 alone (--only 5 --faults full) takes about 10 minutes
               --lease sets cluster.lease-seconds (default 10); --logs DIR writes each node's log there at the end""";
 
-    private ClusterBench(Settings settings, StratusCluster nodes, String key, List<Login> devices, long natsPid) {
-        this.natsPid = natsPid;
+    private ClusterBench(Settings settings, StratusCluster nodes, String key, List<Login> devices, PostgresServer pg,
+                         FaultSchedule.Nats nats) {
+        this.pg = pg;
+        this.nats = nats;
         this.settings = settings;
         this.nodes = nodes;
         this.key = key;
@@ -145,8 +179,9 @@ public final class ClusterBench {
         PostgresServer pg = PostgresServer.startOwn();
         String store = pg.createDatabase();
         long began = System.nanoTime();
-        try (NatsServer nats = NatsServer.start();
-             StratusCluster nodes = StratusCluster.of(dir, 3, store, nats.url(), Map.of("cluster.lease-seconds", String.valueOf(s.lease)))) {
+        try (NatsServer natsServer = NatsServer.start();
+             FaultSchedule.Nats nats = new FaultSchedule.Nats(natsServer.pid()); // closed first: natsServer removes the store
+             StratusCluster nodes = StratusCluster.of(dir, 3, store, natsServer.url(), Map.of("cluster.lease-seconds", String.valueOf(s.lease)))) {
             ServerProcess node1 = nodes.start(1);
             String[] pd = node1.createProductAndDevice("bench", "sn-0");
             List<Login> devices = new ArrayList<>(List.of(new Login(pd[2], pd[0], "sn-0")));
@@ -155,7 +190,7 @@ public final class ClusterBench {
             }
             nodes.startAll(); // after the devices exist (StratusCluster)
             log("3 nodes up, lease %d s, PostgreSQL pid %d, nats-server pid %d", s.lease, pg.pid(), nats.pid());
-            ClusterBench bench = new ClusterBench(s, nodes, pd[1], devices, nats.pid());
+            ClusterBench bench = new ClusterBench(s, nodes, pd[1], devices, pg, nats);
             try {
                 bench.run();
             } finally {
@@ -364,7 +399,7 @@ public final class ClusterBench {
 
     /** CPU ticks (user + system) of nodes 1 to 3, the nats-server and this JVM. */
     private long[] cpu() {
-        long[] pids = {nodes.node(1).pid(), nodes.node(2).pid(), nodes.node(3).pid(), natsPid, ProcessHandle.current().pid()};
+        long[] pids = {nodes.node(1).pid(), nodes.node(2).pid(), nodes.node(3).pid(), nats.pid(), ProcessHandle.current().pid()};
         long[] ticks = new long[pids.length];
         for (int i = 0; i < pids.length; i++) {
             try {
@@ -643,19 +678,23 @@ public final class ClusterBench {
         }
     }
 
-    // ---- 5. QoS 1 to a persistent subscriber across node kills -------------------------------------------------------
+    // ---- 5. QoS 1 to a persistent subscriber across node kills (--faults full: and NATS and PostgreSQL faults) -------
+
+    /** A fault of part 5 as it happened: when (nanoseconds after the first publish), and its report line. */
+    private record Happened(long at, String line) {}
 
     private void persistent(Login publisher, Login subscriber) throws Exception {
+        FaultSchedule schedule = settings.schedule();
         int n = settings.messages;
         long start = System.nanoTime();
         PersistentSubscriber sub = new PersistentSubscriber(subscriber, start);
         sub.start(2);
         AtomicInteger progress = new AtomicInteger();
         AtomicInteger pubNode = new AtomicInteger(1);
-        List<String> kills = new CopyOnWriteArrayList<>();
-        Thread chaos = new Thread(() -> chaos(n, progress, pubNode, sub, kills, start), "chaos");
+        List<Happened> faults = new CopyOnWriteArrayList<>();
+        Thread chaos = new Thread(() -> chaos(schedule, n, progress, pubNode, sub, faults, start), "chaos");
         chaos.start();
-        log("persistent: %,d QoS 1 messages at %d msg/s, %d kills", n, settings.persistRate, settings.kills);
+        log("persistent: %,d QoS 1 messages at %d msg/s, %s", n, settings.persistRate, schedule.describe());
         BitSet acked = new BitSet(n);
         long[] ackedAt = new long[n];
         int resends = 0;
@@ -691,22 +730,42 @@ public final class ClusterBench {
         TreeSet<Integer> lost = new TreeSet<>();
         acked.stream().filter(i -> !sub.counts.containsKey(i)).forEach(lost::add);
         long duplicates = sub.counts.values().stream().mapToLong(c -> c - 1).sum();
-        rows.add(new String[] {"5", "QoS 1 to a persistent subscriber across " + kills.size() + " SIGKILLs and restarts: "
+        rows.add(new String[] {"5", "QoS 1 to a persistent subscriber across " + schedule.describe() + ": "
                 + "published / acknowledged / delivered (distinct) / duplicates / lost", "messages",
                 n + " / " + acked.cardinality() + " / " + sub.counts.size() + " / " + duplicates + " / " + lost.size(),
                 String.format(Locale.ROOT, "%d resends by the publisher; the subscriber reconnected %d times (session present %d); "
                         + "%.1f s from the last PUBACK to the end of the wait", resends, sub.reconnects.get(), sub.present.get(),
                         waited / 1e9)});
-        StringBuilder k = new StringBuilder("Kills of part 5 (times from the first publish, at " + java.time.LocalTime.now()
-                .minusNanos(System.nanoTime() - start).truncatedTo(java.time.temporal.ChronoUnit.MILLIS) + "):\n\n");
-        kills.forEach(line -> k.append("- ").append(line).append('\n'));
+        boolean killsOnly = schedule.faults.stream().allMatch(f -> f.kind() == FaultSchedule.Kind.KILL);
+        StringBuilder k = new StringBuilder((killsOnly ? "Kills" : "Faults") + " of part 5 (times from the first publish, at "
+                + clock(start) + (killsOnly ? "" : "; \"lost\": acknowledged between the fault and the next, never delivered")
+                + "):\n\n");
+        if (!killsOnly) {
+            k.append("- before the first fault: lost ").append(lostBetween(lost, ackedAt, 0, faults.isEmpty() ? Long.MAX_VALUE
+                    : faults.get(0).at())).append('\n');
+        }
+        for (int i = 0; i < faults.size(); i++) {
+            k.append("- ").append(faults.get(i).line());
+            if (!killsOnly) {
+                long to = i + 1 < faults.size() ? faults.get(i + 1).at() : Long.MAX_VALUE;
+                k.append("; lost ").append(lostBetween(lost, ackedAt, faults.get(i).at(), to));
+            }
+            k.append('\n');
+        }
         if (!lost.isEmpty()) {
             k.append("\nLost (acknowledged, never delivered): ").append(ranges(lost, ackedAt)).append('\n');
+            k.append("\nLost, the first 50 numbers: ").append(lost.stream().limit(50).map(String::valueOf)
+                    .collect(Collectors.joining(", "))).append('\n');
         }
         TreeSet<Integer> twice = sub.counts.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey)
                 .collect(Collectors.toCollection(TreeSet::new));
         if (!twice.isEmpty()) {
             k.append("\nDelivered more than once: ").append(ranges(twice, ackedAt)).append('\n');
+            k.append("\nTimes delivered, of those: ").append(sub.counts.values().stream().filter(c -> c > 1)
+                    .collect(Collectors.groupingBy(c -> c, java.util.TreeMap::new, Collectors.counting())).entrySet().stream()
+                    .map(e -> e.getKey() + " times: " + e.getValue()).collect(Collectors.joining(", ")))
+                    .append("; the duplicates arrived (seconds from the first publish, bursts apart by over 2 s): ")
+                    .append(bursts(sub.duplicateAt)).append('\n');
         }
         k.append("\nSubscriber: ").append(String.join("; ", sub.events)).append('\n');
         k.append("\nCluster metrics at the end: ").append(metrics()).append('\n');
@@ -714,46 +773,103 @@ public final class ClusterBench {
         notes.add(k.toString());
     }
 
-    /** Kills nodes as the publisher passes evenly spaced points; at most one node is down at a time. */
-    private void chaos(int n, AtomicInteger progress, AtomicInteger pubNode, PersistentSubscriber sub, List<String> kills,
-                       long start) {
-        // Whose node dies, and whether it stays down past the lease (survivors adopt) or comes back at once.
-        String[] whose = {"subscriber", "publisher", "subscriber", "neither", "publisher"};
-        boolean[] pastLease = {false, true, true, false, false};
+    /** Arrival times (nanoseconds) as bursts apart by more than 2 s: "from-to s: count". */
+    private static String bursts(java.util.Collection<Long> times) {
+        long[] t = times.stream().mapToLong(Long::longValue).sorted().toArray();
+        List<String> out = new ArrayList<>();
+        for (int i = 0, first = 0; i < t.length; i++) {
+            if (i + 1 == t.length || t[i + 1] - t[i] > 2_000_000_000L) {
+                out.add(String.format(Locale.ROOT, "%.1f-%.1f s: %d", t[first] / 1e9, t[i] / 1e9, i - first + 1));
+                first = i + 1;
+            }
+        }
+        return String.join(", ", out);
+    }
+
+    /** How many of {@code lost} were acknowledged from {@code from} to before {@code to} (nanoseconds after the start). */
+    private static long lostBetween(TreeSet<Integer> lost, long[] ackedAt, long from, long to) {
+        return lost.stream().filter(i -> ackedAt[i] >= from && ackedAt[i] < to).count();
+    }
+
+    /** The wall-clock time of a {@code System.nanoTime()} reading, to the millisecond. */
+    private static String clock(long nanoTime) {
+        return java.time.LocalTime.now().minusNanos(System.nanoTime() - nanoTime).truncatedTo(java.time.temporal.ChronoUnit.MILLIS)
+                .toString();
+    }
+
+    /** Runs the schedule's faults as the publisher passes their points, one after another (one node down at a time). */
+    private void chaos(FaultSchedule schedule, int n, AtomicInteger progress, AtomicInteger pubNode, PersistentSubscriber sub,
+                       List<Happened> faults, long start) {
         try {
-            for (int k = 0; k < settings.kills; k++) {
-                int at = (int) (n * (k + 0.5) / settings.kills);
+            int k = 0;
+            for (FaultSchedule.Fault f : schedule.faults) {
+                int at = (int) (n * f.at());
                 while (progress.get() < at) {
                     Thread.sleep(20);
                 }
-                String target = whose[k % whose.length];
-                int victim = switch (target) {
-                    case "subscriber" -> sub.node;
-                    case "publisher" -> pubNode.get();
-                    default -> IntStream.rangeClosed(1, 3).filter(i -> i != sub.node && i != pubNode.get()).findFirst()
-                            .orElse(pubNode.get());
-                };
                 String who = "publisher on node " + pubNode.get() + ", subscriber on node " + sub.node;
-                up.set(victim, 0);
-                nodes.kill(victim);
-                long killed = System.nanoTime();
-                int seq = progress.get();
-                if (pastLease[k % pastLease.length]) {
-                    Thread.sleep(TimeUnit.SECONDS.toMillis(settings.lease + 3L));
-                }
-                long down = System.nanoTime() - killed;
-                nodes.restart(victim);
-                up.set(victim, 1);
-                kills.add(String.format(Locale.ROOT, "%.1f s (%s): node %d SIGKILLed (%s; %s), after message %d; restarted %.1f s "
-                        + "later, ready %.1f s after that", (killed - start) / 1e9, java.time.LocalTime.now().minusNanos(
-                                System.nanoTime() - killed).truncatedTo(java.time.temporal.ChronoUnit.MILLIS), victim,
-                        target.equals("neither") ? "neither client's node" : "the " + target + "'s node", who, seq, down / 1e9,
-                        (System.nanoTime() - killed - down) / 1e9));
-                log("kill %d: node %d (%s's), after message %d", k + 1, victim, target, seq);
+                Happened h = switch (f.kind()) {
+                    case KILL -> kill(f, who, progress, pubNode, sub, start);
+                    case NATS -> natsCut(who, progress, start);
+                    case POSTGRES -> postgresRestart(who, progress, start);
+                };
+                faults.add(h);
+                log("fault %d: %s", ++k, h.line());
             }
         } catch (Exception e) {
-            kills.add("chaos stopped: " + e);
+            faults.add(new Happened(System.nanoTime() - start, "chaos stopped: " + e));
         }
+    }
+
+    /** SIGKILL to the node of the fault's client (or of neither), restarted at once or after the lease and 3 s. */
+    private Happened kill(FaultSchedule.Fault f, String who, AtomicInteger progress, AtomicInteger pubNode,
+                          PersistentSubscriber sub, long start) throws Exception {
+        int victim = switch (f.whose()) {
+            case "subscriber" -> sub.node;
+            case "publisher" -> pubNode.get();
+            default -> IntStream.rangeClosed(1, 3).filter(i -> i != sub.node && i != pubNode.get()).findFirst()
+                    .orElse(pubNode.get());
+        };
+        up.set(victim, 0);
+        nodes.kill(victim);
+        long killed = System.nanoTime();
+        int seq = progress.get();
+        if (f.pastLease()) {
+            Thread.sleep(TimeUnit.SECONDS.toMillis(settings.lease + 3L));
+        }
+        long down = System.nanoTime() - killed;
+        nodes.restart(victim);
+        up.set(victim, 1);
+        return new Happened(killed - start, String.format(Locale.ROOT, "%.1f s (%s): node %d SIGKILLed (%s; %s), after message "
+                + "%d; restarted %.1f s later, ready %.1f s after that", (killed - start) / 1e9, clock(killed), victim,
+                f.whose().equals("neither") ? "neither client's node" : "the " + f.whose() + "'s node", who, seq, down / 1e9,
+                (System.nanoTime() - killed - down) / 1e9));
+    }
+
+    /** SIGKILL to the nats-server, and the same command line started again on its port and store after a while. */
+    private Happened natsCut(String who, AtomicInteger progress, long start) throws Exception {
+        long pid = nats.pid();
+        nats.kill();
+        long killed = System.nanoTime();
+        int seq = progress.get();
+        Thread.sleep(TimeUnit.SECONDS.toMillis(FaultSchedule.NATS_DOWN_SECONDS));
+        long down = System.nanoTime() - killed;
+        nats.start();
+        return new Happened(killed - start, String.format(Locale.ROOT, "%.1f s (%s): nats-server (pid %d) SIGKILLed (%s), after "
+                + "message %d; started again %.1f s later on port %d and the same store (pid %d), listening %.1f s after that",
+                (killed - start) / 1e9, clock(killed), pid, who, seq, down / 1e9, nats.port(), nats.pid(),
+                (System.nanoTime() - killed - down) / 1e9));
+    }
+
+    /** {@code pg_ctl restart -m fast} on the benchmark's PostgreSQL server. */
+    private Happened postgresRestart(String who, AtomicInteger progress, long start) throws Exception {
+        long pid = pg.pid();
+        long began = System.nanoTime();
+        int seq = progress.get();
+        FaultSchedule.restartPostgres(pid);
+        return new Happened(began - start, String.format(Locale.ROOT, "%.1f s (%s): PostgreSQL restarted with pg_ctl restart -m "
+                + "fast (%s), after message %d; accepting connections again %.1f s later (postmaster pid %d, then %d)",
+                (began - start) / 1e9, clock(began), who, seq, (System.nanoTime() - began) / 1e9, pid, pg.pid()));
     }
 
     /** The persistent subscriber: clean session false, reconnects to a live node whenever its connection ends. */
@@ -764,6 +880,8 @@ public final class ClusterBench {
         final AtomicInteger present = new AtomicInteger();
         final List<String> events = new CopyOnWriteArrayList<>();
         final LinkedBlockingQueue<Throwable> lost = new LinkedBlockingQueue<>();
+        /** When each delivery of a number already delivered arrived, in nanoseconds after {@code started}. */
+        final java.util.Queue<Long> duplicateAt = new java.util.concurrent.ConcurrentLinkedQueue<>();
         final long started;
         volatile int node;
         volatile MqttClient client;
@@ -838,7 +956,9 @@ public final class ClusterBench {
 
         @Override
         public void messageArrived(String topic, MqttMessage message) {
-            counts.merge(ByteBuffer.wrap(message.getPayload()).getInt(12), 1, Integer::sum);
+            if (counts.merge(ByteBuffer.wrap(message.getPayload()).getInt(12), 1, Integer::sum) > 1) {
+                duplicateAt.add(System.nanoTime() - started);
+            }
         }
 
         @Override
