@@ -19,22 +19,13 @@ final class HandoverStore {
 
     /** Records a handover; a later one of the same session from the same incarnation raises the sequence. */
     void put(Row row) {
-        db.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO client_handover (product_id, client_id, from_incarnation, "
-                    + "until_seq) VALUES (?, ?, ?, ?) ON CONFLICT (product_id, client_id, from_incarnation) "
-                    + "DO UPDATE SET until_seq = GREATEST(client_handover.until_seq, EXCLUDED.until_seq)")) {
-                ps.setLong(1, row.productId());
-                ps.setString(2, row.clientId());
-                ps.setString(3, row.from());
-                ps.setLong(4, row.untilSeq());
-                ps.executeUpdate();
-            }
-            return null;
-        });
+        write("INSERT INTO client_handover (product_id, client_id, from_incarnation, until_seq) VALUES (?, ?, ?, ?) "
+                + "ON CONFLICT (product_id, client_id, from_incarnation) "
+                + "DO UPDATE SET until_seq = GREATEST(client_handover.until_seq, EXCLUDED.until_seq)", row);
     }
 
-    /** The handovers from every incarnation of node {@code node} but {@code except} (null: all of them). */
-    List<Row> fromNode(String node, String except) {
+    /** The handovers from every incarnation of node {@code node}. */
+    List<Row> fromNode(String node) {
         return db.withConnection(c -> {
             List<Row> rows = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT product_id, client_id, from_incarnation, until_seq FROM "
@@ -42,9 +33,7 @@ final class HandoverStore {
                 ps.setString(1, node + "/");
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        if (!rs.getString(3).equals(except)) {
-                            rows.add(new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4)));
-                        }
+                        rows.add(new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4)));
                     }
                 }
             }
@@ -54,9 +43,13 @@ final class HandoverStore {
 
     /** The handover is done: the old node's consumer has passed its sequence. */
     void delete(Row row) {
+        write("DELETE FROM client_handover WHERE product_id = ? AND client_id = ? AND from_incarnation = ? AND until_seq <= ?", row);
+    }
+
+    /** Runs {@code sql} with the row's product, client id, incarnation and sequence as its parameters, in that order. */
+    private void write(String sql, Row row) {
         db.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM client_handover WHERE product_id = ? AND client_id = ? "
-                    + "AND from_incarnation = ? AND until_seq <= ?")) {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
                 ps.setLong(1, row.productId());
                 ps.setString(2, row.clientId());
                 ps.setString(3, row.from());

@@ -179,7 +179,7 @@ public final class Handovers implements LogBus.Handovers {
      * Returns how many.
      */
     public int load(String from) {
-        List<HandoverStore.Row> rows = store.fromNode(from, null);
+        List<HandoverStore.Row> rows = store.fromNode(from);
         for (HandoverStore.Row row : rows) {
             BrokerStore.StoredSession s = sessionStore.loadSession(row.productId() + "/" + row.clientId());
             if (s == null) {

@@ -97,12 +97,17 @@ public final class NatsServer implements AutoCloseable {
     }
 
     private void stop() {
-        process.destroy(); // SIGTERM to this PID: nats-server shuts down cleanly
+        terminate(process);
+        deleteTree(dir);
+    }
+
+    /** SIGTERM to a nats-server this test started (it shuts down cleanly), SIGKILL after 5 s; returns once it exited. */
+    public static void terminate(Process process) {
+        process.destroy();
         try {
             if (!process.waitFor(5, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             }
-            deleteTree(dir);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

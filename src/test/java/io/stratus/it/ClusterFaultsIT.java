@@ -265,7 +265,8 @@ class ClusterFaultsIT {
         };
     }
 
-    private static void abandon(MqttClient... clients) {
+    /** Closes clients, some of them of killed nodes. */
+    static void abandon(MqttClient... clients) {
         for (MqttClient c : clients) {
             try {
                 if (c.isConnected()) {

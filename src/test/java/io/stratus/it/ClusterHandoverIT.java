@@ -47,7 +47,7 @@ class ClusterHandoverIT {
 
             // 1. The subscriber's node dies and comes back within its lease: it reads its own consumer again.
             nodes.kill(3);
-            abandon(sub);
+            ClusterFaultsIT.abandon(sub);
             publish(pub, next, 20);
             sub = subscribe(nodes.node(2), subscriber, received, deliveries);
             publish(pub, next, 20);
@@ -57,7 +57,7 @@ class ClusterHandoverIT {
 
             // 2. The subscriber's node dies and stays away: a survivor adopts it and drains its consumer.
             nodes.kill(2);
-            abandon(sub);
+            ClusterFaultsIT.abandon(sub);
             publish(pub, next, 20);
             sub = subscribe(nodes.node(3), subscriber, received, deliveries);
             publish(pub, next, 20);
@@ -85,7 +85,7 @@ class ClusterHandoverIT {
             System.out.printf("cluster handovers: %d published, %d received, %d deliveries (duplicates %d)%n", next.get(),
                     received.size(), deliveries.get(), deliveries.get() - received.size());
             assertThat(missing(received, next.get())).as("lost in a live move under load").isEmpty();
-            abandon(moving[0], pub, sub);
+            ClusterFaultsIT.abandon(moving[0], pub, sub);
         }
     }
 
@@ -129,19 +129,6 @@ class ClusterHandoverIT {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (received.size() < count && System.nanoTime() < until) {
             Thread.sleep(50);
-        }
-    }
-
-    private static void abandon(MqttClient... clients) {
-        for (MqttClient c : clients) {
-            try {
-                if (c.isConnected()) {
-                    c.disconnectForcibly(100, 100);
-                }
-                c.close(true);
-            } catch (MqttException e) {
-                // a client of a killed node: nothing to close
-            }
         }
     }
 }

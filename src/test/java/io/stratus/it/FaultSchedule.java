@@ -195,14 +195,7 @@ final class FaultSchedule {
             if (restarted == null) {
                 return;
             }
-            restarted.destroy(); // SIGTERM to this PID
-            try {
-                if (!restarted.waitFor(5, TimeUnit.SECONDS)) {
-                    restarted.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            NatsServer.terminate(restarted);
         }
 
         @Override
