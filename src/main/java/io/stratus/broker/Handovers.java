@@ -51,6 +51,10 @@ public final class Handovers implements LogBus.Handovers {
         volatile long passedAt; // when the consumer first read past until (0: not yet)
         volatile long since = System.currentTimeMillis(); // of the latest handover
 
+        synchronized boolean has(HandoverStore.Row row) {
+            return rows.contains(row);
+        }
+
         Ghost(long productId, String clientId, Map<String, Integer> subscriptions, long until, String owner) {
             this.productId = productId;
             this.clientId = clientId;
@@ -180,7 +184,12 @@ public final class Handovers implements LogBus.Handovers {
      */
     public int load(String from) {
         List<HandoverStore.Row> rows = store.fromNode(from);
+        Owing known = byNode.get(from);
         for (HandoverStore.Row row : rows) {
+            Ghost g = known == null ? null : known.bySession.get(row.productId() + "/" + row.clientId());
+            if (g != null && g.has(row)) {
+                continue; // read before (a drain reads them again before each batch)
+            }
             BrokerStore.StoredSession s = sessionStore.loadSession(row.productId() + "/" + row.clientId());
             if (s == null) {
                 store.delete(row); // the session ended
