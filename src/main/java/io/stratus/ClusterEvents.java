@@ -27,7 +27,7 @@ final class ClusterEvents implements AutoCloseable {
     private final LongAdder sent = new LongAdder();
     private final LongAdder received = new LongAdder();
     private final LongAdder unsent = new LongAdder();
-    private volatile Telemetry.Listener local = (productId, deviceId, points) -> { };
+    private final List<Telemetry.Listener> locals = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Broadcast broadcast;
 
     /** {@code maxPending}: announcements that may wait for this node ({@code cluster.max-pending-events}). */
@@ -38,8 +38,13 @@ final class ClusterEvents implements AutoCloseable {
 
     /** From now on this node's stored points go to the other nodes, and theirs to {@code local} only. */
     void connect(Telemetry telemetry, Telemetry.Listener local) {
-        this.local = local;
+        locals.add(local);
         telemetry.addListener(this::announce);
+    }
+
+    /** Other nodes' points go to {@code listener} too (triggers' state: it must not fire them again). */
+    void alsoTo(Telemetry.Listener listener) {
+        locals.add(listener);
     }
 
     /** On the datapoint writer's thread, after the commit: must not throw (the listeners after it would miss the points). */
@@ -83,7 +88,7 @@ final class ClusterEvents implements AutoCloseable {
             throw new IllegalArgumentException("not an announcement of points: " + e.getOriginalMessage(), e);
         }
         received.increment();
-        local.stored(a.product(), a.device(), a.points());
+        locals.forEach(l -> l.stored(a.product(), a.device(), a.points()));
     }
 
     long sentCount() {

@@ -17,6 +17,7 @@ import io.stratus.cluster.RouteBus;
 import io.stratus.cluster.Subjects;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.device.RegistrySync;
+import io.stratus.hook.Hooks;
 import io.stratus.telemetry.Telemetry;
 import io.stratus.monitor.Health;
 import io.stratus.monitor.Metrics;
@@ -147,6 +148,12 @@ final class ClusterNode implements AutoCloseable {
     /** This node's stored points go to the other nodes' {@code /events}, and theirs to {@code local} (not to triggers). */
     void pointsElsewhereTo(Telemetry telemetry, Telemetry.Listener local) {
         events.connect(telemetry, local);
+    }
+
+    /** Triggers and data push set on any node apply on every node, announced like the registry's changes. */
+    void syncHooks(Hooks hooks) {
+        hooks.joinCluster(registrySync, () -> registrySync.firstAlive(name));
+        events.alsoTo(hooks.pointsElsewhere()); // what a trigger knows of a device holds when it moves here
     }
 
     /** Commands to devices connected to other nodes go through those nodes ({@link CommandRelay}). */

@@ -11,14 +11,19 @@ import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Cluster mode: a command to a device connected to another node is made by that node (docs/cluster.md), which sends it
  * on the device's connection, takes its response and keeps its state; the store is shared, so any node's API reads it.
- * A device connected to no node gets its command from this node as on a single node.
+ * A command to a device connected to no node waits in the store for the node the device logs in to; should that login
+ * have read the store before the command was in it, {@link #pending} has that node send it.
  */
 final class CommandRelay implements Commands.Elsewhere {
     static final String KIND = "cmd";
+    static final String PENDING = "cmd-pending";
+    private static final Logger log = LoggerFactory.getLogger(CommandRelay.class);
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -40,6 +45,7 @@ final class CommandRelay implements Commands.Elsewhere {
     static void start(Takeovers takeovers, NodeRequests requests, Commands commands) {
         CommandRelay relay = new CommandRelay(takeovers, requests, commands);
         requests.serve(KIND, relay::answer);
+        requests.serve(PENDING, relay::deliverStored);
         commands.joinCluster(relay);
     }
 
@@ -69,6 +75,24 @@ final class CommandRelay implements Commands.Elsewhere {
             throw new CommandException(CommandException.Reason.valueOf(reply.error()), reply.detail());
         }
         return reply.command();
+    }
+
+    @Override
+    public void pending(long productId, long deviceId) {
+        String owner = takeovers.ownerElsewhere(productId, String.valueOf(deviceId));
+        if (owner != null) {
+            requests.ask(owner, PENDING, productId + ":" + deviceId, TIMEOUT).whenComplete((answer, e) -> {
+                if (e != null && !NodeRequests.gone(e)) {
+                    log.info("[{}] a stored command waits for its next login: its node did not answer: {}", deviceId, e.toString());
+                }
+            });
+        }
+    }
+
+    private String deliverStored(String request) {
+        int colon = request.indexOf(':');
+        commands.deliverStored(Long.parseLong(request.substring(0, colon)), Long.parseLong(request.substring(colon + 1)));
+        return "ok";
     }
 
     private String answer(String request) {

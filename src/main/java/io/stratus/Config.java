@@ -106,7 +106,8 @@ public record Config(
      * hook package reads them, and refuses the start when one is not a CIDR block).
      */
     public record HookSettings(Duration timeout, int queueCapacity, int senders, int attempts, Duration retryDelay,
-                        Duration frozenCheck, int pushBatchMax, Duration pushBatchDelay, List<String> denyNetworks) {
+                        Duration frozenCheck, int pushBatchMax, Duration pushBatchDelay, List<String> denyNetworks,
+                        int recentTargets) {
     }
 
     /**
@@ -194,6 +195,7 @@ public record Config(
             Map.entry("hook.attempts", "3"),
             Map.entry("hook.retry-millis", "1000"),
             Map.entry("hook.frozen-check-millis", "1000"),
+            Map.entry("hook.recent-targets", "10000"),
             // CIDR blocks (IPv4, IPv6; comma-separated; empty = none) trigger and push URLs may not reach. By default
             // every address that is not the public internet: "this host", loopback (the server's own API included),
             // private, shared (CGNAT) and link-local ranges (cloud metadata endpoints: 169.254.169.254, fd00:ec2::254).
@@ -293,7 +295,8 @@ public record Config(
                 new HookSettings(Duration.ofMillis(positive(v, "hook.timeout-millis")), positive(v, "hook.queue"),
                         positive(v, "hook.senders"), positive(v, "hook.attempts"), Duration.ofMillis(positive(v, "hook.retry-millis")),
                         Duration.ofMillis(positive(v, "hook.frozen-check-millis")), positive(v, "push.batch-max"),
-                        Duration.ofMillis(positive(v, "push.batch-millis")), list(v, "hook.deny-networks")),
+                        Duration.ofMillis(positive(v, "push.batch-millis")), list(v, "hook.deny-networks"),
+                        positive(v, "hook.recent-targets")),
                 new Protection(positive(v, "auth.max-failures"), positive(v, "auth.max-failures-per-address"),
                         Duration.ofMillis(positive(v, "auth.backoff-base-millis")),
                         Duration.ofMillis(positive(v, "auth.backoff-max-millis")),

@@ -4,6 +4,7 @@ import io.stratus.broker.Broker;
 import io.stratus.broker.BrokerStats;
 import io.stratus.cluster.RouteBus;
 import io.stratus.command.Commands;
+import io.stratus.hook.Hooks;
 import io.stratus.device.LoginThrottle;
 import io.stratus.monitor.Health;
 import io.stratus.monitor.Metrics;
@@ -38,6 +39,22 @@ final class Instruments {
                         bus::receivedCount)
                 .counter("stratus_cluster_messages_dropped_total",
                         "QoS 0 messages NATS dropped on their way to this node because it took them too slowly", bus::droppedCount);
+    }
+
+    /** Triggers' and data push's figures, added to {@code metrics}. */
+    static Metrics hooks(Metrics metrics, Hooks hooks) {
+        return metrics
+                .gauge("stratus_hook_events_queued", "Stored points and presence changes waiting for the trigger and push dispatcher",
+                        hooks::queuedEvents)
+                .counter("stratus_hook_events_dropped_total", "Of those, dropped because hook.queue was full", hooks::droppedEvents)
+                .counter("stratus_hook_posts_delivered_total", "Trigger and data push posts answered 2xx",
+                        () -> hooks.deliveryStats().delivered())
+                .counter("stratus_hook_posts_failed_total", "Posts given up after hook.attempts tries",
+                        () -> hooks.deliveryStats().failed())
+                .counter("stratus_hook_posts_denied_total", "Posts refused: their URL reaches hook.deny-networks",
+                        () -> hooks.deliveryStats().denied())
+                .gauge("stratus_hook_recent_targets", "Triggers and push targets whose last posts are kept for the console "
+                        + "(hook.recent-targets at most)", hooks::deliveryLogTargets);
     }
 
     static Metrics metrics(MqttServer mqtt, Broker broker, Telemetry telemetry, BatchWriter stateWriter, LoginThrottle throttle,
@@ -105,6 +122,10 @@ final class Instruments {
                 .counter("stratus_commands_refused_total",
                         "POST /cmds refused with errno 13: commands.max-open-per-product or commands.max-open reached",
                         commands::refusedCount)
+                .counter("stratus_commands_expired_total", "Commands this node ended at the end of their window (status 5)",
+                        commands::expiredCount)
+                .counter("stratus_commands_deliveries_dropped_total",
+                        "Logins whose open commands were not sent: the delivery queue (65,536) was full", commands::deliveriesDroppedCount)
                 .counter("stratus_worker_failures_total",
                         "Failures (any Throwable) that server threads survived: writers, hooks, command timer and delivery",
                         () -> workers.stream().mapToLong(Worker::failures).sum())

@@ -96,6 +96,9 @@ public final class Platform implements AutoCloseable {
         // Triggers and data push: fed by every commit of points and by presence; one dispatcher, bounded senders.
         this.hooks = Hooks.start(config, deniedNetworks, database, registry, telemetry);
         telemetry.addListener(hooks.pointEvents());
+        if (cluster != null) {
+            cluster.syncHooks(hooks); // defined on any node; fired where the point is stored
+        }
 
         // What a change of a device or product sets off, in this order (DeviceListener).
         registry.addListener(broker.deviceEvents()); // connections closed, sessions and caches dropped
@@ -121,7 +124,8 @@ public final class Platform implements AutoCloseable {
         workers.addAll(datapointWriters.workers());
         workers.addAll(commands.workers());
         workers.addAll(hooks.workers());
-        Metrics metrics = Instruments.metrics(mqtt, broker, telemetry, stateWriter, throttle, commands, workers);
+        Metrics metrics = Instruments.hooks(Instruments.metrics(mqtt, broker, telemetry, stateWriter, throttle, commands, workers),
+                hooks);
         Health health = Instruments.health(mqtt, store, workers);
         health = cluster == null ? health : cluster.health(health);
         this.api = new ApiServer(config, registry, admin, telemetry, commands, throttle,

@@ -64,6 +64,8 @@ public final class ApiServer implements AutoCloseable {
     private final EventsApi events;
     private final TriggerApi triggers;
     private final PushApi push;
+    private final HookActivityApi hookActivity;
+    private final OverviewApi overview;
     private final InfoApi info;
     private final KeyApi keys;
     private final RegisterApi register;
@@ -101,6 +103,8 @@ public final class ApiServer implements AutoCloseable {
         this.commands = new CommandApi(registry, commands, times);
         this.triggers = new TriggerApi(registry, hooks.triggers(), times);
         this.push = new PushApi(registry, hooks.push(), times);
+        this.hookActivity = new HookActivityApi(registry, hooks, times);
+        this.overview = new OverviewApi(metrics);
         this.https = tlsFiles != null && config.tls().httpPort() >= 0
                 ? new HttpsConnector(config.tls(), config.bind(), tlsFiles) : null;
         this.info = new InfoApi(config, mqttPort, mqttTlsPort, this::tlsPort);
@@ -177,6 +181,8 @@ public final class ApiServer implements AutoCloseable {
         cfg.routes.put("/products/{id}/push", authed(push::put));
         cfg.routes.get("/products/{id}/push", authed(push::get));
         cfg.routes.delete("/products/{id}/push", authed(push::delete));
+        cfg.routes.get("/products/{id}/push/deliveries", authed(hookActivity::pushDeliveries));
+        cfg.routes.get("/overview", authed(overview::overview));
         cfg.routes.get("/events", events::stream);
         cfg.routes.get("/info", authed(info::info));
 
@@ -227,6 +233,8 @@ public final class ApiServer implements AutoCloseable {
         cfg.routes.get("/triggers/{id}", onenet(authed(triggers::get)));
         cfg.routes.put("/triggers/{id}", onenet(authed(triggers::update)));
         cfg.routes.delete("/triggers/{id}", onenet(authed(triggers::delete)));
+        cfg.routes.post("/triggers/{id}/test", onenet(authed(hookActivity::test)));
+        cfg.routes.get("/triggers/{id}/deliveries", onenet(authed(hookActivity::triggerDeliveries)));
     }
 
     /**

@@ -23,7 +23,10 @@ final class AuthApi {
         this.loggedOut = loggedOut;
     }
 
-    /** {@code POST /auth/login {"username","password"}} -> {@code {"token"}}; wrong credentials are errno 3. */
+    /**
+     * {@code POST /auth/login {"username","password"}} -> {@code {"token","expires_in"}} (seconds); wrong credentials
+     * are errno 3. The session is stored: it outlives a restart until it expires or is logged out.
+     */
     Object login(Context ctx) {
         // JSON only: a web page can make a visitor's browser POST text/plain or a form anywhere without asking
         // (no CORS preflight), and so spend the admin's back-off budget from the visitor's address.
@@ -45,7 +48,7 @@ final class AuthApi {
             throw ApiError.authFailed();
         }
         guard.success(keys[1]);
-        return Map.of("token", token);
+        return Map.of("token", token, "expires_in", AdminAccount.TOKEN_LIFETIME.toSeconds());
     }
 
     /** {@code POST /auth/logout}: ends the caller's admin session. */

@@ -49,17 +49,21 @@ final class ClaimStore {
                      "UPDATE client_owner SET owner = ?, epoch = ?, will_topic = ?, will_payload = ?, will_qos = ?, "
                              + "will_retain = ? WHERE product_id = ? AND client_id = ?")) {
             for (Key key : keys) {
-                insert.setLong(1, key.productId());
-                insert.setString(2, key.clientId());
-                insert.executeUpdate();
-                select.setLong(1, key.productId());
-                select.setString(2, key.clientId());
-                String previous;
-                long epoch;
-                try (ResultSet rs = select.executeQuery()) {
-                    rs.next();
-                    previous = rs.getString(1);
-                    epoch = rs.getLong(2); // from one sequence: a client id's epochs only grow, whatever rows went
+                String previous = null;
+                long epoch = 0;
+                // The clean session's row of a connection that just ended elsewhere may go between the two statements.
+                while (previous == null) {
+                    insert.setLong(1, key.productId());
+                    insert.setString(2, key.clientId());
+                    insert.executeUpdate();
+                    select.setLong(1, key.productId());
+                    select.setString(2, key.clientId());
+                    try (ResultSet rs = select.executeQuery()) {
+                        if (rs.next()) {
+                            previous = rs.getString(1);
+                            epoch = rs.getLong(2); // from one sequence: a client id's epochs only grow, whatever rows went
+                        }
+                    }
                 }
                 update.setString(1, owner);
                 update.setLong(2, epoch);

@@ -155,9 +155,14 @@ public final class Handovers implements LogBus.Handovers {
         } // still unknown: the old node forwards for a while ({@link #sweep})
         store.put(new HandoverStore.Row(productId, clientId, from, until));
         if (fromAlive) {
-            long m = until;
-            requests.ask(from, HANDED, productId + "\n" + m + "\n" + clientId, ASK_TIMEOUT)
-                    .exceptionally(failed -> null); // the row stays: whoever reads that consumer next finds it
+            try {
+                requests.ask(from, HANDED, productId + "\n" + until + "\n" + clientId, ASK_TIMEOUT)
+                        .get(ASK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                // the row stays: the old node's ghost stops by itself, or whoever reads that consumer next finds it
+            }
         }
     }
 

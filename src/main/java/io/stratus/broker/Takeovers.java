@@ -195,23 +195,24 @@ public final class Takeovers implements AutoCloseable {
      * a clean one ends what the store kept of an earlier persistent session [MQTT-3.1.2-6].
      */
     private void completeAfterMove(Claim claim, long epoch, String previousOwner, boolean previousAlive) {
-        boolean loaded = false;
         try {
             if (claim.cleanSession()) {
                 moves.discardStored(claim.productId(), claim.clientId());
-            } else {
-                loaded = moves.moveIn(claim.productId(), claim.clientId(), seen);
+            } else if (moves.moveIn(claim.productId(), claim.clientId(), seen) && previousOwner != null && handovers != null) {
+                // Before CONNACK: the old node learns where to stop before the client can publish anything new.
+                recordHandover(claim, previousOwner, previousAlive);
             }
             claim.epoch().complete(epoch);
         } catch (RuntimeException e) {
             claim.epoch().completeExceptionally(e);
         }
-        if (loaded && previousOwner != null && handovers != null) {
-            try {
-                handovers.arrived(claim.productId(), claim.clientId(), previousOwner, previousAlive);
-            } catch (RuntimeException e) {
-                log.warn("the handover of {} from {} was not recorded: {}", claim.clientId(), previousOwner, e.toString());
-            }
+    }
+
+    private void recordHandover(Claim claim, String previousOwner, boolean previousAlive) {
+        try {
+            handovers.arrived(claim.productId(), claim.clientId(), previousOwner, previousAlive);
+        } catch (RuntimeException e) {
+            log.warn("the handover of {} from {} was not recorded: {}", claim.clientId(), previousOwner, e.toString());
         }
     }
 

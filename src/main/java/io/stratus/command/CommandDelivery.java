@@ -3,6 +3,7 @@ package io.stratus.command;
 import io.stratus.broker.Broker;
 import io.stratus.broker.Message;
 import io.stratus.monitor.Worker;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -10,13 +11,15 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Pushes commands to devices on {@code $creq/{uuid}}: at once when created, and at a device's login, on the {@code
  * command-delivery} thread, its stored open commands, each body read from the store (up to 64 KB, so nothing kept in
- * memory for an open command refers to it).
+ * memory for an open command refers to it). In cluster mode the store says what a login gets ({@link SharedCommands}):
+ * every login here is queued, and the logins queued meanwhile are looked up in one query.
  */
 final class CommandDelivery {
     /** The commands' one logger, whichever part of them logs. */
@@ -28,8 +31,10 @@ final class CommandDelivery {
     /** Devices with a delivery queued: a device that logs in ten times has one delivery in the queue, not ten. */
     private final Set<Long> deliveriesQueued = ConcurrentHashMap.newKeySet();
     private final BlockingQueue<Long> deliveries = new ArrayBlockingQueue<>(65_536);
+    private final LongAdder dropped = new LongAdder();
     private final Worker deliverer;
     private volatile boolean closed;
+    private volatile SharedCommands shared; // cluster mode only
 
     /** Starts the thread. */
     CommandDelivery(Broker broker, OpenCommands open, CommandStore store) {
@@ -80,18 +85,38 @@ final class CommandDelivery {
 
     /** At a login: queues the delivery of the device's open commands, unless one is queued already. Never blocks. */
     void queue(long deviceId) {
-        if (!open.hasAny(deviceId) || !deliveriesQueued.add(deviceId)) {
+        if (shared == null && !open.hasAny(deviceId) || !deliveriesQueued.add(deviceId)) {
             return;
         }
         if (closed || !deliveries.offer(deviceId)) {
             deliveriesQueued.remove(deviceId);
+            dropped.increment();
             log.warn("[{}] open commands not delivered at this login: delivery queue full or stopped", deviceId);
         }
     }
 
     private boolean deliverNext() throws InterruptedException {
-        deliverOpen(deliveries.take());
+        long first = deliveries.take();
+        SharedCommands s = shared;
+        if (s == null) {
+            deliverOpen(first);
+            return true;
+        }
+        List<Long> batch = new ArrayList<>(List.of(first));
+        deliveries.drainTo(batch, 499);
+        batch.forEach(deliveriesQueued::remove); // first, so that a login from now on queues another round
+        s.deliverPending(batch);
         return true;
+    }
+
+    /** Cluster mode: from now on each login asks the store, not this node's memory. */
+    void share(SharedCommands s) {
+        shared = s;
+    }
+
+    /** Logins whose delivery was not queued: the queue (65,536) was full. */
+    long droppedCount() {
+        return dropped.sum();
     }
 
     /**

@@ -31,6 +31,9 @@ import org.slf4j.LoggerFactory;
  * after its commit. Deliveries at login run on one thread ({@link CommandDelivery}); expiry on another ({@link
  * ExpiryTimer}). Open commands are bounded per product and in all ({@link OpenLimits}).
  *
+ * <p>In cluster mode ({@link #joinCluster}) the store is an open command's only state, and a stored command goes to
+ * whichever node its device logs in to: see {@link SharedCommands}.
+ *
  * <p>Platform registers {@link #onResponse} for {@link #RESPONSE_PREFIX} and {@link #deviceEvents()} with the
  * registry.
  */
@@ -56,6 +59,9 @@ public final class Commands implements AutoCloseable {
      */
     public interface Elsewhere {
         Command send(long productId, long deviceId, byte[] body, int qos, int timeoutSeconds);
+
+        /** A command for the device waits in the store: if another node holds the device, that node sends it. */
+        void pending(long productId, long deviceId);
     }
 
     private static final Logger log = LoggerFactory.getLogger(Commands.class);
@@ -70,6 +76,7 @@ public final class Commands implements AutoCloseable {
     private final ResponseHandler responses;
     private final CommandDelivery delivery;
     private volatile Elsewhere elsewhere; // cluster mode only
+    private volatile SharedCommands shared; // cluster mode only
 
     /**
      * Restores the open commands of earlier runs, then starts the {@code command-timer} and {@code command-delivery}
@@ -119,11 +126,12 @@ public final class Commands implements AutoCloseable {
         if (timeoutSeconds == 0 && !registry.isOnline(deviceId)) {
             throw new CommandException(CommandException.Reason.DEVICE_NOT_ONLINE, String.valueOf(deviceId));
         }
+        SharedCommands s = shared;
+        if (s != null) {
+            return s.send(created(productId, deviceId, body, qos, timeoutSeconds));
+        }
         limits.reserve(productId);
-        long now = System.currentTimeMillis();
-        long window = timeoutSeconds == 0 ? ONLINE_RESPONSE_WINDOW_MILLIS : timeoutSeconds * 1000L;
-        Command created = new Command(UUID.randomUUID().toString(), deviceId, productId, body, qos, timeoutSeconds,
-                CommandStatus.CREATED, now, 0, now + window, null, 0);
+        Command created = created(productId, deviceId, body, qos, timeoutSeconds);
         OpenCommand o;
         try {
             // Stored before it is sent: every later change is an update of this row.
@@ -144,15 +152,41 @@ public final class Commands implements AutoCloseable {
         return created.withoutBody();
     }
 
+    private static Command created(long productId, long deviceId, byte[] body, int qos, int timeoutSeconds) {
+        long now = System.currentTimeMillis();
+        long window = timeoutSeconds == 0 ? ONLINE_RESPONSE_WINDOW_MILLIS : timeoutSeconds * 1000L;
+        return new Command(UUID.randomUUID().toString(), deviceId, productId, body, qos, timeoutSeconds,
+                CommandStatus.CREATED, now, 0, now + window, null, 0);
+    }
+
     // ---- wiring -----------------------------------------------------------------------------------
 
-    /** Cluster mode: commands to devices connected to other nodes go through {@code elsewhere}. */
+    /**
+     * Cluster mode: commands to devices connected to other nodes go through {@code elsewhere}, and the store alone keeps
+     * open commands (the ones restored at start are let go here). Call it before the MQTT server starts.
+     */
     public void joinCluster(Elsewhere elsewhere) {
         this.elsewhere = elsewhere;
+        SharedCommands s = new SharedCommands(store, writer, broker, limits, elsewhere);
+        open.clear();
+        shared = s;
+        delivery.share(s);
+        timer.every(SharedCommands.SWEEP_MILLIS, s::sweep);
+    }
+
+    /** Cluster mode: another node stored a command for this device; sends it if the device is connected here. */
+    public void deliverStored(long productId, long deviceId) {
+        if (shared != null && broker.isConnectedHere(productId, deviceId)) {
+            delivery.queue(deviceId);
+        }
     }
 
     /** The system-topic handler of {@link #RESPONSE_PREFIX}: see {@link ResponseHandler#onResponse}. */
     public CompletableFuture<Void> onResponse(Publisher publisher, String topic, byte[] payload, int qos) {
+        SharedCommands s = shared;
+        if (s != null) {
+            return s.respond(publisher, topic.substring(RESPONSE_PREFIX.length()), payload);
+        }
         return responses.onResponse(publisher, topic, payload, qos);
     }
 
@@ -212,9 +246,21 @@ public final class Commands implements AutoCloseable {
         return new Page(stored.total(), merged);
     }
 
-    /** Commands neither answered, expired nor failed. */
+    /** Commands neither answered, expired nor failed: this node's, or in cluster mode the store's as last counted. */
     public int openCount() {
-        return limits.openCount();
+        SharedCommands s = shared;
+        return s != null ? (int) Math.min(Integer.MAX_VALUE, s.openInStore()) : limits.openCount();
+    }
+
+    /** Commands this node ended at the end of their window (status 5). */
+    public long expiredCount() {
+        SharedCommands s = shared;
+        return open.expiredCount() + (s == null ? 0 : s.expiredCount());
+    }
+
+    /** Logins whose open commands were not looked for: the delivery queue was full. */
+    public long deliveriesDroppedCount() {
+        return delivery.droppedCount();
     }
 
     /** Commands refused so far because a bound of open commands was reached. */
@@ -229,7 +275,7 @@ public final class Commands implements AutoCloseable {
 
     // ---- helpers ----------------------------------------------------------------------------------
 
-    private static void await(CompletableFuture<Void> write) {
+    static void await(CompletableFuture<Void> write) {
         try {
             write.get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {

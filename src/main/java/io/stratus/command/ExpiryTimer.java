@@ -26,6 +26,9 @@ final class ExpiryTimer {
     private boolean timerWakeup;
     private volatile boolean closed;
     private volatile Worker worker;
+    private volatile Runnable periodic;
+    private volatile long periodMillis;
+    private long periodicDue; // on the timer's thread only
 
     /**
      * Starts the thread, which calls {@code expire} with the id of each command whose expiry is due. Expiries may be
@@ -38,10 +41,21 @@ final class ExpiryTimer {
     void schedule(Expiry e) {
         expiries.add(e);
         if (first() == e) {
-            synchronized (timerSignal) {
-                timerWakeup = true;
-                timerSignal.notifyAll();
-            }
+            wake();
+        }
+    }
+
+    /** Also runs {@code task} on the timer's thread every {@code millis}, from its next round on. */
+    void every(long millis, Runnable task) {
+        periodMillis = millis;
+        periodic = task;
+        wake();
+    }
+
+    private void wake() {
+        synchronized (timerSignal) {
+            timerWakeup = true;
+            timerSignal.notifyAll();
         }
     }
 
@@ -59,6 +73,14 @@ final class ExpiryTimer {
         }
         // At most a minute: the wall clock may be set forward meanwhile.
         long wait = next == null ? 60_000 : Math.min(60_000, next.at() - now);
+        Runnable task = periodic;
+        if (task != null) {
+            if (now >= periodicDue) {
+                periodicDue = now + periodMillis;
+                task.run();
+            }
+            wait = Math.min(wait, periodicDue - System.currentTimeMillis());
+        }
         synchronized (timerSignal) {
             if (!timerWakeup && !closed) {
                 timerSignal.wait(Math.max(1, wait));

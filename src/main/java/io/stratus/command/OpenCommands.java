@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +28,7 @@ final class OpenCommands {
     private final ExpiryTimer timer;
     private final Map<String, OpenCommand> open = new ConcurrentHashMap<>();
     private final Map<Long, Set<String>> openByDevice = new ConcurrentHashMap<>();
+    private final LongAdder expired = new LongAdder();
 
     OpenCommands(BatchWriter writer, OpenLimits limits, ExpiryTimer timer) {
         this.writer = writer;
@@ -132,7 +134,22 @@ final class OpenCommands {
     void expire(String uuid) {
         OpenCommand o = open.get(uuid);
         if (o != null && transition(o, c -> c.withStatus(CommandStatus.TIMED_OUT)) != null) {
+            expired.increment();
             log.debug("[{}] command {} timed out", o.command.deviceId(), uuid);
+        }
+    }
+
+    /** Commands this node ended at the end of their window. */
+    long expiredCount() {
+        return expired.sum();
+    }
+
+    /** Cluster mode: lets go of every command held (the store keeps them), before any is sent. */
+    void clear() {
+        for (OpenCommand o : open.values()) {
+            if (close(o)) {
+                untrack(o, o.command);
+            }
         }
     }
 

@@ -52,6 +52,23 @@ final class OpenLimits {
         }
     }
 
+    /**
+     * Cluster mode: refuses a new command while the store holds the bound's worth of open commands, of its product or in
+     * all. Nodes count what is stored, so nodes accepting at the same moment can pass a bound by what is in flight.
+     */
+    void checkStored(long total, long inProduct) {
+        if (inProduct >= maxOpenPerProduct) {
+            refused.increment();
+            throw new CommandException(CommandException.Reason.SYSTEM_LIMIT, "too many open commands in this product (at most "
+                    + maxOpenPerProduct + ", commands.max-open-per-product)");
+        }
+        if (total >= maxOpen) {
+            refused.increment();
+            throw new CommandException(CommandException.Reason.SYSTEM_LIMIT, "too many open commands (at most "
+                    + maxOpen + ", commands.max-open)");
+        }
+    }
+
     /** Counts a command of an earlier run, which was accepted under the bounds of its day. */
     void count(long productId) {
         openByProduct.merge(productId, 1, Integer::sum);

@@ -13,19 +13,22 @@ import org.slf4j.LoggerFactory;
 /**
  * The admin credential: a password stored as a PBKDF2 hash, and the session tokens handed out by
  * {@code POST /auth/login}. When no password is configured on the first start, one is generated and
- * printed once.
+ * printed once. Sessions are stored ({@link AdminSessionStore}), so they outlive a restart; the ones this node has
+ * seen are also kept in memory, because {@code /events} checks its session at every event and must not wait on SQL.
  */
 public final class AdminAccount {
     public static final String USERNAME = "admin";
     private static final Logger log = LoggerFactory.getLogger(AdminAccount.class);
     private static final String HASH_SETTING = "admin_password_hash";
     private static final int ITERATIONS = 120_000;
-    private static final Duration TOKEN_LIFETIME = Duration.ofHours(24);
+    public static final Duration TOKEN_LIFETIME = Duration.ofHours(24);
 
     private final Map<String, Long> tokenExpiry = new ConcurrentHashMap<>();
+    private final AdminSessionStore sessions;
     private volatile String storedHash;
 
-    AdminAccount(DeviceStore store, String configuredPassword) {
+    AdminAccount(DeviceStore store, AdminSessionStore sessions, String configuredPassword) {
+        this.sessions = sessions;
         String existing = store.setting(HASH_SETTING);
         if (configuredPassword != null && !configuredPassword.isEmpty()) {
             if (existing == null || !verify(configuredPassword, existing)) {
@@ -43,7 +46,7 @@ public final class AdminAccount {
     }
 
     public static AdminAccount open(io.stratus.store.Database db, String configuredPassword) {
-        return new AdminAccount(new DeviceStore(db), configuredPassword);
+        return new AdminAccount(new DeviceStore(db), new AdminSessionStore(db), configuredPassword);
     }
 
     /** A new session token when the credentials are right, else null. */
@@ -54,20 +57,30 @@ public final class AdminAccount {
             return null;
         }
         String token = Secrets.token(24);
-        tokenExpiry.put(token, System.currentTimeMillis() + TOKEN_LIFETIME.toMillis());
+        long now = System.currentTimeMillis();
+        long expiresAt = now + TOKEN_LIFETIME.toMillis();
+        sessions.deleteExpired(now);
+        sessions.insert(Secrets.digest(token), expiresAt);
+        tokenExpiry.put(token, expiresAt);
         return token;
     }
 
+    /** Whether the token is a live session: from memory when this node has seen it, else from the store. */
     public boolean isValidToken(String token) {
-        if (token == null) {
+        if (token == null || token.isEmpty()) {
             return false;
         }
         Long expiry = tokenExpiry.get(token);
         if (expiry == null) {
-            return false;
+            long stored = sessions.expiresAt(Secrets.digest(token));
+            if (stored == 0) {
+                return false;
+            }
+            expiry = stored;
+            tokenExpiry.put(token, stored);
         }
         if (expiry < System.currentTimeMillis()) {
-            tokenExpiry.remove(token);
+            tokenExpiry.remove(token); // the row goes at the next login: this may run where SQL must not
             return false;
         }
         return true;
@@ -76,6 +89,7 @@ public final class AdminAccount {
     public void logout(String token) {
         if (token != null) {
             tokenExpiry.remove(token);
+            sessions.delete(Secrets.digest(token));
         }
     }
 

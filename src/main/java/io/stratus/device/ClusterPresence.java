@@ -83,6 +83,11 @@ final class ClusterPresence {
         return gone;
     }
 
+    /** Whether no other node alive has a name that sorts before {@code name}. */
+    boolean firstByName(String name) {
+        return heardAt.keySet().stream().noneMatch(i -> i.substring(0, Math.max(0, i.lastIndexOf('/'))).compareTo(name) < 0);
+    }
+
     /** Whether an incarnation of the node called {@code name} is alive (a node that restarted has a new one). */
     boolean aliveByName(String name) {
         return heardAt.keySet().stream().anyMatch(i -> i.startsWith(name + "/"));

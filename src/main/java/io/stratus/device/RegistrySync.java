@@ -14,6 +14,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +23,9 @@ import org.slf4j.LoggerFactory;
  * announced as its kind and id, never its data, since the store is the truth; a change another node announces is read
  * back from the store. A CONNECT naming a device this node has not heard of is looked up in the store before it is
  * refused: a device made through one node may connect through another before the announcement arrives.
+ *
+ * <p>Other parts that cache rows of the store (triggers, data push) announce and follow their changes the same way,
+ * under kinds of their own ({@link #follow}).
  *
  * <p>Announcements travel at most once. After NATS was away, {@link #resyncAll} compares the whole cache with the store.
  */
@@ -33,6 +37,7 @@ public final class RegistrySync implements AutoCloseable {
     private static final char OFFLINE = 'f';
     private static final char HEARTBEAT = 'h';
     private static final char LEFT = 'l';
+    private static final String OWN_KINDS = "" + PRODUCT + DEVICE + KEYS + ONLINE + OFFLINE + HEARTBEAT + LEFT;
     private static final Logger log = LoggerFactory.getLogger(RegistrySync.class);
     /** A device looked up and found absent is not looked up again for this long: a flood of wrong ids costs one query each. */
     private static final long ABSENT_MILLIS = 2_000;
@@ -52,6 +57,7 @@ public final class RegistrySync implements AutoCloseable {
     private final String incarnation;
     private final ClusterPresence remote = new ClusterPresence();
     private final List<DeviceListener> remoteListeners = new CopyOnWriteArrayList<>();
+    private final Map<Character, Follower> followers = new ConcurrentHashMap<>();
     private volatile Presence local;
     private volatile Consumer<String> dead = incarnation -> { };
 
@@ -77,6 +83,22 @@ public final class RegistrySync implements AutoCloseable {
     void announce(char kind, long id) {
         send.accept(kind + ":" + id);
         announced.increment();
+    }
+
+    /** What another part does with a change of its kind announced by another node, and at each {@link #resyncAll}. */
+    private record Follower(LongConsumer refresh, Runnable reload) {
+    }
+
+    /**
+     * Another part's cache of the store joins the announcements under {@code kind}: {@code refresh} reads back the row(s)
+     * of an id another node announced, {@code reload} compares the whole cache with the store after NATS was away. Both
+     * run on the announcements' thread or the resync's. Returns what announces a change of an id made on this node.
+     */
+    public LongConsumer follow(char kind, LongConsumer refresh, Runnable reload) {
+        if (OWN_KINDS.indexOf(kind) >= 0 || followers.putIfAbsent(kind, new Follower(refresh, reload)) != null) {
+            throw new IllegalArgumentException("registry announcements of kind " + kind + " are taken");
+        }
+        return id -> announce(kind, id);
     }
 
     /** A change announced by another node (on the caller's thread: it reads the store). Unknown text is ignored. */
@@ -117,7 +139,11 @@ public final class RegistrySync implements AutoCloseable {
             case DEVICE -> refreshDevice(id);
             case KEYS -> registry.keys().refresh(id);
             default -> {
-                return;
+                Follower f = followers.get(kind);
+                if (f == null) {
+                    return;
+                }
+                f.refresh.accept(id);
             }
         }
         applied.increment();
@@ -166,6 +192,11 @@ public final class RegistrySync implements AutoCloseable {
         return remote.aliveByName(name);
     }
 
+    /** Whether node {@code name} sorts first among the nodes alive (the one to do what only one node should). */
+    public boolean firstAlive(String name) {
+        return remote.firstByName(name);
+    }
+
     /** This node stops: the others take its devices offline at once. */
     public void leaving() {
         send.accept(LEFT + ":" + incarnation);
@@ -197,7 +228,10 @@ public final class RegistrySync implements AutoCloseable {
         }));
     }
 
-    /** Compares every product, device and key in the cache with the store (after announcements may have been missed). */
+    /**
+     * Compares every product, device and key in the cache with the store, then has each {@link #follow follower} do the
+     * same (after announcements may have been missed).
+     */
     public void resyncAll() {
         long started = System.nanoTime();
         Set<Long> storedProducts = new HashSet<>();
@@ -228,6 +262,7 @@ public final class RegistrySync implements AutoCloseable {
             }
             registry.keys().refresh(p.id());
         }
+        followers.values().forEach(f -> f.reload.run());
         log.info("Registry compared with the store in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
     }
 

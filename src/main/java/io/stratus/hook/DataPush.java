@@ -6,10 +6,12 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +49,7 @@ public final class DataPush {
     private final Delivery delivery;
     private final NetworkPolicy networks;
     private final Map<Long, PushTarget> targets = new ConcurrentHashMap<>();
+    private volatile LongConsumer announce = productId -> { };
 
     DataPush(Database db, DeviceRegistry registry, Delivery delivery, NetworkPolicy networks) {
         this.store = new PushStore(db);
@@ -77,6 +80,7 @@ public final class DataPush {
         synchronized (this) {
             store.put(t);
             targets.put(productId, t);
+            announce.accept(productId);
         }
         return t;
     }
@@ -95,7 +99,31 @@ public final class DataPush {
             return false;
         }
         store.delete(productId);
+        announce.accept(productId);
         return true;
+    }
+
+    /** Cluster mode: {@code announce} tells the other nodes of each product whose target is set or removed here. */
+    void announceTo(LongConsumer announce) {
+        this.announce = announce;
+    }
+
+    /** Another node set or removed the target of {@code productId}: its row, or its absence, replaces the copy here. */
+    synchronized void refresh(long productId) {
+        PushTarget t = store.load(productId);
+        if (t == null) {
+            targets.remove(productId);
+        } else {
+            targets.put(productId, t);
+        }
+    }
+
+    /** Every target read again from the store (announcements may have been lost). */
+    synchronized void reload() {
+        Map<Long, PushTarget> stored = new HashMap<>();
+        store.loadAll().forEach(t -> stored.put(t.productId(), t));
+        targets.keySet().retainAll(stored.keySet());
+        targets.putAll(stored);
     }
 
     /** The target messages of this product go to now, if pushing is on. */
@@ -111,7 +139,7 @@ public final class DataPush {
             String body = "{\"msg\":" + msg + ",\"nonce\":\"" + nonce + "\",\"msg_signature\":\""
                     + Signatures.sign(target.token(), nonce, msg) + "\"}";
             return body.getBytes(StandardCharsets.UTF_8);
-        }, "push of product " + target.productId());
+        }, DeliveryLog.push(target.productId()));
     }
 
     private void verify(long productId, URI uri, String token) throws HookException, InterruptedException {

@@ -87,10 +87,12 @@ public final class Delivery implements AutoCloseable {
     private final LongAdder denied = new LongAdder();
     /** When each refused target (by {@code what}) was last logged. */
     private final Map<String, Long> deniedLoggedAt = new ConcurrentHashMap<>();
+    private final DeliveryLog recent;
     private volatile boolean closed;
 
     /** {@code networks}: the addresses never connected to ({@code hook.deny-networks}). */
     public Delivery(Config.HookSettings settings, NetworkPolicy networks) {
+        this.recent = new DeliveryLog(settings.recentTargets());
         this.settings = settings;
         this.client = client(settings, networks);
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
@@ -150,11 +152,22 @@ public final class Delivery implements AutoCloseable {
 
     private void drop(URI url, String what) {
         dropped.increment();
+        outcome(what, "dropped: hook queue full", 0);
         long n = dropped.sum();
         if (n == 1 || n % DROP_LOG_EVERY == 0) {
             log.warn("Hook queue full ({} posts): {} dropped so far, latest {} to {}", settings.queueCapacity(), n, what,
                     url.getHost());
         }
+    }
+
+    private void outcome(String what, String problem, int attempts) {
+        recent.record(what, new DeliveryLog.Outcome(System.currentTimeMillis(), problem == null, problem, attempts,
+                what.startsWith("test of ")));
+    }
+
+    /** The last outcomes per target. */
+    DeliveryLog recent() {
+        return recent;
     }
 
     /** The sender threads, for readiness and tests. */
@@ -177,6 +190,7 @@ public final class Delivery implements AutoCloseable {
         }
         if (problem == null) {
             delivered.increment();
+            outcome(post.what, null, post.attempt);
         } else if (closed) {
             return false;
         } else if (post.attempt < settings.attempts()) {
@@ -191,6 +205,7 @@ public final class Delivery implements AutoCloseable {
             }
         } else {
             failed.increment();
+            outcome(post.what, problem, post.attempt);
             log.warn("{} to {} not delivered after {} tries: {}", post.what, post.url, post.attempt, problem);
         }
         return true;
@@ -227,6 +242,7 @@ public final class Delivery implements AutoCloseable {
     /** A post refused by {@code hook.deny-networks}: failed for good, logged once per target per minute. */
     private void refused(Post post, NetworkPolicy.Denied e) {
         failed.increment();
+        outcome(post.what, "refused: " + e.getMessage(), post.attempt);
         denied.increment();
         long now = System.currentTimeMillis();
         boolean[] logNow = {false};

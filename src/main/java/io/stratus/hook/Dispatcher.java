@@ -33,6 +33,9 @@ final class Dispatcher implements Telemetry.Listener, DeviceListener, AutoClosea
     private record Presence(long productId, long deviceId, boolean online, long at) implements Event {
     }
 
+    private record PointsElsewhere(long productId, long deviceId, List<StoredPoint> points, long at) implements Event {
+    }
+
     private record Removed(long deviceId) implements Event {
     }
 
@@ -64,6 +67,11 @@ final class Dispatcher implements Telemetry.Listener, DeviceListener, AutoClosea
     @Override
     public void stored(long productId, long deviceId, List<StoredPoint> points) {
         offer(new Points(productId, deviceId, points, System.currentTimeMillis()));
+    }
+
+    /** Cluster mode: points another node stored and fired triggers for; remembered here ({@link TriggerWatch#storedElsewhere}). */
+    void storedElsewhere(long productId, long deviceId, List<StoredPoint> points) {
+        offer(new PointsElsewhere(productId, deviceId, points, System.currentTimeMillis()));
     }
 
     @Override
@@ -126,6 +134,8 @@ final class Dispatcher implements Telemetry.Listener, DeviceListener, AutoClosea
             batches.points(p.productId, p.deviceId, p.points, p.at);
         } else if (e instanceof Presence p) {
             batches.presence(p.productId, p.deviceId, p.online, p.at);
+        } else if (e instanceof PointsElsewhere p) {
+            watch.storedElsewhere(p.productId, p.deviceId, p.points, p.at);
         } else if (e instanceof Removed r) {
             watch.removed(r.deviceId);
         }

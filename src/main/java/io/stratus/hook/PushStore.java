@@ -1,10 +1,15 @@
 package io.stratus.hook;
 
 import io.stratus.store.Database;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.List;
 
 /** SQL for the {@code push_target} table. */
 final class PushStore {
+    private static final String SELECT = "SELECT product_id, url, token, enabled, batch, create_time, update_time FROM push_target";
+
     private final Database db;
 
     PushStore(Database db) {
@@ -12,9 +17,24 @@ final class PushStore {
     }
 
     List<PushTarget> loadAll() {
-        return db.list("SELECT product_id, url, token, enabled, batch, create_time, update_time FROM push_target",
-                rs -> new PushTarget(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getBoolean(4), rs.getBoolean(5),
-                        rs.getLong(6), rs.getLong(7)));
+        return db.list(SELECT, PushStore::target);
+    }
+
+    /** The target of {@code productId}, or null when it has none. */
+    PushTarget load(long productId) {
+        return db.withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE product_id = ?")) {
+                ps.setLong(1, productId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? target(rs) : null;
+                }
+            }
+        });
+    }
+
+    private static PushTarget target(ResultSet rs) throws SQLException {
+        return new PushTarget(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getBoolean(4), rs.getBoolean(5),
+                rs.getLong(6), rs.getLong(7));
     }
 
     /**

@@ -84,6 +84,30 @@ final class TriggerPosts {
         return entry;
     }
 
+    /**
+     * A test post from the console: the trigger's body with one made-up point at its threshold, {@code "test":true},
+     * and the first of its devices (or none). False when the delivery queue is full.
+     */
+    boolean test(Trigger t) {
+        ObjectNode body = envelope(t);
+        body.put("test", true);
+        ObjectNode entry = data(body, t);
+        entry.put("at", AT.format(Instant.now()));
+        entry.set("value", JSON.valueToTree(t.type() == TriggerType.INOUT ? t.lolmt() : t.threshold()));
+        try {
+            return delivery.post(URI.create(t.url()), JSON.writeValueAsBytes(body), DeliveryLog.test(t.id()));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static ObjectNode data(ObjectNode body, Trigger t) {
+        ObjectNode entry = body.putArray("current_data").addObject();
+        entry.put("dev_id", t.sortedDevIds().stream().findFirst().map(String::valueOf).orElse(""));
+        entry.put("ds_id", t.dsId());
+        return entry;
+    }
+
     /** Queues the POST; the body (and its store lookup) is built only when the delivery queue has room. */
     private void send(Trigger t, Supplier<ObjectNode> body) {
         delivery.post(URI.create(t.url()), () -> {
@@ -92,7 +116,7 @@ final class TriggerPosts {
             } catch (JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }
-        }, "trigger " + t.id());
+        }, DeliveryLog.trigger(t.id()));
     }
 
     private static JsonNode value(String valueJson) {

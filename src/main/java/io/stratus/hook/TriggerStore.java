@@ -29,16 +29,34 @@ final class TriggerStore {
             List<Trigger> out = new ArrayList<>();
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT " + COLUMNS + " FROM hook_trigger")) {
                 while (rs.next()) {
-                    TriggerType type = TriggerType.parse(rs.getString(7)).orElse(null);
-                    if (type != null) {
-                        out.add(new Trigger(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
-                                devIds(rs.getString(5)), rs.getString(6), type, rs.getDouble(8), rs.getDouble(9),
-                                rs.getDouble(10), rs.getLong(11), rs.getLong(12)));
+                    Trigger t = trigger(rs);
+                    if (t != null) {
+                        out.add(t);
                     }
                 }
             }
             return out;
         });
+    }
+
+    /** The trigger {@code id}, or null when it is not stored. */
+    Trigger load(long id) {
+        return db.withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM hook_trigger WHERE id = ?")) {
+                ps.setLong(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? trigger(rs) : null;
+                }
+            }
+        });
+    }
+
+    /** The row at {@code rs}, or null for a type this version does not know. */
+    private static Trigger trigger(ResultSet rs) throws SQLException {
+        TriggerType type = TriggerType.parse(rs.getString(7)).orElse(null);
+        return type == null ? null : new Trigger(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
+                devIds(rs.getString(5)), rs.getString(6), type, rs.getDouble(8), rs.getDouble(9), rs.getDouble(10),
+                rs.getLong(11), rs.getLong(12));
     }
 
     /** Inserts a draft; returns its id. */

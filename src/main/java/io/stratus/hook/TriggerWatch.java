@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
 /**
@@ -48,6 +49,7 @@ final class TriggerWatch {
     private final TriggerPosts posts;
     private final long startedAt;
     private final Map<Long, TriggerState> states = new HashMap<>();
+    private volatile BooleanSupplier reportsUnseen = () -> true;
 
     TriggerWatch(Triggers triggers, DeviceRegistry registry, TriggerPosts posts, long startedAt) {
         this.triggers = triggers;
@@ -119,6 +121,37 @@ final class TriggerWatch {
         }
     }
 
+    /**
+     * Cluster mode: points another node stored (and fired triggers for). Only remembered, so that what a trigger knows
+     * of the device (its last value, side of a range, last point) holds if the device moves here; and its silence is the
+     * storing node's to report, so this node does not fire a frozen trigger for it until it stores a point itself.
+     */
+    void storedElsewhere(long productId, long deviceId, List<StoredPoint> points, long receivedAt) {
+        for (Trigger t : triggers.ofProduct(productId)) {
+            if (!t.watches(deviceId)) {
+                continue;
+            }
+            for (StoredPoint p : points) {
+                if (!p.stream().equals(t.dsId())) {
+                    continue;
+                }
+                StreamState s = state(t, deviceId);
+                fires(t, s, p, receivedAt); // for the state it leaves; firing is the storing node's
+                s.lastSeen = receivedAt;
+                s.lastPoint = p;
+                s.frozenFired = true;
+            }
+        }
+    }
+
+    /**
+     * In cluster mode only one node reports the silence of a stream no node has seen a point of since it started
+     * ({@code reportsUnseen}); one seen is reported by the node that stored its last point.
+     */
+    void reportUnseenSilenceWhen(BooleanSupplier reportsUnseen) {
+        this.reportsUnseen = reportsUnseen;
+    }
+
     /** Fires frozen triggers whose streams have been silent long enough; drops state of deleted triggers. */
     void checkSilence(long now) {
         Set<Long> live = triggers.all().stream().map(Trigger::id).collect(Collectors.toSet());
@@ -130,7 +163,7 @@ final class TriggerWatch {
             for (long deviceId : watchedDevices(t)) {
                 StreamState s = state(t, deviceId);
                 long since = s.lastSeen != 0 ? s.lastSeen : clockStart(t);
-                if (!s.frozenFired && now - since >= silenceMillis(t)) {
+                if (!s.frozenFired && now - since >= silenceMillis(t) && (s.lastSeen != 0 || reportsUnseen.getAsBoolean())) {
                     s.frozenFired = true;
                     posts.fireSilent(t, deviceId, s.lastPoint);
                 }

@@ -5,15 +5,18 @@ import io.stratus.store.Database;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongConsumer;
 
 /**
  * The trigger definitions: stored in {@code hook_trigger}, cached here by id and by product so that matching a
  * batch of points reads memory only. Mutations are serialised on this object; reads are lock-free. A trigger of a
- * deleted product is gone (its row went with the product; the cache entry is dropped when next seen).
+ * deleted product is gone (its row went with the product; the cache entry is dropped when next seen). In cluster mode a
+ * change made here is announced by id, and one made on another node is read back from the store ({@link #refresh}).
  */
 public final class Triggers {
     private final TriggerStore store;
@@ -21,6 +24,7 @@ public final class Triggers {
     private final NetworkPolicy networks;
     private final Map<Long, Trigger> byId = new ConcurrentHashMap<>();
     private volatile Map<Long, List<Trigger>> byProduct = Map.of();
+    private volatile LongConsumer announce = id -> { };
 
     Triggers(Database db, DeviceRegistry registry, NetworkPolicy networks) {
         this.store = new TriggerStore(db);
@@ -46,6 +50,7 @@ public final class Triggers {
         Trigger t = stored.stored(store.insert(stored), now);
         byId.put(t.id(), t);
         reindex();
+        announce.accept(t.id());
         return t;
     }
 
@@ -56,6 +61,7 @@ public final class Triggers {
         store.update(t);
         byId.put(id, t);
         reindex();
+        announce.accept(id);
         return t;
     }
 
@@ -65,7 +71,40 @@ public final class Triggers {
         }
         store.delete(id);
         reindex();
+        announce.accept(id);
         return true;
+    }
+
+    /** Cluster mode: {@code announce} tells the other nodes of each trigger created, changed or deleted here. */
+    void announceTo(LongConsumer announce) {
+        this.announce = announce;
+    }
+
+    /** Another node created, changed or deleted trigger {@code id}: its row, or its absence, replaces the copy here. */
+    synchronized void refresh(long id) {
+        Trigger t = store.load(id);
+        if (t == null ? byId.remove(id) != null : !t.equals(byId.get(id))) {
+            if (t != null) {
+                byId.put(id, t);
+            }
+            reindex();
+        }
+    }
+
+    /** Replaces every trigger that differs from its row, and drops those without one (announcements may have been lost). */
+    synchronized void reload() {
+        Map<Long, Trigger> stored = new HashMap<>();
+        store.loadAll().forEach(t -> stored.put(t.id(), t));
+        boolean changed = byId.keySet().retainAll(stored.keySet());
+        for (Trigger t : stored.values()) {
+            if (!t.equals(byId.get(t.id()))) {
+                byId.put(t.id(), t); // an equal one stays: the watch keeps a definition's state while it is the same object
+                changed = true;
+            }
+        }
+        if (changed) {
+            reindex();
+        }
     }
 
     public Optional<Trigger> get(long id) {

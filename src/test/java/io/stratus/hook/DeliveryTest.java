@@ -29,7 +29,7 @@ class DeliveryTest {
     /** A delivery with these settings, denying the {@code deny} blocks as {@code hook.deny-networks} would. */
     private static Delivery delivery(int queue, int senders, int attempts, long timeoutMillis, List<String> deny) {
         return new Delivery(new Config.HookSettings(Duration.ofMillis(timeoutMillis), queue, senders, attempts,
-                Duration.ofMillis(20), Duration.ofMillis(100), 100, Duration.ofMillis(50), deny), NetworkPolicy.of(deny));
+                Duration.ofMillis(20), Duration.ofMillis(100), 100, Duration.ofMillis(50), deny, 100), NetworkPolicy.of(deny));
     }
 
     /** The receiver's URL with the host name "localhost", which only resolution turns into a loopback address. */
