@@ -25,15 +25,18 @@ export function freePort() {
   });
 }
 
-/** `env`: settings as STRATUS_* environment variables, over the inherited environment. */
-export async function startServer({ adminPassword, env = {} }) {
+/**
+ * `env`: settings as STRATUS_* environment variables, over the inherited environment. `dataDir` and the ports, when
+ * given, start it again where a server stopped with stop({ keepData: true }) ran (a restart: same data, same origin).
+ */
+export async function startServer({ adminPassword, env = {}, dataDir: reused, httpPort: http, mqttPort: mqtt }) {
   const jar = jarPath();
   if (!fs.existsSync(jar)) {
     throw new Error(`${jar} does not exist: build it first with mvn -B -DskipTests package (or run mvn -B verify).`);
   }
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stratus-e2e-data-'));
-  const mqttPort = await freePort();
-  const httpPort = await freePort();
+  const dataDir = reused || fs.mkdtempSync(path.join(os.tmpdir(), 'stratus-e2e-data-'));
+  const mqttPort = mqtt || await freePort();
+  const httpPort = http || await freePort();
   const args = ['-Xmx512m', '-jar', jar, '--bind', '127.0.0.1', '--mqtt-port', String(mqttPort), '--http-port', String(httpPort),
     '--data-dir', dataDir, '--admin-password', adminPassword];
   const child = spawn(process.env.JAVA || 'java', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
@@ -59,10 +62,11 @@ export async function startServer({ adminPassword, env = {} }) {
   return {
     mqttPort,
     httpPort,
+    dataDir,
     url: `http://127.0.0.1:${httpPort}`,
     startMillis: Date.now() - started,
     log: () => log,
-    async stop() {
+    async stop({ keepData = false } = {}) {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
@@ -70,7 +74,7 @@ export async function startServer({ adminPassword, env = {} }) {
         await exited;
         clearTimeout(timer);
       }
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!keepData) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,42 +1,48 @@
-// The Stratus HTTP API as the console uses it: the admin token from sessionStorage, the errno envelope
-// turned into values or ApiError, and a message for each errno that a person can act on.
+// The Stratus HTTP API as the console uses it: the admin token from localStorage (so that every tab of the console
+// shares the session), the errno envelope turned into values or ApiError, and a message for each errno that a person
+// can act on.
 
-const TOKEN_KEY = 'stratus.token';
+import { t } from './i18n.js';
 
-/** What each OneNET errno means for someone using the console. */
-const HINTS = {
-  1: 'The server hit an internal error; its log has the details.',
-  2: 'Sign in first.',
-  3: 'Not allowed: the credential is wrong or has expired.',
-  4: 'The request was not valid JSON.',
-  5: 'The request is too large.',
-  6: 'A value is not valid.',
-  7: 'A required field is missing.',
-  8: 'Not found; it may have been deleted.',
-  9: 'Nothing was sent.',
-  10: 'The device is not online.',
-  11: 'That data stream already exists.',
-  12: 'That already exists.',
-  13: 'The server is busy; try again shortly.',
-};
+export const TOKEN_KEY = 'stratus.token';
+const EXPIRY_KEY = 'stratus.token.expires';
 
 export class ApiError extends Error {
-  constructor(errno, error, status, unauthorized = false) {
-    const detail = error || 'request failed';
-    const hint = HINTS[errno];
-    super(hint ? `${hint} (${detail})` : `Error ${errno}: ${detail}`);
+  /** retryAfter: the seconds of a failed-login back-off (HTTP 429, or errno 3 with Retry-After). */
+  constructor(errno, error, status, unauthorized = false, retryAfter = 0) {
+    const detail = error || t('api.requestFailed');
+    const hint = retryAfter ? t('api.tooManyAttempts', { s: retryAfter }) : t(`errno.${errno}`);
+    super(hint !== `errno.${errno}` ? `${hint} (${detail})` : t('api.errorN', { errno, detail }));
     this.errno = errno;
     this.detail = detail;
     this.status = status;
+    this.retryAfter = retryAfter;
     /** The session is gone (errno 2 or 3 that is not a failed-login back-off): whenUnauthorized has been told. */
     this.unauthorized = unauthorized;
   }
 }
 
 export const token = {
-  get: () => sessionStorage.getItem(TOKEN_KEY),
-  set: (t) => sessionStorage.setItem(TOKEN_KEY, t),
-  clear: () => sessionStorage.removeItem(TOKEN_KEY),
+  /** The session's token, or null when there is none or it has expired. */
+  get() {
+    const expires = Number(localStorage.getItem(EXPIRY_KEY)) || 0;
+    if (expires && expires <= Date.now()) return null;
+    return localStorage.getItem(TOKEN_KEY);
+  },
+  /** Milliseconds until the session expires (Infinity when the server did not say). */
+  remaining() {
+    const expires = Number(localStorage.getItem(EXPIRY_KEY)) || 0;
+    return expires ? expires - Date.now() : Infinity;
+  },
+  set(value, expiresInSeconds) {
+    localStorage.setItem(TOKEN_KEY, value);
+    if (expiresInSeconds) localStorage.setItem(EXPIRY_KEY, String(Date.now() + expiresInSeconds * 1000));
+    else localStorage.removeItem(EXPIRY_KEY);
+  },
+  clear() {
+    localStorage.removeItem(TOKEN_KEY);
+    localStorage.removeItem(EXPIRY_KEY);
+  },
 };
 
 let onUnauthorized = () => {};
@@ -76,7 +82,7 @@ export async function call(method, path, { query: params, body, raw = false, aut
   try {
     res = await fetch(path + query(params), { method, headers, body: payload });
   } catch (e) {
-    throw new Error(`The server cannot be reached (${e.message}).`);
+    throw new Error(t('api.unreachable', { detail: e.message }));
   }
   if (raw && res.ok) return res;
   let env = null;
@@ -86,13 +92,15 @@ export async function call(method, path, { query: params, body, raw = false, aut
     // not JSON: handled below
   }
   if (!env || typeof env.errno !== 'number') {
-    throw new ApiError(1, `HTTP ${res.status} without a JSON reply`, res.status);
+    throw new ApiError(1, t('api.notJson', { status: res.status }), res.status);
   }
   if (env.errno !== 0) {
     // Read errno, not the status: OneNET's routes answer HTTP 200 unless the server runs with
     // api.status-codes=rest. A back-off is errno 3 too, but comes with Retry-After and ends by itself.
-    const unauthorized = auth && (env.errno === 2 || env.errno === 3) && !res.headers.has('Retry-After');
-    const err = new ApiError(env.errno, env.error, res.status, unauthorized);
+    const backOff = env.errno === 3 && (res.headers.has('Retry-After') || res.status === 429);
+    const retryAfter = backOff ? Math.max(1, Number(res.headers.get('Retry-After')) || 1) : 0;
+    const unauthorized = auth && (env.errno === 2 || env.errno === 3) && !retryAfter;
+    const err = new ApiError(env.errno, env.error, res.status, unauthorized, retryAfter);
     if (unauthorized) onUnauthorized(err);
     throw err;
   }
@@ -110,6 +118,14 @@ export async function routeExists(method, path, params) {
   } catch {
     return false;
   }
+}
+
+let infoPromise = null;
+
+/** GET /info, once per page load (the MQTT ports, the zone of the API's times); {} when it fails. */
+export function serverInfo() {
+  if (!infoPromise) infoPromise = api.info().catch(() => { infoPromise = null; return {}; });
+  return infoPromise;
 }
 
 export const api = {

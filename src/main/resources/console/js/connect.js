@@ -2,16 +2,9 @@
 // password = auth_info) with copy buttons and a mosquitto_pub example that uploads one data point; when the server
 // has an MQTT TLS port, that port and the same example over TLS.
 
-import { api } from './api.js';
+import { serverInfo } from './api.js';
 import { h, copyable, copyButton, infoDialog } from './ui.js';
-
-let infoPromise = null;
-
-/** GET /info, once per page load: the MQTT ports. */
-function serverInfo() {
-  if (!infoPromise) infoPromise = api.info().catch(() => ({}));
-  return infoPromise;
-}
+import { t } from './i18n.js';
 
 function shellQuote(s) {
   return /^[A-Za-z0-9_.:/@+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
@@ -26,44 +19,44 @@ export function connectPanel(device, productId) {
   const bytes = new TextEncoder().encode(payload).length;
   const hex = (n) => `\\x${n.toString(16).padStart(2, '0')}`;
   const example = (port, tls = false) => [
-    `# $dp type 3: one byte 0x03, a two-byte length, then the JSON`,
+    `# ${t('connect.exampleComment')}`,
     `printf '\\x03${hex(bytes >> 8)}${hex(bytes & 0xff)}${payload}' | \\`,
     `  mosquitto_pub -h ${host} -p ${port} -V mqttv311 -i ${device.id} -u ${productId} \\`,
     `  ${tls ? '--cafile ca.pem ' : ''}-P ${shellQuote(device.auth_info)} -t '$dp' -q 1 -s`,
   ].join('\n');
   const pre = h('pre', { 'data-testid': 'connect-example' }, example(1883));
-  const exampleRow = h('div.row', h('strong.small', 'Upload a data point with mosquitto_pub'));
+  const exampleRow = h('div.row', h('strong.small', t('connect.example')));
   let exampleText = example(1883);
   exampleRow.append(copyButton(() => exampleText));
   const portRow = h('dd', portCell);
   const tlsPart = h('div.tls');
   serverInfo().then((info) => {
     const port = info.mqtt_port ? String(info.mqtt_port) : '1883';
-    portText.textContent = info.mqtt_port ? port : `${port} (the server's mqtt port; see its log)`;
+    portText.textContent = info.mqtt_port ? port : t('connect.portUnknown', { port });
     portCell.append(copyButton(port));
     exampleText = example(port);
     pre.textContent = exampleText;
     if (info.mqtt_tls_port) {
       const tlsPort = String(info.mqtt_tls_port);
-      portRow.after(h('dt', 'TLS port'), h('dd', copyable(tlsPort, { testid: 'connect-tls-port' })));
+      portRow.after(h('dt', t('connect.tlsPort')), h('dd', copyable(tlsPort, { testid: 'connect-tls-port' })));
       const tlsExample = example(tlsPort, true);
       tlsPart.append(
-        h('div.row', h('strong.small', 'The same over TLS'), copyButton(tlsExample)),
-        h('p.small.muted', 'ca.pem: the CA that signed the server\'s certificate (for a public CA, --capath /etc/ssl/certs instead).'),
+        h('div.row', h('strong.small', t('connect.sameOverTls')), copyButton(tlsExample)),
+        h('p.small.muted', t('connect.caHint')),
         h('pre', { 'data-testid': 'connect-example-tls' }, tlsExample));
     }
   });
   return h('div.connect', { 'data-testid': 'connect-panel' },
     h('dl.facts',
-      h('dt', 'Host'), h('dd', copyable(host)),
-      h('dt', 'Port'), portRow,
-      h('dt', 'Client ID'), h('dd', copyable(String(device.id), { testid: 'connect-client-id' })),
-      h('dt', 'User name'), h('dd', copyable(String(productId), { testid: 'connect-username' })),
-      h('dt', 'Password'), h('dd', copyable(device.auth_info, { testid: 'connect-password' }))),
-    h('p.small.muted', 'MQTT 3.1.1. The password is the device\'s auth_info; the product\'s master key also works.'),
+      h('dt', t('connect.host')), h('dd', copyable(host)),
+      h('dt', t('connect.port')), portRow,
+      h('dt', t('connect.clientId')), h('dd', copyable(String(device.id), { testid: 'connect-client-id' })),
+      h('dt', t('connect.username')), h('dd', copyable(String(productId), { testid: 'connect-username' })),
+      h('dt', t('connect.password')), h('dd', copyable(device.auth_info, { testid: 'connect-password' }))),
+    h('p.small.muted', t('connect.note')),
     exampleRow, pre, tlsPart);
 }
 
 export function showConnect(device, productId) {
-  return infoDialog(`Connect ${device.title}`, connectPanel(device, productId));
+  return infoDialog(t('connect.title', { title: device.title }), connectPanel(device, productId));
 }

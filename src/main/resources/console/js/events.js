@@ -6,6 +6,7 @@
 // says so and nothing reconnects.
 
 import { api, token } from './api.js';
+import { t } from './i18n.js';
 
 const EVENTS = ['device.online', 'device.offline', 'datapoint', 'dropped'];
 
@@ -17,7 +18,8 @@ let everOpen = false;
 /** Bumped whenever a page opens or stops the stream, so that a pending retry knows it is stale. */
 let generation = 0;
 
-const LABELS = { on: 'live', off: 'reconnecting…', revoked: 'not live' };
+const LABELS = { on: 'events.live', off: 'events.reconnecting', revoked: 'events.notLive' };
+let endedReason = null;
 
 function indicator(state) {
   const el = document.getElementById('live');
@@ -28,9 +30,17 @@ function indicator(state) {
   el.innerHTML = '';
   const label = document.createElement('span');
   label.className = 'label';
-  label.textContent = LABELS[state] || '';
+  label.textContent = LABELS[state] ? t(LABELS[state]) : '';
   el.append(label);
   el.dataset.state = state;
+  el.title = state !== 'revoked' ? t('events.title')
+    : endedReason ? t('events.endedBecause', { reason: endedReason }) : t('events.ended');
+}
+
+/** Draws the indicator again in the language just chosen. */
+export function relabel() {
+  const el = document.getElementById('live');
+  if (el.dataset.state) indicator(el.dataset.state);
 }
 
 function dispatch(name, data) {
@@ -97,8 +107,8 @@ export function watch(productId) {
       // no reason given
     }
     close(); // before the browser's own reconnect: this stream is over, not dropped
+    endedReason = reason;
     indicator('revoked');
-    document.getElementById('live').title = reason ? `Live updates ended: ${reason}` : 'Live updates ended';
     // A signed-out session: any API call notices and shows the sign-in page.
     api.info().catch(() => {});
   });
@@ -119,8 +129,8 @@ export function watch(productId) {
 export function stop() {
   generation++;
   close();
+  endedReason = null;
   indicator('hidden');
-  document.getElementById('live').title = 'Live updates from the server';
 }
 
 function close() {

@@ -1,5 +1,7 @@
 // Small DOM helpers: element building, toasts, dialogs, copy buttons, online tags.
 
+import { t, fmtDateTime } from './i18n.js';
+
 /**
  * h('div.panel#id', {onclick, class, dataset...}, child, ...): an element. Children may be strings, nodes,
  * arrays, or null/false (skipped). Attributes starting with "on" become listeners.
@@ -57,8 +59,8 @@ export function showError(e) {
 }
 
 /** A button that copies text to the clipboard (with a fallback for pages not served over https). */
-export function copyButton(text, label = 'Copy') {
-  const btn = h('button.btn.copy', { type: 'button', title: 'Copy to the clipboard' }, label);
+export function copyButton(text, label = t('ui.copy')) {
+  const btn = h('button.btn.copy', { type: 'button', title: t('ui.copyTitle') }, label);
   btn.addEventListener('click', async () => {
     const value = typeof text === 'function' ? text() : text;
     let ok = false;
@@ -72,7 +74,7 @@ export function copyButton(text, label = 'Copy') {
       try { ok = document.execCommand('copy'); } catch { ok = false; }
       area.remove();
     }
-    btn.textContent = ok ? 'Copied' : 'Copy failed';
+    btn.textContent = ok ? t('ui.copied') : t('ui.copyFailed');
     btn.classList.toggle('done', ok);
     setTimeout(() => { btn.textContent = label; btn.classList.remove('done'); }, 1500);
   });
@@ -85,15 +87,15 @@ export function copyable(text, { mono = true, testid } = {}) {
 }
 
 export function onlineTag(online, disabled = false) {
-  if (disabled) return h('span.tag.disabled', { 'data-testid': 'status' }, 'disabled');
-  return h(`span.tag.${online ? 'online' : 'offline'}`, { 'data-testid': 'status' }, online ? 'online' : 'offline');
+  if (disabled) return h('span.tag.disabled', { 'data-testid': 'status' }, t('ui.disabled'));
+  return h(`span.tag.${online ? 'online' : 'offline'}`, { 'data-testid': 'status' }, online ? t('ui.online') : t('ui.offline'));
 }
 
 export function setOnlineTag(tag, online) {
   if (!tag || tag.classList.contains('disabled')) return;
   tag.classList.toggle('online', online);
   tag.classList.toggle('offline', !online);
-  tag.textContent = online ? 'online' : 'offline';
+  tag.textContent = online ? t('ui.online') : t('ui.offline');
   flash(tag);
 }
 
@@ -109,7 +111,7 @@ const dialog = () => document.getElementById('dialog');
  * A modal form. fields: [{name, label, value, required, type, hint, placeholder}]. onSubmit(values) may
  * throw: its message is shown in the dialog and it stays open. Resolves with onSubmit's result, or null.
  */
-export function formDialog({ title, intro, fields, submit = 'Save', onSubmit }) {
+export function formDialog({ title, intro, fields, submit = t('ui.save'), onSubmit }) {
   return new Promise((resolve) => {
     const d = dialog();
     const error = h('div.form-error', { role: 'alert' });
@@ -129,7 +131,7 @@ export function formDialog({ title, intro, fields, submit = 'Save', onSubmit }) 
       }),
       error,
       h('div.buttons',
-        h('button.btn.secondary', { type: 'button', onclick: () => { d.close(); } }, 'Cancel'),
+        h('button.btn.secondary', { type: 'button', onclick: () => { d.close(); } }, t('ui.cancel')),
         h('button.btn', { type: 'submit', 'data-testid': 'dialog-submit' }, submit)));
     let result = null;
     form.addEventListener('submit', async (ev) => {
@@ -161,14 +163,14 @@ export function infoDialog(title, ...content) {
   return new Promise((resolve) => {
     const d = dialog();
     clear(d).append(h('div.dialog-body', h('h2', title), content,
-      h('div.buttons', h('button.btn', { type: 'button', onclick: () => d.close(), 'data-testid': 'dialog-close' }, 'Done'))));
+      h('div.buttons', h('button.btn', { type: 'button', onclick: () => d.close(), 'data-testid': 'dialog-close' }, t('ui.done')))));
     d.addEventListener('close', () => resolve(), { once: true });
     d.showModal();
   });
 }
 
 /** Asks before something that cannot be undone; resolves true when confirmed and action() succeeded. */
-export function confirmDialog(title, message, { confirm = 'Delete', action }) {
+export function confirmDialog(title, message, { confirm = t('ui.delete'), action }) {
   return new Promise((resolve) => {
     const d = dialog();
     const error = h('div.form-error', { role: 'alert' });
@@ -189,15 +191,25 @@ export function confirmDialog(title, message, { confirm = 'Delete', action }) {
       }
     });
     clear(d).append(h('div.dialog-body', h('h2', title), h('p', message), error,
-      h('div.buttons', h('button.btn.secondary', { type: 'button', onclick: () => d.close() }, 'Cancel'), ok)));
+      h('div.buttons', h('button.btn.secondary', { type: 'button', onclick: () => d.close() }, t('ui.cancel')), ok)));
     d.addEventListener('close', () => resolve(done), { once: true });
     d.showModal();
   });
 }
 
-/** "3 min ago"-style age of an API time, for titles. */
+let apiOffset = null;
+
+/** The zone of the API's times, from GET /info's timezone when it is an offset ("+08:00", "Z"); else unknown. */
+export function setApiZone(zone) {
+  apiOffset = zone === 'Z' ? 'Z' : /^[+-]\d{2}:\d{2}$/.test(zone || '') ? zone : null;
+}
+
+/** An API time ("yyyy-MM-dd HH:mm:ss" in the API's zone) in the chosen language and the browser's zone. */
 export function timeText(apiTime) {
-  return apiTime || '—';
+  if (!apiTime) return '—';
+  const when = apiOffset && /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/.test(apiTime)
+    ? new Date(`${apiTime.slice(0, 19).replace(' ', 'T')}${apiOffset}`) : null;
+  return when && !Number.isNaN(when.getTime()) ? fmtDateTime(when) : apiTime;
 }
 
 /** A value for display: numbers and strings as they are, anything else as compact JSON. */
