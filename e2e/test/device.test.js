@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from '../lib/server.js';
+import { englishLeft, englishWords } from '../lib/catalogue.js';
 import { MqttDevice } from '../lib/mqtt.js';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -199,9 +200,12 @@ describe('Stratus console: the device page', { timeout: 120000 }, () => {
     await chartState(zh, 2);
     assert.equal(await zh.textContent('[data-testid=history] h2'), '历史数据');
     assert.match(await zh.textContent('[data-testid=zone-hint]'), /Asia\/Shanghai, UTC\+08:00.*24 小时制/);
+    const english = await englishWords('common', 'device');
+    assert.deepEqual(await englishLeft(zh, english), [], 'device page, chart');
     await shot(zh, 'device-chart-zh');
     await zh.click('[data-view=table]');
     await zh.waitForFunction(() => /共 310 行/.test((document.querySelector('[data-testid=table-range]') || {}).textContent));
+    assert.deepEqual(await englishLeft(zh, english), [], 'device page, table');
     await shot(zh, 'device-table-zh');
     await zh.context().close();
     assert.deepEqual(pageErrors, [], 'no script errors');

@@ -11,12 +11,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from '../lib/server.js';
+import { englishLeft, englishWords } from '../lib/catalogue.js';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ADMIN_PASSWORD = 'e2e-admin-password';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SHOTS = process.env.SCREENSHOT_DIR || path.resolve(here, '..', '..', 'target', 'screenshots');
-const CONSOLE_JS = path.resolve(here, '..', '..', 'src', 'main', 'resources', 'console', 'js');
 const LONG_TITLE = `greenhouse-${'x'.repeat(117)}`; // 128 characters, no space to break at
 // Settings as environment variables: REST statuses, so that the back-off is HTTP 429; a back-off that outlasts the run.
 const ENV = { STRATUS_API_STATUS_CODES: 'rest', STRATUS_AUTH_BACKOFF_BASE_MILLIS: '600000' };
@@ -48,33 +48,6 @@ async function signIn(p) {
 }
 
 const hash = (p) => decodeURIComponent(new URL(p.url()).hash);
-
-/** The English words of the common catalogue, as the console has them. */
-async function englishCatalogue() {
-  const source = fs.readFileSync(path.join(CONSOLE_JS, 'i18n', 'common.js'), 'utf8');
-  const { default: common } = await import(`data:text/javascript,${encodeURIComponent(source)}`);
-  return common;
-}
-
-/** Texts on screen (text nodes, placeholders, titles of buttons) that equal an English catalogue value. */
-function englishLeft(p, words) {
-  return p.evaluate((english) => {
-    const set = new Set(english);
-    const found = [];
-    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-      const el = n.parentElement;
-      if (!el || !el.checkVisibility() || !n.textContent.trim()) continue;
-      if (set.has(n.textContent.trim())) found.push(n.textContent.trim());
-    }
-    for (const el of document.querySelectorAll('[placeholder], [aria-label], option')) {
-      for (const text of [el.getAttribute('placeholder'), el.getAttribute('aria-label'), el.tagName === 'OPTION' ? el.textContent : null]) {
-        if (text && set.has(text.trim())) found.push(text.trim());
-      }
-    }
-    return found;
-  }, words);
-}
 
 describe('Stratus console: sessions, lists in the URL, long titles, Chinese', { timeout: 150000 }, () => {
   before(async () => {
@@ -190,8 +163,7 @@ describe('Stratus console: sessions, lists in the URL, long titles, Chinese', { 
   });
 
   it('speaks Chinese to a zh-CN browser, with no English word of the catalogue on the main pages', async () => {
-    const common = await englishCatalogue();
-    const english = Object.entries(common.en).filter(([k, v]) => common['zh-CN'][k] !== v).map(([, v]) => v);
+    const english = await englishWords('common');
     const zh = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'zh-CN' });
     try {
       const p = await zh.newPage();
