@@ -15,6 +15,7 @@ import io.stratus.cluster.MessageLog;
 import io.stratus.cluster.NatsLink;
 import io.stratus.cluster.RouteBus;
 import io.stratus.cluster.Subjects;
+import io.stratus.device.AdminAccount;
 import io.stratus.device.DeviceRegistry;
 import io.stratus.device.RegistrySync;
 import io.stratus.hook.Hooks;
@@ -36,6 +37,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +47,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ClusterNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
+    /** The kind of registry announcement that says an admin session ended. */
+    private static final char ADMIN_SESSIONS = 'a';
 
     private final String name;
     private final Connection nats;
@@ -151,6 +155,12 @@ final class ClusterNode implements AutoCloseable {
     }
 
     /** Triggers and data push set on any node apply on every node, announced like the registry's changes. */
+    /** A logout on any node ends that session on every node (each keeps the sessions it has seen in memory). */
+    void syncAdminSessions(AdminAccount admin) {
+        LongConsumer announce = registrySync.follow(ADMIN_SESSIONS, ended -> admin.forgetEnded(), admin::forgetEnded);
+        admin.announceLogoutsTo(() -> announce.accept(0));
+    }
+
     void syncHooks(Hooks hooks) {
         hooks.joinCluster(registrySync, () -> registrySync.firstAlive(name));
         events.alsoTo(hooks.pointsElsewhere()); // what a trigger knows of a device holds when it moves here

@@ -98,6 +98,7 @@ public final class Platform implements AutoCloseable {
         telemetry.addListener(hooks.pointEvents());
         if (cluster != null) {
             cluster.syncHooks(hooks); // defined on any node; fired where the point is stored
+            cluster.syncAdminSessions(admin); // a logout anywhere ends the session everywhere
         }
 
         // What a change of a device or product sets off, in this order (DeviceListener).

@@ -24,6 +24,7 @@ public final class AdminAccount {
     public static final Duration TOKEN_LIFETIME = Duration.ofHours(24);
 
     private final Map<String, Long> tokenExpiry = new ConcurrentHashMap<>();
+    private volatile Runnable loggedOut = () -> { };
     private final AdminSessionStore sessions;
     private volatile String storedHash;
 
@@ -90,7 +91,18 @@ public final class AdminAccount {
         if (token != null) {
             tokenExpiry.remove(token);
             sessions.delete(Secrets.digest(token));
+            loggedOut.run();
         }
+    }
+
+    /** Cluster mode: {@code announce} tells the other nodes that a session ended here ({@link #forgetEnded} there). */
+    public void announceLogoutsTo(Runnable announce) {
+        this.loggedOut = announce;
+    }
+
+    /** Another node ended a session: of the sessions this node holds in memory, those gone from the store go. */
+    public void forgetEnded() {
+        tokenExpiry.keySet().removeIf(token -> sessions.expiresAt(Secrets.digest(token)) == 0);
     }
 
     static String hash(String password) {
