@@ -125,7 +125,7 @@ final class Instruments {
                 .counter("stratus_commands_expired_total", "Commands this node ended at the end of their window (status 5)",
                         commands::expiredCount)
                 .counter("stratus_commands_deliveries_dropped_total",
-                        "Logins whose open commands were not sent: the delivery queue (65,536) was full", commands::deliveriesDroppedCount)
+                        "Logins whose open commands were not sent then: the delivery queue (commands.max-open devices) was full", commands::deliveriesDroppedCount)
                 .counter("stratus_worker_failures_total",
                         "Failures (any Throwable) that server threads survived: writers, hooks, command timer and delivery",
                         () -> workers.stream().mapToLong(Worker::failures).sum())

@@ -30,14 +30,18 @@ final class CommandDelivery {
     private final CommandStore store;
     /** Devices with a delivery queued: a device that logs in ten times has one delivery in the queue, not ten. */
     private final Set<Long> deliveriesQueued = ConcurrentHashMap.newKeySet();
-    private final BlockingQueue<Long> deliveries = new ArrayBlockingQueue<>(65_536);
+    private final BlockingQueue<Long> deliveries;
     private final LongAdder dropped = new LongAdder();
     private final Worker deliverer;
     private volatile boolean closed;
     private volatile SharedCommands shared; // cluster mode only
 
-    /** Starts the thread. */
-    CommandDelivery(Broker broker, OpenCommands open, CommandStore store) {
+    /**
+     * Starts the thread. At most {@code capacity} devices wait for a delivery ({@code commands.max-open}: no more devices
+     * can have an open command); a login beyond is counted as dropped, and its device gets its commands at the next.
+     */
+    CommandDelivery(Broker broker, OpenCommands open, CommandStore store, int capacity) {
+        this.deliveries = new ArrayBlockingQueue<>(capacity);
         this.broker = broker;
         this.open = open;
         this.store = store;

@@ -98,7 +98,7 @@ public final class Commands implements AutoCloseable {
         this.responses = new ResponseHandler(open);
         load();
         timer.start(open::expire);
-        this.delivery = new CommandDelivery(broker, open, store);
+        this.delivery = new CommandDelivery(broker, open, store, maxOpen);
     }
 
     // ---- sending ----------------------------------------------------------------------------------
