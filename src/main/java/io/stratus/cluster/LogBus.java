@@ -116,23 +116,35 @@ public final class LogBus implements AutoCloseable {
     }
 
     private CompletableFuture<Void> handle(Message m) {
-        Headers h = m.getHeaders();
-        Subjects.Decoded d = subjects.decode(m.getSubject());
-        String topic = d == null || h == null ? null : d.topic() != null ? d.topic() : h.getFirst(RouteBus.TOPIC);
-        int qos = h == null ? 0 : parseQos(h.getFirst(QOS));
-        if (d == null || d.kind() != Subjects.Kind.QOS1 || topic == null || qos == 0) {
+        Read r = read(m);
+        if (r == null) {
             return NOTHING; // not a message of ours: nothing to deliver
         }
-        byte[] payload = m.getData() == null ? new byte[0] : m.getData();
-        CompletableFuture<Void> owed = handovers.owed(node, d.productId(), topic, payload, qos, m.metaData().streamSequence());
-        if (origin.equals(h.getFirst(RouteBus.ORIGIN))) {
+        CompletableFuture<Void> owed = handovers.owed(node, r.productId, r.topic, r.payload, r.qos, r.seq);
+        if (origin.equals(m.getHeaders().getFirst(RouteBus.ORIGIN))) {
             return owed; // this node's own: delivered here when it was published
         }
         if (m.metaData().deliveredCount() > 1) {
             redelivered.increment();
         }
         received.increment();
-        return CompletableFuture.allOf(owed, receiver.received(d.productId(), topic, payload, qos));
+        return CompletableFuture.allOf(owed, receiver.received(r.productId, r.topic, r.payload, r.qos));
+    }
+
+    /** A QoS 1/2 message of the stream as its subject and headers name it. */
+    private record Read(long productId, String topic, byte[] payload, int qos, long seq) {}
+
+    /** What {@code m} carries; null when it is not a QoS 1/2 message of this cluster's. */
+    private Read read(Message m) {
+        Headers h = m.getHeaders();
+        Subjects.Decoded d = subjects.decode(m.getSubject());
+        String topic = d == null || h == null ? null : d.topic() != null ? d.topic() : h.getFirst(RouteBus.TOPIC);
+        int qos = h == null ? 0 : parseQos(h.getFirst(QOS));
+        if (d == null || d.kind() != Subjects.Kind.QOS1 || topic == null || qos == 0) {
+            return null;
+        }
+        return new Read(d.productId(), topic, m.getData() == null ? new byte[0] : m.getData(), qos,
+                m.metaData().streamSequence());
     }
 
     /**
@@ -145,14 +157,11 @@ public final class LogBus implements AutoCloseable {
             throws IOException, JetStreamApiException, InterruptedException {
         int[] read = {0};
         messageLog.drain(deadNode, ackWait, stillDead, eachRound, m -> {
-            Headers h = m.getHeaders();
-            Subjects.Decoded d = subjects.decode(m.getSubject());
-            String topic = d == null || h == null ? null : d.topic() != null ? d.topic() : h.getFirst(RouteBus.TOPIC);
-            int qos = h == null ? 0 : parseQos(h.getFirst(QOS));
-            if (topic != null && qos > 0) {
+            Read r = read(m);
+            if (r != null) {
                 try {
-                    handovers.owed(deadNode, d.productId(), topic, m.getData() == null ? new byte[0] : m.getData(), qos,
-                            m.metaData().streamSequence()).get(30, java.util.concurrent.TimeUnit.SECONDS);
+                    handovers.owed(deadNode, r.productId, r.topic, r.payload, r.qos, r.seq)
+                            .get(30, java.util.concurrent.TimeUnit.SECONDS);
                 } catch (Exception e) {
                     log.warn("a message of a dead node's consumer was not handed on: {}", e.toString());
                 }

@@ -60,6 +60,19 @@ final class TriggerWatch {
 
     /** Points of one device, just committed at {@code receivedAt}. */
     void stored(long productId, long deviceId, List<StoredPoint> points, long receivedAt) {
+        remember(productId, deviceId, points, receivedAt, true);
+    }
+
+    /**
+     * Cluster mode: points another node stored (and fired triggers for). Only remembered, so that what a trigger knows
+     * of the device (its last value, side of a range, last point) holds if the device moves here; and its silence is the
+     * storing node's to report, so this node does not fire a frozen trigger for it until it stores a point itself.
+     */
+    void storedElsewhere(long productId, long deviceId, List<StoredPoint> points, long receivedAt) {
+        remember(productId, deviceId, points, receivedAt, false);
+    }
+
+    private void remember(long productId, long deviceId, List<StoredPoint> points, long receivedAt, boolean here) {
         for (Trigger t : triggers.ofProduct(productId)) {
             if (!t.watches(deviceId)) {
                 continue;
@@ -73,7 +86,7 @@ final class TriggerWatch {
                 if (s == null) {
                     s = state(t, deviceId);
                 }
-                if (fires(t, s, p, receivedAt)) {
+                if (fires(t, s, p, receivedAt) && here) { // fires() also moves the state on: called either way
                     if (fired == null) {
                         fired = new ArrayList<>(1);
                     }
@@ -81,7 +94,7 @@ final class TriggerWatch {
                 }
                 s.lastSeen = receivedAt;
                 s.lastPoint = p;
-                s.frozenFired = false;
+                s.frozenFired = !here;
             }
             if (fired != null) {
                 posts.fire(t, deviceId, fired);
@@ -118,29 +131,6 @@ final class TriggerWatch {
                 return false; // fired by checkSilence
             }
             default -> throw new IllegalStateException("unknown trigger type " + t.type());
-        }
-    }
-
-    /**
-     * Cluster mode: points another node stored (and fired triggers for). Only remembered, so that what a trigger knows
-     * of the device (its last value, side of a range, last point) holds if the device moves here; and its silence is the
-     * storing node's to report, so this node does not fire a frozen trigger for it until it stores a point itself.
-     */
-    void storedElsewhere(long productId, long deviceId, List<StoredPoint> points, long receivedAt) {
-        for (Trigger t : triggers.ofProduct(productId)) {
-            if (!t.watches(deviceId)) {
-                continue;
-            }
-            for (StoredPoint p : points) {
-                if (!p.stream().equals(t.dsId())) {
-                    continue;
-                }
-                StreamState s = state(t, deviceId);
-                fires(t, s, p, receivedAt); // for the state it leaves; firing is the storing node's
-                s.lastSeen = receivedAt;
-                s.lastPoint = p;
-                s.frozenFired = true;
-            }
         }
     }
 
