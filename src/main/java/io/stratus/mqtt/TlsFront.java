@@ -2,16 +2,17 @@ package io.stratus.mqtt;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.OpenSslCachingX509KeyManagerFactory;
+import io.netty.handler.ssl.OpenSslContextOption;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
 import io.stratus.Config;
 import io.stratus.tls.TlsFiles;
 import io.stratus.tls.TlsMaterial;
@@ -75,6 +76,11 @@ final class TlsFront {
             if (m.clientCas() != null) {
                 b.trustManager(m.clientCas());
             }
+            if (provider == SslProvider.OPENSSL) {
+                // BoringSSL calls back into Java for the certificate on each handshake; run inline, the callback costs
+                // no extra trip through SslHandler's task loop (nothing in it blocks).
+                b.option(OpenSslContextOption.USE_TASKS, false);
+            }
             return b.build();
         } catch (SSLException e) {
             throw new IllegalArgumentException("cannot set up TLS with " + m.describe() + ": " + e.getMessage(), e);
@@ -94,9 +100,19 @@ final class TlsFront {
         }
         SslHandler ssl = context.newHandler(ch.alloc());
         ssl.setHandshakeTimeoutMillis(settings.handshakeTimeout().toMillis());
-        ch.pipeline().addLast("tls", ssl).addLast("tls-handshake", new Handshake());
+        // The handshake future also fails when the connection closes before the handshake ends.
+        ssl.handshakeFuture().addListener(handshakeEnded);
+        ch.pipeline().addLast("tls", ssl);
         return true;
     }
+
+    /** Counts a handshake out of the in-progress number when it ends, one way or the other. */
+    private final GenericFutureListener<Future<Channel>> handshakeEnded = f -> {
+        handshaking.decrementAndGet();
+        if (!f.isSuccess()) {
+            failed.increment();
+        }
+    };
 
     /** Handshakes in progress now. */
     int handshaking() {
@@ -128,36 +144,6 @@ final class TlsFront {
                     ? TlsPolicy.commonName(x.getSubjectX500Principal()) : null;
         } catch (SSLPeerUnverifiedException none) {
             return null;
-        }
-    }
-
-    /** Counts the handshake out of the in-progress number once, when it ends or the connection does. */
-    private final class Handshake extends ChannelInboundHandlerAdapter {
-        private boolean done;
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-            if (evt instanceof SslHandshakeCompletionEvent e) {
-                end(!e.isSuccess());
-                ctx.pipeline().remove(this);
-            }
-            super.userEventTriggered(ctx, evt);
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-            end(true);
-            super.channelInactive(ctx);
-        }
-
-        private void end(boolean failure) {
-            if (!done) {
-                done = true;
-                handshaking.decrementAndGet();
-                if (failure) {
-                    failed.increment();
-                }
-            }
         }
     }
 }

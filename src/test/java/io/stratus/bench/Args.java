@@ -60,6 +60,12 @@ final class Args {
         return v.isEmpty() ? List.of() : Arrays.stream(v.split("[,\\s]+")).toList();
     }
 
+    /** A value split at white space only: JVM options hold commas (agent options, CompileCommand). */
+    List<String> words(String name, String orElse) {
+        String v = values.getOrDefault(name, orElse).trim();
+        return v.isEmpty() ? List.of() : Arrays.stream(v.split("\\s+")).toList();
+    }
+
     /** Names given that are not in {@code known}. */
     List<String> unknown(List<String> known) {
         return values.keySet().stream().filter(k -> !known.contains(k)).sorted().toList();

@@ -25,7 +25,7 @@ public final class Compare {
     private static final List<String> OPTIONS = List.of("quick", "help", "jar", "mosquitto", "runs", "duration", "warmup",
             "rate", "connections", "addresses", "publishers", "subscribers", "window", "only", "targets", "stratus-jvm",
             "threads", "devices", "work-dir", "hold", "concurrency", "stores", "migrate-points", "dp-warmup", "tls-connections",
-            "tls-warmup", "cold-rates", "cold-publishers", "cold-duration", "ack-rates", "ack-publishers", "ack-subscribers",
+            "tls-warmup", "tls-settle", "cold-rates", "cold-publishers", "cold-duration", "ack-rates", "ack-publishers", "ack-subscribers",
             "storm-backoff", "storm-sample");
 
     private final Args a;
@@ -65,7 +65,7 @@ public final class Compare {
         this.threads = a.integer("threads", 2);
         this.only = a.list("only", "a,b,c,d,e,f,g,h,i,j");
         this.targets = a.list("targets", "stratus,mosquitto");
-        this.stratusJvm = a.list("stratus-jvm", "-Xmx200m");
+        this.stratusJvm = a.words("stratus-jvm", "-Xmx200m");
         boolean postgresInstalled = PostgresUnderTest.installed();
         this.stores = a.list("stores", postgresInstalled ? "sqlite,postgresql" : "sqlite");
         if (!postgresInstalled && a.text("stores", null) == null) {
@@ -301,7 +301,8 @@ public final class Compare {
         IdleLoad.Params connects = new IdleLoad.Params(a.integer("tls-connections", quick ? 1000 : 4000), a.integer("addresses", 16),
                 a.integer("concurrency", 32), 60, a.seconds("hold", quick ? 1 : 3), a.integer("tls-warmup", quick ? 300 : 1000));
         RoutingLoad.Params p2p = routing(RoutingLoad.Shape.POINT_TO_POINT, 1, publishers, 0);
-        new TlsFigures(new TlsFigures.Setup(targets, runs, threads, connects, p2p, Duration.ofSeconds(quick ? 1 : 3)),
+        new TlsFigures(new TlsFigures.Setup(targets, runs, threads, connects, p2p, Duration.ofSeconds(quick ? 1 : 3),
+                a.seconds("tls-settle", quick ? 0 : 120)),
                 BenchTls.create(work.resolve("tls")), this::startTls, results).run();
     }
 
@@ -428,6 +429,8 @@ public final class Compare {
                                         --hold S (3)
                   --tls-connections N   TLS connections in g (4000; 1000 with --quick), --concurrency at a time (32);
                                         --tls-warmup N connections come and go first, unmeasured (1000; 300)
+                  --tls-settle S        then rounds of connections until the server's JIT compilers are quiet, at most
+                                        S seconds (120; 0 with --quick: none), and the connect figures again
                   --cold-rates LIST     offered msg/s of h, a fresh server each (20000,50000); --cold-publishers N
                                         into 1 subscriber (4); --cold-duration S each (3)
                   --ack-rates LIST      offered msg/s of i, one after the other on one server (10000,50000);

@@ -43,6 +43,36 @@ final class IdleLoad {
     private IdleLoad() {
     }
 
+    /**
+     * What {@link #settle} did: its rounds, the connections they made, how long they took, and the share of one core
+     * the server's JIT compilers used in the last round.
+     */
+    record Settled(int rounds, int connections, double seconds, double compilerShare) {}
+
+    /**
+     * Rounds of {@code p.connections()} connections that come and go until the server's JIT compiler threads used less
+     * than {@code quietShare} of one core during a round, or until {@code cap} has passed: a JVM's code is then compiled
+     * for this load, as on a server that has run for a while. A server without a JIT (Mosquitto) stops after one round.
+     */
+    static Settled settle(LoadClient client, Params p, long serverPid, double quietShare, Duration cap) {
+        InetAddress[] sources = LoadClient.loopbackAddresses(p.sourceAddresses());
+        long t0 = System.nanoTime();
+        int rounds = 0;
+        int connections = 0;
+        double share;
+        do {
+            long compiler0 = ServerProcess.compilerCpuNanos(serverPid);
+            long r0 = System.nanoTime();
+            Round r = connectAll(client, p, p.connections(), sources, "settle-" + rounds + "-" + (r0 % 1_000_000));
+            LoadConnection.disconnectAll(r.open(), 60);
+            share = (ServerProcess.compilerCpuNanos(serverPid) - compiler0) / (double) (System.nanoTime() - r0);
+            rounds++;
+            connections += r.connected();
+        } while (share >= quietShare && System.nanoTime() - t0 < cap.toNanos());
+        RoutingLoad.pause(Duration.ofSeconds(1));
+        return new Settled(rounds, connections, (System.nanoTime() - t0) / 1e9, share);
+    }
+
     /** Runs the scenario against the server process {@code serverPid} (0: none to read, RSS and server CPU are 0/NaN). */
     static Outcome run(LoadClient client, Params p, long serverPid) {
         InetAddress[] sources = LoadClient.loopbackAddresses(p.sourceAddresses());
@@ -51,6 +81,7 @@ final class IdleLoad {
             LoadConnection.disconnectAll(connectAll(client, p, p.warmupConnections(), sources, "warm-" + run).open(), 60);
             RoutingLoad.pause(Duration.ofSeconds(1));
         }
+        Compare.log("measuring " + p.connections() + " connections"); // a profiler attached now sees only these
         long rssBefore = serverPid == 0 ? 0 : ServerProcess.rssKb(serverPid);
         long serverCpu0 = serverPid == 0 ? 0 : ServerProcess.cpuNanos(serverPid);
         long clientCpu0 = ServerProcess.cpuNanos(ProcessHandle.current().pid());

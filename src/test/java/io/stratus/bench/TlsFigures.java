@@ -7,12 +7,18 @@ import java.util.Locale;
 /**
  * Scenario g, MQTT over TLS against every target with the same certificate ({@link BenchTls}): per run and target a
  * fresh server with a TLS port, then connections over TLS as in d (each a full handshake, then CONNECT, SUBSCRIBE; a
- * warm-up round first) for the connect rate, its latency and the server's RSS per idle TLS connection, then QoS 1
- * point to point over TLS as in b (after unmeasured load of the same shape).
+ * warm-up round first) for the connect rate, its latency and the server's RSS per idle TLS connection; then rounds of
+ * connections until the server's JIT compilers are quiet ({@link IdleLoad#settle}) and the connect figures again, as
+ * a server that has run for a while has them; then QoS 1 point to point over TLS as in b (after unmeasured load of the
+ * same shape).
  */
 final class TlsFigures {
     /** What g runs: the connections of its connect phase, and the point-to-point phase (its warm-up unmeasured). */
-    record Setup(List<String> targets, int runs, int threads, IdleLoad.Params idle, RoutingLoad.Params p2p, Duration p2pWarmup) {}
+    record Setup(List<String> targets, int runs, int threads, IdleLoad.Params idle, RoutingLoad.Params p2p, Duration p2pWarmup,
+                 Duration settleCap) {}
+
+    /** A round's JIT compilers below this share of one core: the server's code is compiled for the load. */
+    private static final double QUIET_COMPILERS = 0.05;
 
     /** Starts {@code target} with a TLS port for {@code tls}'s certificate. */
     interface Starter {
@@ -37,41 +43,59 @@ final class TlsFigures {
             for (String t : order) {
                 try (ServerProcess s = starter.start(t, "tls-" + run, tls);
                      LoadClient client = new LoadClient(s.tlsAddress(), setup.threads(), tls)) {
-                    connects(run, t, s, client);
+                    connects(run, t, s, client, false);
+                    if (!setup.settleCap().isZero()) {
+                        IdleLoad.Settled settled = IdleLoad.settle(client, setup.idle(), s.pid(), QUIET_COMPILERS, setup.settleCap());
+                        Compare.log(String.format(Locale.ROOT, "run %d %-9s g settled after %d rounds, %,d connections, %.0f s;"
+                                        + " JIT compilers in the last round: %.1f%% of a core", run, t, settled.rounds(),
+                                settled.connections(), settled.seconds(), 100 * settled.compilerShare()));
+                        results.add(new Results.Row("g.settle", "g TLS, connections until the JIT settled (compilers under "
+                                + Math.round(100 * QUIET_COMPILERS) + "% of a core in a round)", "conn", false), t, settled.connections());
+                        connects(run, t, s, client, true);
+                    }
                     pointToPoint(run, t, s, client);
                 }
             }
         }
     }
 
-    private void connects(int run, String target, ServerProcess s, LoadClient client) {
+    /**
+     * The connect phase: on a fresh server after its warm-up connections, or on a {@code settled} one (no further
+     * warm-up; its rows are separate).
+     */
+    private void connects(int run, String target, ServerProcess s, LoadClient client, boolean settled) {
         long full0 = tls.fullHandshakes();
         long resumed0 = tls.resumedHandshakes();
-        IdleLoad.Outcome o = IdleLoad.run(client, setup.idle(), s.pid());
+        IdleLoad.Params p = setup.idle();
+        IdleLoad.Outcome o = IdleLoad.run(client, settled ? new IdleLoad.Params(p.connections(), p.sourceAddresses(),
+                p.concurrency(), p.keepAliveSeconds(), p.hold(), 0) : p, s.pid());
         String negotiated = tls.takeNegotiated();
         long full = tls.fullHandshakes() - full0;
         long resumed = tls.resumedHandshakes() - resumed0;
-        Compare.log(String.format(Locale.ROOT, "run %d %-9s g TLS %,d: %,.0f connects/s, connect p50 %.1f ms p99 %.1f ms,"
+        Compare.log(String.format(Locale.ROOT, "run %d %-9s g TLS %s%,d: %,.0f connects/s, connect p50 %.1f ms p99 %.1f ms,"
                         + " RSS %,d -> %,d KiB = %,.0f B/connection, held %,d, failed %d; handshakes %,d full, %,d resumed (%s);"
                         + " CPU per connection: server %.0f us, tool %.0f us", run,
-                target, o.connected(), o.connectsPerSecond(), o.connectLatency().p50() / 1000, o.connectLatency().p99() / 1000,
+                target, settled ? "settled " : "", o.connected(), o.connectsPerSecond(), o.connectLatency().p50() / 1000, o.connectLatency().p99() / 1000,
                 o.rssBeforeKb(), o.rssAfterKb(), o.bytesPerConnection(), o.held(), o.failed(), full, resumed, negotiated,
                 o.serverCpuMicrosPerConnection(), o.clientCpuMicrosPerConnection()));
         if (resumed > 0 || o.failed() > 0) {
             results.note(target + ", g run " + run + ": " + resumed + " TLS sessions resumed, " + o.failed() + " connections failed");
         }
-        String tag = String.format(Locale.ROOT, "g TLS, %,d connections %d at a time", setup.idle().connections(),
-                setup.idle().concurrency());
-        results.add(new Results.Row("g.rate", tag + ": connects/s (full handshakes, ECDSA P-256)", "conn/s", true), target,
+        String tag = String.format(Locale.ROOT, "g TLS, %s, %,d connections %d at a time",
+                settled ? "JIT settled" : "fresh server", setup.idle().connections(), setup.idle().concurrency());
+        String key = settled ? "g.settled" : "g";
+        results.add(new Results.Row(key + ".rate", tag + ": connects/s (full handshakes, ECDSA P-256)", "conn/s", true), target,
                 o.connectsPerSecond());
-        results.add(new Results.Row("g.p99", tag + ": connect p99, connect() to CONNACK", "ms", false), target,
+        results.add(new Results.Row(key + ".p99", tag + ": connect p99, connect() to CONNACK", "ms", false), target,
                 o.connectLatency().p99() / 1000);
-        results.add(new Results.Row("g.cpu", tag + ": server CPU per connection", "us", false), target,
+        results.add(new Results.Row(key + ".cpu", tag + ": server CPU per connection", "us", false), target,
                 o.serverCpuMicrosPerConnection());
-        results.add(new Results.Row("g.bytes", tag + ": server RSS growth per idle TLS connection", "bytes", false), target,
-                o.bytesPerConnection());
+        if (!settled) { // a settled server reuses the memory its earlier rounds' connections had
+            results.add(new Results.Row("g.bytes", tag + ": server RSS growth per idle TLS connection", "bytes", false), target,
+                    o.bytesPerConnection());
+        }
         results.note("g, " + target + ": " + negotiated + "; server certificate ECDSA P-256 from the benchmark's own CA; the"
-                + " load tool (JDK TLS) resumes no session: each connection has a session cache key of its own");
+                + " load tool (BoringSSL, offering X25519 and P-256) resumes no session: each connection has a session cache key of its own");
     }
 
     private void pointToPoint(int run, String target, ServerProcess s, LoadClient client) {
