@@ -38,6 +38,9 @@ final class TlsFigures {
     }
 
     void run() {
+        if (!setup.settleCap().isZero()) {
+            warmTool();
+        }
         for (int run = 1; run <= setup.runs(); run++) {
             List<String> order = Results.inRunOrder(setup.targets(), run);
             for (String t : order) {
@@ -56,6 +59,22 @@ final class TlsFigures {
                     pointToPoint(run, t, s, client);
                 }
             }
+        }
+    }
+
+    /**
+     * Compiles the load tool's own code before the first run, against a throwaway server (Mosquitto when it is a
+     * target: it has no JIT to warm with it), so that the first target measured does not share the cores with the
+     * tool's JIT while the others do not.
+     */
+    private void warmTool() {
+        String t = setup.targets().contains("mosquitto") ? "mosquitto" : setup.targets().get(0);
+        try (ServerProcess s = starter.start(t, "tls-tool-warm-up", tls);
+             LoadClient client = new LoadClient(s.tlsAddress(), setup.threads(), tls)) {
+            IdleLoad.Settled w = IdleLoad.settle(client, setup.idle(), ProcessHandle.current().pid(), QUIET_COMPILERS,
+                    setup.settleCap());
+            Compare.log(String.format(Locale.ROOT, "g: the load tool's JIT settled after %,d connections to %s, %.0f s",
+                    w.connections(), t, w.seconds()));
         }
     }
 
