@@ -182,7 +182,7 @@ final class ServerProcess implements AutoCloseable {
 
     /** CPU time (user + system) the process has used, in nanoseconds, from /proc (10 ms resolution). */
     static long cpuNanos(long pid) {
-        String[] f = stat(pid);
+        String[] f = stat(Path.of("/proc/" + pid + "/stat"));
         // after the command: state is field 3 of proc(5), so utime (14) and stime (15) are at 11 and 12
         return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * (1_000_000_000L / CLOCK_TICKS);
     }
@@ -196,13 +196,11 @@ final class ServerProcess implements AutoCloseable {
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/" + pid + "/task"))) {
             for (Path task : tasks) {
                 try {
-                    String stat = Files.readString(task.resolve("stat"));
-                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                    if (name.contains("CompilerThre")) {
-                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    if (Files.readString(task.resolve("comm")).contains("CompilerThre")) {
+                        String[] f = stat(task.resolve("stat"));
                         ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
                     }
-                } catch (NoSuchFileException gone) {
+                } catch (UncheckedIOException | NoSuchFileException gone) {
                     // a thread that ended while the directory was read
                 }
             }
@@ -214,14 +212,14 @@ final class ServerProcess implements AutoCloseable {
 
     /** CPU time of the children the process has waited for (cutime + cstime), in nanoseconds. */
     static long exitedChildrenCpuNanos(long pid) {
-        String[] f = stat(pid);
+        String[] f = stat(Path.of("/proc/" + pid + "/stat"));
         return (Long.parseLong(f[13]) + Long.parseLong(f[14])) * (1_000_000_000L / CLOCK_TICKS);
     }
 
-    /** The fields of /proc/{pid}/stat after the command name, from state (field 3 of proc(5)) on. */
-    private static String[] stat(long pid) {
+    /** The fields of a process's or a thread's /proc stat file after the command name, from state (field 3 of proc(5)) on. */
+    private static String[] stat(Path file) {
         try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String stat = Files.readString(file);
             return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
