@@ -25,9 +25,11 @@ public final class Compare {
     private static final List<String> OPTIONS = List.of("quick", "help", "jar", "mosquitto", "runs", "duration", "warmup",
             "rate", "connections", "addresses", "publishers", "subscribers", "window", "only", "targets", "stratus-jvm",
             "threads", "devices", "work-dir", "hold", "concurrency", "stores", "migrate-points", "dp-warmup", "tls-connections",
-            "tls-warmup", "tls-settle", "cold-rates", "cold-publishers", "cold-duration", "ack-rates", "ack-publishers", "ack-subscribers",
+            "tls-warmup", "settle", "cold-rates", "cold-publishers", "cold-duration", "ack-rates", "ack-publishers", "ack-subscribers",
             "storm-backoff", "storm-sample");
 
+    /** Connections per round while a server's JIT settles (d, g). */
+    private static final int SETTLE_ROUND = 4000;
     private final Args a;
     private final Path jar;
     private final Path mosquitto;
@@ -250,6 +252,14 @@ public final class Compare {
     private void idle() {
         IdleLoad.Params p = new IdleLoad.Params(connections(), a.integer("addresses", 16), a.integer("concurrency", 32), 60,
                 a.seconds("hold", a.flag("quick") ? 1 : 3), 1000);
+        IdleLoad.Params rounds = p.measuring(Math.min(p.connections(), SETTLE_ROUND));
+        Duration settleCap = settleCap();
+        if (!settleCap.isZero()) {
+            String t = targets.contains("mosquitto") ? "mosquitto" : targets.get(0);
+            try (ServerProcess s = start(t, "idle-tool-warm-up", true); LoadClient client = new LoadClient(s.mqttAddress(), threads)) {
+                IdleLoad.warmTool(client, rounds, settleCap, t);
+            }
+        }
         for (int run = 1; run <= runs; run++) {
             List<String> order = Results.inRunOrder(targets, run);
             for (String t : order) {
@@ -276,9 +286,34 @@ public final class Compare {
                     if (t.equals("stratus")) {
                         results.note("Stratus for d runs as: java " + String.join(" ", stratusJvm) + " -jar stratus.jar");
                     }
+                    if (!settleCap.isZero()) {
+                        idleSettled(run, t, s, client, rounds, p.measuring(p.connections()), settleCap);
+                    }
                 }
             }
         }
+    }
+
+    /** d again on the same server once its JIT has settled: the connect rate of a server that has run for a while. */
+    private void idleSettled(int run, String t, ServerProcess s, LoadClient client, IdleLoad.Params rounds,
+                             IdleLoad.Params measured, Duration cap) {
+        IdleLoad.Settled settled = IdleLoad.settle(client, rounds, s.pid(), cap);
+        IdleLoad.Outcome o = IdleLoad.run(client, measured, s.pid());
+        log(String.format(Locale.ROOT, "run %d %-9s d settled after %,d connections (%.0f s): %,.0f connects/s, CONNACK p99 %.1f ms;"
+                        + " CPU per connection: server %.0f us, tool %.0f us", run, t, settled.connections(), settled.seconds(),
+                o.connectsPerSecond(), o.connectLatency().p99() / 1000, o.serverCpuMicrosPerConnection(),
+                o.clientCpuMicrosPerConnection()));
+        String tag = "d idle " + String.format(Locale.ROOT, "%,d", measured.connections()) + ", JIT settled";
+        results.add(new Results.Row("d.settled.rate", tag + ", connect rate", "conn/s", true), t, o.connectsPerSecond());
+        results.add(new Results.Row("d.settled.p99", tag + ", connect() to CONNACK p99", "ms", false), t,
+                o.connectLatency().p99() / 1000);
+        results.add(new Results.Row("d.settled.cpu", tag + ", server CPU per connection", "us", false), t,
+                o.serverCpuMicrosPerConnection());
+    }
+
+    /** How long d and g may take to let the server's JIT settle ({@code --settle}); zero: they do not. */
+    private Duration settleCap() {
+        return a.seconds("settle", a.flag("quick") ? 0 : 120);
     }
 
     /** The connections of d and j: --connections, or fewer when this process may not open that many files. */
@@ -302,7 +337,7 @@ public final class Compare {
                 a.integer("concurrency", 32), 60, a.seconds("hold", quick ? 1 : 3), a.integer("tls-warmup", quick ? 300 : 1000));
         RoutingLoad.Params p2p = routing(RoutingLoad.Shape.POINT_TO_POINT, 1, publishers, 0);
         new TlsFigures(new TlsFigures.Setup(targets, runs, threads, connects, p2p, Duration.ofSeconds(quick ? 1 : 3),
-                a.seconds("tls-settle", quick ? 0 : 120)),
+                settleCap()),
                 BenchTls.create(work.resolve("tls")), this::startTls, results).run();
     }
 
@@ -429,8 +464,9 @@ public final class Compare {
                                         --hold S (3)
                   --tls-connections N   TLS connections in g (4000; 1000 with --quick), --concurrency at a time (32);
                                         --tls-warmup N connections come and go first, unmeasured (1000; 300)
-                  --tls-settle S        then rounds of connections until the server's JIT compilers are quiet, at most
-                                        S seconds (120; 0 with --quick: none), and the connect figures again
+                  --settle S            d and g: then rounds of 4,000 connections until the server's JIT compilers are
+                                        quiet, at most S seconds (120; 0 with --quick: none), and the connect figures
+                                        again; first the load tool settles its own JIT against a throwaway server
                   --cold-rates LIST     offered msg/s of h, a fresh server each (20000,50000); --cold-publishers N
                                         into 1 subscriber (4); --cold-duration S each (3)
                   --ack-rates LIST      offered msg/s of i, one after the other on one server (10000,50000);

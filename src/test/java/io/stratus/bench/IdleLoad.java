@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -18,7 +19,15 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class IdleLoad {
     record Params(int connections, int sourceAddresses, int concurrency, int keepAliveSeconds, Duration hold,
-                  int warmupConnections) {}
+                  int warmupConnections) {
+        /** The same with {@code n} connections and no warm-up round. */
+        Params measuring(int n) {
+            return new Params(n, sourceAddresses, concurrency, keepAliveSeconds, hold, 0);
+        }
+    }
+
+    /** A round's JIT compilers below this share of one core: the process's code is compiled for the load. */
+    static final double QUIET_COMPILERS = 0.05;
 
     /**
      * @param connectsPerSecond connections over the time from the first connect() to the last CONNACK
@@ -51,10 +60,10 @@ final class IdleLoad {
 
     /**
      * Rounds of {@code p.connections()} connections that come and go until the server's JIT compiler threads used less
-     * than {@code quietShare} of one core during a round, or until {@code cap} has passed: a JVM's code is then compiled
+     * than {@link #QUIET_COMPILERS} of one core during a round, or until {@code cap} has passed: a JVM's code is then compiled
      * for this load, as on a server that has run for a while. A server without a JIT (Mosquitto) stops after one round.
      */
-    static Settled settle(LoadClient client, Params p, long serverPid, double quietShare, Duration cap) {
+    static Settled settle(LoadClient client, Params p, long serverPid, Duration cap) {
         InetAddress[] sources = LoadClient.loopbackAddresses(p.sourceAddresses());
         long t0 = System.nanoTime();
         int rounds = 0;
@@ -68,9 +77,20 @@ final class IdleLoad {
             share = (ServerProcess.compilerCpuNanos(serverPid) - compiler0) / (double) (System.nanoTime() - r0);
             rounds++;
             connections += r.connected();
-        } while (share >= quietShare && System.nanoTime() - t0 < cap.toNanos());
+        } while (share >= QUIET_COMPILERS && System.nanoTime() - t0 < cap.toNanos());
         RoutingLoad.pause(Duration.ofSeconds(1));
         return new Settled(rounds, connections, (System.nanoTime() - t0) / 1e9, share);
+    }
+
+    /**
+     * Compiles the load tool's own code before a scenario's first run ({@link #settle} on this process), against a
+     * throwaway server {@code client} is connected to, so that the first target measured does not share the cores with
+     * the tool's JIT while the others do not.
+     */
+    static void warmTool(LoadClient client, Params p, Duration cap, String what) {
+        Settled w = settle(client, p, ProcessHandle.current().pid(), cap);
+        Compare.log(String.format(Locale.ROOT, "the load tool's JIT settled after %,d connections to %s, %.0f s",
+                w.connections(), what, w.seconds()));
     }
 
     /** Runs the scenario against the server process {@code serverPid} (0: none to read, RSS and server CPU are 0/NaN). */

@@ -17,8 +17,6 @@ final class TlsFigures {
     record Setup(List<String> targets, int runs, int threads, IdleLoad.Params idle, RoutingLoad.Params p2p, Duration p2pWarmup,
                  Duration settleCap) {}
 
-    /** A round's JIT compilers below this share of one core: the server's code is compiled for the load. */
-    private static final double QUIET_COMPILERS = 0.05;
 
     /** Starts {@code target} with a TLS port for {@code tls}'s certificate. */
     interface Starter {
@@ -48,12 +46,12 @@ final class TlsFigures {
                      LoadClient client = new LoadClient(s.tlsAddress(), setup.threads(), tls)) {
                     connects(run, t, s, client, false);
                     if (!setup.settleCap().isZero()) {
-                        IdleLoad.Settled settled = IdleLoad.settle(client, setup.idle(), s.pid(), QUIET_COMPILERS, setup.settleCap());
+                        IdleLoad.Settled settled = IdleLoad.settle(client, setup.idle(), s.pid(), setup.settleCap());
                         Compare.log(String.format(Locale.ROOT, "run %d %-9s g settled after %d rounds, %,d connections, %.0f s;"
                                         + " JIT compilers in the last round: %.1f%% of a core", run, t, settled.rounds(),
                                 settled.connections(), settled.seconds(), 100 * settled.compilerShare()));
                         results.add(new Results.Row("g.settle", "g TLS, connections until the JIT settled (compilers under "
-                                + Math.round(100 * QUIET_COMPILERS) + "% of a core in a round)", "conn", false), t, settled.connections());
+                                + Math.round(100 * IdleLoad.QUIET_COMPILERS) + "% of a core in a round)", "conn", false), t, settled.connections());
                         connects(run, t, s, client, true);
                     }
                     pointToPoint(run, t, s, client);
@@ -71,10 +69,7 @@ final class TlsFigures {
         String t = setup.targets().contains("mosquitto") ? "mosquitto" : setup.targets().get(0);
         try (ServerProcess s = starter.start(t, "tls-tool-warm-up", tls);
              LoadClient client = new LoadClient(s.tlsAddress(), setup.threads(), tls)) {
-            IdleLoad.Settled w = IdleLoad.settle(client, setup.idle(), ProcessHandle.current().pid(), QUIET_COMPILERS,
-                    setup.settleCap());
-            Compare.log(String.format(Locale.ROOT, "g: the load tool's JIT settled after %,d connections to %s, %.0f s",
-                    w.connections(), t, w.seconds()));
+            IdleLoad.warmTool(client, setup.idle(), setup.settleCap(), t + " over TLS");
         }
     }
 
@@ -86,8 +81,7 @@ final class TlsFigures {
         long full0 = tls.fullHandshakes();
         long resumed0 = tls.resumedHandshakes();
         IdleLoad.Params p = setup.idle();
-        IdleLoad.Outcome o = IdleLoad.run(client, settled ? new IdleLoad.Params(p.connections(), p.sourceAddresses(),
-                p.concurrency(), p.keepAliveSeconds(), p.hold(), 0) : p, s.pid());
+        IdleLoad.Outcome o = IdleLoad.run(client, settled ? p.measuring(p.connections()) : p, s.pid());
         String negotiated = tls.takeNegotiated();
         long full = tls.fullHandshakes() - full0;
         long resumed = tls.resumedHandshakes() - resumed0;
