@@ -4,37 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.stratus.e2e.TestPlatform;
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The console's view of outbound posts: a trigger's test post, the last outcomes, and {@code GET /overview}. */
-class HookActivityTest {
+class HookActivityTest extends HookReceiverTest {
     private static final String HOOK = "/activity";
-
-    @TempDir
-    static Path dataDir;
-    static TestPlatform platform;
-    static Receiver receiver;
-
-    @BeforeAll
-    static void start() {
-        platform = TestPlatform.start(dataDir, HookFixtures.FAST);
-        receiver = Receiver.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        platform.close();
-        receiver.close();
-    }
 
     @Test
     void testPostReachesTheUrlAndOutcomesAreListedNewestFirst() {

@@ -13,11 +13,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.stratus.e2e.TestPlatform;
 import io.stratus.e2e.TestPlatform.Reply;
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,35 +23,15 @@ import java.util.function.Supplier;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Triggers end to end (API §6.4, docs/decisions.md): points go in over HTTP and MQTT {@code $dp}, and a real HTTP
  * receiver records what each trigger posts. Each test works in its own product, so triggers of one do not see another's
  * points.
  */
-class TriggerTest {
+class TriggerTest extends HookReceiverTest {
     private static final String HOOK = "/hook";
-
-    @TempDir
-    static Path dataDir;
-    static TestPlatform platform;
-    static Receiver receiver;
-
-    @BeforeAll
-    static void start() {
-        platform = TestPlatform.start(dataDir, HookFixtures.FAST);
-        receiver = Receiver.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        platform.close();
-        receiver.close();
-    }
 
     private static Map<String, Object> trigger(String ds, String type, Object threshold) {
         Map<String, Object> body = new HashMap<>(Map.of("title", type + " on " + ds, "ds_id", ds, "url", receiver.url(HOOK), "type", type));

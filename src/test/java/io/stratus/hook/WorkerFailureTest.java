@@ -7,42 +7,20 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.stratus.e2e.TestPlatform;
 import io.stratus.e2e.TestPlatform.Reply;
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
 import io.stratus.monitor.Worker;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The server's long-lived threads outlive an Error (issue 14: after an OutOfMemoryError the hook thread died, triggers
  * never fired again and /healthz still said ok), and readiness reports a thread that keeps failing. Failures are
  * injected through {@link Worker#injectFailure}, the real Error types thrown where the thread's work would run.
  */
-class WorkerFailureTest {
-    @TempDir
-    static Path dataDir;
-    static TestPlatform platform;
-    static Receiver receiver;
-
-    @BeforeAll
-    static void start() {
-        platform = TestPlatform.start(dataDir, HookFixtures.FAST);
-        receiver = Receiver.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        platform.close();
-        receiver.close();
-    }
-
+class WorkerFailureTest extends HookReceiverTest {
     private static Worker worker(String name) {
         return platform.platform().workers().stream().filter(w -> w.name().equals(name)).findFirst().orElseThrow();
     }
