@@ -116,7 +116,9 @@ export async function render(root, params, { setCrumbs, navigate, setTitle, setQ
     });
     const c = { el, value, at, unit: s.unit_symbol || s.unit || '' };
     cards.set(s.id, c);
-    setValue(c, s.current_value, s.at, false);
+    const live = livePoints.get(s.id);
+    if (live && !(serverTimeToMs(s.at) >= live.ms)) setValue(c, live.value, live.at, false);
+    else setValue(c, s.current_value, s.at, false);
     return el;
   }
 
@@ -129,6 +131,15 @@ export async function render(root, params, { setCrumbs, navigate, setTitle, setQ
     c.at.textContent = at ? showServerTime(at, { ms: true }) : t('device.noDataYet');
     c.at.title = at || '';
     if (animate) flash(c.el);
+  }
+
+  // The newest point of each stream the live events brought. A re-read of the streams may have been answered before
+  // such points were stored; the cards it rebuilds keep these when they are newer.
+  const livePoints = new Map();
+  function rememberLive(data) {
+    const ms = serverTimeToMs(data.at);
+    const known = livePoints.get(data.stream);
+    if (!known || !(ms < known.ms)) livePoints.set(data.stream, { value: data.value, at: data.at, ms });
   }
 
   let streams = [];
@@ -297,6 +308,7 @@ export async function render(root, params, { setCrumbs, navigate, setTitle, setQ
       if (online && data.at) lastLogin.textContent = showServerTime(data.at);
       if (!online && data.at) lastLogout.textContent = showServerTime(data.at);
     } else if (name === 'datapoint') {
+      rememberLive(data);
       const c = cards.get(data.stream);
       if (!c) {
         refreshStreams(); // a new stream: the list carries its unit, and this point as its latest value
