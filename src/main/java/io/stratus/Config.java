@@ -66,7 +66,8 @@ public record Config(
      * certificate whose CN is the client id logs its device in without a password, and the handshake bounds.
      */
     public record Tls(int mqttPort, int httpPort, Path cert, Path key, ClientAuth clientAuth, Path clientCa,
-                      boolean certLogin, Duration handshakeTimeout, int maxHandshakes, Duration reloadCheck, int wsPort,
+                      boolean certLogin, Duration handshakeTimeout, int maxHandshakes, int maxHandshakesPerAddress,
+                      Duration reloadCheck, int wsPort,
                       int wssPort, Provider provider) {
         public enum ClientAuth { NONE, OPTIONAL, REQUIRE }
 
@@ -148,6 +149,7 @@ public record Config(
             Map.entry("mqtt.tls-port", ""), Map.entry("http.tls-port", ""), Map.entry("tls.cert", ""), Map.entry("tls.key", ""),
             Map.entry("tls.client-auth", "none"), Map.entry("tls.client-ca", ""), Map.entry("tls.cert-login", "false"),
             Map.entry("tls.handshake-timeout-millis", "10000"), Map.entry("tls.max-handshakes", "256"),
+            Map.entry("tls.max-handshakes-per-address", "32"),
             Map.entry("tls.reload-check-seconds", "5"), Map.entry("tls.provider", "auto"),
             // MQTT over WebSocket at /mqtt (docs/tls.md): plain, and with TLS (the certificate above); empty: off.
             Map.entry("mqtt.ws-port", ""), Map.entry("mqtt.wss-port", ""),
@@ -352,6 +354,7 @@ public record Config(
         }
         return new Tls(mqttPort, httpPort, cert, key, clientAuth, clientCa, certLogin,
                 Duration.ofMillis(positive(v, "tls.handshake-timeout-millis")), positive(v, "tls.max-handshakes"),
+                positive(v, "tls.max-handshakes-per-address"),
                 Duration.ofSeconds(positive(v, "tls.reload-check-seconds")), wsPort, wssPort, Tls.Provider.valueOf(provider));
     }
 

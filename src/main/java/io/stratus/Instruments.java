@@ -68,6 +68,9 @@ final class Instruments {
                         mqtt::tlsHandshakesInProgress)
                 .counter("stratus_tls_handshakes_refused_total", "TLS connections closed because tls.max-handshakes were under way",
                         mqtt::tlsHandshakesRefused)
+                .counter("stratus_tls_handshakes_refused_per_address_total",
+                        "TLS connections closed because their address had tls.max-handshakes-per-address under way",
+                        mqtt::tlsHandshakesRefusedFromAddress)
                 .counter("stratus_tls_handshakes_failed_total",
                         "TLS handshakes that failed: timeouts, plain MQTT on the TLS port, unknown or expired certificates",
                         mqtt::tlsHandshakesFailed)

@@ -273,6 +273,11 @@ public final class MqttServer implements AutoCloseable {
         return tls == null ? 0 : tls.refused();
     }
 
+    /** TLS connections closed because their address had {@code tls.max-handshakes-per-address} in progress. */
+    public long tlsHandshakesRefusedFromAddress() {
+        return tls == null ? 0 : tls.refusedFromAddress();
+    }
+
     /** TLS handshakes that failed or timed out. */
     public long tlsHandshakesFailed() {
         return tls == null ? 0 : tls.failed();

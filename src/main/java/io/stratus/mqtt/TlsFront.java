@@ -11,14 +11,15 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
-import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.GenericFutureListener;
 import io.stratus.Config;
 import io.stratus.tls.TlsFiles;
 import io.stratus.tls.TlsMaterial;
 import io.stratus.tls.TlsPolicy;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLException;
@@ -28,16 +29,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The TLS in front of the MQTT TLS port: Netty's {@link SslHandler} from the current certificate (rebuilt when
- * {@link TlsFiles} reloads it; open connections keep the one they started with), a handshake timeout, and a cap on
- * handshakes in progress across the server, so that a flood of half-open TLS clients costs a bounded amount of CPU
- * and memory. A connection over the cap is closed at once and counted.
+ * {@link TlsFiles} reloads it; open connections keep the one they started with), a handshake timeout, and caps on
+ * handshakes in progress across the server and from one client address: a flood of half-open TLS clients costs a
+ * bounded amount of CPU and memory, and one host cannot hold every handshake slot and keep the devices out. A
+ * connection over either cap is closed at once and counted.
  */
 final class TlsFront {
     private static final Logger log = LoggerFactory.getLogger(TlsFront.class);
     private final Config.Tls settings;
     private volatile SslContext context;
     private final AtomicInteger handshaking = new AtomicInteger();
+    /** Handshakes in progress per client address; an address is only here while it has one (at most max-handshakes). */
+    private final ConcurrentHashMap<InetAddress, Integer> handshakingFrom = new ConcurrentHashMap<>();
     private final LongAdder refused = new LongAdder();
+    private final LongAdder refusedFromAddress = new LongAdder();
     private final LongAdder failed = new LongAdder();
 
     TlsFront(Config.Tls settings, TlsFiles files) {
@@ -89,7 +94,8 @@ final class TlsFront {
 
     /**
      * Puts TLS in front of a new connection's pipeline. False (and the connection closed) when
-     * {@code tls.max-handshakes} handshakes are already in progress.
+     * {@code tls.max-handshakes} handshakes are already in progress, or {@code tls.max-handshakes-per-address} from
+     * the connection's address.
      */
     boolean addTo(Channel ch) {
         if (handshaking.incrementAndGet() > settings.maxHandshakes()) {
@@ -98,21 +104,40 @@ final class TlsFront {
             ch.close();
             return false;
         }
+        InetAddress from = ch.remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
+        if (from != null && !takeSlot(from)) {
+            handshaking.decrementAndGet();
+            refusedFromAddress.increment();
+            ch.close();
+            return false;
+        }
         SslHandler ssl = context.newHandler(ch.alloc());
         ssl.setHandshakeTimeoutMillis(settings.handshakeTimeout().toMillis());
         // The handshake future also fails when the connection closes before the handshake ends.
-        ssl.handshakeFuture().addListener(handshakeEnded);
+        ssl.handshakeFuture().addListener(f -> {
+            handshaking.decrementAndGet();
+            if (from != null) {
+                handshakingFrom.computeIfPresent(from, (a, n) -> n > 1 ? n - 1 : null);
+            }
+            if (!f.isSuccess()) {
+                failed.increment();
+            }
+        });
         ch.pipeline().addLast("tls", ssl);
         return true;
     }
 
-    /** Counts a handshake out of the in-progress number when it ends, one way or the other. */
-    private final GenericFutureListener<Future<Channel>> handshakeEnded = f -> {
-        handshaking.decrementAndGet();
-        if (!f.isSuccess()) {
-            failed.increment();
-        }
-    };
+    /** One more handshake in progress from {@code from}, unless it has {@code tls.max-handshakes-per-address}. */
+    private boolean takeSlot(InetAddress from) {
+        int max = settings.maxHandshakesPerAddress();
+        boolean[] taken = new boolean[1];
+        handshakingFrom.compute(from, (a, n) -> {
+            int now = n == null ? 0 : n;
+            taken[0] = now < max;
+            return taken[0] ? now + 1 : n;
+        });
+        return taken[0];
+    }
 
     /** Handshakes in progress now. */
     int handshaking() {
@@ -122,6 +147,11 @@ final class TlsFront {
     /** Connections closed because {@code tls.max-handshakes} were in progress. */
     long refused() {
         return refused.sum();
+    }
+
+    /** Connections closed because their address had {@code tls.max-handshakes-per-address} in progress. */
+    long refusedFromAddress() {
+        return refusedFromAddress.sum();
     }
 
     /** Handshakes that failed: timeouts, plain MQTT on the TLS port, unknown CAs, expired or missing certificates. */

@@ -14,6 +14,7 @@ import io.stratus.tls.TestCertificates.Pem;
 import io.stratus.tls.TestCertificates.ServedFiles;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.file.Path;
@@ -36,8 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * MQTT over TLS (docs/tls.md) with real clients: mosquitto_pub and mosquitto_sub with {@code --cafile}, Eclipse Paho
  * over {@code ssl://} with a client certificate that logs its device in, and what is refused: a client certificate from
- * another CA, an expired one, plain MQTT on the TLS port, handshakes over the cap or too slow, a TLS client that never
- * sends CONNECT. A renewed certificate on disk is served to new connections while open ones continue.
+ * another CA, an expired one, plain MQTT on the TLS port, handshakes over the caps (the server's, one address's) or
+ * too slow, a TLS client that never sends CONNECT. A renewed certificate on disk is served to new connections while open ones continue.
  */
 class TlsTest {
     @TempDir
@@ -207,6 +208,40 @@ class TlsTest {
                 s.startHandshake();
                 assertThat(readToEnd(s.getInputStream())).isZero();
             }
+        }
+    }
+
+    @Test
+    void one_address_cannot_hold_every_handshake_slot() throws Exception {
+        Map<String, String> tight = tls(Map.of("tls.max-handshakes", "8", "tls.max-handshakes-per-address", "2",
+                "tls.handshake-timeout-millis", "5000"));
+        try (TestPlatform platform = TestPlatform.start(dir.resolve("data"), tight)) {
+            int port = platform.platform().mqttTlsPort();
+            InetAddress attacker = InetAddress.getByName("127.0.0.1");
+            try (Socket first = new Socket("127.0.0.1", port, attacker, 0); Socket second = new Socket("127.0.0.1", port, attacker, 0)) {
+                await().atMost(Duration.ofSeconds(5)).until(() -> platform.metric("stratus_tls_handshakes_in_progress") == 2);
+                try (Socket third = new Socket("127.0.0.1", port, attacker, 0)) {
+                    third.setSoTimeout(5000);
+                    assertThat(readToEnd(third.getInputStream())).as("a third from the same address: closed at once").isZero();
+                }
+                assertThat(platform.metric("stratus_tls_handshakes_refused_per_address_total")).isEqualTo(1);
+                assertThat(platform.metric("stratus_tls_handshakes_refused_total")).isZero();
+                // Another address still gets its handshake while the first holds its share.
+                try (SSLSocket device = (SSLSocket) TestCertificates.clientContext(ca.caCert(), null).getSocketFactory()
+                        .createSocket("127.0.0.1", port, InetAddress.getByName("127.0.0.2"), 0)) {
+                    device.setSoTimeout(5000);
+                    device.startHandshake();
+                    assertThat(device.getSession().getProtocol()).isEqualTo("TLSv1.3");
+                }
+            }
+            // The address's slots are given back when its handshakes end (here: the sockets closed).
+            await().atMost(Duration.ofSeconds(5)).until(() -> platform.metric("stratus_tls_handshakes_in_progress") == 0);
+            try (SSLSocket again = (SSLSocket) TestCertificates.clientContext(ca.caCert(), null).getSocketFactory()
+                    .createSocket("127.0.0.1", port, attacker, 0)) {
+                again.setSoTimeout(5000);
+                again.startHandshake();
+            }
+            assertThat(platform.metric("stratus_tls_handshakes_refused_per_address_total")).isEqualTo(1);
         }
     }
 
