@@ -48,6 +48,7 @@ public record Config(
         Protection protection,
         int topicsMaxPerProduct,
         boolean onenetHeaderFlags,
+        boolean proxyProtocol,
         boolean restStatusCodes,
         ZoneId binaryTimezone,
         ZoneId apiTimezone,
@@ -171,6 +172,8 @@ public record Config(
             Map.entry("api.timezone", "+08:00"),
             // Accept SUBSCRIBE, UNSUBSCRIBE and PUBREL with fixed-header flags 0000, as OneNET's C SDK sends them.
             Map.entry("mqtt.onenet-header-flags", "true"),
+            // Every connection to the MQTT listeners starts with a PROXY protocol header (HAProxy's send-proxy).
+            Map.entry("mqtt.proxy-protocol", "false"),
             // onenet: every errno answer of a OneNET-compatible route is HTTP 200 (OneNET's SDKs throw on any other
             // status); rest: 401/403/429/503 there too. Stratus's own routes send those codes either way.
             Map.entry("api.status-codes", "onenet"),
@@ -305,6 +308,7 @@ public record Config(
                         Duration.ofSeconds(positive(v, "mqtt.slow-consumer-seconds"))),
                 Math.max(0, integer(v, "topics.max-per-product")),
                 Boolean.parseBoolean(v.get("mqtt.onenet-header-flags").trim()),
+                Boolean.parseBoolean(v.get("mqtt.proxy-protocol").trim()),
                 !choice(v, "api.status-codes", "onenet", "rest"),
                 ZoneId.of(v.get("dp.binary-timezone").trim()),
                 ZoneId.of(v.get("api.timezone").trim()),

@@ -71,6 +71,9 @@ final class Instruments {
                 .counter("stratus_tls_handshakes_refused_per_address_total",
                         "TLS connections closed because their address had tls.max-handshakes-per-address under way",
                         mqtt::tlsHandshakesRefusedFromAddress)
+                .counter("stratus_mqtt_proxy_header_failures_total",
+                        "MQTT connections closed for a missing, malformed or late PROXY protocol header (mqtt.proxy-protocol)",
+                        mqtt::proxyHeaderFailures)
                 .counter("stratus_tls_handshakes_failed_total",
                         "TLS handshakes that failed: timeouts, plain MQTT on the TLS port, unknown or expired certificates",
                         mqtt::tlsHandshakesFailed)

@@ -57,7 +57,7 @@ final class LocalStreams implements ByteStreams, AutoCloseable {
                             ch.close();
                             return;
                         }
-                        ch.attr(ClientAddress.BRIDGED).set(o.client());
+                        ch.attr(ClientAddress.TOLD).set(o.client());
                         ch.pipeline().addLast("stream-consumed", new Consumed(o.peer()));
                         addMqtt.accept(ch);
                     }

@@ -31,6 +31,7 @@ import io.stratus.tls.TlsFiles;
 import io.stratus.transport.ByteStreams;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -58,6 +59,7 @@ public final class MqttServer implements AutoCloseable {
     /** One CONNECT policy for all connections: it keeps no per-connection state. */
     private final ConnectCheck connectCheck;
     private final ConnectionDeadlines deadlines = new ConnectionDeadlines();
+    private final LongAdder proxyHeaderFailures = new LongAdder();
     private final ChannelGroup clients = new DefaultChannelGroup("mqtt-clients", GlobalEventExecutor.INSTANCE);
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
@@ -133,7 +135,7 @@ public final class MqttServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        addMqtt(ch);
+                        accept(ch, plain -> true);
                     }
                 });
         try {
@@ -173,11 +175,24 @@ public final class MqttServer implements AutoCloseable {
         return base.clone().childHandler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
-                if (front.test(ch)) {
-                    addMqtt(ch);
-                }
+                accept(ch, front);
             }
         }).bind(config.bind(), port).sync().channel();
+    }
+
+    /** A new connection gets {@code front} (false: closed) and the MQTT handlers; behind the PROXY header if configured. */
+    private void accept(Channel ch, Predicate<Channel> front) {
+        if (config.proxyProtocol()) {
+            ProxyHeader.addTo(ch, config.connectTimeout().toMillis(), proxyHeaderFailures, told -> open(told, front));
+        } else {
+            open(ch, front);
+        }
+    }
+
+    private void open(Channel ch, Predicate<Channel> front) {
+        if (front.test(ch)) {
+            addMqtt(ch);
+        }
     }
 
     private void addWebSocket(Channel ch) {
@@ -276,6 +291,11 @@ public final class MqttServer implements AutoCloseable {
     /** TLS connections closed because their address had {@code tls.max-handshakes-per-address} in progress. */
     public long tlsHandshakesRefusedFromAddress() {
         return tls == null ? 0 : tls.refusedFromAddress();
+    }
+
+    /** Connections closed for a missing, malformed or late PROXY protocol header ({@code mqtt.proxy-protocol}). */
+    public long proxyHeaderFailures() {
+        return proxyHeaderFailures.sum();
     }
 
     /** TLS handshakes that failed or timed out. */

@@ -104,7 +104,7 @@ final class TlsFront {
             ch.close();
             return false;
         }
-        InetAddress from = ch.remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
+        InetAddress from = ClientAddress.of(ch) instanceof InetSocketAddress a ? a.getAddress() : null;
         if (from != null && !takeSlot(from)) {
             handshaking.decrementAndGet();
             refusedFromAddress.increment();
