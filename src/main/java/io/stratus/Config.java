@@ -49,6 +49,7 @@ public record Config(
         int topicsMaxPerProduct,
         boolean onenetHeaderFlags,
         boolean proxyProtocol,
+        boolean httpProxyProtocol,
         boolean restStatusCodes,
         ZoneId binaryTimezone,
         ZoneId apiTimezone,
@@ -174,6 +175,8 @@ public record Config(
             Map.entry("mqtt.onenet-header-flags", "true"),
             // Every connection to the MQTT listeners starts with a PROXY protocol header (HAProxy's send-proxy).
             Map.entry("mqtt.proxy-protocol", "false"),
+            // The API's ports read a PROXY protocol header where a connection starts with one (Jetty's detector).
+            Map.entry("http.proxy-protocol", "false"),
             // onenet: every errno answer of a OneNET-compatible route is HTTP 200 (OneNET's SDKs throw on any other
             // status); rest: 401/403/429/503 there too. Stratus's own routes send those codes either way.
             Map.entry("api.status-codes", "onenet"),
@@ -309,6 +312,7 @@ public record Config(
                 Math.max(0, integer(v, "topics.max-per-product")),
                 Boolean.parseBoolean(v.get("mqtt.onenet-header-flags").trim()),
                 Boolean.parseBoolean(v.get("mqtt.proxy-protocol").trim()),
+                Boolean.parseBoolean(v.get("http.proxy-protocol").trim()),
                 !choice(v, "api.status-codes", "onenet", "rest"),
                 ZoneId.of(v.get("dp.binary-timezone").trim()),
                 ZoneId.of(v.get("api.timezone").trim()),

@@ -72,7 +72,7 @@ public final class ApiServer implements AutoCloseable {
     private final MqttApi mqttApi;
     private final OpenApiDocument openApi;
     /** The HTTPS port, or null without {@code http.tls-port}. */
-    private final HttpsConnector https;
+    private final HttpConnectors https;
     private final Javalin app;
 
     public ApiServer(Config config, DeviceRegistry registry, AdminAccount admin, Telemetry telemetry, Commands commands,
@@ -106,7 +106,7 @@ public final class ApiServer implements AutoCloseable {
         this.hookActivity = new HookActivityApi(registry, hooks, times);
         this.overview = new OverviewApi(metrics);
         this.https = tlsFiles != null && config.tls().httpPort() >= 0
-                ? new HttpsConnector(config.tls(), config.bind(), tlsFiles) : null;
+                ? new HttpConnectors(config.tls(), config.bind(), tlsFiles) : null;
         this.info = new InfoApi(config, mqttPort, mqttTlsPort, this::tlsPort);
         this.keys = new KeyApi(registry, times);
         this.register = new RegisterApi(registry, guard);
@@ -127,7 +127,9 @@ public final class ApiServer implements AutoCloseable {
             cfg.jetty.host = config.bind();
             cfg.jetty.port = config.httpPort();
             if (https != null) {
-                https.addTo(cfg.jetty, config.httpPort());
+                https.addTo(cfg.jetty, config.httpPort(), config.httpProxyProtocol());
+            } else if (config.httpProxyProtocol()) {
+                cfg.jetty.addConnector((server, http) -> HttpConnectors.plain(server, http, config.bind(), config.httpPort(), true));
             }
             if (mqttWs != null) {
                 mqttWs.addTo(cfg.jetty);

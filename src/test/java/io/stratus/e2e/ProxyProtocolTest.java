@@ -1,6 +1,7 @@
 package io.stratus.e2e;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -22,10 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code mqtt.proxy-protocol}: behind a proxy, the PROXY protocol header's source address is the client's. Shown with
- * the login throttle (failures count against the address in the header, not the proxy's) through a real HAProxy
- * ({@code send-proxy-v2}) and with v1 headers written by hand, with the TLS handshake cap per address, and a
- * connection without a header closed and counted.
+ * {@code mqtt.proxy-protocol} and {@code http.proxy-protocol}: behind a proxy, the PROXY protocol header's source
+ * address is the client's. Shown with the login throttle (failures count against the address in the header, not the
+ * proxy's) through a real HAProxy ({@code send-proxy-v2}), with v1 headers written by hand on the MQTT and HTTP ports,
+ * with the TLS handshake cap per address, and an MQTT connection without a header closed and counted.
  */
 class ProxyProtocolTest {
     private static final Map<String, String> BEHIND_PROXY = Map.of("mqtt.proxy-protocol", "true",
@@ -107,6 +108,33 @@ class ProxyProtocolTest {
                     assertThat(tls.getSession().getProtocol()).isEqualTo("TLSv1.3");
                 }
             }
+        }
+    }
+
+    @Test
+    void the_api_s_login_throttle_counts_the_address_in_a_proxy_header() throws Exception {
+        Map<String, String> settings = Map.of("http.proxy-protocol", "true", "auth.max-failures", "3",
+                "auth.max-failures-per-address", "4", "auth.backoff-base-millis", "60000", "auth.backoff-max-millis", "60000");
+        try (TestPlatform platform = TestPlatform.start(dir.resolve("data"), settings)) {
+            TestProduct product = platform.createProduct("p"); // without a header: the socket's own address
+            int port = platform.platform().httpPort();
+            for (int i = 0; i < 4; i++) {
+                assertThat(getDevices(port, "203.0.113.7", "bad-key-" + i)).contains("\"errno\":3");
+            }
+            assertThat(getDevices(port, "203.0.113.7", product.masterKey())).as("the guesser's address")
+                    .contains("Retry-After").contains("\"errno\":3");
+            assertThat(getDevices(port, "198.51.100.9", product.masterKey())).as("another client of the same proxy")
+                    .doesNotContain("Retry-After").contains("\"errno\":0");
+        }
+    }
+
+    /** {@code GET /devices} with {@code apiKey}, on a connection that starts with a PROXY header naming {@code client}. */
+    private static String getDevices(int port, String client, String apiKey) throws IOException {
+        try (Socket s = proxiedSocket(port, client)) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(("GET /devices HTTP/1.1\r\nHost: 127.0.0.1\r\napi-key: " + apiKey
+                    + "\r\nConnection: close\r\n\r\n").getBytes(US_ASCII));
+            return new String(s.getInputStream().readAllBytes(), UTF_8);
         }
     }
 

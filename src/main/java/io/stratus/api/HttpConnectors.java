@@ -8,6 +8,7 @@ import io.stratus.tls.TlsPolicy;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.ProxyConnectionFactory;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -17,19 +18,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTPS port ({@code http.tls-port}): the API and console over TLS, with the certificate of the MQTT TLS port
- * and the same protocols, cipher suites and client-certificate setting. A renewed certificate is loaded into the
- * running Jetty factory, so new connections get it and open ones keep theirs.
+ * The API's Jetty connectors where Stratus makes them itself rather than Javalin: the HTTPS port ({@code
+ * http.tls-port}, the API and console over TLS, with the certificate of the MQTT TLS port and the same protocols,
+ * cipher suites and client-certificate setting) beside the plain one, and either behind the PROXY protocol ({@code
+ * http.proxy-protocol}). A renewed certificate is loaded into the running Jetty factory, so new connections get it
+ * and open ones keep theirs.
  */
-final class HttpsConnector {
-    private static final Logger log = LoggerFactory.getLogger(HttpsConnector.class);
+final class HttpConnectors {
+    private static final Logger log = LoggerFactory.getLogger(HttpConnectors.class);
 
     private final Config.Tls settings;
     private final String host;
     private final SslContextFactory.Server tls = new SslContextFactory.Server();
     private volatile ServerConnector connector;
 
-    HttpsConnector(Config.Tls settings, String host, TlsFiles files) {
+    HttpConnectors(Config.Tls settings, String host, TlsFiles files) {
         this.settings = settings;
         this.host = host;
         TlsMaterial current = files.current();
@@ -64,24 +67,36 @@ final class HttpsConnector {
      * Adds the plain connector on {@code plainPort} and this one. Javalin adds its plain connector only when none is
      * configured, so both are added here: plain first, as {@code Javalin.port()} reads the first.
      */
-    void addTo(JettyConfig jetty, int plainPort) {
-        jetty.addConnector((server, http) -> {
-            ServerConnector plain = new ServerConnector(server, new HttpConnectionFactory(http));
-            plain.setHost(host);
-            plain.setPort(plainPort);
-            return plain;
-        });
-        jetty.addConnector(this::connector);
+    void addTo(JettyConfig jetty, int plainPort, boolean proxyProtocol) {
+        jetty.addConnector((server, http) -> plain(server, http, host, plainPort, proxyProtocol));
+        jetty.addConnector((server, http) -> connector(server, http, proxyProtocol));
     }
 
-    /** HTTP/1.1 inside TLS, on the API's routes. */
-    private ServerConnector connector(Server server, HttpConfiguration shared) {
+    /**
+     * The plain HTTP connector; with {@code proxyProtocol} ({@code http.proxy-protocol}) a connection that starts with
+     * a PROXY protocol header (v1 or v2) has the header's source address as its client's, one without keeps its own.
+     */
+    static ServerConnector plain(Server server, HttpConfiguration http, String host, int port, boolean proxyProtocol) {
+        HttpConnectionFactory h1 = new HttpConnectionFactory(http);
+        ServerConnector plain = proxyProtocol
+                ? new ServerConnector(server, new ProxyConnectionFactory(h1.getProtocol()), h1)
+                : new ServerConnector(server, h1);
+        plain.setHost(host);
+        plain.setPort(port);
+        return plain;
+    }
+
+    /** HTTP/1.1 inside TLS, on the API's routes; behind the PROXY protocol header as the plain connector. */
+    private ServerConnector connector(Server server, HttpConfiguration shared, boolean proxyProtocol) {
         HttpConfiguration https = new HttpConfiguration(shared);
         // The certificate is checked against the host name by the client; a second check of the Host header against
         // the certificate here would only refuse clients that reach the server by an address the certificate omits.
         https.addCustomizer(new SecureRequestCustomizer(false));
-        ServerConnector c = new ServerConnector(server, new SslConnectionFactory(tls, HttpVersion.HTTP_1_1.asString()),
-                new HttpConnectionFactory(https));
+        SslConnectionFactory ssl = new SslConnectionFactory(tls, HttpVersion.HTTP_1_1.asString());
+        HttpConnectionFactory h1 = new HttpConnectionFactory(https);
+        ServerConnector c = proxyProtocol
+                ? new ServerConnector(server, new ProxyConnectionFactory(ssl.getProtocol()), ssl, h1)
+                : new ServerConnector(server, ssl, h1);
         c.setHost(host);
         c.setPort(settings.httpPort());
         this.connector = c;
