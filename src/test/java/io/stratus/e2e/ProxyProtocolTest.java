@@ -5,6 +5,12 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.hivemq.client.mqtt.MqttClient;
+import com.hivemq.client.mqtt.MqttClientTransportConfig;
+import com.hivemq.client.mqtt.MqttWebSocketConfig;
+import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
+import com.hivemq.client.mqtt.mqtt3.exceptions.Mqtt3ConnAckException;
+import com.hivemq.client.mqtt.mqtt3.message.connect.connack.Mqtt3ConnAck;
 import io.stratus.cluster.NatsServer;
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
@@ -25,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code mqtt.proxy-protocol} and {@code http.proxy-protocol}: behind a proxy, the PROXY protocol header's source
  * address is the client's. Shown with the login throttle (failures count against the address in the header, not the
- * proxy's) through a real HAProxy ({@code send-proxy-v2}), with v1 headers written by hand on the MQTT and HTTP ports,
+ * proxy's) through a real HAProxy ({@code send-proxy-v2}) to the MQTT and MQTT over WebSocket ports, with v1 headers
+ * written by hand on the MQTT and HTTP ports,
  * with the TLS handshake cap per address, and an MQTT connection without a header closed and counted.
  */
 class ProxyProtocolTest {
@@ -54,6 +61,41 @@ class ProxyProtocolTest {
             try (RawMqtt neighbour = new RawMqtt(haproxy.port, "127.0.0.3")) {
                 assertThat(neighbour.connect(device.id(), product.id(), "right-sn", 30, true)).as("another address").isZero();
             }
+        }
+    }
+
+    @Test
+    void mqtt_over_websocket_through_haproxy_is_told_the_client_s_address_too() throws Exception {
+        Map<String, String> settings = new HashMap<>(BEHIND_PROXY);
+        settings.put("mqtt.ws-port", "0");
+        try (TestPlatform platform = TestPlatform.start(dir.resolve("data"), settings);
+             HaProxy haproxy = HaProxy.start(dir, platform.platform().mqttWebSocketPort())) {
+            TestProduct product = platform.createProduct("p");
+            TestDevice device = platform.createDevice(product, "d", "right-sn");
+            for (int i = 0; i < 3; i++) {
+                assertThat(overWebSocket(haproxy.port, "127.0.0.2", device.id(), product.id(), "wrong"))
+                        .isEqualTo(4);
+            }
+            assertThat(overWebSocket(haproxy.port, "127.0.0.2", device.id(), product.id(), "right-sn"))
+                    .as("the guesser's address").isEqualTo(5);
+            assertThat(overWebSocket(haproxy.port, "127.0.0.3", device.id(), product.id(), "right-sn"))
+                    .as("another address").isZero();
+        }
+    }
+
+    /** The HiveMQ client over ws:// from {@code local}: its CONNACK's return code (0 when it logs in). */
+    private static int overWebSocket(int port, String local, String clientId, String user, String password) {
+        Mqtt3BlockingClient client = MqttClient.builder().useMqttVersion3().identifier(clientId)
+                .transportConfig(MqttClientTransportConfig.builder().serverHost("127.0.0.1").serverPort(port).localAddress(local)
+                        .webSocketConfig(MqttWebSocketConfig.builder().serverPath("mqtt").build()).build())
+                .buildBlocking();
+        try {
+            Mqtt3ConnAck ack = client.connectWith().simpleAuth().username(user).password(password.getBytes(US_ASCII))
+                    .applySimpleAuth().send();
+            client.disconnect();
+            return ack.getReturnCode().getCode();
+        } catch (Mqtt3ConnAckException refused) {
+            return refused.getMqttMessage().getReturnCode().getCode();
         }
     }
 
@@ -161,21 +203,21 @@ class ProxyProtocolTest {
     private record HaProxy(Process process, int port) implements AutoCloseable {
         static HaProxy start(Path dir, int backend) throws IOException, InterruptedException {
             int port = NatsServer.freePort();
-            Path cfg = dir.resolve("haproxy.cfg");
+            Path cfg = dir.resolve("haproxy-" + backend + ".cfg");
             Files.writeString(cfg, String.join("\n",
                     "global", "  maxconn 64",
                     "defaults", "  mode tcp", "  timeout connect 5s", "  timeout client 30s", "  timeout server 30s",
                     "frontend mqtt", "  bind 127.0.0.1:" + port, "  default_backend nodes",
                     "backend nodes", "  server n1 127.0.0.1:" + backend + " send-proxy-v2", ""));
             Process p = new ProcessBuilder("/usr/sbin/haproxy", "-db", "-f", cfg.toString())
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy-" + backend + ".log").toFile()).start();
             HaProxy h = new HaProxy(p, port);
             try {
                 await().atMost(Duration.ofSeconds(10)).until(() -> {
                     try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
                         return true;
                     } catch (IOException notYet) {
-                        assertThat(p.isAlive()).as("haproxy: " + Files.readString(dir.resolve("haproxy.log"))).isTrue();
+                        assertThat(p.isAlive()).as("haproxy: " + Files.readString(dir.resolve("haproxy-" + backend + ".log"))).isTrue();
                         return false;
                     }
                 });
