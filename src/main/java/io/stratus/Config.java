@@ -50,6 +50,7 @@ public record Config(
         boolean onenetHeaderFlags,
         boolean proxyProtocol,
         boolean httpProxyProtocol,
+        List<String> httpTrustedProxies,
         boolean restStatusCodes,
         ZoneId binaryTimezone,
         ZoneId apiTimezone,
@@ -177,6 +178,8 @@ public record Config(
             Map.entry("mqtt.proxy-protocol", "false"),
             // The API's ports read a PROXY protocol header where a connection starts with one (Jetty's detector).
             Map.entry("http.proxy-protocol", "false"),
+            // Peers whose X-Forwarded-For names the API client (addresses, CIDR blocks); empty: the header is not read.
+            Map.entry("http.trusted-proxies", ""),
             // onenet: every errno answer of a OneNET-compatible route is HTTP 200 (OneNET's SDKs throw on any other
             // status); rest: 401/403/429/503 there too. Stratus's own routes send those codes either way.
             Map.entry("api.status-codes", "onenet"),
@@ -313,6 +316,7 @@ public record Config(
                 Boolean.parseBoolean(v.get("mqtt.onenet-header-flags").trim()),
                 Boolean.parseBoolean(v.get("mqtt.proxy-protocol").trim()),
                 Boolean.parseBoolean(v.get("http.proxy-protocol").trim()),
+                list(v, "http.trusted-proxies"),
                 !choice(v, "api.status-codes", "onenet", "rest"),
                 ZoneId.of(v.get("dp.binary-timezone").trim()),
                 ZoneId.of(v.get("api.timezone").trim()),

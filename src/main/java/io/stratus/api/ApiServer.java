@@ -83,7 +83,8 @@ public final class ApiServer implements AutoCloseable {
         this.registry = registry;
         this.admin = admin;
         Times times = new Times(config.apiTimezone());
-        this.guard = new LoginGuard(throttle);
+        ClientIp clientIp = new ClientIp(config.httpTrustedProxies());
+        this.guard = new LoginGuard(throttle, clientIp);
         this.events = new EventsApi(registry, admin, guard, telemetry, times, config.sharedLimits());
         metrics.gauge("stratus_event_streams", "Open GET /events streams", events::openStreams)
                 .counter("stratus_events_dropped_total", "Live events dropped because an /events client fell behind",
@@ -113,7 +114,7 @@ public final class ApiServer implements AutoCloseable {
         this.mqttApi = new MqttApi(registry, broker);
         this.openApi = new OpenApiDocument();
         // Frames carry the MQTT byte stream; the largest useful one holds one packet of mqtt.max-packet-bytes.
-        MqttWebSocket mqttWs = mqttStreams == null ? null : new MqttWebSocket(mqttStreams,
+        MqttWebSocket mqttWs = mqttStreams == null ? null : new MqttWebSocket(mqttStreams, clientIp,
                 Math.min(config.maxPacketBytes(), 268_435_455) + 5L, broker.stats()::slowConsumerDisconnected);
         if (mqttWs != null) {
             metrics.gauge("stratus_http_mqtt_connections", "MQTT over WebSocket connections on the HTTP ports",

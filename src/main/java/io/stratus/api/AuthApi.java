@@ -39,11 +39,12 @@ final class AuthApi {
         String password = body.requiredText("password", 1024);
         // Per address and per account, checked before the (deliberately slow) PBKDF2 check: a blocked guesser
         // costs neither CPU nor a chance.
-        String[] keys = {LoginThrottle.address(ctx.ip()), LoginThrottle.account(AdminAccount.USERNAME, ctx.ip())};
+        String ip = guard.ip(ctx);
+        String[] keys = {LoginThrottle.address(ip), LoginThrottle.account(AdminAccount.USERNAME, ip)};
         guard.refuseIfBlocked(ctx, keys);
         String token = admin.login(username, password);
         if (token == null) {
-            log.warn("failed admin login from {}", ctx.ip());
+            log.warn("failed admin login from {}", ip);
             guard.failure(keys);
             throw ApiError.authFailed();
         }

@@ -16,14 +16,21 @@ import org.slf4j.LoggerFactory;
 final class LoginGuard {
     private static final Logger log = LoggerFactory.getLogger(LoginGuard.class);
     private final LoginThrottle throttle;
+    private final ClientIp clientIp;
 
-    LoginGuard(LoginThrottle throttle) {
+    LoginGuard(LoginThrottle throttle, ClientIp clientIp) {
         this.throttle = throttle;
+        this.clientIp = clientIp;
+    }
+
+    /** The caller's IP address, as the throttle counts it ({@link ClientIp}). */
+    String ip(Context ctx) {
+        return clientIp.of(ctx);
     }
 
     /** The caller as {@code identify} finds it, unless its address is blocked; a refused credential counts. */
     Access identify(Context ctx, Supplier<Access> identify) {
-        String address = LoginThrottle.address(ctx.ip());
+        String address = LoginThrottle.address(ip(ctx));
         refuseIfBlocked(ctx, address);
         try {
             return identify.get();
@@ -40,7 +47,7 @@ final class LoginGuard {
         long millis = throttle.blockedMillis(keys);
         if (millis > 0) {
             ctx.header("Retry-After", String.valueOf((millis + 999) / 1000));
-            log.debug("{} {} refused: too many failed logins from {}", ctx.method(), ctx.path(), ctx.ip());
+            log.debug("{} {} refused: too many failed logins from {}", ctx.method(), ctx.path(), ip(ctx));
             throw new ApiError(Errno.TOO_MANY_FAILURES);
         }
     }

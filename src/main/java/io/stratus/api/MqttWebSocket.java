@@ -5,6 +5,7 @@ import io.stratus.transport.ByteStreams;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -24,14 +25,16 @@ final class MqttWebSocket implements JettyWebSocketCreator {
     static final String PATH = "/mqtt";
 
     private final ByteStreams streams;
+    private final ClientIp clientIp;
     private final long maxFrameBytes;
     private final Runnable slowConsumer;
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong peakUnread = new AtomicLong();
 
     /** {@code slowConsumer} counts a connection closed for not reading what the server sends. */
-    MqttWebSocket(ByteStreams streams, long maxFrameBytes, Runnable slowConsumer) {
+    MqttWebSocket(ByteStreams streams, ClientIp clientIp, long maxFrameBytes, Runnable slowConsumer) {
         this.streams = streams;
+        this.clientIp = clientIp;
         this.maxFrameBytes = maxFrameBytes;
         this.slowConsumer = slowConsumer;
     }
@@ -62,7 +65,15 @@ final class MqttWebSocket implements JettyWebSocketCreator {
             return null;
         }
         response.setAcceptedSubProtocol("mqtt");
-        return new WebSocketStream(streams, (InetSocketAddress) request.getRemoteSocketAddress(), this);
+        return new WebSocketStream(streams, client(request), this);
+    }
+
+    /** The client's address for MQTT's login throttle: the peer's, or the one a trusted proxy forwarded ({@link ClientIp}). */
+    private InetSocketAddress client(JettyServerUpgradeRequest request) {
+        InetSocketAddress peer = (InetSocketAddress) request.getRemoteSocketAddress();
+        String ip = clientIp.of(peer.getAddress().getHostAddress(), request.getHeaders(ClientIp.HEADER));
+        InetAddress told = ClientIp.literal(ip);
+        return told == null || told.equals(peer.getAddress()) ? peer : new InetSocketAddress(told, 0);
     }
 
     void slowConsumer() {

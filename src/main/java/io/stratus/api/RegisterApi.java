@@ -35,7 +35,7 @@ final class RegisterApi {
             throw ApiError.required("register_code");
         }
         // A register code is a password: guesses count against the address, as bad api-keys do.
-        String address = LoginThrottle.address(ctx.ip());
+        String address = LoginThrottle.address(guard.ip(ctx));
         guard.refuseIfBlocked(ctx, address);
         Product product = productOf(code);
         if (product == null) {

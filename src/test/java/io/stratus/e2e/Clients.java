@@ -4,9 +4,12 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.hivemq.client.mqtt.MqttClient;
+import com.hivemq.client.mqtt.MqttClientTransportConfig;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient.Mqtt3Publishes;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3Client;
+import com.hivemq.client.mqtt.mqtt3.exceptions.Mqtt3ConnAckException;
 import com.hivemq.client.mqtt.mqtt3.message.connect.connack.Mqtt3ConnAck;
 import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
 import io.stratus.e2e.TestPlatform.TestDevice;
@@ -60,6 +63,23 @@ final class Clients {
 
     static String text(Mqtt3Publish p) {
         return new String(p.getPayloadAsBytes(), UTF_8);
+    }
+
+    /**
+     * The return code of the CONNACK a HiveMQ client gets over {@code transport} (0: logged in, then disconnected), for
+     * tests of who is refused: a refused CONNECT's code instead of its exception.
+     */
+    static int connAckCode(MqttClientTransportConfig transport, String clientId, String username, String password) {
+        Mqtt3BlockingClient client = MqttClient.builder().useMqttVersion3().identifier(clientId).transportConfig(transport)
+                .buildBlocking();
+        try {
+            Mqtt3ConnAck ack = client.connectWith().simpleAuth().username(username).password(password.getBytes(UTF_8))
+                    .applySimpleAuth().send();
+            client.disconnect();
+            return ack.getReturnCode().getCode();
+        } catch (Mqtt3ConnAckException refused) {
+            return refused.getMqttMessage().getReturnCode().getCode();
+        }
     }
 
     // ---- Paho ----------------------------------------------------------------------------------------

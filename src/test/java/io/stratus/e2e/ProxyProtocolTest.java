@@ -5,12 +5,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.MqttClientTransportConfig;
 import com.hivemq.client.mqtt.MqttWebSocketConfig;
-import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
-import com.hivemq.client.mqtt.mqtt3.exceptions.Mqtt3ConnAckException;
-import com.hivemq.client.mqtt.mqtt3.message.connect.connack.Mqtt3ConnAck;
 import io.stratus.cluster.NatsServer;
 import io.stratus.e2e.TestPlatform.TestDevice;
 import io.stratus.e2e.TestPlatform.TestProduct;
@@ -83,20 +79,10 @@ class ProxyProtocolTest {
         }
     }
 
-    /** The HiveMQ client over ws:// from {@code local}: its CONNACK's return code (0 when it logs in). */
+    /** The CONNACK code a HiveMQ client gets over ws:// from the local address {@code local}. */
     private static int overWebSocket(int port, String local, String clientId, String user, String password) {
-        Mqtt3BlockingClient client = MqttClient.builder().useMqttVersion3().identifier(clientId)
-                .transportConfig(MqttClientTransportConfig.builder().serverHost("127.0.0.1").serverPort(port).localAddress(local)
-                        .webSocketConfig(MqttWebSocketConfig.builder().serverPath("mqtt").build()).build())
-                .buildBlocking();
-        try {
-            Mqtt3ConnAck ack = client.connectWith().simpleAuth().username(user).password(password.getBytes(US_ASCII))
-                    .applySimpleAuth().send();
-            client.disconnect();
-            return ack.getReturnCode().getCode();
-        } catch (Mqtt3ConnAckException refused) {
-            return refused.getMqttMessage().getReturnCode().getCode();
-        }
+        return Clients.connAckCode(MqttClientTransportConfig.builder().serverHost("127.0.0.1").serverPort(port).localAddress(local)
+                .webSocketConfig(MqttWebSocketConfig.builder().serverPath("mqtt").build()).build(), clientId, user, password);
     }
 
     @Test
