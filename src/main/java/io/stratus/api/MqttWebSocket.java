@@ -71,9 +71,8 @@ final class MqttWebSocket implements JettyWebSocketCreator {
     /** The client's address for MQTT's login throttle: the peer's, or the one a trusted proxy forwarded ({@link ClientIp}). */
     private InetSocketAddress client(JettyServerUpgradeRequest request) {
         InetSocketAddress peer = (InetSocketAddress) request.getRemoteSocketAddress();
-        String ip = clientIp.of(peer.getAddress().getHostAddress(), request.getHeaders(ClientIp.HEADER));
-        InetAddress told = ClientIp.literal(ip);
-        return told == null || told.equals(peer.getAddress()) ? peer : new InetSocketAddress(told, 0);
+        InetAddress client = clientIp.of(peer.getAddress(), request.getHeaders(ClientIp.HEADER));
+        return client.equals(peer.getAddress()) ? peer : new InetSocketAddress(client, 0);
     }
 
     void slowConsumer() {

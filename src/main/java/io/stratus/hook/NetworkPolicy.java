@@ -182,7 +182,7 @@ public final class NetworkPolicy {
      * An IP literal (brackets and an IPv6 zone allowed, as in URLs) without any DNS lookup, else null: IPv4 as four
      * decimal numbers of 0 to 255, IPv6 as RFC 4291 writes it. An IPv4-mapped IPv6 address is its IPv4 address.
      */
-    static InetAddress literal(String host) {
+    public static InetAddress literal(String host) {
         if (host == null || host.isEmpty()) {
             return null;
         }

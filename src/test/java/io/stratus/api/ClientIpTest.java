@@ -3,6 +3,7 @@ package io.stratus.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.stratus.hook.NetworkPolicy;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -28,13 +29,13 @@ class ClientIpTest {
 
     @Test
     void only_ip_literals_are_read_so_a_header_never_causes_a_dns_lookup() {
-        assertThat(ClientIp.literal("203.0.113.7")).isNotNull();
-        assertThat(ClientIp.literal("[2001:db8::1]")).isNotNull();
-        assertThat(ClientIp.literal("999.1.1.1")).isNull();
-        assertThat(ClientIp.literal("1.2.3")).isNull();
-        assertThat(ClientIp.literal("example.com")).isNull();
-        assertThat(ClientIp.literal("cafe")).isNull();
-        assertThat(ClientIp.literal("::zz")).isNull();
+        assertThat(NetworkPolicy.literal("203.0.113.7")).isNotNull();
+        assertThat(NetworkPolicy.literal("[2001:db8::1]")).isNotNull();
+        assertThat(NetworkPolicy.literal("999.1.1.1")).isNull();
+        assertThat(NetworkPolicy.literal("1.2.3")).isNull();
+        assertThat(NetworkPolicy.literal("example.com")).isNull();
+        assertThat(NetworkPolicy.literal("cafe")).isNull();
+        assertThat(NetworkPolicy.literal("::zz")).isNull();
     }
 
     @Test
